@@ -1,0 +1,3 @@
+from stacksim.cli import main
+
+raise SystemExit(main())

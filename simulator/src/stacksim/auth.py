@@ -1,0 +1,81 @@
+"""Who is calling, and what they may do: token check, scoping, role policy.
+
+Every service asks this module, never the token store directly, so the
+rules live in one place. The role model is Keystone's default one:
+``admin`` implies ``member`` implies ``reader``, and the ``admin`` role on
+any project makes a token a cloud admin (Keystone's legacy ``role:admin``
+rule, which is what a stock deployment enforces).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from stacksim import faults
+
+if TYPE_CHECKING:
+    from stacksim.services.identity.model import Identity
+
+AUTH_REQUIRED = "The request you have made requires authentication."
+
+
+@dataclass(frozen=True)
+class Context:
+    token_id: str
+    user_id: str
+    user_name: str
+    user_domain_id: str
+    roles: frozenset[str]
+    project_id: str | None = None
+    project_name: str | None = None
+    project_domain_id: str | None = None
+    domain_id: str | None = None
+    system: bool = False
+    app_cred_id: str | None = None
+    app_cred_restricted: bool = False
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+    def require_admin(self, action: str) -> None:
+        if not self.is_admin:
+            raise forbidden(action)
+
+    def require(self, allowed: bool, action: str) -> None:
+        if not (allowed or self.is_admin):
+            raise forbidden(action)
+
+    def owns_project(self, project_id: str | None) -> bool:
+        return self.is_admin or (project_id is not None and project_id == self.project_id)
+
+    def project_filter(self, requested: str | None = None, all_projects: bool = False) -> str | None:
+        """The project a list call is limited to (None: every project, admins only)."""
+        if self.is_admin:
+            return requested if requested or not all_projects else None
+        if all_projects or (requested and requested != self.project_id):
+            raise forbidden("list resources of other projects")
+        return self.project_id
+
+
+def forbidden(action: str) -> faults.Forbidden:
+    return faults.Forbidden(f"You are not authorized to perform the requested action: {action}.")
+
+
+class Authenticator:
+    def __init__(self, identity: Identity, auth_url: str) -> None:
+        self._identity = identity
+        self._challenge = {"WWW-Authenticate": f'Keystone uri="{auth_url}"'}
+
+    def context(self, token: str | None) -> Context:
+        if not token:
+            raise faults.Unauthorized(AUTH_REQUIRED, headers=self._challenge)
+        ctx = self._identity.token_context(token)
+        if ctx is None:
+            raise faults.Unauthorized(
+                "The request you have made requires authentication: the token is invalid, expired or revoked.",
+                headers=self._challenge,
+            )
+        return ctx

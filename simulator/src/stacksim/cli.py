@@ -1,0 +1,182 @@
+"""``stacksim``: serve the simulated cloud, or start and stop it in the background."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from stacksim.config import DEFAULT_PASSWORD, DEFAULT_PORT, PASSWORD_ENV, Settings, is_loopback
+
+log = logging.getLogger("stacksim")
+
+
+def _server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--state-dir", type=Path, help="keep state in SQLite here (default: in memory)")
+    parser.add_argument(
+        "--compute-driver",
+        choices=("fake", "docker"),
+        default="fake",
+        help="what an instance is: a record only (fake) or a container (docker)",
+    )
+    parser.add_argument(
+        "--clouds-yaml",
+        type=Path,
+        help="write or merge the clouds stacksim, stacksim-admin, stacksim-alt into this clouds.yaml",
+    )
+    parser.add_argument(
+        "--password",
+        help=f"password of the bootstrap users admin, demo and alt_demo "
+        f"(default: ${PASSWORD_ENV}, else '{DEFAULT_PASSWORD}')",
+    )
+    parser.add_argument("--token-ttl", type=int, default=3600, help="token lifetime in seconds (default 3600)")
+    parser.add_argument("--public-url", help="base URL for the catalog (default: http://HOST:PORT)")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings(
+        host=args.host,
+        port=args.port,
+        state_dir=args.state_dir,
+        compute_driver=args.compute_driver,
+        clouds_yaml=args.clouds_yaml,
+        password=args.password,
+        token_ttl=args.token_ttl,
+        public_url=args.public_url,
+    )
+
+
+def _check(settings: Settings) -> str | None:
+    """Why these settings must not be served, if they must not."""
+    if not is_loopback(settings.host) and not settings.password_was_set:
+        return (
+            f"refusing to listen on {settings.host} with the documented default password; "
+            f"set --password or ${PASSWORD_ENV}"
+        )
+    if settings.compute_driver != "fake":
+        return f"the '{settings.compute_driver}' compute driver is not available in this version; use 'fake'"
+    if settings.token_ttl <= 0:
+        return "--token-ttl must be a positive number of seconds"
+    return None
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    problem = _check(settings)
+    if problem:
+        print(f"stacksim: {problem}", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    from stacksim.app import create_app
+    from stacksim.clouds import write_clouds_yaml
+
+    app = create_app(settings)
+    if settings.clouds_yaml:
+        write_clouds_yaml(settings.clouds_yaml, f"{settings.base_url}/identity", settings.bootstrap_password)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        access_log=args.log_level == "debug",
+        lifespan="on",
+    )
+    return 0
+
+
+def _forward(args: argparse.Namespace) -> list[str]:
+    """The ``serve`` arguments that reproduce these options."""
+    out = [
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--state-dir",
+        str(args.state_dir),
+        "--compute-driver",
+        args.compute_driver,
+        "--token-ttl",
+        str(args.token_ttl),
+        "--log-level",
+        args.log_level,
+    ]
+    if args.clouds_yaml:
+        out += ["--clouds-yaml", str(args.clouds_yaml)]
+    if args.public_url:
+        out += ["--public-url", args.public_url]
+    return out
+
+
+def start(args: argparse.Namespace) -> int:
+    from stacksim import control
+
+    settings = _settings(args)
+    problem = _check(settings)
+    if problem:
+        print(f"stacksim: {problem}", file=sys.stderr)
+        return 2
+    state_dir: Path = args.state_dir
+    state_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.base_url
+    pid = control.read_pid(state_dir)
+    if pid and control.healthy(url):
+        if settings.clouds_yaml:
+            from stacksim.clouds import write_clouds_yaml
+
+            write_clouds_yaml(settings.clouds_yaml, f"{url}/identity", settings.bootstrap_password)
+        print(f"stacksim is already running (pid {pid}) at {url}")
+        return 0
+    if pid:
+        print(f"stacksim (pid {pid}) is not answering; restarting it")
+        control.terminate(pid)
+    env_password = args.password  # passed by environment so it never shows in `ps`
+    if env_password:
+        import os
+
+        os.environ["STACKSIM_PASSWORD"] = env_password
+    proc = control.spawn(_forward(args), log=state_dir / control.LOG_FILE)
+    (state_dir / control.PID_FILE).write_text(f"{proc.pid}\n")
+    try:
+        control.wait_healthy(url, proc)
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"stacksim: {exc}; see {state_dir / control.LOG_FILE}", file=sys.stderr)
+        return 1
+    print(f"stacksim started (pid {proc.pid}) at {url}, state in {state_dir}")
+    return 0
+
+
+def stop(args: argparse.Namespace) -> int:
+    from stacksim import control
+
+    pid = control.read_pid(args.state_dir)
+    if pid is None:
+        print("stacksim is not running")
+        return 0
+    control.terminate(pid)
+    (args.state_dir / control.PID_FILE).unlink(missing_ok=True)
+    print(f"stacksim (pid {pid}) stopped")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="stacksim", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_serve = sub.add_parser("serve", help="serve the cloud in the foreground")
+    _server_options(p_serve)
+    p_start = sub.add_parser("start", help="serve in the background (reuses a running one)")
+    _server_options(p_start)
+    p_start.set_defaults(state_dir=Path(".stacksim"))
+    p_stop = sub.add_parser("stop", help="stop a background simulator")
+    p_stop.add_argument("--state-dir", type=Path, default=Path(".stacksim"))
+    for p in (p_serve, p_start):
+        p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    args = parser.parse_args(argv)
+    return {"serve": serve, "start": start, "stop": stop}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

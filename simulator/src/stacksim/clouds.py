@@ -1,0 +1,48 @@
+"""Writing (or merging into) a clouds.yaml that points at this simulator."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stacksim.services.identity.bootstrap import BOOTSTRAP_USERS, REGION
+
+#: clouds.yaml entry -> bootstrap user
+CLOUDS = {"stacksim": "demo", "stacksim-admin": "admin", "stacksim-alt": "alt_demo"}
+
+
+def cloud_entries(auth_url: str, password: str) -> dict[str, Any]:
+    entries = {}
+    for cloud, user in CLOUDS.items():
+        entries[cloud] = {
+            "auth": {
+                "auth_url": auth_url,
+                "username": user,
+                "password": password,
+                "project_name": BOOTSTRAP_USERS[user][0],
+                "user_domain_name": "Default",
+                "project_domain_name": "Default",
+            },
+            "region_name": REGION,
+            "interface": "public",
+            "identity_api_version": 3,
+        }
+    return entries
+
+
+def write_clouds_yaml(path: Path, auth_url: str, password: str) -> None:
+    """Add or replace our clouds in ``path``, keeping any others already there."""
+    data: dict[str, Any] = {}
+    if path.exists():
+        data = yaml.safe_load(path.read_text()) or {}
+    data.setdefault("clouds", {}).update(cloud_entries(auth_url, password))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    # It holds passwords: readable by its owner only.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        yaml.safe_dump(data, fh, sort_keys=False)
+    tmp.replace(path)

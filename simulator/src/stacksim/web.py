@@ -1,0 +1,160 @@
+"""The HTTP layer shared by every service: routes, bodies, replies, errors."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from stacksim import faults
+
+if TYPE_CHECKING:
+    from stacksim.auth import Context
+    from stacksim.cloud import Cloud
+
+M = TypeVar("M", bound=BaseModel)
+Handler = Callable[["Call"], Awaitable[Response]]
+
+
+class Call:
+    """One API call: the request, the cloud it is for and who makes it."""
+
+    def __init__(self, request: Request, cloud: Cloud, ctx: Context | None) -> None:
+        self.request = request
+        self.cloud = cloud
+        self._ctx = ctx
+
+    @property
+    def ctx(self) -> Context:
+        if self._ctx is None:  # only public routes get here without one
+            raise faults.Unauthorized("The request you have made requires authentication.")
+        return self._ctx
+
+    @property
+    def params(self) -> dict[str, str]:
+        return self.request.path_params
+
+    @property
+    def query(self) -> Any:
+        return self.request.query_params
+
+    def header(self, name: str) -> str | None:
+        return self.request.headers.get(name)
+
+    async def json(self) -> Any:
+        raw = await self.request.body()
+        if not raw:
+            raise faults.BadRequest("The request body is empty; a JSON object was expected.")
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise faults.BadRequest(f"Malformed request body: {exc}") from None
+
+    async def body(self, model: type[M], root: str | None = None) -> M:
+        """The JSON body (or its ``root`` member) validated by ``model``."""
+        data = await self.json()
+        if root is not None:
+            if not isinstance(data, dict) or root not in data:
+                raise faults.BadRequest(f"Invalid input: the request body must hold a '{root}' object.")
+            data = data[root]
+        return parse(model, data, root)
+
+
+def parse(model: type[M], data: Any, root: str | None = None) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise faults.BadRequest(describe(exc, root)) from None
+
+
+def describe(exc: ValidationError, root: str | None = None) -> str:
+    """A message that names each bad field and what is wrong with it."""
+    parts = []
+    for err in exc.errors()[:5]:
+        where = "/".join(str(p) for p in ((root,) if root else ()) + tuple(err["loc"]))
+        parts.append(f"Invalid input for field '{where}': {err['msg']}")
+    return "; ".join(parts) or "Invalid input."
+
+
+def reply(body: Any = None, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    if body is None:
+        return Response(status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+class Api:
+    """The routes of one service, with its error format and its auth rule."""
+
+    def __init__(self, fault_format: str) -> None:
+        self.format = faults.FORMATS[fault_format]
+        self._routes: list[tuple[str, list[str], Handler, bool]] = []
+
+    def route(self, path: str, methods: tuple[str, ...] = ("GET",), public: bool = False):
+        def register(handler: Handler) -> Handler:
+            self._routes.append((path, list(methods), handler, public))
+            return handler
+
+        return register
+
+    def app(self, cloud: Cloud) -> Starlette:
+        routes = [Route(path, self._endpoint(cloud, h, public), methods=m) for path, m, h, public in self._routes]
+        return Starlette(
+            routes=routes,
+            exception_handlers={faults.ApiError: self._fault, HTTPException: self._http_fault},
+        )
+
+    def _endpoint(self, cloud: Cloud, handler: Handler, public: bool):
+        async def endpoint(request: Request) -> Response:
+            token = request.headers.get("x-auth-token")
+            ctx = (cloud.auth.context(token) if token else None) if public else cloud.auth.context(token)
+            return await handler(Call(request, cloud, ctx))
+
+        return endpoint
+
+    def error_response(self, err: faults.ApiError) -> Response:
+        return JSONResponse(self.format(err), status_code=err.status, headers=err.headers)
+
+    async def _fault(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, faults.ApiError)
+        return self.error_response(exc)
+
+    async def _http_fault(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:
+            err: faults.ApiError = faults.MethodNotAllowed(
+                f"The method {request.method} is not allowed for {request.url.path}."
+            )
+        elif exc.status_code == 404:
+            err = faults.NotFound(f"The resource could not be found: {request.url.path}")
+        else:
+            err = faults.ApiError(str(exc.detail), status=exc.status_code)
+        return self.error_response(err)
+
+
+class RequestId:
+    """ASGI middleware: every response carries an ``x-openstack-request-id``."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = f"req-{uuid.uuid4()}".encode()
+
+        async def tagged(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*list(message["headers"]), (b"x-openstack-request-id", rid)]
+            await send(message)
+
+        await self.app(scope, receive, tagged)

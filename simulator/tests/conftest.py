@@ -1,0 +1,76 @@
+"""Fixtures: a live simulator, openstacksdk connections and the ``openstack`` CLI against it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from stacksim.testing import Simulator
+
+
+@pytest.fixture(scope="session")
+def sim() -> Iterator[Simulator]:
+    with Simulator() as running:
+        # openstacksdk reads this when a connection's config is loaded.
+        old = os.environ.get("OS_CLIENT_CONFIG_FILE")
+        os.environ["OS_CLIENT_CONFIG_FILE"] = str(running.clouds_yaml)
+        yield running
+        if old is None:
+            os.environ.pop("OS_CLIENT_CONFIG_FILE", None)
+        else:
+            os.environ["OS_CLIENT_CONFIG_FILE"] = old
+
+
+@pytest.fixture(scope="session")
+def connect(sim: Simulator):
+    import openstack
+
+    def make(cloud: str = "stacksim", **overrides):
+        return openstack.connect(cloud=cloud, **overrides)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def admin(connect):
+    return connect("stacksim-admin")
+
+
+@pytest.fixture(scope="session")
+def demo(connect):
+    return connect("stacksim")
+
+
+def _openstack_cli() -> str:
+    here = Path(sys.executable).parent / "openstack"
+    return str(here) if here.exists() else (shutil.which("openstack") or "openstack")
+
+
+class Cli:
+    """Runs the ``openstack`` command as shipped, against a simulator."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self.exe = _openstack_cli()
+
+    def run(self, *args: str, cloud: str | None = "stacksim", check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [self.exe, *(("--os-cloud", cloud) if cloud else ()), *args]
+        proc = subprocess.run(cmd, env=self.sim.env, capture_output=True, text=True, timeout=120)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def json(self, *args: str, cloud: str = "stacksim"):
+        return json.loads(self.run(*args, "-f", "json", cloud=cloud).stdout or "null")
+
+
+@pytest.fixture(scope="session")
+def cli(sim: Simulator) -> Cli:
+    return Cli(sim)
