@@ -69,6 +69,9 @@ class Authenticator:
         self._identity = identity
         self._challenge = {"WWW-Authenticate": f'Keystone uri="{auth_url}"'}
 
+    def optional_context(self, token: str | None) -> Context | None:
+        return self._identity.token_context(token) if token else None
+
     def context(self, token: str | None) -> Context:
         if not token:
             raise faults.Unauthorized(AUTH_REQUIRED, headers=self._challenge)

@@ -114,7 +114,8 @@ class Api:
     def _endpoint(self, cloud: Cloud, handler: Handler, public: bool):
         async def endpoint(request: Request) -> Response:
             token = request.headers.get("x-auth-token")
-            ctx = (cloud.auth.context(token) if token else None) if public else cloud.auth.context(token)
+            # On public routes a stale token must not break discovery or authentication.
+            ctx = cloud.auth.optional_context(token) if public else cloud.auth.context(token)
             return await handler(Call(request, cloud, ctx))
 
         return endpoint
