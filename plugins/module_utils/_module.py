@@ -1,0 +1,271 @@
+# Copyright: OpenSandbox contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The shared module wrapper of the opensandbox.cloud collection (private to it).
+
+``AnsibleOpenStackModule`` wraps ``AnsibleModule``: it adds the shared connection
+options to the module's own argument spec, opens the openstacksdk connection the
+first time ``conn`` is read (never in the constructor, so pure code runs without the
+SDK), and turns SDK errors into ``fail_json`` messages that name the failed call, its
+key arguments and the cloud.
+
+Modules call the SDK through ``call``/``call_or_none`` with the SDK method itself
+(no lookup by name), or wrap other SDK work in ``with module.sdk_errors(...)``;
+``call_or_none`` turns "not found" into ``None``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import traceback
+import types
+from collections.abc import Callable, Collection, Iterator, Mapping
+from typing import Any, NoReturn
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.opensandbox.cloud.plugins.module_utils._errors import (
+    callable_name,
+    failure_message,
+    format_call,
+    sdk_exception_types,
+    status_code,
+)
+
+COLLECTION_NAME = "opensandbox.cloud"
+COLLECTION_VERSION = "0.1.0"
+
+# The keystoneauth options accepted in ``auth``: enough for the password, token,
+# v3applicationcredential and v3token plugins.  Other plugins: use a clouds.yaml entry.
+AUTH_SECRETS = ("password", "token", "application_credential_secret")
+AUTH_PLAIN = (
+    "auth_url",
+    "username",
+    "user_id",
+    "user_domain_name",
+    "user_domain_id",
+    "project_name",
+    "project_id",
+    "project_domain_name",
+    "project_domain_id",
+    "domain_name",
+    "domain_id",
+    "default_domain_name",
+    "default_domain_id",
+    "system_scope",
+    "application_credential_id",
+    "application_credential_name",
+    "trust_id",
+)
+
+
+def _auth_suboptions() -> dict[str, dict[str, Any]]:
+    spec: dict[str, dict[str, Any]] = {name: {"type": "str"} for name in AUTH_PLAIN}
+    spec.update({name: {"type": "str", "no_log": True} for name in AUTH_SECRETS})
+    return spec
+
+
+def connection_argument_spec() -> dict[str, dict[str, Any]]:
+    """Return a fresh copy of the shared connection options."""
+    return {
+        "cloud": {"type": "str"},
+        "auth": {"type": "dict", "options": _auth_suboptions()},
+        "auth_type": {"type": "str"},
+        "region_name": {"type": "str"},
+        "interface": {"type": "str", "default": "public", "choices": ["public", "internal", "admin"]},
+        "validate_certs": {"type": "bool"},
+        "ca_cert": {"type": "path"},
+        "client_cert": {"type": "path"},
+        "client_key": {"type": "path", "no_log": False},
+        "api_timeout": {"type": "int"},
+    }
+
+
+def wait_argument_spec() -> dict[str, dict[str, Any]]:
+    """Return a fresh copy of the opt-in ``wait``/``timeout`` options."""
+    return {
+        "wait": {"type": "bool", "default": True},
+        "timeout": {"type": "int", "default": 180},
+    }
+
+
+def merge_argument_spec(
+    module_spec: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    with_wait: bool = False,
+) -> dict[str, dict[str, Any]]:
+    """Merge a module's own options with the shared ones, without touching the input.
+
+    A module option may not reuse the name (or an alias) of a shared option: that
+    would silently change how every module of the collection connects.
+    """
+    shared = connection_argument_spec()
+    if with_wait:
+        shared.update(wait_argument_spec())
+    taken = set(shared)
+    for spec in shared.values():
+        taken.update(spec.get("aliases", ()))
+    merged = copy.deepcopy(shared)
+    for name, spec in (module_spec or {}).items():
+        clashes = sorted(taken.intersection([name, *spec.get("aliases", ())]))
+        if clashes:
+            raise ValueError(f"module option {name!r} clashes with the shared option(s) {', '.join(clashes)}")
+        merged[name] = copy.deepcopy(dict(spec))
+    return merged
+
+
+def connection_kwargs(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Translate the module's connection options into ``openstack.connect`` arguments.
+
+    Options left unset are not passed, so clouds.yaml and the OS_* environment fill them.
+    """
+    kwargs: dict[str, Any] = {}
+    simple = {
+        "cloud": "cloud",
+        "auth_type": "auth_type",
+        "region_name": "region_name",
+        "interface": "interface",
+        "validate_certs": "verify",
+        "ca_cert": "cacert",
+        "client_cert": "cert",
+        "client_key": "key",
+        "api_timeout": "api_timeout",
+    }
+    for option, sdk_name in simple.items():
+        if params.get(option) is not None:
+            kwargs[sdk_name] = params[option]
+    auth = {key: value for key, value in (params.get("auth") or {}).items() if value is not None}
+    if auth:
+        kwargs["auth"] = auth
+    return kwargs
+
+
+class AnsibleOpenStackModule:
+    """An ``AnsibleModule`` with the collection's connection options and a lazy SDK connection."""
+
+    def __init__(
+        self,
+        argument_spec: Mapping[str, Mapping[str, Any]] | None = None,
+        *,
+        with_wait: bool = False,
+        supports_check_mode: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        self._module = AnsibleModule(
+            argument_spec=merge_argument_spec(argument_spec, with_wait=with_wait),
+            supports_check_mode=supports_check_mode,
+            **kwargs,
+        )
+        self._conn: Any = None
+
+    # What modules read from the wrapped AnsibleModule.
+    @property
+    def params(self) -> dict[str, Any]:
+        return self._module.params
+
+    @property
+    def check_mode(self) -> bool:
+        return bool(self._module.check_mode)
+
+    @property
+    def diff_mode(self) -> bool:
+        return bool(self._module._diff)  # pylint: disable=protected-access
+
+    @property
+    def ansible_module(self) -> AnsibleModule:
+        return self._module
+
+    @property
+    def cloud_label(self) -> str | None:
+        """How messages name this cloud: ``cloud 'NAME'``, or ``the cloud at AUTH_URL``."""
+        if self.params.get("cloud"):
+            return f"cloud {self.params['cloud']!r}"
+        auth_url = (self.params.get("auth") or {}).get("auth_url")
+        return f"the cloud at {auth_url}" if auth_url else None
+
+    def exit_json(self, **kwargs: Any) -> NoReturn:
+        self._module.exit_json(**kwargs)
+        raise AssertionError("exit_json returned")  # pragma: no cover
+
+    def fail_json(self, msg: str, **kwargs: Any) -> NoReturn:
+        self._module.fail_json(msg=msg, **kwargs)
+        raise AssertionError("fail_json returned")  # pragma: no cover
+
+    def warn(self, warning: str) -> None:
+        self._module.warn(warning)
+
+    def debug(self, msg: str) -> None:
+        self._module.debug(msg)
+
+    # The connection.
+    def _import_sdk(self) -> types.ModuleType:
+        try:
+            import openstack  # pylint: disable=import-outside-toplevel
+        except ImportError:
+            self.fail_json(msg=missing_required_lib("openstacksdk"), exception=traceback.format_exc())
+        return openstack
+
+    @property
+    def conn(self) -> Any:
+        """The ``openstack.connection.Connection``, opened on first use."""
+        if self._conn is None:
+            sdk = self._import_sdk()
+            kwargs = connection_kwargs(self.params)
+            try:
+                self._conn = sdk.connect(app_name=COLLECTION_NAME, app_version=COLLECTION_VERSION, **kwargs)
+            except sdk_exception_types() as exc:
+                # The call already names the cloud; no "on cloud ..." suffix.
+                what = format_call("openstack.connect", (), kwargs)
+                self.fail_json(msg=failure_message(what, exc), exception=traceback.format_exc())
+        return self._conn
+
+    # Error handling.
+    def fail_for(self, what: str, exc: BaseException) -> NoReturn:
+        """Fail the module for an SDK exception raised by ``what``."""
+        self.fail_json(msg=failure_message(what, exc, self.cloud_label), exception=traceback.format_exc())
+
+    @contextlib.contextmanager
+    def sdk_errors(self, what: str) -> Iterator[None]:
+        """Turn an SDK/keystoneauth exception raised in the block into ``fail_json``.
+
+        ``what`` names the work, e.g. ``"identity.projects(domain_id='default')"``.
+        """
+        try:
+            yield
+        except sdk_exception_types() as exc:
+            self.fail_for(what, exc)
+
+    def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """Call an SDK method; fail the module with a clear message if it raises.
+
+        Generators (the SDK's list calls) are read to the end inside the error
+        handler, so errors raised while paging are caught too.
+        """
+        return self._invoke(fn, args, kwargs, tolerate=())
+
+    def call_or_none(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """Like ``call``, but "not found" (HTTP 404) returns ``None`` instead of failing."""
+        return self._invoke(fn, args, kwargs, tolerate=(404,))
+
+    def call_tolerating(self, statuses: Collection[int], fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """Like ``call``, but an HTTP error whose status is in ``statuses`` returns ``None``."""
+        return self._invoke(fn, args, kwargs, tolerate=tuple(statuses))
+
+    def _invoke(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        tolerate: tuple[int, ...],
+    ) -> Any:
+        try:
+            result = fn(*args, **kwargs)
+            if isinstance(result, types.GeneratorType):
+                result = list(result)
+        except sdk_exception_types() as exc:
+            if status_code(exc) in tolerate:
+                return None
+            self.fail_for(format_call(callable_name(fn), args, kwargs), exc)
+        return result

@@ -1,0 +1,71 @@
+# Copyright: OpenSandbox contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared pytest set-up for the collection's tests.
+
+Makes ``import ansible_collections.opensandbox.cloud...`` work: in the repository it
+lays out ``build/ansible_collections/opensandbox/cloud`` once per session (see
+tests/utils/build_collection_tree.py); when the tests already run from inside such a
+tree (ansible-test, an installed collection) it uses that tree as it is.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import types
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+COLLECTION_SRC = Path(__file__).resolve().parents[1]
+
+
+def load_util(name: str) -> types.ModuleType:
+    """Import a script of tests/utils/ (not a package: the Makefile runs them too)."""
+    path = COLLECTION_SRC / "tests" / "utils" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"opensandbox_tests_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+tree_builder = load_util("build_collection_tree")
+
+
+def _inside_collection_tree(path: Path) -> bool:
+    return path.parent.parent.name == "ansible_collections"
+
+
+if _inside_collection_tree(COLLECTION_SRC):
+    COLLECTION_ROOT = COLLECTION_SRC
+else:
+    COLLECTION_ROOT = tree_builder.build(COLLECTION_SRC / "build", COLLECTION_SRC)
+COLLECTIONS_PATH = COLLECTION_ROOT.parents[2]  # the directory holding ansible_collections/
+
+if str(COLLECTIONS_PATH) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS_PATH))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sanity: runs ansible-test sanity on the collection (minutes)")
+    config.addinivalue_line("markers", "integration: runs playbooks against a live stacksim")
+
+
+@pytest.fixture(scope="session")
+def collection_root() -> Path:
+    """The collection as Ansible sees it: ``.../ansible_collections/opensandbox/cloud``."""
+    return COLLECTION_ROOT
+
+
+@pytest.fixture(scope="session")
+def collections_path() -> Path:
+    """The value for ANSIBLE_COLLECTIONS_PATH (the directory holding ``ansible_collections``)."""
+    return COLLECTIONS_PATH
+
+
+@pytest.fixture(scope="session")
+def tests_util() -> Callable[[str], types.ModuleType]:
+    """``tests_util("name")`` imports tests/utils/name.py."""
+    return load_util

@@ -1,0 +1,115 @@
+# Copyright: OpenSandbox contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run each integration target, and the demo playbook, with ansible-playbook against stacksim.
+
+A target is tests/integration/targets/<name>/ (ansible-test layout: tasks/main.yml,
+optional defaults/, aliases); it runs as a role on localhost. Targets whose aliases
+say ``disabled`` or ``unsupported`` are skipped.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parents[1]
+TARGETS_DIR = TESTS_DIR / "integration" / "targets"
+SKIP_ALIASES = {"disabled", "unsupported"}
+PLAYBOOK_TIMEOUT = 600
+
+pytestmark = pytest.mark.integration
+
+
+def _aliases(target: Path) -> set[str]:
+    path = target / "aliases"
+    if not path.is_file():
+        return set()
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return {line for line in lines if line}
+
+
+def _targets() -> list[pytest.param]:
+    params = []
+    for target in sorted(p for p in TARGETS_DIR.iterdir() if (p / "tasks" / "main.yml").is_file()):
+        marks = [pytest.mark.skip(reason="aliases: disabled/unsupported")] if _aliases(target) & SKIP_ALIASES else []
+        params.append(pytest.param(target.name, id=target.name, marks=marks))
+    return params
+
+
+def _ansible_bin(name: str) -> str:
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if not found:
+        pytest.skip(f"{name} not found")
+    return found
+
+
+@pytest.fixture(scope="session")
+def stacksim() -> Iterator[object]:
+    """One in-memory stacksim for the session (``sim.url``, ``sim.clouds_yaml``, ``sim.env``)."""
+    testing = pytest.importorskip("stacksim.testing", reason="the stacksim package is not installed")
+    with testing.Simulator() as sim:
+        yield sim
+
+
+@pytest.fixture(scope="session")
+def ansible_env(stacksim, collections_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for ansible-playbook: the built collection, the simulator's clouds, no user config."""
+    home = tmp_path_factory.mktemp("ansible-home")
+    config = home / "ansible.cfg"
+    config.write_text("[defaults]\n")  # an empty config: no ansible.cfg from the user or the cwd
+    env = dict(stacksim.env)
+    for name in list(env):
+        if name.startswith("ANSIBLE_") or (name.startswith("OS_") and name != "OS_CLIENT_CONFIG_FILE"):
+            del env[name]
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=str(collections_path),
+        ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+        ANSIBLE_ROLES_PATH=str(TARGETS_DIR),
+        ANSIBLE_HOME=str(home),
+        ANSIBLE_LOCAL_TEMP=str(home / "tmp"),
+        ANSIBLE_CONFIG=str(config),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_RETRY_FILES_ENABLED="false",
+        ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+    )
+    return env
+
+
+def run_playbook(playbook: Path, env: dict[str, str], cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    cmd = [_ansible_bin("ansible-playbook"), str(playbook), *extra]
+    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT, check=False)
+    assert proc.returncode == 0, f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+@pytest.mark.parametrize("target", _targets())
+def test_target(target: str, ansible_env: dict[str, str], tmp_path: Path) -> None:
+    playbook = tmp_path / f"run-{target}.yml"
+    playbook.write_text(
+        f"- name: Integration target {target}\n"
+        "  hosts: localhost\n"
+        "  connection: local\n"
+        "  gather_facts: false\n"
+        "  roles:\n"
+        f"    - {target}\n"
+    )
+    proc = run_playbook(playbook, ansible_env, tmp_path)
+    assert "failed=0" in proc.stdout
+
+
+def test_demo_playbook(ansible_env: dict[str, str], collection_root: Path, tmp_path: Path) -> None:
+    proc = run_playbook(collection_root / "playbooks" / "demo.yml", ansible_env, tmp_path)
+    out = proc.stdout
+    assert "failed=0" in out
+    for expected in ("User:", "demo", "identity", "alt_demo"):
+        assert expected in out, f"{expected!r} missing from the demo output:\n{out}"
