@@ -167,7 +167,6 @@ def test_missing_sdk_fails_with_the_library_name(capsys, monkeypatch):
 
 
 def test_unknown_cloud_fails_naming_the_call_and_the_cloud(capsys, monkeypatch, tmp_path):
-    pytest.importorskip("openstack")
     clouds = tmp_path / "clouds.yaml"
     clouds.write_text("clouds:\n  real:\n    auth:\n      auth_url: http://127.0.0.1:9/identity\n")
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
@@ -193,8 +192,9 @@ class PagingProxy:
 
 
 def sdk_http_error(status: int):
-    sdk_exc = pytest.importorskip("openstack.exceptions")
-    requests = pytest.importorskip("requests")
+    import requests
+    from openstack import exceptions as sdk_exc
+
     response = requests.Response()
     response.status_code = status
     response._content = b"{}"  # pylint: disable=protected-access

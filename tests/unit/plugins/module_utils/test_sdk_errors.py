@@ -8,6 +8,9 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
+from keystoneauth1 import exceptions as ksa_exc
+from openstack import exceptions as sdk_exc
 
 from ansible_collections.opensandbox.cloud.plugins.module_utils._errors import (
     callable_name,
@@ -18,10 +21,6 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._errors import (
     status_code,
     summarize_value,
 )
-
-requests = pytest.importorskip("requests")
-sdk_exc = pytest.importorskip("openstack.exceptions")
-ksa_exc = pytest.importorskip("keystoneauth1.exceptions")
 
 
 def http_error(status: int, message: str, method: str = "GET", url: str = "http://127.0.0.1:1/identity/v3/projects"):
