@@ -11,6 +11,7 @@ import urllib.request
 
 import pytest
 
+from stacksim.services import registry
 from stacksim.testing import Simulator
 
 
@@ -45,7 +46,9 @@ def _password_token(url: str, user: str = "demo", password: str = "stacksim") ->
 
 def test_health_needs_no_token(sim):
     status, _, body = _get(f"{sim.url}/health")
-    assert status == 200 and body["status"] == "ok" and body["services"] == {"identity": "running"}
+    assert status == 200 and body["status"] == "ok"
+    assert body["services"] == {s.type: "running" for s in registry.services()}
+    assert {"identity", "network"} <= set(body["services"])
 
 
 def test_version_discovery(sim):

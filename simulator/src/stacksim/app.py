@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -46,6 +47,7 @@ class _Dispatcher:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self.cloud.lifecycle.start(asyncio.get_running_loop())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.cloud.close()

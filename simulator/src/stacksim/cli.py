@@ -34,6 +34,12 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--token-ttl", type=int, default=3600, help="token lifetime in seconds (default 3600)")
     parser.add_argument("--public-url", help="base URL for the catalog (default: http://HOST:PORT)")
+    parser.add_argument(
+        "--delay",
+        type=float,
+        default=0.2,
+        help="seconds a resource spends in each transitional state, e.g. BUILD (default 0.2)",
+    )
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -46,6 +52,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         password=args.password,
         token_ttl=args.token_ttl,
         public_url=args.public_url,
+        delay=args.delay,
     )
 
 
@@ -60,6 +67,8 @@ def _check(settings: Settings) -> str | None:
         return f"the '{settings.compute_driver}' compute driver is not available in this version; use 'fake'"
     if settings.token_ttl <= 0:
         return "--token-ttl must be a positive number of seconds"
+    if settings.delay < 0:
+        return "--delay must not be negative"
     return None
 
 
@@ -101,6 +110,8 @@ def _forward(args: argparse.Namespace) -> list[str]:
         args.compute_driver,
         "--token-ttl",
         str(args.token_ttl),
+        "--delay",
+        str(args.delay),
         "--log-level",
         args.log_level,
     ]

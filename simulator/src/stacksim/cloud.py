@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
 from stacksim.auth import Authenticator
 from stacksim.config import Settings
+from stacksim.lifecycle import Lifecycle
 from stacksim.services.identity.bootstrap import bootstrap
 from stacksim.services.identity.model import Identity
+from stacksim.services.network.bootstrap import bootstrap as network_bootstrap
+from stacksim.services.network.model import Networking
 from stacksim.services.registry import Service, services
 from stacksim.store import Store
 
@@ -14,13 +21,25 @@ class Cloud:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = Store(settings.database)
+        self.lifecycle = Lifecycle(self.store, default_delay=settings.delay)
+        # Bulk data (image files, volumes, backups) lives on disk, never in the database.
+        self._tmp_data = settings.state_dir is None
+        self.data_dir = (
+            settings.state_dir / "data" if settings.state_dir else Path(tempfile.mkdtemp(prefix="stacksim-data-"))
+        )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.services: list[Service] = services()
         self.identity = Identity(self.store, token_ttl=settings.token_ttl)
+        self.network = Networking(self.store)
         self.auth = Authenticator(self.identity, f"{settings.base_url}/identity")
 
     def start(self) -> None:
         """Bootstrap on first start; keep the catalog in step on every start."""
         bootstrap(self.identity, self.settings.bootstrap_password, self.services)
+        network_bootstrap(self.network)
 
     def close(self) -> None:
+        self.lifecycle.stop()
         self.store.close()
+        if self._tmp_data:
+            shutil.rmtree(self.data_dir, ignore_errors=True)

@@ -23,6 +23,8 @@ class Settings:
     clouds_yaml: Path | None = None
     password: str | None = None
     token_ttl: int = 3600
+    #: seconds an asynchronous resource spends in each transitional state
+    delay: float = 0.2
     public_url: str | None = None
 
     @property

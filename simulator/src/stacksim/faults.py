@@ -6,6 +6,8 @@ into the body its real counterpart sends (see ``FORMATS``).
 
 from __future__ import annotations
 
+import html
+import json
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -72,6 +74,93 @@ def keystone(err: ApiError) -> dict[str, Any]:
     return {"error": {"code": err.status, "title": err.title, "message": err.message}}
 
 
+def neutron(err: ApiError) -> dict[str, Any]:
+    return {"NeutronError": {"type": err.kind, "message": err.message, "detail": ""}}
+
+
+# Nova's (and Cinder's) fault names by status code; anything else is a computeFault.
+_NOVA_NAMES = {
+    400: "badRequest",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "itemNotFound",
+    405: "badMethod",
+    409: "conflictingRequest",
+    413: "overLimit",
+    415: "badMediaType",
+    429: "overLimit",
+    501: "notImplemented",
+    503: "serviceUnavailable",
+}
+
+
+def nova(err: ApiError) -> dict[str, Any]:
+    return {_NOVA_NAMES.get(err.status, "computeFault"): {"code": err.status, "message": err.message}}
+
+
+def _webob_body(message: str) -> str:
+    # webob's default body template, with the message as the "explanation".
+    return f"{message}<br /><br />\n\n\n"
+
+
+def glance(err: ApiError) -> dict[str, Any]:
+    """Glance's errors are webob's: this is the JSON variant (``Accept: application/json``)."""
+    return {"message": _webob_body(err.message), "code": f"{err.status} {err.title}", "title": err.title}
+
+
+def _quality(accept: str, offer: str) -> float:
+    """The quality ``accept`` gives ``offer`` (the most specific matching range decides)."""
+    best_rank, best_q = -1, 0.0
+    kind, _, sub = offer.partition("/")
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        if not media:
+            continue
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        want_kind, _, want_sub = media.lower().partition("/")
+        if (want_kind, want_sub) == (kind, sub):
+            rank = 2
+        elif want_kind == kind and want_sub == "*":
+            rank = 1
+        elif (want_kind, want_sub) == ("*", "*"):
+            rank = 0
+        else:
+            continue
+        if rank > best_rank:
+            best_rank, best_q = rank, quality
+    return best_q
+
+
+def glance_page(err: ApiError, accept: str | None) -> tuple[str, str]:
+    """The body and media type webob (hence Glance) answers an error with.
+
+    webob picks HTML or JSON by the ``Accept`` header (HTML on a tie, so
+    ``*/*`` gets HTML) and plain text when neither is acceptable, which is
+    what an empty or missing ``Accept`` gets.
+    """
+    offers = [(offer, q) for offer in ("text/html", "application/json") if (q := _quality(accept or "", offer)) > 0]
+    offers.sort(key=lambda item: -item[1])
+    chosen = offers[0][0] if offers else "text/plain"
+    status = f"{err.status} {err.title}"
+    if chosen == "application/json":
+        return json.dumps(glance(err)), chosen
+    if chosen == "text/html":
+        body = _webob_body(html.escape(err.message, quote=True))
+        head = f"<html>\n <head>\n  <title>{status}</title>\n </head>\n <body>\n  <h1>{status}</h1>\n"
+        return f"{head}  {body}\n </body>\n</html>", chosen
+    return f"{status}\n\n{err.message}\n\n   ", chosen
+
+
 FORMATS: dict[str, Callable[[ApiError], dict[str, Any]]] = {
     "keystone": keystone,
+    "nova": nova,
+    "neutron": neutron,
+    "glance": glance,
 }

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from stacksim import faults
+from stacksim.microversion import Microversions, Version
 
 if TYPE_CHECKING:
     from stacksim.auth import Context
@@ -27,10 +28,12 @@ Handler = Callable[["Call"], Awaitable[Response]]
 class Call:
     """One API call: the request, the cloud it is for and who makes it."""
 
-    def __init__(self, request: Request, cloud: Cloud, ctx: Context | None) -> None:
+    def __init__(self, request: Request, cloud: Cloud, ctx: Context | None, version: Version | None = None) -> None:
         self.request = request
         self.cloud = cloud
         self._ctx = ctx
+        #: the negotiated microversion, for services that have them
+        self.version = version
 
     @property
     def ctx(self) -> Context:
@@ -93,8 +96,9 @@ def reply(body: Any = None, status: int = 200, headers: dict[str, str] | None = 
 class Api:
     """The routes of one service, with its error format and its auth rule."""
 
-    def __init__(self, fault_format: str) -> None:
+    def __init__(self, fault_format: str, microversions: Microversions | None = None) -> None:
         self.format = faults.FORMATS[fault_format]
+        self.microversions = microversions
         self._routes: list[tuple[str, list[str], Handler, bool]] = []
 
     def route(self, path: str, methods: tuple[str, ...] = ("GET",), public: bool = False):
@@ -116,7 +120,13 @@ class Api:
             token = request.headers.get("x-auth-token")
             # On public routes a stale token must not break discovery or authentication.
             ctx = cloud.auth.optional_context(token) if public else cloud.auth.context(token)
-            return await handler(Call(request, cloud, ctx))
+            mv = self.microversions
+            if mv is None or public:  # version discovery answers whatever is asked
+                return await handler(Call(request, cloud, ctx))
+            version = mv.negotiate(request.headers)
+            response = await handler(Call(request, cloud, ctx, version))
+            response.headers.update(mv.headers(version))
+            return response
 
         return endpoint
 

@@ -22,7 +22,9 @@ class Service:
 
 def services() -> list[Service]:
     from stacksim.services.identity.api import api as identity
+    from stacksim.services.network.api import api as network
 
     return [
         Service("identity", "keystone", "/identity", "/identity", identity, "Identity Service"),
+        Service("network", "neutron", "/network", "/network", network, "Neutron Networking Service"),
     ]

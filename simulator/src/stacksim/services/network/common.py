@@ -1,0 +1,150 @@
+"""What the parts of the Networking model share: contexts, records, owners, errors."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from stacksim import clock, faults
+from stacksim.auth import Context
+
+#: Port owners Neutron deletes along with their network or subnet.
+AUTO_DELETE_OWNERS = frozenset({"network:dhcp", "network:distributed"})
+ROUTER_INTERFACE = "network:router_interface"
+ROUTER_GATEWAY = "network:router_gateway"
+FLOATINGIP = "network:floatingip"
+DHCP = "network:dhcp"
+#: Ports only their service may delete (``ServicePortInUse``).
+SERVICE_OWNERS = frozenset({ROUTER_INTERFACE, ROUTER_GATEWAY, FLOATINGIP, "network:router_ha_interface"})
+
+MAX_TAG_LEN = 255
+
+_NOT_FOUND = {
+    "network": ("NetworkNotFound", "Network {} could not be found."),
+    "subnet": ("SubnetNotFound", "Subnet {} could not be found."),
+    "port": ("PortNotFound", "Port {} could not be found."),
+    "router": ("RouterNotFound", "Router {} could not be found"),
+    "floatingip": ("FloatingIPNotFound", "Floating IP {} could not be found"),
+    "security_group": ("SecurityGroupNotFound", "Security group {} does not exist"),
+    "security_group_rule": ("SecurityGroupRuleNotFound", "Security group rule {} does not exist"),
+}
+
+
+def as_context(who: Context | str | None) -> Context:
+    """``who`` as a Context: a caller's own, or (given a project id) the cloud acting for it.
+
+    Nova and Heat call the model with the caller's Context; code acting on its
+    own (bootstrap, a compute driver binding a port) passes a project id, or
+    None for no project, and gets admin rights.
+    """
+    if isinstance(who, Context):
+        return who
+    return Context(
+        token_id="",
+        user_id="stacksim",
+        user_name="stacksim",
+        user_domain_id="default",
+        roles=frozenset({"admin", "member", "reader"}),
+        project_id=who,
+    )
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def now() -> str:
+    return clock.iso(clock.now(), micro=False)
+
+
+def stamp(record: dict[str, Any]) -> dict[str, Any]:
+    """Neutron's standard attributes on a new record."""
+    moment = now()
+    record.setdefault("id", new_id())
+    record.setdefault("description", "")
+    record.setdefault("tags", [])
+    record.update(created_at=moment, updated_at=moment, revision_number=0)
+    return record
+
+
+def touch(record: dict[str, Any]) -> dict[str, Any]:
+    """Mark a change: a new ``updated_at`` and the next ``revision_number``."""
+    record["updated_at"] = now()
+    record["revision_number"] = record.get("revision_number", 0) + 1
+    return record
+
+
+def check_revision(record: dict[str, Any], if_match: str | None) -> None:
+    """Honour ``If-Match: revision_number=N`` (Neutron's revision-if-match)."""
+    if not if_match:
+        return
+    for part in if_match.split(","):
+        key, _, value = part.strip().partition("=")
+        if key != "revision_number":
+            continue
+        try:
+            expected = int(value)
+        except ValueError:
+            raise faults.BadRequest(f"Invalid input for operation: '{value}' is not an integer.") from None
+        if expected != record.get("revision_number"):
+            raise faults.ApiError(
+                f"Constrained to {expected}, but current revision is {record.get('revision_number')}",
+                status=412,
+                kind="RevisionNumberConstraintFailed",
+            )
+
+
+def not_found(kind: str, id: str) -> faults.NotFound:
+    name, text = _NOT_FOUND[kind]
+    return faults.NotFound(text.format(id), kind=name)
+
+
+def denied(action: str) -> faults.Forbidden:
+    return faults.Forbidden(f"rule:{action} is disallowed by policy", kind="PolicyNotAuthorized")
+
+
+def owner_of(ctx: Context, attrs: dict[str, Any]) -> str:
+    """The project a new resource belongs to (``project_id``/``tenant_id``, else the caller's)."""
+    project = attrs.pop("project_id", None)
+    tenant = attrs.pop("tenant_id", None)
+    if project and tenant and project != tenant:
+        raise faults.BadRequest("'project_id' and 'tenant_id' do not match", kind="HTTPBadRequest")
+    wanted = project or tenant
+    if wanted and wanted != ctx.project_id and not ctx.is_admin:
+        raise faults.BadRequest(
+            "Specifying 'project_id' or 'tenant_id' other than the authenticated project "
+            "in request requires admin or advsvc privileges",
+            kind="HTTPBadRequest",
+        )
+    owner = wanted or ctx.project_id
+    if not owner:
+        raise faults.BadRequest(
+            "Running without keystone AuthN requires that tenant_id is specified", kind="HTTPBadRequest"
+        )
+    return owner
+
+
+def admin_only(ctx: Context, action: str, attrs: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """Attributes a member may not set to other than their default (Neutron's policy)."""
+    if ctx.is_admin:
+        return
+    for name, default in defaults.items():
+        if name in attrs and attrs[name] != default:
+            raise denied(f"{action}:{name}")
+
+
+def check_tags(tags: Any) -> list[str]:
+    """Tags as Neutron keeps them: strings of up to 255 characters, each once (sorted here)."""
+    if not isinstance(tags, list):
+        raise faults.BadRequest(f"Invalid input for tags. Reason: '{tags}' is not a list.", kind="HTTPBadRequest")
+    for tag in tags:
+        if not isinstance(tag, str) or not tag:
+            raise faults.BadRequest(
+                f"Invalid input for tags. Reason: '{tag}' is not a valid string.", kind="HTTPBadRequest"
+            )
+        if len(tag) > MAX_TAG_LEN:
+            raise faults.BadRequest(
+                f"Invalid input for tags. Reason: '{tag}' exceeds maximum length of {MAX_TAG_LEN}.",
+                kind="HTTPBadRequest",
+            )
+    return sorted(set(tags))

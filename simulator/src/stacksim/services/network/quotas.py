@@ -1,0 +1,78 @@
+"""Neutron's per-project quotas: defaults, overrides, usage and enforcement."""
+
+from __future__ import annotations
+
+from stacksim import faults
+from stacksim.auth import Context
+from stacksim.services.network.common import denied
+from stacksim.store import Store
+
+#: Neutron's default limits (``[quotas]`` in neutron.conf); -1 means unlimited.
+DEFAULTS = {
+    "network": 100,
+    "subnet": 100,
+    "port": 500,
+    "router": 10,
+    "floatingip": 50,
+    "security_group": 10,
+    "security_group_rule": 100,
+}
+KIND = "network_quota"
+
+
+class Quotas:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def limits(self, project_id: str) -> dict[str, int]:
+        record = self.store.get(KIND, project_id)
+        return {**DEFAULTS, **(record["limits"] if record else {})}
+
+    def used(self, project_id: str, resource: str) -> int:
+        return self.store.count(resource, project_id=project_id)
+
+    def check(self, project_id: str, resource: str, count: int = 1) -> None:
+        """Raise OverQuota if ``count`` more of ``resource`` would exceed the project's limit."""
+        limit = self.limits(project_id)[resource]
+        if limit >= 0 and self.used(project_id, resource) + count > limit:
+            raise faults.Conflict(f"Quota exceeded for resources: ['{resource}'].", kind="OverQuota")
+
+    def details(self, project_id: str) -> dict[str, dict[str, int]]:
+        return {
+            name: {"limit": limit, "used": self.used(project_id, name), "reserved": 0}
+            for name, limit in self.limits(project_id).items()
+        }
+
+    def update(
+        self, ctx: Context, project_id: str, values: dict[str, int], check_limit: bool = False
+    ) -> dict[str, int]:
+        if not ctx.is_admin:
+            raise denied("update_quota")
+        for name, value in values.items():
+            if name not in DEFAULTS:
+                raise faults.BadRequest(f"Unrecognized attribute(s) '{name}'", kind="HTTPBadRequest")
+            if value < -1:
+                raise faults.BadRequest(
+                    f"Invalid input for {name}. Reason: '{value}' is too small - must be at least '-1'.",
+                    kind="HTTPBadRequest",
+                )
+            used = self.used(project_id, name)
+            if check_limit and 0 <= value < used:
+                raise faults.BadRequest(
+                    f"Invalid input for operation: Quota limit {value} for {name} must be greater than or "
+                    f"equal to already used and reserved {used}.",
+                    kind="InvalidQuotaValue",
+                )
+        record = self.store.get(KIND, project_id) or {"id": project_id, "limits": {}}
+        record["limits"].update(values)
+        self.store.put(KIND, record)
+        return self.limits(project_id)
+
+    def reset(self, ctx: Context, project_id: str) -> None:
+        if not ctx.is_admin:
+            raise denied("delete_quota")
+        self.store.delete(KIND, project_id)
+
+    def overridden(self) -> list[tuple[str, dict[str, int]]]:
+        """Projects whose quotas differ from the defaults, with their limits."""
+        return [(r["id"], self.limits(r["id"])) for r in self.store.find(KIND)]
