@@ -9,8 +9,12 @@ from pathlib import Path
 from stacksim.auth import Authenticator
 from stacksim.config import Settings
 from stacksim.lifecycle import Lifecycle
+from stacksim.services.compute.bootstrap import bootstrap as compute_bootstrap
+from stacksim.services.compute.model import Compute
 from stacksim.services.identity.bootstrap import bootstrap
 from stacksim.services.identity.model import Identity
+from stacksim.services.image.bootstrap import bootstrap as image_bootstrap
+from stacksim.services.image.model import Images
 from stacksim.services.network.bootstrap import bootstrap as network_bootstrap
 from stacksim.services.network.model import Networking
 from stacksim.services.registry import Service, services
@@ -31,12 +35,16 @@ class Cloud:
         self.services: list[Service] = services()
         self.identity = Identity(self.store, token_ttl=settings.token_ttl)
         self.network = Networking(self.store)
+        self.image = Images(self.store, self.lifecycle, self.data_dir)
+        self.compute = Compute(self)
         self.auth = Authenticator(self.identity, f"{settings.base_url}/identity")
 
     def start(self) -> None:
         """Bootstrap on first start; keep the catalog in step on every start."""
         bootstrap(self.identity, self.settings.bootstrap_password, self.services)
         network_bootstrap(self.network)
+        image_bootstrap(self.image)
+        compute_bootstrap(self.compute)
 
     def close(self) -> None:
         self.lifecycle.stop()

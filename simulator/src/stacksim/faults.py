@@ -158,9 +158,36 @@ def glance_page(err: ApiError, accept: str | None) -> tuple[str, str]:
     return f"{status}\n\n{err.message}\n\n   ", chosen
 
 
+#: webob's default explanation for each status (Heat's bodies carry it).
+_EXPLANATIONS = {
+    400: "The server could not comply with the request since it is either malformed or otherwise incorrect.",
+    401: "This server could not verify that you are authorized to access the document you requested. "
+    "Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand "
+    "how to supply the credentials required.",
+    403: "Access was denied to this resource.",
+    404: "The resource could not be found.",
+    405: "The method is not allowed for this resource.",
+    409: "There was a conflict when trying to complete your request.",
+    413: "The body of your request was too large for this server.",
+    500: "The server has either erred or is incapable of performing the requested operation.",
+    501: "The server has not implemented the requested operation.",
+}
+
+
+def heat(err: ApiError) -> dict[str, Any]:
+    """Heat's fault body: webob's code, title and explanation, and the engine's error."""
+    return {
+        "code": err.status,
+        "title": err.title,
+        "explanation": _EXPLANATIONS.get(err.status, err.title),
+        "error": {"type": err.kind, "message": err.message, "traceback": None},
+    }
+
+
 FORMATS: dict[str, Callable[[ApiError], dict[str, Any]]] = {
     "keystone": keystone,
     "nova": nova,
     "neutron": neutron,
     "glance": glance,
+    "heat": heat,
 }

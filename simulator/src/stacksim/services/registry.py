@@ -11,6 +11,15 @@ from stacksim.web import Api
 
 
 @dataclass(frozen=True)
+class CatalogEntry:
+    """One more catalog type a service is listed under (Cinder is ``block-storage`` and ``volumev3``)."""
+
+    type: str
+    name: str
+    endpoint: str
+
+
+@dataclass(frozen=True)
 class Service:
     type: str  #: catalog type, e.g. ``identity``
     name: str  #: catalog name, e.g. ``keystone``
@@ -18,13 +27,22 @@ class Service:
     endpoint: str  #: endpoint path in the catalog (may hold ``$(project_id)s``)
     api: Api
     description: str = ""
+    also: tuple[CatalogEntry, ...] = ()  #: extra catalog types for the same mount
+
+    def catalog(self) -> list[CatalogEntry]:
+        """Every catalog entry of the service: its own, then the extra ones."""
+        return [CatalogEntry(self.type, self.name, self.endpoint), *self.also]
 
 
 def services() -> list[Service]:
+    from stacksim.services.compute.routes import api as compute
     from stacksim.services.identity.api import api as identity
+    from stacksim.services.image.api import api as image
     from stacksim.services.network.api import api as network
 
     return [
         Service("identity", "keystone", "/identity", "/identity", identity, "Identity Service"),
         Service("network", "neutron", "/network", "/network", network, "Neutron Networking Service"),
+        Service("compute", "nova", "/compute", "/compute/v2.1", compute, "Nova Compute Service"),
+        Service("image", "glance", "/image", "/image", image, "Glance Image Service"),
     ]

@@ -18,8 +18,9 @@ def bootstrap(identity: Identity, password: str, services: list[Service]) -> Non
             _first_start(identity, password)
         _reset_passwords(identity, password)
         for service in services:
-            paths = dict.fromkeys(("public", "internal", "admin"), service.endpoint)
-            identity.ensure_service(service.type, service.name, service.description, REGION, paths)
+            for entry in service.catalog():
+                paths = dict.fromkeys(("public", "internal", "admin"), entry.endpoint)
+                identity.ensure_service(entry.type, entry.name, service.description, REGION, paths)
     identity.prune_tokens()
 
 

@@ -1,0 +1,1 @@
+"""Compute drivers: what an instance is (``fake``: a record and a console log)."""

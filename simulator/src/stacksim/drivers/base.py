@@ -1,0 +1,112 @@
+"""The compute driver interface: what an instance really is.
+
+The compute service decides *what* happens to a server (states, quotas,
+ports, volumes) and asks a driver to make it so; it never cares which
+driver it is. Driver calls may block (a container start, a file copy): the
+service makes them from worker threads, never from the event loop.
+
+A driver reports what happens on its own (an instance that powers itself
+off, as cloud-init's ``power_state`` does) through ``DriverEvents``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Instance:
+    """What a driver is told about a server when it is built or rebuilt."""
+
+    id: str
+    name: str
+    hostname: str
+    flavor: dict[str, Any]
+    image: dict[str, Any] | None = None  #: the Glance image record, if booted from one
+    image_path: Path | None = None  #: its data file
+    user_data: str | None = None  #: decoded user data
+    metadata: dict[str, str] = field(default_factory=dict)
+    public_key: str | None = None
+    ports: list[dict[str, Any]] = field(default_factory=list)  #: Neutron port records
+    config_drive: bool = False
+
+
+@dataclass
+class DriverEvents:
+    """Callbacks a driver uses to report what an instance did by itself."""
+
+    powered_off: Callable[[str], None] = lambda instance_id: None
+
+
+class DriverError(Exception):
+    """A driver could not do what it was asked; the message goes into the server's fault."""
+
+
+class ComputeDriver(ABC):
+    name: str = "base"
+
+    def __init__(self, data_dir: Path, events: DriverEvents | None = None) -> None:
+        self.data_dir = data_dir
+        self.events = events or DriverEvents()
+
+    @abstractmethod
+    def spawn(self, instance: Instance) -> None:
+        """Create and boot the instance; return once it runs."""
+
+    @abstractmethod
+    def destroy(self, instance_id: str) -> None:
+        """Remove the instance; succeed if it is already gone."""
+
+    @abstractmethod
+    def power_off(self, instance_id: str) -> None: ...
+
+    @abstractmethod
+    def power_on(self, instance_id: str) -> None: ...
+
+    @abstractmethod
+    def reboot(self, instance_id: str, hard: bool = False) -> None: ...
+
+    @abstractmethod
+    def pause(self, instance_id: str) -> None: ...
+
+    @abstractmethod
+    def unpause(self, instance_id: str) -> None: ...
+
+    @abstractmethod
+    def suspend(self, instance_id: str) -> None: ...
+
+    @abstractmethod
+    def resume(self, instance_id: str) -> None: ...
+
+    @abstractmethod
+    def snapshot(self, instance_id: str, dest: Path) -> None:
+        """Write the instance's disk as image data to ``dest``."""
+
+    @abstractmethod
+    def console_output(self, instance_id: str, length: int | None = None) -> str:
+        """The last ``length`` lines of the console (all when None)."""
+
+    @abstractmethod
+    def plug_port(self, instance_id: str, port: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def unplug_port(self, instance_id: str, port_id: str) -> None: ...
+
+    @abstractmethod
+    def attach_volume(self, instance_id: str, volume_id: str, device: str, path: Path) -> None: ...
+
+    @abstractmethod
+    def detach_volume(self, instance_id: str, volume_id: str) -> None: ...
+
+
+def make_driver(name: str, data_dir: Path, events: DriverEvents | None = None) -> ComputeDriver:
+    """The driver ``--compute-driver`` names (imported only when chosen)."""
+    if name == "fake":
+        from stacksim.drivers.fake import FakeDriver
+
+        return FakeDriver(data_dir, events)
+    raise ValueError(f"unknown compute driver {name!r}")

@@ -1,0 +1,126 @@
+"""The ``fake`` driver: instances are records and a console log, nothing runs.
+
+It behaves enough like a booted guest for clients to tell: the console shows
+a boot and the user data the guest received, a snapshot copies the image the
+server booted from, and cloud-config's ``power_state: {mode: poweroff}``
+powers the instance off once it is up, as cloud-init would.
+
+Fault injection, for testing what a client does with a failed boot: a
+flavor with the extra spec ``stacksim:boot_fault`` fails every boot with that
+text as the reason (the server goes to ``ERROR`` with it as its fault).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+from stacksim import clock
+from stacksim.drivers.base import ComputeDriver, DriverError, Instance
+from stacksim.drivers.userdata import wants_poweroff
+
+
+class FakeDriver(ComputeDriver):
+    name = "fake"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.root = self.data_dir / "fake-instances"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+
+    # Each instance is a folder: console.log, and disk (a copy of its image) when snapshotted.
+    def _dir(self, instance_id: str) -> Path:
+        return self.root / instance_id
+
+    def _log(self, instance_id: str, *lines: str) -> None:
+        folder = self._dir(instance_id)
+        if not folder.exists():
+            raise DriverError(f"instance {instance_id} does not exist on this host")
+        stamp = clock.now().strftime("%H:%M:%S")
+        with self._lock, (folder / "console.log").open("a") as fh:
+            for line in lines:
+                fh.write(f"[{stamp}] {line}\n")
+
+    def spawn(self, instance: Instance) -> None:
+        fault = (instance.flavor.get("extra_specs") or {}).get("stacksim:boot_fault")
+        if fault:
+            raise DriverError(str(fault))
+        folder = self._dir(instance.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "image").write_text(str(instance.image_path or ""))
+        image = instance.image["name"] if instance.image else "volume"
+        lines = [
+            f"stacksim fake hypervisor: booting {instance.name} ({instance.id}) from {image}",
+            f"flavor {instance.flavor.get('name')}: {instance.flavor.get('vcpus')} vCPU, "
+            f"{instance.flavor.get('ram')} MiB RAM, {instance.flavor.get('disk')} GiB disk",
+        ]
+        for index, port in enumerate(instance.ports):
+            ips = ", ".join(ip["ip_address"] for ip in port.get("fixed_ips", []))
+            lines.append(f"eth{index}: {port.get('mac_address')} {ips}")
+        lines.append(f"cloud-init: hostname {instance.hostname}")
+        if instance.public_key:
+            lines.append(f"cloud-init: authorized key {instance.public_key.split()[-1][:40]}")
+        if instance.user_data:
+            lines.append("cloud-init: user data received:")
+            lines.extend(f"  {line}" for line in instance.user_data.splitlines())
+        else:
+            lines.append("cloud-init: no user data")
+        lines.append(f"{instance.hostname} login:")
+        self._log(instance.id, *lines)
+        if instance.user_data and wants_poweroff(instance.user_data):
+            self._log(instance.id, "cloud-init: power_state: powering off")
+            self.events.powered_off(instance.id)
+
+    def destroy(self, instance_id: str) -> None:
+        shutil.rmtree(self._dir(instance_id), ignore_errors=True)
+
+    def power_off(self, instance_id: str) -> None:
+        self._log(instance_id, "reboot: Power down")
+
+    def power_on(self, instance_id: str) -> None:
+        self._log(instance_id, "booting again", "login:")
+
+    def reboot(self, instance_id: str, hard: bool = False) -> None:
+        self._log(instance_id, "reboot: hard reset" if hard else "reboot: Restarting system", "login:")
+
+    def pause(self, instance_id: str) -> None:
+        self._log(instance_id, "paused")
+
+    def unpause(self, instance_id: str) -> None:
+        self._log(instance_id, "unpaused")
+
+    def suspend(self, instance_id: str) -> None:
+        self._log(instance_id, "PM: suspend entry (deep)")
+
+    def resume(self, instance_id: str) -> None:
+        self._log(instance_id, "PM: resume from suspend")
+
+    def snapshot(self, instance_id: str, dest: Path) -> None:
+        source = (self._dir(instance_id) / "image").read_text().strip()
+        if source and Path(source).exists():
+            shutil.copyfile(source, dest)
+        else:  # booted from a volume, or the image data is gone: an empty disk
+            dest.write_bytes(b"")
+        self._log(instance_id, f"snapshot written ({dest.stat().st_size} bytes)")
+
+    def console_output(self, instance_id: str, length: int | None = None) -> str:
+        path = self._dir(instance_id) / "console.log"
+        if not path.exists():
+            raise DriverError(f"instance {instance_id} has no console")
+        lines = path.read_text().splitlines(keepends=True)
+        return "".join(lines[-length:] if length else lines)
+
+    def plug_port(self, instance_id: str, port: dict[str, Any]) -> None:
+        self._log(instance_id, f"hotplug: new interface {port.get('mac_address')}")
+
+    def unplug_port(self, instance_id: str, port_id: str) -> None:
+        self._log(instance_id, f"hotplug: interface of port {port_id} removed")
+
+    def attach_volume(self, instance_id: str, volume_id: str, device: str, path: Path) -> None:
+        self._log(instance_id, f"virtio_blk: {device} attached (volume {volume_id})")
+
+    def detach_volume(self, instance_id: str, volume_id: str) -> None:
+        self._log(instance_id, f"virtio_blk: volume {volume_id} detached")

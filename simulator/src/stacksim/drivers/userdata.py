@@ -1,0 +1,44 @@
+"""Reading user data the way cloud-init does, for what drivers must honour."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+
+def cloud_configs(user_data: str) -> Iterator[dict[str, Any]]:
+    """Every cloud-config document in the user data, plain or inside a MIME multipart."""
+    text = user_data.lstrip()
+    if text.startswith("#cloud-config"):
+        loaded = _load(text)
+        if loaded:
+            yield loaded
+        return
+    if text.lower().startswith(("content-type:", "mime-version:")):
+        message = email.message_from_string(text, policy=email.policy.default)
+        for part in message.walk():
+            if part.get_content_type() == "text/cloud-config":
+                loaded = _load(part.get_content())
+                if loaded:
+                    yield loaded
+
+
+def _load(text: str) -> dict[str, Any] | None:
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None  # cloud-init would log and go on
+    return loaded if isinstance(loaded, dict) else None
+
+
+def wants_poweroff(user_data: str) -> bool:
+    """cloud-config ``power_state: {mode: poweroff}`` (cloud-init's ``halt`` also stops the guest)."""
+    for config in cloud_configs(user_data):
+        power = config.get("power_state")
+        if isinstance(power, dict) and power.get("mode") in ("poweroff", "halt"):
+            return True
+    return False

@@ -1,0 +1,171 @@
+"""What the Compute route modules share: Nova's policy errors, links, paging, body checks."""
+
+from __future__ import annotations
+
+import urllib.parse
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel
+
+from stacksim import clock, faults, listing
+from stacksim.microversion import Version
+from stacksim.services.compute.api import base_url
+from stacksim.web import Call
+
+
+def denied(rule: str) -> faults.Forbidden:
+    """Nova's answer when policy says no (``rule`` is the policy name after ``os_compute_api:``)."""
+    return faults.Forbidden(f"Policy doesn't allow os_compute_api:{rule} to be performed.")
+
+
+def require_admin(call: Call, rule: str) -> None:
+    if not call.ctx.is_admin:
+        raise denied(rule)
+
+
+def version(call: Call) -> Version:
+    assert call.version is not None  # every non-public Compute route negotiates one
+    return call.version
+
+
+def since(call: Call, text: str) -> bool:
+    """Is the call's microversion ``text`` or later?"""
+    return version(call).at_least(text)
+
+
+def require_version(call: Call, first: str) -> None:
+    """A method that only exists from microversion ``first`` is a 404 before it, as in Nova."""
+    if not since(call, first):
+        raise faults.NotFound("The resource could not be found.")
+
+
+def require_version_below(call: Call, removed: str) -> None:
+    """A method removed in microversion ``removed`` is a 404 from it on."""
+    if since(call, removed):
+        raise faults.NotFound("The resource could not be found.")
+
+
+def now() -> str:
+    """Nova's timestamps: ISO 8601 without fraction or zone (``2026-01-02T03:04:05.000000``)."""
+    return clock.now().strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def links(call: Call, collection: str, id: str) -> list[dict[str, str]]:
+    """``self`` (versioned) and ``bookmark`` (unversioned) links, as Nova writes them."""
+    quoted = urllib.parse.quote(str(id), safe="")
+    root = f"{call.cloud.settings.base_url}/compute"
+    return [
+        {"rel": "self", "href": f"{base_url(call)}/{collection}/{quoted}"},
+        {"rel": "bookmark", "href": f"{root}/{collection}/{quoted}"},
+    ]
+
+
+def flag(text: str, name: str) -> bool:
+    """A strict boolean query parameter (Nova's ``bool_from_string(strict=True)``)."""
+    lowered = text.strip().lower()
+    if lowered in listing.TRUE:
+        return True
+    if lowered in listing.FALSE:
+        return False
+    raise faults.BadRequest(f"Invalid input for query parameters {name}. Value: {text}. Expected a boolean.")
+
+
+def integer(text: str, name: str, minimum: int = 0) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise faults.BadRequest(
+            f"Invalid input for query parameters {name}. Value: {text}. "
+            f"'{text}' is not an integer of at least {minimum}."
+        )
+    return value
+
+
+def page(
+    call: Call,
+    records: Iterable[dict[str, Any]],
+    *,
+    key: str = "id",
+    sort_keys: dict[str, str] | None = None,
+    default_sort: list[tuple[str, bool]] | None = None,
+    paged: bool = True,
+    marker_error: str = "marker [{}] not found",
+) -> tuple[list[dict[str, Any]], bool, listing.ListQuery]:
+    """Sort and page ``records`` by the call's ``sort_key``/``sort_dir``/``limit``/``marker``.
+
+    ``sort_keys`` maps the sort keys Nova accepts to record fields (None: no
+    sorting by the client). Returns the page, whether more follow, and the query.
+    Filters are the caller's business; Nova's lists take their own.
+    """
+    q = listing.ListQuery.parse(call.query)
+    q.filters.clear()
+    if not paged:
+        q.limit, q.marker = None, None
+    sort: list[tuple[str, bool]] = []
+    for name, descending in q.sort:
+        if sort_keys is None or name not in sort_keys:
+            raise faults.BadRequest(f"Invalid input for query parameters sort_key. Value: {name}.")
+        sort.append((sort_keys[name], descending))
+    q.sort = sort or list(default_sort or [])
+    try:
+        chosen = listing.select(records, q, key=key)
+    except faults.NotFound:
+        raise faults.BadRequest(marker_error.format(q.marker)) from None
+    return chosen.items, chosen.has_next, q
+
+
+def next_links(call: Call, collection: str, items: list[dict[str, Any]], has_next: bool, key: str = "id") -> list:
+    """Nova's ``<collection>_links``: one ``next`` link when a limited page has more after it."""
+    if not has_next or not items:
+        return []
+    kept = [(k, v) for k, v in call.query.multi_items() if k != "marker"]
+    query = urllib.parse.urlencode([*kept, ("marker", str(items[-1][key]))])
+    return [{"rel": "next", "href": f"{base_url(call)}/{collection}?{query}"}]
+
+
+def too_new(root: str, model: BaseModel, call: Call, gates: dict[str, str]) -> None:
+    """Reject body fields the call's microversion does not know yet, as Nova's schemas do."""
+    for field, first in gates.items():
+        if field in model.model_fields_set and not since(call, first):
+            info = type(model).model_fields[field]
+            name = info.alias or field
+            raise faults.BadRequest(
+                f"Invalid input for field/attribute {root}. Additional properties are not allowed "
+                f"('{name}' was unexpected)"
+            )
+
+
+def too_old(root: str, model: BaseModel, call: Call, gates: dict[str, str]) -> None:
+    """Reject body fields the call's microversion no longer takes (``gates``: field -> removed in)."""
+    for field, removed in gates.items():
+        if field in model.model_fields_set and since(call, removed):
+            info = type(model).model_fields[field]
+            name = info.alias or field
+            raise faults.BadRequest(
+                f"Invalid input for field/attribute {root}. Additional properties are not allowed "
+                f"('{name}' was unexpected)"
+            )
+
+
+def project_exists(call: Call, project_id: str) -> None:
+    """Nova asks Keystone whether a project given in a URL or body exists."""
+    try:
+        call.cloud.identity.project(project_id)
+    except faults.NotFound:
+        raise faults.BadRequest(f"Project ID {project_id} is not a valid project.") from None

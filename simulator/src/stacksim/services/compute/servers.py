@@ -1,0 +1,583 @@
+"""Nova's servers: state, rules and the jobs that move them through their states.
+
+The API layer validates a request and calls a method here; anything that takes
+time (booting, stopping, snapshotting) is a lifecycle job that asks the
+compute driver to do the work and then records the new state. A server's
+addresses are its Neutron ports; ports Nova made for it go with it.
+
+Not implemented yet: rescue, shelve, migrate/live-migrate, evacuate,
+interface attach/detach and volume attachments (they come with Cinder).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from stacksim import clock, faults
+from stacksim.auth import Context
+from stacksim.drivers.base import DriverError, DriverEvents, Instance, make_driver
+
+if TYPE_CHECKING:
+    from stacksim.cloud import Cloud
+
+log = logging.getLogger("stacksim.compute")
+
+HOST = "stacksim"
+ZONE = "nova"
+DEVICE_OWNER = "compute:nova"
+# Nova's power states.
+NOSTATE, RUNNING, PAUSED, SHUTDOWN, SUSPENDED = 0, 1, 3, 4, 7
+
+#: vm_state -> the status clients see (task states below override it).
+STATUS = {
+    "building": "BUILD",
+    "active": "ACTIVE",
+    "stopped": "SHUTOFF",
+    "paused": "PAUSED",
+    "suspended": "SUSPENDED",
+    "resized": "VERIFY_RESIZE",
+    "error": "ERROR",
+    "deleted": "DELETED",
+}
+TASK_STATUS = {
+    "rebooting": "REBOOT",
+    "reboot_started": "REBOOT",
+    "rebooting_hard": "HARD_REBOOT",
+    "rebuilding": "REBUILD",
+    "resize_prep": "RESIZE",
+    "resize_migrating": "RESIZE",
+    "resize_reverting": "REVERT_RESIZE",
+    "image_snapshot": None,  # the status stays as it is while a snapshot is taken
+}
+
+#: action -> (allowed vm_states, task_state while it runs, vm_state, power_state after)
+ACTIONS: dict[str, tuple[tuple[str, ...], str, str, int]] = {
+    "start": (("stopped",), "powering-on", "active", RUNNING),
+    "stop": (("active", "error"), "powering-off", "stopped", SHUTDOWN),
+    "reboot": (("active", "stopped", "paused", "suspended", "error"), "rebooting", "active", RUNNING),
+    "reboot_hard": (("active", "stopped", "paused", "suspended", "error"), "rebooting_hard", "active", RUNNING),
+    "pause": (("active",), "pausing", "paused", PAUSED),
+    "unpause": (("paused",), "unpausing", "active", RUNNING),
+    "suspend": (("active",), "suspending", "suspended", SUSPENDED),
+    "resume": (("suspended",), "resuming", "active", RUNNING),
+    "rebuild": (("active", "stopped", "error"), "rebuilding", "active", RUNNING),
+    "resize": (("active", "stopped"), "resize_prep", "resized", RUNNING),
+    "confirm_resize": (("resized",), "resize_finish", "active", RUNNING),
+    "revert_resize": (("resized",), "resize_reverting", "active", RUNNING),
+}
+
+
+def hash_host(project_id: str) -> str:
+    """Nova's ``hostId``: the host hashed with the project, so projects can't compare hosts."""
+    return hashlib.sha224((project_id + HOST).encode()).hexdigest()
+
+
+def decode_user_data(text: str | None) -> str | None:
+    if not text:
+        return None
+    try:
+        return base64.b64decode(text, validate=True).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError):
+        raise faults.BadRequest("User data needs to be valid base 64.") from None
+
+
+def set_state(server: dict[str, Any], vm_state: str, task_state: str | None = None, power: int | None = None) -> None:
+    server["vm_state"] = vm_state
+    server["task_state"] = task_state
+    if power is not None:
+        server["power_state"] = power
+    server["status"] = (TASK_STATUS.get(task_state) if task_state else None) or STATUS[vm_state]
+    server["updated"] = clock.iso(clock.now(), micro=False)
+
+
+class Servers:
+    def __init__(self, cloud: Cloud) -> None:
+        self.cloud = cloud
+        self.store = cloud.store
+        self.driver = make_driver(
+            cloud.settings.compute_driver, cloud.data_dir, DriverEvents(powered_off=self._powered_off)
+        )
+        life = cloud.lifecycle
+        life.register("server.build", self._build)
+        life.register("server.action", self._act)
+        life.register("server.delete", self._delete)
+        life.register("server.powered_off", self._power_off_event)
+        life.register("server.snapshot", self._snapshot)
+
+    # -- reading ---------------------------------------------------------------------
+
+    def get(self, ctx: Context, server_id: str) -> dict[str, Any]:
+        server = self.store.get("server", server_id)
+        if server is None or not ctx.owns_project(server["project_id"]):
+            raise faults.NotFound(f"Instance {server_id} could not be found.")
+        return server
+
+    def visible(self, ctx: Context, all_projects: bool = False, project_id: str | None = None) -> list[dict[str, Any]]:
+        if ctx.is_admin and all_projects:
+            found = self.store.find("server", project_id=project_id) if project_id else self.store.find("server")
+        else:
+            found = self.store.find("server", project_id=ctx.project_id)
+        return found
+
+    def ports(self, server: dict[str, Any]) -> list[dict[str, Any]]:
+        ports = (self.store.get("port", pid) for pid in server["ports"])
+        return [p for p in ports if p is not None]
+
+    # -- create ----------------------------------------------------------------------
+
+    def create(self, ctx: Context, req: dict[str, Any]) -> list[dict[str, Any]]:
+        """Record ``max_count`` servers with their ports and start building them.
+
+        Everything is checked before anything is made; if making a port still
+        fails, whatever was made is removed again.
+        """
+        compute = self.cloud.compute
+        flavor = self._flavor(ctx, req["flavorRef"])
+        image = self._image(ctx, req.get("imageRef"), flavor, bool(req.get("block_device_mapping_v2")))
+        key = self.key(ctx, req.get("key_name"))
+        count = req.get("max_count") or req.get("min_count") or 1
+        networks = self._networks(ctx, req.get("networks"), count)
+        groups = self._security_groups(ctx, req.get("security_groups") or [{"name": "default"}])
+        group_id = (req.get("scheduler_hints") or {}).get("group")
+        if group_id:
+            compute.server_groups.get(ctx, group_id)
+        compute.hosts.check_zone(req.get("availability_zone"))
+        # What the scheduler would find out: the servers are made, and fail in their build.
+        no_host = not compute.hosts.accepting() or (group_id and not compute.server_groups.fits(group_id, count))
+        reservation = f"r-{uuid.uuid4().hex[:8]}"
+        made: list[dict[str, Any]] = []
+        # One transaction: if a port cannot be made (an address in use, a quota), no
+        # server, port or group membership of this request remains.
+        with self.store.transaction():
+            # Checked inside the transaction so two concurrent creates cannot both fit.
+            compute.quotas.check(
+                ctx.project_id, instances=count, cores=flavor["vcpus"] * count, ram=flavor["ram"] * count
+            )
+            for index in range(count):
+                name = req["name"] if count == 1 else f"{req['name']}-{index + 1}"
+                server = self._record(ctx, req, name, flavor, image, key, reservation, index)
+                if no_host:
+                    server["schedule_error"] = "No valid host was found. There are not enough hosts available."
+                for net in networks:
+                    self._attach_port(ctx, server, net, groups)
+                self.store.put("server", server)
+                if group_id:
+                    compute.server_groups.add_member(group_id, server["id"])
+                made.append(server)
+        for server in made:
+            self.cloud.lifecycle.schedule("server.build", server["id"])
+        return made
+
+    def _flavor(self, ctx: Context, flavor_ref: str) -> dict[str, Any]:
+        ref = str(flavor_ref).rstrip("/").rsplit("/", 1)[-1]
+        try:
+            return self.cloud.compute.flavors.get(ctx, ref)
+        except faults.NotFound:
+            raise faults.BadRequest(f"Flavor {ref} could not be found.") from None
+
+    def _image(self, ctx: Context, image_ref: str | None, flavor: dict[str, Any], volume_boot: bool):
+        if not image_ref:
+            if volume_boot:
+                return None
+            raise faults.BadRequest("Missing imageRef attribute")
+        ref = str(image_ref).rstrip("/").rsplit("/", 1)[-1]
+        try:
+            image = self.cloud.image.get(ctx, ref)
+        except faults.NotFound:
+            raise faults.BadRequest(f"Image {ref} could not be found.") from None
+        if image["status"] != "active":
+            raise faults.BadRequest(f"Image {ref} is not active.")
+        size_gib = (image.get("size") or 0) / 2**30
+        if flavor["disk"] and (flavor["disk"] < (image.get("min_disk") or 0) or flavor["disk"] < size_gib):
+            raise faults.BadRequest("Flavor's disk is too small for requested image.")
+        if flavor["ram"] < (image.get("min_ram") or 0):
+            raise faults.BadRequest("Flavor's memory is too small for requested image.")
+        return image
+
+    def key(self, ctx: Context, name: str | None) -> dict[str, Any] | None:
+        if not name:
+            return None
+        try:
+            return self.cloud.compute.keypairs.get(ctx.user_id, name)
+        except faults.NotFound:
+            raise faults.BadRequest("Invalid key_name provided.") from None
+
+    def _networks(self, ctx: Context, requested: Any, count: int) -> list[dict[str, Any]]:
+        """The ports to make or take: ``[{"network": rec, "fixed_ip": ..}|{"port": rec}]``."""
+        net = self.cloud.network
+        if requested == "none":
+            return []
+        if requested in (None, "auto"):
+            candidates = [n for n in net.networks(ctx) if not n.get("router:external") and n["status"] == "ACTIVE"]
+            own = [n for n in candidates if n["project_id"] == ctx.project_id] or candidates
+            if len(own) > 1:
+                raise faults.Conflict("Multiple possible networks found, use a Network ID to be more specific.")
+            if not own:
+                if requested == "auto":
+                    raise faults.BadRequest(f"Unable to automatically allocate a network for project {ctx.project_id}")
+                return []
+            return [{"network": own[0]}]
+        wanted = []
+        for item in requested:
+            if item.get("port"):
+                try:
+                    port = net.port(ctx, item["port"])
+                except faults.NotFound:
+                    raise faults.BadRequest(f"Port id {item['port']} could not be found.") from None
+                if port["device_id"]:
+                    raise faults.Conflict(f"Port {port['id']} is still in use.")
+                if count > 1:
+                    raise faults.BadRequest("Unable to launch multiple instances with a single configured port ID.")
+                wanted.append({"port": port})
+                continue
+            try:
+                network = net.network(ctx, item.get("uuid") or "")
+            except faults.NotFound:
+                raise faults.BadRequest(f"Network {item.get('uuid')} could not be found.") from None
+            wanted.append({"network": network, "fixed_ip": item.get("fixed_ip")})
+        return wanted
+
+    def _security_groups(self, ctx: Context, requested: list[dict[str, Any]]) -> list[str]:
+        ids = []
+        self.cloud.network.security.default_id(ctx.project_id)  # Neutron makes it on first use
+        for item in requested:
+            name = item.get("name", "")
+            group = self.store.get("security_group", name)
+            if group is None or group["project_id"] != ctx.project_id:
+                group = self.store.first("security_group", project_id=ctx.project_id, name=name)
+            if group is None:
+                raise faults.BadRequest(f"Security group {name} not found for project {ctx.project_id}.")
+            ids.append(group["id"])
+        return ids
+
+    def _record(self, ctx, req, name, flavor, image, key, reservation, index) -> dict[str, Any]:
+        now = clock.iso(clock.now(), micro=False)
+        server_id = str(uuid.uuid4())
+        server = {
+            "id": server_id,
+            "name": name,
+            "project_id": ctx.project_id,
+            "user_id": ctx.user_id,
+            "flavor": flavor,
+            "image_id": image["id"] if image else "",
+            "key_name": key["name"] if key else None,
+            "public_key": key["public_key"] if key else None,
+            "metadata": req.get("metadata") or {},
+            "tags": req.get("tags") or [],
+            "description": req.get("description"),
+            "user_data": req.get("user_data"),
+            "config_drive": bool(req.get("config_drive")),
+            "availability_zone": (req.get("availability_zone") or ZONE).split(":")[0],
+            "host": HOST,
+            "hostname": req.get("hostname") or _hostname(name),
+            "access_ipv4": req.get("accessIPv4") or "",
+            "access_ipv6": req.get("accessIPv6") or "",
+            "created": now,
+            "launched_at": None,
+            "terminated_at": None,
+            "fault": None,
+            "locked": False,
+            "locked_reason": None,
+            "ports": [],
+            "own_ports": [],
+            "reservation_id": reservation,
+            "launch_index": index,
+            "instance_name": f"instance-{uuid.uuid4().hex[:8]}",
+            "block_devices": req.get("block_device_mapping_v2") or [],
+            "old_flavor": None,
+            "power_state": NOSTATE,
+        }
+        set_state(server, "building", "scheduling")
+        return server
+
+    def _attach_port(self, ctx: Context, server: dict[str, Any], wanted: dict[str, Any], groups: list[str]) -> None:
+        net = self.cloud.network
+        if "port" in wanted:
+            port = net.update_port(ctx, wanted["port"]["id"], {"device_id": server["id"], "device_owner": DEVICE_OWNER})
+        else:
+            attrs: dict[str, Any] = {
+                "network_id": wanted["network"]["id"],
+                "device_id": server["id"],
+                "device_owner": DEVICE_OWNER,
+                "project_id": ctx.project_id,
+            }
+            if wanted["network"].get("port_security_enabled", True):
+                attrs["security_groups"] = groups
+            if wanted.get("fixed_ip"):
+                attrs["fixed_ips"] = [{"ip_address": wanted["fixed_ip"]}]
+            port = net.create_port(ctx, **attrs)
+            server["own_ports"].append(port["id"])
+        server["ports"].append(port["id"])
+
+    def _release_ports(self, server: dict[str, Any]) -> None:
+        """Delete the ports Nova made for the server; give back the ones it was handed."""
+        net = self.cloud.network
+        for port_id in server["ports"]:
+            with contextlib.suppress(faults.NotFound):  # already deleted through Neutron
+                if port_id in server["own_ports"]:
+                    net.delete_port(None, port_id)
+                else:
+                    net.unbind_port(None, port_id)
+
+    # -- jobs ------------------------------------------------------------------------
+
+    def instance(self, server: dict[str, Any]) -> Instance:
+        image = self.cloud.image.record(server["image_id"]) if server["image_id"] else None
+        return Instance(
+            id=server["id"],
+            name=server["name"],
+            hostname=server["hostname"],
+            flavor=server["flavor"],
+            image=image,
+            image_path=self.cloud.image.path(image["id"]) if image else None,
+            user_data=decode_user_data(server.get("user_data")),
+            metadata=server["metadata"],
+            public_key=server.get("public_key"),
+            ports=self.ports(server),
+            config_drive=server["config_drive"],
+        )
+
+    def _fail(self, server: dict[str, Any], message: str, code: int = 500) -> None:
+        server["fault"] = {"code": code, "message": message, "created": clock.iso(clock.now(), micro=False)}
+        set_state(server, "error", None, NOSTATE)
+        self.store.put("server", server)
+
+    def _build(self, job: dict[str, Any]) -> None:
+        server = self.store.get("server", job["target"])
+        if server is None or server["vm_state"] != "building":
+            return  # deleted meanwhile, or a resumed job that already ran
+        if server.get("schedule_error"):
+            self._fail(server, server["schedule_error"])
+            return
+        net = self.cloud.network
+        try:
+            for port_id in server["ports"]:
+                net.bind_port(None, port_id, HOST, device_id=server["id"], device_owner=DEVICE_OWNER)
+            self.driver.spawn(self.instance(server))
+        except (DriverError, faults.ApiError, OSError) as exc:
+            log.warning("build of server %s failed: %s", server["id"], exc)
+            self._fail(self.store.get("server", server["id"]) or server, f"Build of instance failed: {exc}")
+            return
+        server = self.store.get("server", server["id"])
+        if server is None or server["vm_state"] != "building":
+            return
+        server["launched_at"] = clock.iso(clock.now())
+        set_state(server, "active", None, RUNNING)
+        self.store.put("server", server)
+
+    def _powered_off(self, server_id: str) -> None:
+        """The guest powered itself off (cloud-init power_state): record it once it is up."""
+        self.cloud.lifecycle.schedule("server.powered_off", server_id)
+
+    def _power_off_event(self, job: dict[str, Any]) -> None:
+        server = self.store.get("server", job["target"])
+        if server is None or server["vm_state"] not in ("active", "building"):
+            return
+        set_state(server, "stopped", None, SHUTDOWN)
+        self.store.put("server", server)
+
+    # -- actions ---------------------------------------------------------------------
+
+    def check_action(self, server: dict[str, Any], action: str, ctx: Context) -> None:
+        allowed = ACTIONS[action][0]
+        label = "reboot" if action.startswith("reboot") else action
+        if server["locked"] and not ctx.is_admin:
+            raise faults.Conflict(f"Instance {server['id']} is locked")
+        if server["task_state"] is not None:
+            raise faults.Conflict(
+                f"Cannot '{label}' instance {server['id']} while it is in task_state {server['task_state']}"
+            )
+        if server["vm_state"] not in allowed:
+            raise faults.Conflict(
+                f"Cannot '{label}' instance {server['id']} while it is in vm_state {server['vm_state']}"
+            )
+
+    def act(self, ctx: Context, server: dict[str, Any], action: str, **args: Any) -> dict[str, Any]:
+        """Start an action: the server shows its task state until the job finishes it."""
+        self.check_action(server, action, ctx)
+        if action == "resize":
+            flavor = self._flavor(ctx, args.pop("flavor_ref"))
+            if flavor["id"] == server["flavor"]["id"]:
+                raise faults.BadRequest("When resizing, instances must change flavor!")
+            grow = {
+                "cores": max(0, flavor["vcpus"] - server["flavor"]["vcpus"]),
+                "ram": max(0, flavor["ram"] - server["flavor"]["ram"]),
+            }
+            if any(grow.values()):
+                self.cloud.compute.quotas.check(server["project_id"], instances=0, **grow)
+            args["flavor"] = flavor
+        if action == "rebuild":
+            image = self._image(ctx, args.get("image_ref"), server["flavor"], False)
+            args["image_id"] = image["id"] if image else ""
+        set_state(server, server["vm_state"], ACTIONS[action][1])
+        self.store.put("server", server)
+        self.cloud.lifecycle.schedule("server.action", server["id"], op=action, **args)
+        return server
+
+    def _act(self, job: dict[str, Any]) -> None:
+        server = self.store.get("server", job["target"])
+        args = dict(job["args"])
+        action = args.pop("op")
+        if server is None or server["task_state"] != ACTIONS[action][1]:
+            return
+        _, _, vm_state, power = ACTIONS[action]
+        driver, sid = self.driver, server["id"]
+        try:
+            if action == "start":
+                driver.power_on(sid)
+            elif action == "stop":
+                driver.power_off(sid)
+            elif action in ("reboot", "reboot_hard"):
+                driver.reboot(sid, hard=action == "reboot_hard")
+            elif action in ("pause", "unpause", "suspend", "resume"):
+                getattr(driver, action)(sid)
+            elif action == "rebuild":
+                server.update(
+                    {
+                        k: v
+                        for k, v in args.items()
+                        if k in ("image_id", "name", "metadata", "user_data", "description", "key_name", "public_key")
+                    }
+                )
+                driver.destroy(sid)
+                driver.spawn(self.instance(server))
+            elif action == "resize":
+                server["old_flavor"], server["flavor"] = server["flavor"], args["flavor"]
+            elif action == "revert_resize":
+                server["flavor"], server["old_flavor"] = server["old_flavor"], None
+            elif action == "confirm_resize":
+                server["old_flavor"] = None
+        except (DriverError, OSError) as exc:
+            self._fail(server, f"{action} failed: {exc}")
+            return
+        if action == "resize" and server["vm_state"] == "stopped":
+            power = SHUTDOWN
+        set_state(server, vm_state, None, power)
+        self.store.put("server", server)
+
+    def lock(self, ctx: Context, server: dict[str, Any], reason: str | None) -> dict[str, Any]:
+        server.update(locked=True, locked_reason=reason, locked_by="admin" if ctx.is_admin else "owner")
+        return self.store.put("server", server)
+
+    def unlock(self, ctx: Context, server: dict[str, Any]) -> dict[str, Any]:
+        if server.get("locked_by") == "admin" and not ctx.is_admin:
+            raise faults.Forbidden("Instance is locked by an administrator; only an administrator can unlock it.")
+        server.update(locked=False, locked_reason=None, locked_by=None)
+        return self.store.put("server", server)
+
+    def reset_state(self, server: dict[str, Any], state: str) -> dict[str, Any]:
+        set_state(server, state, None)
+        return self.store.put("server", server)
+
+    def console(self, server: dict[str, Any], length: int | None) -> str:
+        if server["vm_state"] == "building":
+            raise faults.Conflict(f"Instance {server['id']} is not ready")
+        try:
+            return self.driver.console_output(server["id"], length)
+        except DriverError as exc:
+            raise faults.NotFound(f"Guest does not have a console available: {exc}") from None
+
+    def update(self, server: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        server.update(changes)
+        server["updated"] = clock.iso(clock.now(), micro=False)
+        return self.store.put("server", server)
+
+    def set_security_group(self, ctx: Context, server: dict[str, Any], name: str, add: bool) -> None:
+        (group_id,) = self._security_groups(ctx, [{"name": name}])
+        net = self.cloud.network
+        ports = self.ports(server)
+        if not add and not any(group_id in p["security_groups"] for p in ports):
+            raise faults.NotFound(f"Security group {name} not in use on instance {server['id']}.")
+        if add and ports and all(group_id in p["security_groups"] for p in ports):
+            raise faults.BadRequest(f"Security group {name} is already associated with the instance {server['id']}")
+        for port in ports:
+            groups = [g for g in port["security_groups"] if g != group_id] + ([group_id] if add else [])
+            net.update_port(ctx, port["id"], {"security_groups": groups})
+
+    # -- snapshot (createImage) -------------------------------------------------------
+
+    def create_image(self, ctx: Context, server: dict[str, Any], name: str, metadata: dict[str, str]) -> dict:
+        if server["vm_state"] not in ("active", "stopped", "paused", "suspended"):
+            raise faults.Conflict(
+                f"Cannot 'createImage' instance {server['id']} while it is in vm_state {server['vm_state']}"
+            )
+        if server["task_state"] is not None:
+            raise faults.Conflict(
+                f"Cannot 'createImage' instance {server['id']} while it is in task_state {server['task_state']}"
+            )
+        source = self.cloud.image.record(server["image_id"]) if server["image_id"] else None
+        props = {k: v for k, v in (metadata or {}).items()}
+        props.update(image_type="snapshot", instance_uuid=server["id"], user_id=ctx.user_id)
+        if source:
+            props["base_image_ref"] = source["id"]
+        image = self.cloud.image.create(
+            ctx,
+            name=name,
+            disk_format=(source or {}).get("disk_format") or "qcow2",
+            container_format=(source or {}).get("container_format") or "bare",
+            min_disk=server["flavor"]["disk"],
+            min_ram=(source or {}).get("min_ram") or 0,
+            visibility="private",
+            **props,
+        )
+        set_state(server, server["vm_state"], "image_snapshot")
+        self.store.put("server", server)
+        self.cloud.lifecycle.schedule("server.snapshot", server["id"], image_id=image["id"])
+        return image
+
+    def _snapshot(self, job: dict[str, Any]) -> None:
+        server = self.store.get("server", job["target"])
+        image_id = job["args"]["image_id"]
+        images = self.cloud.image
+        try:
+            if server is None:
+                raise DriverError("the server was deleted before its snapshot was taken")
+            tmp = self.cloud.data_dir / f"snapshot-{image_id}.part"
+            try:
+                self.driver.snapshot(server["id"], tmp)
+                images.import_file(image_id, tmp)
+            finally:
+                tmp.unlink(missing_ok=True)
+        except (DriverError, faults.ApiError, OSError) as exc:
+            log.warning("snapshot of server %s failed: %s", job["target"], exc)
+            images.delete_failed(image_id)
+        if server is not None:
+            server = self.store.get("server", server["id"])
+            if server is not None and server["task_state"] == "image_snapshot":
+                set_state(server, server["vm_state"], None)
+                self.store.put("server", server)
+
+    # -- delete ----------------------------------------------------------------------
+
+    def delete(self, ctx: Context, server: dict[str, Any], force: bool = False) -> None:
+        if server["locked"] and not ctx.is_admin:
+            raise faults.Conflict(f"Instance {server['id']} is locked")
+        self.cloud.lifecycle.cancel(server["id"])
+        server["task_state"] = "deleting"
+        self.store.put("server", server)
+        self.cloud.lifecycle.schedule("server.delete", server["id"], delay=0 if force else None)
+
+    def _delete(self, job: dict[str, Any]) -> None:
+        server = self.store.get("server", job["target"])
+        if server is None:
+            return
+        try:
+            self.driver.destroy(server["id"])
+        except DriverError as exc:
+            log.warning("driver could not destroy server %s: %s", server["id"], exc)
+        with self.store.transaction():
+            self._release_ports(server)
+            self.cloud.compute.server_groups.remove_member(server["id"])
+            self.store.delete("server", server["id"])
+
+
+def _hostname(name: str) -> str:
+    """Nova's sanitised hostname: letters, digits and dashes, at most 63 characters."""
+    cleaned = "".join(c if c.isalnum() or c == "-" else "-" for c in name.lower()).strip("-.")
+    return (cleaned or "server")[:63]

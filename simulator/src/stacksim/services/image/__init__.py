@@ -1,0 +1,1 @@
+"""Glance v2: images, their data, imports and members."""

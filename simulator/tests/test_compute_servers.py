@@ -1,0 +1,316 @@
+"""Nova servers through the ``openstack`` CLI and openstacksdk, with the fake driver."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import openstack.exceptions as exc
+import pytest
+
+from stacksim.services.image.bootstrap import DEFAULT_IMAGE_NAME
+from stacksim.testing import Simulator
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture(scope="module")
+def net(cli):
+    """A network n1 with a subnet, owned by demo."""
+    name = _name("n1")
+    cli.run("network", "create", name)
+    cli.run("subnet", "create", "--network", name, "--subnet-range", "10.20.0.0/24", f"{name}-s")
+    return name
+
+
+@pytest.fixture(scope="module")
+def key(cli, tmp_path_factory):
+    name = _name("k1")
+    cli.run("keypair", "create", name)
+    return name
+
+
+def _wait(conn, server_id: str, status: str, timeout: float = 15) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        server = conn.compute.get_server(server_id)
+        if server.status == status or time.monotonic() > deadline:
+            return server
+        time.sleep(0.1)
+
+
+def test_cli_server_lifecycle(cli, net, key, tmp_path):
+    vm = _name("vm1")
+    server = cli.json(
+        "server",
+        "create",
+        "--image",
+        DEFAULT_IMAGE_NAME,
+        "--flavor",
+        "m1.small",
+        "--network",
+        net,
+        "--key-name",
+        key,
+        "--wait",
+        vm,
+    )
+    assert server["status"] == "ACTIVE"
+    assert server["addresses"][net][0].startswith("10.20.0.")
+    assert server["key_name"] == key
+    listed = cli.json("server", "list", "--name", vm)
+    assert [s["Name"] for s in listed] == [vm] and listed[0]["Status"] == "ACTIVE"
+    shown = cli.json("server", "show", vm)
+    assert "m1.small" in str(shown["flavor"])
+    console = cli.run("console", "log", "show", vm).stdout
+    assert "booting" in console and "login:" in console
+
+    cli.run("server", "stop", vm)
+    assert _poll_status(cli, vm, "SHUTOFF")
+    cli.run("server", "start", vm)
+    assert _poll_status(cli, vm, "ACTIVE")
+    cli.run("server", "reboot", vm)
+    assert _poll_status(cli, vm, "ACTIVE")
+
+    snap = _name("snap")
+    cli.run("server", "image", "create", "--name", snap, "--wait", vm)
+    image = cli.json("image", "show", snap)
+    assert image["status"] == "active" and image["size"] > 0
+    out = tmp_path / "snap.img"
+    cli.run("image", "save", "--file", str(out), snap)
+    assert out.stat().st_size == image["size"]
+
+    cli.run("server", "delete", "--wait", vm)
+    assert cli.json("server", "list", "--name", vm) == []
+    ports = cli.json("port", "list", "--network", net, "--device-owner", "compute:nova")
+    assert ports == []
+
+
+def _poll_status(cli, name: str, status: str, timeout: float = 15) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cli.json("server", "show", name)["status"] == status:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_sdk_create_server_wait_console_and_actions(demo, net):
+    image = demo.image.find_image(DEFAULT_IMAGE_NAME)
+    flavor = demo.compute.find_flavor("m1.tiny")
+    network = demo.network.find_network(net)
+    user_data = "#!/bin/sh\necho hello from user data\n"
+    server = demo.create_server(
+        _name("sdk"),
+        image=image.id,
+        flavor=flavor.id,
+        network=network.id,
+        auto_ip=False,
+        userdata=user_data,
+        wait=True,
+        timeout=30,
+    )
+    assert server.status == "ACTIVE"
+    assert server.addresses[net][0]["addr"].startswith("10.20.0.")
+    console = demo.get_server_console(server)
+    assert "hello from user data" in console
+    demo.compute.pause_server(server)
+    assert _wait(demo, server.id, "PAUSED").status == "PAUSED"
+    demo.compute.unpause_server(server)
+    assert _wait(demo, server.id, "ACTIVE").status == "ACTIVE"
+    demo.compute.suspend_server(server)
+    assert _wait(demo, server.id, "SUSPENDED").status == "SUSPENDED"
+    demo.compute.resume_server(server)
+    assert _wait(demo, server.id, "ACTIVE").status == "ACTIVE"
+    with pytest.raises(exc.ConflictException, match="vm_state active"):
+        demo.compute.start_server(server)
+    demo.delete_server(server.id, wait=True, timeout=30)
+    assert demo.compute.find_server(server.id) is None
+
+
+def test_resize_confirm_and_revert(demo, net):
+    server = demo.create_server(
+        _name("rs"), image=DEFAULT_IMAGE_NAME, flavor="m1.tiny", network=net, auto_ip=False, wait=True
+    )
+    small = demo.compute.find_flavor("m1.small")
+    demo.compute.resize_server(server, small.id)
+    resized = _wait(demo, server.id, "VERIFY_RESIZE")
+    assert resized.flavor["original_name"] == "m1.small"
+    demo.compute.revert_server_resize(server)
+    reverted = _wait(demo, server.id, "ACTIVE")
+    assert reverted.flavor["original_name"] == "m1.tiny"
+    demo.compute.resize_server(server, small.id)
+    _wait(demo, server.id, "VERIFY_RESIZE")
+    demo.compute.confirm_server_resize(server)
+    assert _wait(demo, server.id, "ACTIVE").flavor["original_name"] == "m1.small"
+    demo.delete_server(server.id, wait=True)
+
+
+def test_cloud_config_poweroff_brings_server_to_shutoff(demo, net):
+    user_data = "#cloud-config\npower_state:\n  mode: poweroff\n"
+    server = demo.create_server(
+        _name("po"), image=DEFAULT_IMAGE_NAME, flavor="m1.tiny", network=net, auto_ip=False, userdata=user_data
+    )
+    assert _wait(demo, server.id, "SHUTOFF").status == "SHUTOFF"
+    demo.delete_server(server.id, wait=True)
+
+
+def test_bad_requests_get_nova_errors(demo, net):
+    image = demo.image.find_image(DEFAULT_IMAGE_NAME)
+    network = demo.network.find_network(net)
+    body = {"server": {"name": "x", "imageRef": image.id, "flavorRef": "nope", "networks": [{"uuid": network.id}]}}
+    resp = demo.compute.post("/servers", json=body)
+    assert resp.status_code == 400
+    assert resp.json() == {"badRequest": {"code": 400, "message": "Flavor nope could not be found."}}
+    body["server"].update(flavorRef="1", imageRef=str(uuid.uuid4()))
+    resp = demo.compute.post("/servers", json=body)
+    assert resp.status_code == 400 and "could not be found" in resp.json()["badRequest"]["message"]
+    resp = demo.compute.get(f"/servers/{uuid.uuid4()}")
+    assert resp.status_code == 404 and "itemNotFound" in resp.json()
+    resp = demo.compute.get("/servers", headers={"OpenStack-API-Version": "compute 2.500"})
+    assert resp.status_code == 406
+    assert "not supported by the API" in resp.json()["computeFault"]["message"]
+
+
+def test_quota_overrun_is_403_and_leaves_nothing(admin, demo, net):
+    project = demo.current_project_id
+    admin.set_compute_quotas(project, instances=1)
+    try:
+        first = demo.create_server(_name("q"), image=DEFAULT_IMAGE_NAME, flavor="m1.tiny", network=net)
+        with pytest.raises(exc.HttpException) as raised:
+            demo.create_server(_name("q"), image=DEFAULT_IMAGE_NAME, flavor="m1.tiny", network=net)
+        assert raised.value.status_code == 403
+        assert "Quota exceeded for instances" in str(raised.value)
+        demo.delete_server(first.id, wait=True)
+    finally:
+        admin.set_compute_quotas(project, instances=10)
+
+
+def test_failed_port_leaves_no_server_or_port(demo, cli, net):
+    network = demo.network.find_network(net)
+    taken = demo.network.create_port(network_id=network.id)
+    address = taken.fixed_ips[0]["ip_address"]
+    before = {p.id for p in demo.network.ports(network_id=network.id)}
+    body = {
+        "server": {
+            "name": _name("clash"),
+            "imageRef": demo.image.find_image(DEFAULT_IMAGE_NAME).id,
+            "flavorRef": "1",
+            "networks": [{"uuid": network.id}, {"uuid": network.id, "fixed_ip": address}],
+        }
+    }
+    resp = demo.compute.post("/servers", json=body)
+    assert resp.status_code == 409, resp.text
+    assert {p.id for p in demo.network.ports(network_id=network.id)} == before
+    assert demo.compute.find_server(body["server"]["name"]) is None
+    demo.network.delete_port(taken)
+
+
+def test_boot_fault_goes_to_error_with_a_fault(admin, demo, net):
+    flavor = admin.compute.create_flavor(name=_name("broken"), ram=64, vcpus=1, disk=1)
+    admin.compute.create_flavor_extra_specs(flavor, {"stacksim:boot_fault": "no valid host was found"})
+    server = demo.create_server(_name("err"), image=DEFAULT_IMAGE_NAME, flavor=flavor.id, network=net)
+    failed = _wait(demo, server.id, "ERROR")
+    assert failed.status == "ERROR"
+    assert "no valid host was found" in failed.fault["message"]
+    demo.delete_server(server.id, wait=True)
+    admin.compute.delete_flavor(flavor)
+
+
+def test_member_cannot_see_other_projects_servers(connect, demo, net):
+    server = demo.create_server(_name("mine"), image=DEFAULT_IMAGE_NAME, flavor="m1.tiny", network=net)
+    alt = connect("stacksim-alt")
+    assert alt.compute.find_server(server.id) is None
+    resp = alt.compute.get(f"/servers/{server.id}")
+    assert resp.status_code == 404
+    demo.delete_server(server.id, wait=True)
+
+
+def test_metadata_tags_and_microversion_views(demo, net):
+    server = demo.create_server(
+        _name("meta"),
+        image=DEFAULT_IMAGE_NAME,
+        flavor="m1.tiny",
+        network=net,
+        auto_ip=False,
+        meta={"role": "web"},
+        wait=True,
+    )
+    demo.compute.set_server_metadata(server, tier="front")
+    assert demo.compute.get_server_metadata(server).metadata == {"role": "web", "tier": "front"}
+    resp = demo.compute.put(f"/servers/{server.id}/tags/blue", headers={"OpenStack-API-Version": "compute 2.26"})
+    assert resp.status_code in (201, 204)
+    old = demo.compute.get(f"/servers/{server.id}", headers={"OpenStack-API-Version": "compute 2.1"}).json()
+    assert set(old["server"]["flavor"]) == {"id", "links"} and "tags" not in old["server"]
+    new = demo.compute.get(f"/servers/{server.id}", headers={"OpenStack-API-Version": "compute 2.96"})
+    assert new.headers["OpenStack-API-Version"] == "compute 2.96"
+    body = new.json()["server"]
+    assert body["flavor"]["original_name"] == "m1.tiny" and body["tags"] == ["blue"]
+    assert body["locked"] is False and "pinned_availability_zone" in body
+    demo.delete_server(server.id, wait=True)
+
+
+def test_user_data_must_be_base64(demo, net):
+    network = demo.network.find_network(net)
+    body = {
+        "server": {
+            "name": "bad-ud",
+            "imageRef": demo.image.find_image(DEFAULT_IMAGE_NAME).id,
+            "flavorRef": "1",
+            "networks": [{"uuid": network.id}],
+            "user_data": "not base64!",
+        }
+    }
+    resp = demo.compute.post("/servers", json=body)
+    assert resp.status_code == 400 and "base 64" in resp.json()["badRequest"]["message"]
+
+
+def test_restart_mid_build_finishes_the_build(tmp_path):
+    import openstack
+
+    state = tmp_path / "state"
+    first = Simulator(state_dir=state, extra_args=["--delay", "3"]).start()
+    try:
+        conn = openstack.connect(
+            auth_url=f"{first.url}/identity",
+            username="demo",
+            password="stacksim",
+            project_name="demo",
+            user_domain_id="default",
+            project_domain_id="default",
+        )
+        image = conn.image.find_image(DEFAULT_IMAGE_NAME)
+        server = conn.compute.create_server(name="mid-build", image_id=image.id, flavor_id="1", networks="none")
+        assert conn.compute.get_server(server.id).status == "BUILD"
+    finally:
+        first.stop(kill=True)
+    with Simulator(state_dir=state, port=first.port, extra_args=["--delay", "0.1"]) as second:
+        conn = openstack.connect(
+            auth_url=f"{second.url}/identity",
+            username="demo",
+            password="stacksim",
+            project_name="demo",
+            user_domain_id="default",
+            project_domain_id="default",
+        )
+        assert _wait(conn, server.id, "ACTIVE", timeout=10).status == "ACTIVE"
+
+
+def test_anti_affinity_beyond_one_host_fails_the_build(demo, net):
+    group = demo.compute.create_server_group(name=_name("aa"), policy="anti-affinity")
+    image = demo.image.find_image(DEFAULT_IMAGE_NAME)
+    network = demo.network.find_network(net)
+    first = demo.create_server(
+        _name("aa1"), image=image.id, flavor="m1.tiny", network=network.id, auto_ip=False, group=group.id, wait=True
+    )
+    assert first.status == "ACTIVE"
+    second = demo.create_server(
+        _name("aa2"), image=image.id, flavor="m1.tiny", network=network.id, auto_ip=False, group=group.id
+    )
+    failed = _wait(demo, second.id, "ERROR")
+    assert "No valid host was found" in failed.fault["message"]
+    for server in (first, second):
+        demo.delete_server(server.id, wait=True)
+    demo.compute.delete_server_group(group)

@@ -1,0 +1,112 @@
+"""Image data and status across failures: a cut-off upload, a crash mid-upload, a restart."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+
+import openstack
+import requests
+
+from stacksim.services.image.bootstrap import DEFAULT_IMAGE_NAME
+from stacksim.testing import Simulator
+
+OCTET = {"Content-Type": "application/octet-stream"}
+
+
+def _connect(sim: Simulator):
+    return openstack.connect(
+        auth_url=f"{sim.url}/identity",
+        username="demo",
+        password="stacksim",
+        project_name="demo",
+        user_domain_id="default",
+        project_domain_id="default",
+    )
+
+
+def _queued_image(conn) -> str:
+    body = {"name": f"p-{uuid.uuid4().hex[:6]}", "disk_format": "raw", "container_format": "bare"}
+    return conn.image.post("/images", json=body).json()["id"]
+
+
+def _files(state) -> dict[str, list[str]]:
+    root = state / "data" / "images"
+    return {
+        "images": sorted(p.name for p in root.iterdir() if p.is_file()),
+        "tmp": sorted(p.name for p in (root / "tmp").iterdir()),
+        "staging": sorted(p.name for p in (root / "staging").iterdir()),
+    }
+
+
+def test_a_cut_off_upload_leaves_the_image_queued_and_no_partial_file(tmp_path):
+    state = tmp_path / "state"
+    with Simulator(state_dir=state) as sim:
+        conn = _connect(sim)
+        image_id = _queued_image(conn)
+        token = conn.session.get_token()
+
+        def body():
+            yield b"x" * (4 << 20)
+            raise ConnectionError("the client gives up")
+
+        with contextlib.suppress(Exception):  # the client's side of the cut is not what is tested
+            requests.put(
+                f"{sim.url}/image/v2/images/{image_id}/file", data=body(), headers={"X-Auth-Token": token, **OCTET}
+            )
+        deadline = time.monotonic() + 10
+        while conn.image.get(f"/images/{image_id}").json()["status"] != "queued" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        shown = conn.image.get(f"/images/{image_id}").json()
+        assert shown["status"] == "queued" and shown["size"] is None and shown["checksum"] is None
+        files = _files(state)
+        assert image_id not in files["images"] and files["tmp"] == []
+        # and it can be uploaded again
+        assert conn.image.put(f"/images/{image_id}/file", data=b"whole", headers=OCTET).status_code == 204
+        assert conn.image.get(f"/images/{image_id}/file").content == b"whole"
+
+
+def test_images_survive_a_crash_and_an_upload_cut_by_it_is_rolled_back(tmp_path):
+    state = tmp_path / "state"
+    first = Simulator(state_dir=state).start()
+    try:
+        conn = _connect(first)
+        kept = _queued_image(conn)
+        conn.image.put(f"/images/{kept}/file", data=b"kept data", headers=OCTET)
+        cut = _queued_image(conn)
+        token = conn.session.get_token()
+        started = threading.Event()
+
+        def body():
+            yield b"y" * (2 << 20)
+            started.set()
+            time.sleep(30)  # the server dies meanwhile
+            yield b"never sent"
+
+        def upload() -> None:
+            with contextlib.suppress(Exception):  # the server is killed under it
+                requests.put(
+                    f"{first.url}/image/v2/images/{cut}/file", data=body(), headers={"X-Auth-Token": token, **OCTET}
+                )
+
+        threading.Thread(target=upload, daemon=True).start()
+        assert started.wait(10)
+        deadline = time.monotonic() + 10
+        while conn.image.get(f"/images/{cut}").json()["status"] != "saving" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert conn.image.get(f"/images/{cut}").json()["status"] == "saving"
+        first.stop(kill=True)
+    finally:
+        first.stop()
+
+    with Simulator(state_dir=state, port=first.port) as second:
+        conn = _connect(second)
+        assert conn.image.get(f"/images/{kept}").json()["status"] == "active"
+        assert conn.image.get(f"/images/{kept}/file").content == b"kept data"
+        rolled_back = conn.image.get(f"/images/{cut}").json()
+        assert rolled_back["status"] == "queued" and rolled_back["size"] is None
+        assert _files(state)["tmp"] == [] and cut not in _files(state)["images"]
+        # the default image was made once, not again
+        assert [i.name for i in conn.image.images(name=DEFAULT_IMAGE_NAME)] == [DEFAULT_IMAGE_NAME]
