@@ -72,11 +72,19 @@ def _check(settings: Settings) -> str | None:
     return None
 
 
-def serve(args: argparse.Namespace) -> int:
+def _checked_settings(args: argparse.Namespace) -> Settings | None:
+    """The settings, or None (after saying why) if they must not be served."""
     settings = _settings(args)
     problem = _check(settings)
     if problem:
         print(f"stacksim: {problem}", file=sys.stderr)
+        return None
+    return settings
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings = _checked_settings(args)
+    if settings is None:
         return 2
     import uvicorn
 
@@ -125,10 +133,8 @@ def _forward(args: argparse.Namespace) -> list[str]:
 def start(args: argparse.Namespace) -> int:
     from stacksim import control
 
-    settings = _settings(args)
-    problem = _check(settings)
-    if problem:
-        print(f"stacksim: {problem}", file=sys.stderr)
+    settings = _checked_settings(args)
+    if settings is None:
         return 2
     state_dir: Path = args.state_dir
     state_dir.mkdir(parents=True, exist_ok=True)

@@ -263,6 +263,14 @@ class Identity:
             return "system=all"
         raise faults.BadRequest("A role assignment needs a project, a domain or the system as its target.")
 
+    def _grant_key(
+        self, role_id: str, user_id: str, project_id: str | None, domain_id: str | None, system: bool
+    ) -> str:
+        """The id of an assignment; 404 if its role, user or target does not exist."""
+        self.role(role_id)
+        self.user(user_id)
+        return self._assignment_id(user_id, self._target(project_id, domain_id, system), role_id)
+
     def grant(
         self,
         role_id: str,
@@ -271,13 +279,11 @@ class Identity:
         domain_id: str | None = None,
         system: bool = False,
     ) -> None:
-        self.role(role_id)
-        self.user(user_id)
-        target = self._target(project_id, domain_id, system)
+        key = self._grant_key(role_id, user_id, project_id, domain_id, system)
         self.store.put(
             "assignment",
             {
-                "id": self._assignment_id(user_id, target, role_id),
+                "id": key,
                 "role_id": role_id,
                 "user_id": user_id,
                 "project_id": project_id,
@@ -294,8 +300,9 @@ class Identity:
         domain_id: str | None = None,
         system: bool = False,
     ) -> bool:
-        target = self._target(project_id, domain_id, system)
-        return self.store.get("assignment", self._assignment_id(user_id, target, role_id)) is not None
+        return (
+            self.store.get("assignment", self._grant_key(role_id, user_id, project_id, domain_id, system)) is not None
+        )
 
     def revoke(
         self,
@@ -305,11 +312,8 @@ class Identity:
         domain_id: str | None = None,
         system: bool = False,
     ) -> None:
-        self.role(role_id)
-        self.user(user_id)
-        target = self._target(project_id, domain_id, system)
-        if not self.store.delete("assignment", self._assignment_id(user_id, target, role_id)):
-            raise faults.NotFound(f"Could not find role assignment with role: {role_id}, user: {user_id}, {target}.")
+        if not self.store.delete("assignment", self._grant_key(role_id, user_id, project_id, domain_id, system)):
+            raise faults.NotFound(f"Could not find role assignment with role: {role_id}, user: {user_id}.")
 
     def assignments(self, **equal: Any) -> list[dict[str, Any]]:
         return self.store.find("assignment", **equal)
