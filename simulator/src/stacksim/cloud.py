@@ -18,6 +18,8 @@ from stacksim.services.image.model import Images
 from stacksim.services.network.bootstrap import bootstrap as network_bootstrap
 from stacksim.services.network.model import Networking
 from stacksim.services.registry import Service, services
+from stacksim.services.volume.bootstrap import bootstrap as volume_bootstrap
+from stacksim.services.volume.model import BlockStorage
 from stacksim.store import Store
 
 
@@ -37,6 +39,7 @@ class Cloud:
         self.network = Networking(self.store)
         self.image = Images(self.store, self.lifecycle, self.data_dir)
         self.compute = Compute(self)
+        self.volume = BlockStorage(self)
         self.auth = Authenticator(self.identity, f"{settings.base_url}/identity")
 
     def start(self) -> None:
@@ -45,6 +48,7 @@ class Cloud:
         network_bootstrap(self.network)
         image_bootstrap(self.image)
         compute_bootstrap(self.compute)
+        volume_bootstrap(self.volume)
 
     def close(self) -> None:
         self.lifecycle.stop()

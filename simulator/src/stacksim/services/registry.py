@@ -39,10 +39,20 @@ def services() -> list[Service]:
     from stacksim.services.identity.api import api as identity
     from stacksim.services.image.api import api as image
     from stacksim.services.network.api import api as network
+    from stacksim.services.volume.routes import api as volume
 
     return [
         Service("identity", "keystone", "/identity", "/identity", identity, "Identity Service"),
         Service("network", "neutron", "/network", "/network", network, "Neutron Networking Service"),
         Service("compute", "nova", "/compute", "/compute/v2.1", compute, "Nova Compute Service"),
         Service("image", "glance", "/image", "/image", image, "Glance Image Service"),
+        Service(
+            "block-storage",
+            "cinder",
+            "/volume",
+            "/volume/v3",
+            volume,
+            "Cinder Volume Service",
+            also=(CatalogEntry("volumev3", "cinderv3", "/volume/v3/$(project_id)s"),),
+        ),
     ]

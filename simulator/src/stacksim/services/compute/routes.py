@@ -14,11 +14,13 @@ from stacksim.services.compute import (
     quotas_api,
     server_groups_api,
     servers_api,
+    volume_attachments_api,
 )
 from stacksim.services.compute.api import api
 
 ROUTE_MODULES = (
     servers_api,
+    volume_attachments_api,
     flavors_api,
     keypairs_api,
     quotas_api,

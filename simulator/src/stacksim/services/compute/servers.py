@@ -5,8 +5,12 @@ time (booting, stopping, snapshotting) is a lifecycle job that asks the
 compute driver to do the work and then records the new state. A server's
 addresses are its Neutron ports; ports Nova made for it go with it.
 
-Not implemented yet: rescue, shelve, migrate/live-migrate, evacuate,
-interface attach/detach and volume attachments (they come with Cinder).
+Volumes are Cinder's: attaching one asks the volume model to attach it and
+the driver to plug it; a server booted from a volume (``block_device_mapping_v2``)
+gets its root volume made (from an image, a snapshot or blank) in its build.
+
+Not implemented yet: rescue, shelve, migrate/live-migrate, evacuate, volume
+swap and interface attach/detach.
 """
 
 from __future__ import annotations
@@ -71,6 +75,29 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str, str, int]] = {
     "confirm_resize": (("resized",), "resize_finish", "active", RUNNING),
     "revert_resize": (("resized",), "resize_reverting", "active", RUNNING),
 }
+
+
+ROOT_DEVICE = "/dev/vda"
+ATTACHABLE = ("active", "stopped", "paused", "suspended")
+
+
+def owner_context(server: dict[str, Any]) -> Context:
+    """The server's own project and user, for work its jobs do on their behalf."""
+    return Context(
+        token_id="",
+        user_id=server["user_id"],
+        user_name="",
+        user_domain_id="default",
+        roles=frozenset({"member", "reader"}),
+        project_id=server["project_id"],
+    )
+
+
+def next_device(used: set[str]) -> str:
+    for letter in "bcdefghijklmnopqrstuvwxyz":
+        if f"/dev/vd{letter}" not in used:
+            return f"/dev/vd{letter}"
+    raise faults.BadRequest("No free device name is left on this server.")
 
 
 def hash_host(project_id: str) -> str:
@@ -139,7 +166,9 @@ class Servers:
         """
         compute = self.cloud.compute
         flavor = self._flavor(ctx, req["flavorRef"])
-        image = self._image(ctx, req.get("imageRef"), flavor, bool(req.get("block_device_mapping_v2")))
+        bdms = self._block_devices(ctx, req.get("block_device_mapping_v2") or [])
+        volume_root = any(b["boot_index"] == 0 and b["destination_type"] == "volume" for b in bdms)
+        image = self._image(ctx, req.get("imageRef"), flavor, volume_root)
         key = self.key(ctx, req.get("key_name"))
         count = req.get("max_count") or req.get("min_count") or 1
         networks = self._networks(ctx, req.get("networks"), count)
@@ -161,7 +190,7 @@ class Servers:
             )
             for index in range(count):
                 name = req["name"] if count == 1 else f"{req['name']}-{index + 1}"
-                server = self._record(ctx, req, name, flavor, image, key, reservation, index)
+                server = self._record(ctx, req, name, flavor, image, key, reservation, index, bdms)
                 if no_host:
                     server["schedule_error"] = "No valid host was found. There are not enough hosts available."
                 for net in networks:
@@ -173,6 +202,46 @@ class Servers:
         for server in made:
             self.cloud.lifecycle.schedule("server.build", server["id"])
         return made
+
+    def _block_devices(self, ctx: Context, requested: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``block_device_mapping_v2`` checked and normalised (volumes must exist and be free)."""
+        out = []
+        for raw in requested:
+            source, dest = raw.get("source_type", "image"), raw.get("destination_type", "local")
+            if source not in ("image", "volume", "snapshot", "blank") or dest not in ("local", "volume"):
+                raise faults.BadRequest(f"Block Device Mapping is Invalid: source {source} to {dest} is not supported.")
+            boot = raw.get("boot_index")
+            bdm = {
+                "source_type": source,
+                "destination_type": dest,
+                "uuid": raw.get("uuid"),
+                "boot_index": int(boot) if boot not in (None, "none", -1, "-1") else None,
+                "volume_size": raw.get("volume_size"),
+                "volume_id": None,
+                "delete_on_termination": bool(raw.get("delete_on_termination", False)),
+            }
+            if dest == "local":
+                if source != "image":
+                    raise faults.BadRequest("Block Device Mapping is Invalid: only an image can be a local disk.")
+                continue  # the ordinary image disk
+            if source == "volume":
+                volume = self.cloud.volume.get(ctx, bdm["uuid"] or "")
+                if volume["status"] != "available":
+                    raise faults.BadRequest(f"Invalid volume: volume {volume['id']} status must be 'available'.")
+                bdm["volume_id"] = volume["id"]
+            elif source == "image":
+                self.cloud.image.get(ctx, bdm["uuid"] or "")
+            elif source == "snapshot":
+                self.cloud.volume.snapshots.get(ctx, bdm["uuid"] or "")
+            if source != "volume" and not bdm["volume_size"] and source == "blank":
+                raise faults.BadRequest("Block Device Mapping is Invalid: a blank volume needs a volume_size.")
+            out.append(bdm)
+        if sum(1 for b in out if b["boot_index"] == 0) > 1:
+            raise faults.BadRequest(
+                "Block Device Mapping is Invalid: Boot sequence for the instance and image/block "
+                "device mapping combination is not valid."
+            )
+        return out
 
     def _flavor(self, ctx: Context, flavor_ref: str) -> dict[str, Any]:
         ref = str(flavor_ref).rstrip("/").rsplit("/", 1)[-1]
@@ -256,7 +325,7 @@ class Servers:
             ids.append(group["id"])
         return ids
 
-    def _record(self, ctx, req, name, flavor, image, key, reservation, index) -> dict[str, Any]:
+    def _record(self, ctx, req, name, flavor, image, key, reservation, index, bdms) -> dict[str, Any]:
         now = clock.iso(clock.now(), micro=False)
         server_id = str(uuid.uuid4())
         server = {
@@ -265,7 +334,6 @@ class Servers:
             "project_id": ctx.project_id,
             "user_id": ctx.user_id,
             "flavor": flavor,
-            "image_id": image["id"] if image else "",
             "key_name": key["name"] if key else None,
             "public_key": key["public_key"] if key else None,
             "metadata": req.get("metadata") or {},
@@ -289,7 +357,8 @@ class Servers:
             "reservation_id": reservation,
             "launch_index": index,
             "instance_name": f"instance-{uuid.uuid4().hex[:8]}",
-            "block_devices": req.get("block_device_mapping_v2") or [],
+            "block_devices": bdms,
+            "image_id": "" if any(b["boot_index"] == 0 for b in bdms) else (image["id"] if image else ""),
             "old_flavor": None,
             "power_state": NOSTATE,
         }
@@ -359,7 +428,13 @@ class Servers:
         try:
             for port_id in server["ports"]:
                 net.bind_port(None, port_id, HOST, device_id=server["id"], device_owner=DEVICE_OWNER)
+            self._boot_volumes(server)
             self.driver.spawn(self.instance(server))
+            for attachment in self.volume_attachments(server):
+                volume_id = attachment["volume_id"]
+                self.driver.attach_volume(
+                    server["id"], volume_id, attachment["mountpoint"], self.cloud.volume.path(volume_id)
+                )
         except (DriverError, faults.ApiError, OSError) as exc:
             log.warning("build of server %s failed: %s", server["id"], exc)
             self._fail(self.store.get("server", server["id"]) or server, f"Build of instance failed: {exc}")
@@ -370,6 +445,91 @@ class Servers:
         server["launched_at"] = clock.iso(clock.now())
         set_state(server, "active", None, RUNNING)
         self.store.put("server", server)
+
+    def _boot_volumes(self, server: dict[str, Any]) -> None:
+        """Make (if need be) and attach the server's block-device volumes, the root one as /dev/vda."""
+        volumes, ctx = self.cloud.volume, owner_context(server)
+        for bdm in server["block_devices"]:
+            if bdm["volume_id"] is None:
+                source = {"image": "image_ref", "snapshot": "snapshot_id"}.get(bdm["source_type"])
+                made = volumes.create(
+                    ctx,
+                    size=bdm["volume_size"],
+                    name=f"{server['name']}-volume",
+                    **({source: bdm["uuid"]} if source else {}),
+                )
+                bdm["volume_id"] = made["id"]
+                bdm["made_here"] = True
+                self.store.put("server", server)
+                volumes.wait(made["id"], timeout=120.0)  # this job runs in a worker thread
+            used = {a["mountpoint"] for a in self.volume_attachments(server)}
+            device = ROOT_DEVICE if bdm["boot_index"] == 0 else next_device(used | {ROOT_DEVICE})
+            if bdm["volume_id"] not in {a["volume_id"] for a in self.volume_attachments(server)}:
+                volumes.attach(ctx, bdm["volume_id"], server["id"], device, host_name=HOST)
+        self.store.put("server", server)
+
+    # -- volume attachments ------------------------------------------------------------
+
+    def volume_attachments(self, server: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.cloud.volume.attachments_of_server(server["id"])
+
+    @staticmethod
+    def deletes_with(server: dict[str, Any], volume_id: str) -> bool:
+        """Is the volume deleted along with the server (``delete_on_termination``)?"""
+        if volume_id in (server.get("delete_on_termination") or {}):
+            return bool(server["delete_on_termination"][volume_id])
+        return any(b["volume_id"] == volume_id and b["delete_on_termination"] for b in server["block_devices"])
+
+    def attach_volume(
+        self,
+        ctx: Context,
+        server: dict[str, Any],
+        volume_id: str,
+        device: str | None,
+        delete_on_termination: bool = False,
+    ) -> dict[str, Any]:
+        """Attach a volume (Nova's ``os-volume_attachments`` create); blocking (the driver plugs it)."""
+        if server["vm_state"] not in ATTACHABLE or server["task_state"] is not None:
+            state = server["task_state"] or server["vm_state"]
+            raise faults.Conflict(f"Cannot 'attach_volume' instance {server['id']} while it is in state {state}")
+        used = {a["mountpoint"] for a in self.volume_attachments(server)} | {ROOT_DEVICE}
+        if device and device in used:
+            raise faults.BadRequest(f"The supplied device path ({device}) is in use.")
+        device = device or next_device(used)
+        attachment = self.cloud.volume.attach(ctx, volume_id, server["id"], device, host_name=HOST)
+        try:
+            self.driver.attach_volume(server["id"], volume_id, device, self.cloud.volume.path(volume_id))
+        except DriverError as exc:
+            self.cloud.volume.detach(ctx, volume_id, server["id"])
+            raise faults.BadRequest(f"The volume could not be attached: {exc}") from None
+        flags = dict(server.get("delete_on_termination") or {}, **{volume_id: delete_on_termination})
+        self.update(server, {"delete_on_termination": flags})
+        return attachment
+
+    def detach_volume(self, ctx: Context, server: dict[str, Any], volume_id: str) -> None:
+        if server["vm_state"] not in ATTACHABLE or server["task_state"] is not None:
+            state = server["task_state"] or server["vm_state"]
+            raise faults.Conflict(f"Cannot 'detach_volume' instance {server['id']} while it is in state {state}")
+        mine = [a for a in self.volume_attachments(server) if a["volume_id"] == volume_id]
+        if not mine:
+            raise faults.NotFound(f"volume_id not found: {volume_id}")
+        if mine[0]["mountpoint"] == ROOT_DEVICE:
+            raise faults.BadRequest("Cannot detach a root device volume")
+        self.driver.detach_volume(server["id"], volume_id)
+        self.cloud.volume.detach(ctx, volume_id, server["id"])
+
+    def _release_volumes(self, server: dict[str, Any]) -> None:
+        """On delete: detach every volume, and delete those marked delete_on_termination."""
+        volumes, ctx = self.cloud.volume, owner_context(server)
+        doomed = []
+        for attachment in self.volume_attachments(server):
+            if self.deletes_with(server, attachment["volume_id"]):
+                doomed.append(attachment["volume_id"])
+            with contextlib.suppress(faults.NotFound):
+                volumes.detach(ctx, attachment["volume_id"], server["id"])
+        for volume_id in doomed:
+            with contextlib.suppress(faults.NotFound):
+                volumes.delete(ctx, volume_id)
 
     def _powered_off(self, server_id: str) -> None:
         """The guest powered itself off (cloud-init power_state): record it once it is up."""
@@ -571,6 +731,7 @@ class Servers:
             self.driver.destroy(server["id"])
         except DriverError as exc:
             log.warning("driver could not destroy server %s: %s", server["id"], exc)
+        self._release_volumes(server)
         with self.store.transaction():
             self._release_ports(server)
             self.cloud.compute.server_groups.remove_member(server["id"])

@@ -134,6 +134,17 @@ def _flavor_view(call: Call, flavor: dict[str, Any]) -> dict[str, Any]:
     return {"id": flavor["id"], "links": [_link(call, f"flavors/{flavor['id']}")[1]]}
 
 
+def _volumes_attached(call: Call, server: dict[str, Any]) -> list[dict[str, Any]]:
+    servers, out = _servers(call), []
+    for attachment in servers.volume_attachments(server):
+        volume_id = attachment["volume_id"]
+        entry: dict[str, Any] = {"id": volume_id}
+        if call.version.at_least("2.3"):
+            entry["delete_on_termination"] = servers.deletes_with(server, volume_id)
+        out.append(entry)
+    return out
+
+
 def server_view(call: Call, server: dict[str, Any]) -> dict[str, Any]:
     ctx, v = call.ctx, call.version
     image: Any = ""
@@ -166,9 +177,7 @@ def server_view(call: Call, server: dict[str, Any]) -> dict[str, Any]:
         "OS-EXT-STS:task_state": server["task_state"],
         "OS-EXT-STS:vm_state": server["vm_state"],
         "OS-EXT-STS:power_state": server["power_state"],
-        "os-extended-volumes:volumes_attached": [
-            {"id": vid, "delete_on_termination": False} for vid in server.get("volumes", [])
-        ],
+        "os-extended-volumes:volumes_attached": _volumes_attached(call, server),
     }
     if server["fault"]:
         view["fault"] = dict(server["fault"])

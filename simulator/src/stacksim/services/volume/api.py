@@ -1,0 +1,259 @@
+"""The Block Storage API object, microversions, version discovery and what the route modules share.
+
+Every resource is served both under ``/v3/{project_id}/...`` (the
+``volumev3`` catalog endpoint) and ``/v3/...`` (``block-storage``), whatever
+the microversion: Cinder's 3.67 only announces that the project id may be
+left out. A project id in the path that is not the token's is Cinder's
+"Malformed request url" (400), for admins too. Route modules register their
+handlers with :func:`route`; routes.py imports them all.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import urllib.parse
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.responses import Response
+
+from stacksim import faults, listing
+from stacksim.microversion import Microversions
+from stacksim.services.volume import common
+from stacksim.services.volume.model import BlockStorage
+from stacksim.web import Api, Call, Handler, reply
+
+MIN_VERSION = "3.0"
+MAX_VERSION = "3.70"
+MICROVERSIONS = Microversions("volume", MIN_VERSION, MAX_VERSION)
+
+api = Api("nova", MICROVERSIONS)
+
+
+def route(path: str, methods: tuple[str, ...] = ("GET",)):
+    """Register ``handler`` at ``/v3<path>`` and ``/v3/{project_id}<path>``."""
+
+    def register(handler: Handler) -> Handler:
+        async def scoped(call: Call) -> Response:
+            if call.params.get("project_id") != call.ctx.project_id:
+                raise faults.BadRequest("Malformed request url")
+            return await handler(call)
+
+        api.route(f"/v3{path}", methods)(handler)
+        api.route(f"/v3/{{project_id}}{path}", methods)(scoped)
+        return handler
+
+    return register
+
+
+def model(call: Call) -> BlockStorage:
+    return call.cloud.volume
+
+
+def since(call: Call, version: str) -> bool:
+    assert call.version is not None
+    return call.version.at_least(version)
+
+
+def require_version(call: Call, first: str) -> None:
+    """A method that only exists from microversion ``first`` is a 404 before it, as in Cinder."""
+    if not since(call, first):
+        raise faults.NotFound("The resource could not be found.")
+
+
+# -- URLs ----------------------------------------------------------------------------------------------
+
+
+def root_url(call: Call) -> str:
+    return f"{call.cloud.settings.base_url}/volume"
+
+
+def links(call: Call, collection: str, item_id: str) -> list[dict[str, str]]:
+    """``self`` (versioned) and ``bookmark`` (unversioned) links, with the caller's project id."""
+    project = call.ctx.project_id or ""
+    quoted = urllib.parse.quote(item_id, safe="")
+    return [
+        {"href": f"{root_url(call)}/v3/{project}/{collection}/{quoted}", "rel": "self"},
+        {"href": f"{root_url(call)}/{project}/{collection}/{quoted}", "rel": "bookmark"},
+    ]
+
+
+# -- version discovery ------------------------------------------------------------------------------------
+
+
+def _version(call: Call) -> dict[str, Any]:
+    return {
+        "id": "v3.0",
+        "status": "CURRENT",
+        "version": MAX_VERSION,
+        "min_version": MIN_VERSION,
+        "updated": "2023-08-31T00:00:00Z",
+        "links": [
+            {"href": "https://docs.openstack.org/", "rel": "describedby", "type": "text/html"},
+            {"href": f"{root_url(call)}/v3/", "rel": "self"},
+        ],
+        "media-types": [{"base": "application/json", "type": "application/vnd.openstack.volume+json;version=3"}],
+    }
+
+
+@api.route("/", public=True)
+async def versions(call: Call) -> Response:
+    return reply({"versions": [_version(call)]}, status=300)
+
+
+@api.route("/v3", public=True)
+@api.route("/v3/", public=True)
+async def version(call: Call) -> Response:
+    return reply({"versions": [_version(call)]})
+
+
+# -- queries ------------------------------------------------------------------------------------------------
+
+#: Query keys that steer a list rather than filter it.
+STEERING = frozenset({"limit", "marker", "offset", "sort", "sort_key", "sort_dir", "with_count", "all_tenants"})
+
+
+def flag_query(call: Call, name: str, default: bool = False) -> bool:
+    text = call.query.get(name)
+    if text is None:
+        return default
+    return common.flag(text, name)
+
+
+def all_tenants(call: Call) -> bool:
+    """``all_tenants`` counts for admins only (others just see their own project, as in Cinder)."""
+    return call.ctx.is_admin and flag_query(call, "all_tenants")
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    more: bool
+    count: int
+
+
+def _int_param(text: str, name: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise common.invalid_input(f"{name} param must be an integer") from None
+    if value < 0:
+        raise common.invalid_input(f"{name} param must be positive")
+    return value
+
+
+def sort_params(call: Call, default: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """``sort=k1:asc,k2`` or the deprecated ``sort_key``/``sort_dir``; (key, descending) pairs."""
+    sort = call.query.get("sort")
+    keys = call.query.getlist("sort_key")
+    dirs = call.query.getlist("sort_dir")
+    if sort is not None and (keys or dirs):
+        raise common.invalid_input(
+            "The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be used with the 'sort' parameter."
+        )
+    pairs: list[tuple[str, str]] = []
+    if sort is not None:
+        for part in sort.split(","):
+            key, _, direction = part.strip().partition(":")
+            if key:
+                pairs.append((key.strip(), direction.strip().lower() or "desc"))
+    elif keys or dirs:
+        key_list = keys or ["created_at"]
+        dir_list = dirs or ["desc"]
+        pairs = [(k, dir_list[min(i, len(dir_list) - 1)].lower()) for i, k in enumerate(key_list)]
+    if not pairs:
+        return list(default)
+    out = []
+    for key, direction in pairs:
+        if direction not in ("asc", "desc"):
+            raise common.invalid_input("Unknown sort direction, must be 'desc' or 'asc'")
+        out.append((key, direction == "desc"))
+    return out
+
+
+def paginate(
+    call: Call,
+    records: Iterable[dict[str, Any]],
+    *,
+    sort_fields: dict[str, str],
+    marker_missing: Callable[[str], faults.ApiError],
+    default_sort: list[tuple[str, bool]] | None = None,
+) -> Page:
+    """Sort (``sort_fields`` maps API sort keys to record fields), then marker, offset and limit."""
+    sort = sort_params(call, default_sort or [("created_at", True), ("id", True)])
+    ordered = list(records)
+    for key, descending in reversed(sort):
+        if key not in sort_fields:
+            raise common.invalid_input(f"Invalid sort key {key}")
+        field = sort_fields[key]
+        ordered.sort(key=lambda r, f=field: listing._sort_value(r.get(f)), reverse=descending)
+    count = len(ordered)
+    marker = call.query.get("marker")
+    if marker:
+        index = next((i for i, r in enumerate(ordered) if r["id"] == marker), None)
+        if index is None:
+            raise marker_missing(marker)
+        ordered = ordered[index + 1 :]
+    offset = call.query.get("offset")
+    if offset is not None:
+        ordered = ordered[_int_param(offset, "offset") :]
+    limit_text = call.query.get("limit")
+    limit = _int_param(limit_text, "limit") if limit_text is not None else None
+    if limit is None:
+        return Page(ordered, False, count)
+    return Page(ordered[:limit], len(ordered) > limit, count)
+
+
+def collection(call: Call, key: str, page: Page, views: list[dict[str, Any]]) -> dict[str, Any]:
+    """``{key: views}``, with ``<key>_links`` when a limited page has more, and ``count`` if asked (3.45)."""
+    body: dict[str, Any] = {key: views}
+    if page.more and page.items:
+        kept = [(k, v) for k, v in call.query.multi_items() if k != "marker"]
+        query = urllib.parse.urlencode([*kept, ("marker", page.items[-1]["id"])])
+        body[f"{key}_links"] = [
+            {"href": f"{call.cloud.settings.base_url}{call.request.url.path}?{query}", "rel": "next"}
+        ]
+    if since(call, "3.45") and flag_query(call, "with_count"):
+        body["count"] = page.count
+    return body
+
+
+def check_filters(call: Call, allowed: Iterable[str]) -> dict[str, str]:
+    """The filters of a list call; one a member may not use is Cinder's 400 (admins may use any)."""
+    found = {k: v for k, v in call.query.items() if k not in STEERING}
+    unknown = sorted(k for k in found if k not in allowed and k.rstrip("~") not in allowed)
+    if unknown and not call.ctx.is_admin:
+        raise common.invalid_input(f"Invalid filters {', '.join(unknown)} are found in query options.")
+    return found
+
+
+def dict_filter(text: str) -> dict[str, Any]:
+    """A ``metadata={'k': 'v'}`` filter (JSON or a Python literal, as cinderclient sends it)."""
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            value = parse(text)
+        except (ValueError, SyntaxError):
+            continue
+        if isinstance(value, dict):
+            return value
+    raise common.invalid_input(f"Invalid metadata filter: {text}")
+
+
+def matches_text(value: Any, wanted: str, like: bool) -> bool:
+    if value is None:
+        return False
+    return wanted.lower() in str(value).lower() if like else str(value) == wanted
+
+
+async def body_of(call: Call, root: str) -> dict[str, Any]:
+    """The ``root`` object of a JSON body, or Cinder's 400."""
+    data = await call.json()
+    if not isinstance(data, dict) or not isinstance(data.get(root), dict):
+        raise faults.BadRequest(f"Missing required element '{root}' in request body.")
+    return data[root]
+
+
+def no_content(status: int = 202) -> Response:
+    return reply(status=status)

@@ -1,0 +1,326 @@
+"""Backups: a volume's (or a snapshot's) bytes copied under the state dir, and restores of them.
+
+``creating`` -> ``available`` through a lifecycle job that copies the data
+(the volume is ``backing-up`` meanwhile); a restore makes the backup
+``restoring`` and the target volume ``restoring-backup`` until the copy is
+back; ``deleting`` -> gone. An incremental backup needs an earlier one of the
+same volume (its parent, which then cannot be deleted first); its data is a
+full copy all the same.
+
+Not implemented: export/import of backup records, backup drivers and
+containers (``container`` is recorded only), encryption keys.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import TYPE_CHECKING, Any
+
+from stacksim import faults
+from stacksim.auth import Context
+from stacksim.services.volume import common, messages
+
+if TYPE_CHECKING:
+    from stacksim.services.volume.model import BlockStorage
+
+log = logging.getLogger("stacksim.volume")
+
+KIND = "volume_backup"
+CREATE_JOB = "backup.create"
+DELETE_JOB = "backup.delete"
+RESTORE_JOB = "backup.restore"
+DEFAULT_CONTAINER = "volumebackups"
+#: The chunk size of Cinder's chunked backup drivers (``backup_file_size`` default).
+OBJECT_SIZE = 1999994880
+
+
+def not_found(backup_id: str) -> faults.NotFound:
+    return faults.NotFound(f"Backup {backup_id} could not be found.")
+
+
+class Backups:
+    def __init__(self, bs: BlockStorage) -> None:
+        self.bs = bs
+        self.store = bs.store
+        bs.lifecycle.register(CREATE_JOB, self._run_create)
+        bs.lifecycle.register(DELETE_JOB, self._run_delete)
+        bs.lifecycle.register(RESTORE_JOB, self._run_restore)
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def record(self, backup_id: str) -> dict[str, Any] | None:
+        return self.store.get(KIND, backup_id)
+
+    def get(self, ctx: Context, backup_id: str) -> dict[str, Any]:
+        record = self.store.get(KIND, backup_id)
+        if record is None or not ctx.owns_project(record["project_id"]):
+            raise not_found(backup_id)
+        return record
+
+    def list(self, ctx: Context, all_projects: bool = False) -> list[dict[str, Any]]:
+        if ctx.is_admin and all_projects:
+            return self.store.find(KIND)
+        return self.store.find(KIND, project_id=ctx.project_id)
+
+    def has_dependents(self, backup_id: str) -> bool:
+        return self.store.count(KIND, parent_id=backup_id) > 0
+
+    def _save(self, record: dict[str, Any]) -> dict[str, Any]:
+        record["updated_at"] = common.now()
+        return self.store.put(KIND, record)
+
+    def set_status(self, backup_id: str, status: str, **changes: Any) -> None:
+        with self.store.transaction():
+            record = self.record(backup_id)
+            if record is not None:
+                record.update(changes, status=status)
+                self._save(record)
+
+    def restore_status(self, backup_id: str, expected: str) -> None:
+        with self.store.transaction():
+            record = self.record(backup_id)
+            if record is not None and record["status"] == expected:
+                record.update(status="available", restore_volume_id=None)
+                self._save(record)
+
+    # -- create ---------------------------------------------------------------------------------------
+
+    def create(
+        self,
+        ctx: Context,
+        volume_id: Any,
+        *,
+        name: Any = None,
+        description: Any = None,
+        container: Any = None,
+        incremental: Any = False,
+        force: Any = False,
+        snapshot_id: Any = None,
+        metadata: Any = None,
+        availability_zone: Any = None,
+    ) -> dict[str, Any]:
+        common.require_member(ctx, "backup:create")
+        if not isinstance(volume_id, str) or not volume_id:
+            raise faults.BadRequest("Invalid input for field/attribute volume_id. Expected a string.")
+        name = common.check_name(name, "name")
+        description = common.check_name(description, "description")
+        metadata = common.check_metadata(metadata)
+        incremental = common.flag(incremental or False, "incremental")
+        force = common.flag(force or False, "force")
+        if availability_zone not in (None, common.ZONE):
+            raise faults.BadRequest(f"Availability zone '{availability_zone}' is invalid.")
+        with self.store.transaction():
+            volume = self.bs.volumes.get(ctx, volume_id)
+            snap = None
+            if snapshot_id:
+                snap = self.bs.snapshots.get(ctx, snapshot_id)
+                if snap["volume_id"] != volume_id:
+                    raise common.invalid_snapshot(f"Snapshot {snapshot_id} is not part of volume {volume_id}.")
+                if snap["status"] != "available":
+                    raise common.invalid_snapshot(
+                        f'Snapshot to be backed up must be available, but the current status is "{snap["status"]}".'
+                    )
+            elif volume["status"] not in ("available", "in-use"):
+                raise common.invalid_volume(
+                    "Volume to be backed up must be available or in-use, but the current status is "
+                    f'"{volume["status"]}".'
+                )
+            elif volume["status"] == "in-use" and not force:
+                raise common.invalid_volume("Backing up an in-use volume must use the force flag.")
+            parent_id = None
+            if incremental:
+                done = [b for b in self.store.find(KIND, volume_id=volume_id) if b["status"] == "available"]
+                if not done:
+                    raise common.invalid_backup("No backups available to do an incremental backup.")
+                parent_id = max(done, key=lambda b: b["created_at"])["id"]
+            size = snap["size"] if snap else volume["size"]
+            self.bs.quotas.check(ctx.project_id or "", backups=1, backup_gigabytes=size)
+            stamp = common.now()
+            record = self.store.put(
+                KIND,
+                {
+                    "id": common.new_id(),
+                    "project_id": ctx.project_id,
+                    "user_id": ctx.user_id,
+                    "volume_id": volume_id,
+                    "snapshot_id": snapshot_id or None,
+                    "name": name,
+                    "description": description,
+                    "size": size,
+                    "status": "creating",
+                    "fail_reason": None,
+                    "availability_zone": common.ZONE,
+                    "container": container if isinstance(container, str) and container else DEFAULT_CONTAINER,
+                    "object_count": 0,
+                    "is_incremental": incremental,
+                    "parent_id": parent_id,
+                    "metadata": metadata,
+                    "data_timestamp": snap["created_at"] if snap else stamp,
+                    "restore_volume_id": None,
+                    "created_at": stamp,
+                    "updated_at": None,
+                },
+            )
+            if snap is None:
+                self.bs.volumes.set_status(volume_id, "backing-up", previous_status=volume["status"])
+            else:
+                self.bs.snapshots.set_status(snap["id"], "backing-up")
+        self.bs.lifecycle.schedule(CREATE_JOB, record["id"])
+        return record
+
+    def _run_create(self, job: dict[str, Any]) -> None:
+        backup_id = job["target"]
+        record = self.record(backup_id)
+        if record is None or record["status"] != "creating":
+            return
+        files = self.bs.files
+        source = files.snapshot(record["snapshot_id"]) if record["snapshot_id"] else files.volume(record["volume_id"])
+        path = files.backup(backup_id)
+        failure = None
+        try:
+            files.copy(source, path)
+        except Exception as exc:
+            log.info("backup %s failed: %s", backup_id, exc)
+            files.remove(path)
+            failure = str(exc)
+        with self.store.transaction():
+            if record["snapshot_id"]:
+                snap = self.bs.snapshots.record(record["snapshot_id"])
+                if snap is not None and snap["status"] == "backing-up":
+                    self.bs.snapshots.set_status(snap["id"], "available")
+            else:
+                self.bs.volumes.restore_status(record["volume_id"], "backing-up")
+            record = self.record(backup_id)
+            if record is None:
+                files.remove(path)
+                return
+            if record["status"] != "creating":
+                return
+            if failure is None:
+                used = files.allocated(path)
+                record.update(status="available", object_count=max(1, math.ceil(used / OBJECT_SIZE)))
+            else:
+                record.update(status="error", fail_reason=failure)
+                self.bs.messages.add(
+                    record["project_id"], "BACKUP", backup_id, messages.BACKUP_CREATE, messages.UNKNOWN_ERROR, failure
+                )
+            self._save(record)
+
+    # -- update, delete ---------------------------------------------------------------------------------
+
+    def update(self, ctx: Context, backup_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        common.require_member(ctx, "backup:update")
+        with self.store.transaction():
+            record = self.get(ctx, backup_id)
+            if "name" in changes:
+                record["name"] = common.check_name(changes["name"], "name")
+            if "description" in changes:
+                record["description"] = common.check_name(changes["description"], "description")
+            if "metadata" in changes:
+                record["metadata"] = common.check_metadata(changes["metadata"])
+            return self._save(record)
+
+    def delete(self, ctx: Context, backup_id: str, force: bool = False) -> None:
+        common.require_member(ctx, "backup:delete")
+        if force:
+            common.require_admin(ctx, "volume_extension:backup_admin_actions:force_delete")
+        with self.store.transaction():
+            record = self.get(ctx, backup_id)
+            if not force and record["status"] not in ("available", "error"):
+                raise common.invalid_backup("Backup status must be available or error")
+            if self.has_dependents(backup_id):
+                raise common.invalid_backup("Incremental backups exist for this backup.")
+            record["status"] = "deleting"
+            self._save(record)
+        self.bs.lifecycle.schedule(DELETE_JOB, backup_id)
+
+    def _run_delete(self, job: dict[str, Any]) -> None:
+        with self.store.transaction():
+            record = self.record(job["target"])
+            if record is None or record["status"] != "deleting":
+                return
+            self.store.delete(KIND, record["id"])
+            self.bs.files.remove(self.bs.files.backup(record["id"]))
+
+    def reset_status(self, ctx: Context, backup_id: str, status: Any) -> None:
+        common.require_admin(ctx, "volume_extension:backup_admin_actions:reset_status")
+        if status not in ("available", "error"):
+            raise faults.BadRequest("Must specify a valid status")
+        with self.store.transaction():
+            record = self.get(ctx, backup_id)
+            record["status"] = status
+            self._save(record)
+
+    # -- restore -----------------------------------------------------------------------------------------
+
+    def restore(
+        self, ctx: Context, backup_id: str, *, volume_id: Any = None, name: Any = None, description: Any = None
+    ) -> dict[str, Any]:
+        """Into ``volume_id`` (available, big enough) or a new volume the size of the backup."""
+        common.require_member(ctx, "backup:restore")
+        with self.store.transaction():
+            record = self.get(ctx, backup_id)
+            if record["status"] != "available":
+                raise common.invalid_backup("Backup status must be available")
+            if not volume_id:
+                volume = self.bs.volumes.create(
+                    ctx,
+                    size=record["size"],
+                    name=name if name is not None else f"restore_backup_{backup_id}",
+                    description=description,
+                    backup_id=backup_id,
+                )
+                return {"backup_id": backup_id, "volume_id": volume["id"], "volume_name": volume["name"]}
+            volume = self.bs.volumes.get(ctx, volume_id)
+            if volume["status"] != "available":
+                raise common.invalid_volume("Volume to be restored to must be available")
+            if volume["size"] < record["size"]:
+                raise common.invalid_volume(
+                    f"volume size {volume['size']} is too small to restore backup of size {record['size']}."
+                )
+            self.bs.volumes.set_status(volume_id, "restoring-backup", previous_status=volume["status"])
+            record.update(status="restoring", restore_volume_id=volume_id)
+            self._save(record)
+        self.bs.lifecycle.schedule(RESTORE_JOB, backup_id, volume_id=volume_id)
+        return {"backup_id": backup_id, "volume_id": volume_id, "volume_name": volume["name"]}
+
+    def _run_restore(self, job: dict[str, Any]) -> None:
+        backup_id, volume_id = job["target"], job["args"]["volume_id"]
+        volume = self.bs.volumes.record(volume_id)
+        failure = None
+        if volume is None or volume["status"] != "restoring-backup":
+            failure = f"volume {volume_id} is no longer being restored"
+        else:
+            try:
+                self.bs.files.copy(self.bs.files.backup(backup_id), self.bs.files.volume(volume_id), volume["size"])
+            except Exception as exc:
+                failure = str(exc)
+        with self.store.transaction():
+            self.restore_status(backup_id, "restoring")
+            volume = self.bs.volumes.record(volume_id)
+            if volume is None or volume["status"] != "restoring-backup":
+                return
+            if failure is None:
+                self.bs.volumes.restore_status(volume_id, "restoring-backup")
+            else:
+                log.info("restore of backup %s to volume %s failed: %s", backup_id, volume_id, failure)
+                self.bs.volumes.set_status(volume_id, "error_restoring", previous_status=None)
+                self.bs.messages.add(
+                    volume["project_id"], "VOLUME", volume_id, messages.BACKUP_RESTORE, messages.UNKNOWN_ERROR, failure
+                )
+
+    def recover(self) -> None:
+        pending = {(j["target"], j["action"]) for j in self.bs.lifecycle.pending()}
+        for record in self.store.find(KIND):
+            if record["status"] == "creating" and (record["id"], CREATE_JOB) not in pending:
+                self.bs.lifecycle.schedule(CREATE_JOB, record["id"], delay=0)
+            elif record["status"] == "deleting" and (record["id"], DELETE_JOB) not in pending:
+                self.bs.lifecycle.schedule(DELETE_JOB, record["id"], delay=0)
+            elif record["status"] == "restoring" and not any(t == record["id"] for t, _ in pending):
+                volume_id = record.get("restore_volume_id")
+                volume = self.bs.volumes.record(volume_id) if volume_id else None
+                if volume is not None and volume["status"] == "restoring-backup":
+                    self.bs.lifecycle.schedule(RESTORE_JOB, record["id"], delay=0, volume_id=volume_id)
+                elif volume is None or volume["status"] != "creating":
+                    self.restore_status(record["id"], "restoring")

@@ -1,0 +1,112 @@
+"""Volumes through Nova: ``server add/remove volume``, the SDK's attach/detach, boot from volume."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from stacksim.services.image.bootstrap import DEFAULT_IMAGE_NAME
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def _until(fetch, done, timeout: float = 20):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def vm(demo):
+    image = demo.image.find_image(DEFAULT_IMAGE_NAME)
+    server = demo.compute.create_server(name=_name("vm"), image_id=image.id, flavor_id="1", networks="none")
+    server = demo.compute.wait_for_server(server, wait=30)
+    yield server
+    demo.delete_server(server.id, wait=True)
+
+
+def test_cli_add_and_remove_volume(cli, vm):
+    name = _name("v1")
+    cli.run("volume", "create", "--size", "1", name)
+    _until(lambda: cli.json("volume", "show", name)["status"], lambda s: s == "available")
+    cli.run("server", "add", "volume", vm.name, name)
+    volume = cli.json("volume", "show", name)
+    assert volume["status"] == "in-use"
+    (attachment,) = volume["attachments"]
+    assert attachment["server_id"] == vm.id and attachment["device"] == "/dev/vdb"
+    shown = cli.json("server", "show", vm.name)
+    assert volume["id"] in str(shown["volumes_attached"])
+    busy = cli.run("volume", "delete", name, check=False)
+    assert busy.returncode != 0 and "400" in busy.stderr
+    cli.run("server", "remove", "volume", vm.name, name)
+    assert cli.json("volume", "show", name)["status"] == "available"
+    cli.run("volume", "delete", name)
+
+
+def test_sdk_attach_detach_and_console(demo, vm):
+    volume = demo.create_volume(size=1, name=_name("sdkv"), wait=True)
+    demo.attach_volume(vm, volume, wait=True)
+    attached = demo.block_storage.get_volume(volume.id)
+    assert attached.status == "in-use" and attached.attachments[0]["server_id"] == vm.id
+    attachments = list(demo.compute.volume_attachments(vm))
+    assert [a.volume_id for a in attachments] == [volume.id]
+    assert "virtio_blk" in demo.get_server_console(vm)
+    demo.detach_volume(vm, volume, wait=True)
+    assert demo.block_storage.get_volume(volume.id).status == "available"
+    demo.delete_volume(volume.id, wait=True)
+
+
+def test_attach_to_an_in_use_volume_is_refused(demo, vm):
+    volume = demo.create_volume(size=1, name=_name("twice"), wait=True)
+    demo.attach_volume(vm, volume, wait=True)
+    resp = demo.compute.post(
+        f"/servers/{vm.id}/os-volume_attachments", json={"volumeAttachment": {"volumeId": volume.id}}
+    )
+    assert resp.status_code == 400 and "badRequest" in resp.json()
+    demo.detach_volume(vm, volume, wait=True)
+    demo.delete_volume(volume.id, wait=True)
+
+
+def test_boot_from_volume_made_from_an_image(demo):
+    image = demo.image.find_image(DEFAULT_IMAGE_NAME)
+    bdm = [
+        {
+            "boot_index": 0,
+            "uuid": image.id,
+            "source_type": "image",
+            "destination_type": "volume",
+            "volume_size": 1,
+            "delete_on_termination": True,
+        }
+    ]
+    server = demo.compute.create_server(name=_name("bfv"), flavor_id="1", networks="none", block_device_mapping_v2=bdm)
+    server = demo.compute.wait_for_server(server, wait=30)
+    assert server.status == "ACTIVE" and not server.image.get("id")
+    (attachment,) = demo.compute.volume_attachments(server)
+    assert attachment.device == "/dev/vda"
+    root = demo.block_storage.get_volume(attachment.volume_id)
+    assert root.status == "in-use" and root.is_bootable
+    resp = demo.compute.delete(f"/servers/{server.id}/os-volume_attachments/{root.id}")
+    assert resp.status_code == 400 and "root device" in resp.json()["badRequest"]["message"]
+    demo.delete_server(server.id, wait=True)
+    gone = _until(lambda: demo.block_storage.find_volume(root.id), lambda v: v is None)
+    assert gone is None  # delete_on_termination
+
+
+def test_boot_from_an_existing_volume_keeps_it(demo):
+    image = demo.image.find_image(DEFAULT_IMAGE_NAME)
+    volume = demo.create_volume(size=1, image=image.id, name=_name("root"), wait=True)
+    bdm = [{"boot_index": 0, "uuid": volume.id, "source_type": "volume", "destination_type": "volume"}]
+    server = demo.compute.create_server(name=_name("bfv2"), flavor_id="1", networks="none", block_device_mapping_v2=bdm)
+    server = demo.compute.wait_for_server(server, wait=30)
+    assert demo.block_storage.get_volume(volume.id).status == "in-use"
+    demo.delete_server(server.id, wait=True)
+    assert _until(lambda: demo.block_storage.get_volume(volume.id).status, lambda s: s == "available") == "available"
+    demo.delete_volume(volume.id, wait=True)
