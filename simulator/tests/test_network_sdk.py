@@ -75,7 +75,7 @@ def test_proxy_sequence(demo):
 
     router = demo.network.create_router(name=_n("rtr"), external_gateway_info={"network_id": public.id})
     assert router.external_gateway_info["external_fixed_ips"][0]["ip_address"].startswith("172.24.4.")
-    info = demo.network.add_interface_to_router(router, subnet_id=subnet.id)
+    info = demo.network.add_interface_to_router(router, subnet=subnet.id)
     assert info["subnet_id"] == subnet.id and info["network_id"] == net.id
     interface = demo.network.get_port(info["port_id"])
     assert interface.device_owner == "network:router_interface" and interface.device_id == router.id
@@ -97,7 +97,7 @@ def test_proxy_sequence(demo):
     demo.network.delete_port(port)
     assert demo.network.get_ip(fip.id).port_id is None
     demo.network.delete_ip(fip)
-    demo.network.remove_interface_from_router(router, subnet_id=subnet.id)
+    demo.network.remove_interface_from_router(router, subnet=subnet.id)
     with pytest.raises(exc.NotFoundException):
         demo.network.get_port(interface.id)
     demo.network.delete_router(router)
@@ -148,7 +148,7 @@ def test_floating_ip_needs_a_router_to_reach_the_port(demo):
     assert f"External network {public.id} is not reachable from subnet {subnet.id}" in str(err.value)
     # A router without a gateway does not help either.
     router = demo.network.create_router(name=_n("nogw"))
-    demo.network.add_interface_to_router(router, subnet_id=subnet.id)
+    demo.network.add_interface_to_router(router, subnet=subnet.id)
     fip = demo.network.create_ip(floating_network_id=public.id)
     with pytest.raises(exc.NotFoundException):
         demo.network.update_ip(fip, port_id=port.id)
@@ -157,7 +157,7 @@ def test_floating_ip_needs_a_router_to_reach_the_port(demo):
     assert fip.router_id == router.id
     # The gateway and the interface cannot go while the floating IP needs them.
     with pytest.raises(exc.ConflictException, match="required by one or more floating IPs"):
-        demo.network.remove_interface_from_router(router, subnet_id=subnet.id)
+        demo.network.remove_interface_from_router(router, subnet=subnet.id)
     with pytest.raises(exc.ConflictException, match="is required by one or more floating IPs"):
         demo.network.update_router(router, external_gateway_info={})
     with pytest.raises(exc.ConflictException, match="still has ports"):
@@ -166,7 +166,7 @@ def test_floating_ip_needs_a_router_to_reach_the_port(demo):
     with pytest.raises(exc.ConflictException, match="cannot be deleted directly via the port API"):
         demo.network.delete_port(interface)
     demo.network.delete_ip(fip)
-    demo.network.remove_interface_from_router(router, subnet_id=subnet.id)
+    demo.network.remove_interface_from_router(router, subnet=subnet.id)
     demo.network.delete_router(router)
     demo.network.delete_port(port)
     demo.network.delete_network(net)
