@@ -26,6 +26,7 @@ collection: $(BIN)/.installed
 	$(BIN)/ansible-galaxy collection build --force --output-path build/dist . >/dev/null
 	$(BIN)/ansible-galaxy collection install --force -p $(COLLECTIONS) build/dist/opensandbox-cloud-*.tar.gz >/dev/null
 	@echo "Installed opensandbox.cloud into $(COLLECTIONS)"
+	@$(BIN)/python tools/fetch_openstack_cloud.py $(COLLECTIONS)
 
 start: $(BIN)/.installed
 	$(BIN)/stacksim start --state-dir $(STATE) --port $(PORT) --clouds-yaml $(CLOUDS)
@@ -51,7 +52,7 @@ format: $(BIN)/.installed
 
 # Every suite: lint, then pytest (simulator, collection unit, integration and
 # ansible-test sanity), whose summary line ends the output.
-test: lint
+test: lint collection
 	$(BIN)/pytest
 
 clean: stop

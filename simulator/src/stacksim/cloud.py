@@ -8,6 +8,7 @@ from pathlib import Path
 
 from stacksim.auth import Authenticator
 from stacksim.config import Settings
+from stacksim.heat.engine import Orchestration
 from stacksim.lifecycle import Lifecycle
 from stacksim.services.compute.bootstrap import bootstrap as compute_bootstrap
 from stacksim.services.compute.model import Compute
@@ -40,6 +41,7 @@ class Cloud:
         self.image = Images(self.store, self.lifecycle, self.data_dir)
         self.compute = Compute(self)
         self.volume = BlockStorage(self)
+        self.orchestration = Orchestration(self)
         self.auth = Authenticator(self.identity, f"{settings.base_url}/identity")
 
     def start(self) -> None:
@@ -49,9 +51,11 @@ class Cloud:
         image_bootstrap(self.image)
         compute_bootstrap(self.compute)
         volume_bootstrap(self.volume)
+        self.orchestration.recover()
 
     def close(self) -> None:
         self.lifecycle.stop()
+        self.orchestration.close()
         self.store.close()
         if self._tmp_data:
             shutil.rmtree(self.data_dir, ignore_errors=True)

@@ -39,6 +39,7 @@ def services() -> list[Service]:
     from stacksim.services.identity.api import api as identity
     from stacksim.services.image.api import api as image
     from stacksim.services.network.api import api as network
+    from stacksim.services.orchestration.api import api as orchestration
     from stacksim.services.volume.routes import api as volume
 
     return [
@@ -54,5 +55,13 @@ def services() -> list[Service]:
             volume,
             "Cinder Volume Service",
             also=(CatalogEntry("volumev3", "cinderv3", "/volume/v3/$(project_id)s"),),
+        ),
+        Service(
+            "orchestration",
+            "heat",
+            "/orchestration",
+            "/orchestration/v1/$(project_id)s",
+            orchestration,
+            "Heat Orchestration Service",
         ),
     ]

@@ -1,0 +1,10 @@
+"""The HOT template engine behind Orchestration (Heat v1).
+
+- :mod:`.template`: reading templates, their versions and sections;
+- :mod:`.parameters`, :mod:`.constraints`, :mod:`.environment`: what a stack is given;
+- :mod:`.functions`: the intrinsic functions, version by version;
+- :mod:`.stack`: a template with its environment and parameters, parsed and validated;
+- :mod:`.graph`: the resource graph;
+- :mod:`.resources`: the resource types, one module per family;
+- :mod:`.run` and :mod:`.engine`: stacks at work, in the background.
+"""

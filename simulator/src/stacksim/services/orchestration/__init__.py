@@ -1,0 +1,1 @@
+"""Orchestration (Heat v1): the REST API over the template engine in :mod:`stacksim.heat`."""

@@ -1,0 +1,84 @@
+"""The ``openstack.cloud.stack`` Ansible module against the simulator.
+
+openstack.cloud is installed by ``make`` into build/collections (see
+tools/fetch_openstack_cloud.py); the module runs through ``ansible-playbook``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+COLLECTIONS = REPO / "build" / "collections"
+# The demo's example stack (make demo creates it), also what these tests deploy.
+MULTI_TIER = REPO / "playbooks" / "templates" / "multi_tier.yaml"
+
+PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Key pair for the stack
+      openstack.cloud.keypair:
+        cloud: stacksim
+        name: "{{ stack }}-key"
+    - name: The stack
+      openstack.cloud.stack:
+        cloud: stacksim
+        name: "{{ stack }}"
+        template: "{{ template }}"
+        parameters:
+          key_name: "{{ stack }}-key"
+          worker_count: 1
+        state: "{{ wanted }}"
+        wait: true
+        timeout: 120
+      register: result
+    - name: Hand the result to the test
+      ansible.builtin.copy:
+        content: "{{ result | to_json }}"
+        dest: "{{ out }}"
+        mode: "0600"
+"""
+
+
+def _play(sim, tmp_path: Path, stack: str, wanted: str) -> dict:
+    assert (COLLECTIONS / "ansible_collections/openstack/cloud").is_dir(), (
+        "run `make test`: it installs openstack.cloud"
+    )
+    book, out = tmp_path / "stack.yml", tmp_path / f"{wanted}.json"
+    book.write_text(PLAYBOOK)
+    env = dict(sim.env, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_LOCALHOST_WARNING="False")
+    cmd = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        str(book),
+        "-e",
+        f"stack={stack}",
+        "-e",
+        f"template={MULTI_TIER}",
+        "-e",
+        f"wanted={wanted}",
+        "-e",
+        f"out={out}",
+    ]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(out.read_text())
+
+
+def test_openstack_cloud_stack_module(sim, admin, demo, tmp_path):
+    admin.set_compute_quotas(demo.current_project_id, instances=60, cores=120, ram=512000)
+    name = f"ans{uuid.uuid4().hex[:6]}"
+    created = _play(sim, tmp_path, name, "present")
+    assert created["changed"] is True
+    stack = created["stack"]
+    assert stack["status"] == "CREATE_COMPLETE" or stack.get("stack_status") == "CREATE_COMPLETE"
+    outputs = {o["output_key"]: o["output_value"] for o in stack["outputs"]}
+    assert outputs["web_private_ip"] == "10.10.1.10" and outputs["worker_names"] == [f"{name}-worker-0"]
+    assert demo.compute.find_server(f"{name}-db") is not None
+    _play(sim, tmp_path, name, "absent")
+    assert demo.orchestration.find_stack(name) is None
+    assert demo.compute.find_server(f"{name}-db") is None
