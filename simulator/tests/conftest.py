@@ -74,3 +74,20 @@ class Cli:
 @pytest.fixture(scope="session")
 def cli(sim: Simulator) -> Cli:
     return Cli(sim)
+
+
+@pytest.fixture(scope="module")
+def roomy_demo_quota(admin):
+    """Room for several stacks of servers in the demo project, whatever other tests left there."""
+    admin.set_compute_quotas(admin.identity.find_project("demo").id, instances=60, cores=120, ram=512000)
+
+
+@pytest.fixture
+def key_name(demo):
+    """A fresh key pair of the demo user, deleted afterwards."""
+    import uuid
+
+    name = f"k{uuid.uuid4().hex[:6]}"
+    demo.compute.create_keypair(name=name)
+    yield name
+    demo.compute.delete_keypair(name, ignore_missing=True)

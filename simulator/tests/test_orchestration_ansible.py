@@ -12,10 +12,11 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
+from heat_helpers import MULTI_TIER
+
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO / "build" / "collections"
-# The demo's example stack (make demo creates it), also what these tests deploy.
-MULTI_TIER = REPO / "playbooks" / "templates" / "multi_tier.yaml"
 
 PLAYBOOK = """
 - hosts: localhost
@@ -69,8 +70,8 @@ def _play(sim, tmp_path: Path, stack: str, wanted: str) -> dict:
     return json.loads(out.read_text())
 
 
-def test_openstack_cloud_stack_module(sim, admin, demo, tmp_path):
-    admin.set_compute_quotas(demo.current_project_id, instances=60, cores=120, ram=512000)
+@pytest.mark.usefixtures("roomy_demo_quota")
+def test_openstack_cloud_stack_module(sim, demo, tmp_path):
     name = f"ans{uuid.uuid4().hex[:6]}"
     created = _play(sim, tmp_path, name, "present")
     assert created["changed"] is True

@@ -8,29 +8,16 @@ import uuid
 from pathlib import Path
 
 import pytest
+from heat_helpers import MULTI_TIER
 
 TEMPLATES = Path(__file__).parent / "templates"
-# The demo's example stack (make demo creates it).
-MULTI_TIER = str(Path(__file__).resolve().parents[2] / "playbooks" / "templates" / "multi_tier.yaml")
+
+
+pytestmark = pytest.mark.usefixtures("roomy_demo_quota")
 
 
 def _n(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:6]}"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def roomy_demo_quota(admin):
-    """Room for several stacks of servers in the demo project, whatever other tests left there."""
-    demo = admin.identity.find_project("demo")
-    admin.set_compute_quotas(demo.id, instances=60, cores=120, ram=512000)
-
-
-@pytest.fixture
-def key_name(cli):
-    name = _n("k")
-    cli.run("keypair", "create", name)
-    yield name
-    cli.run("keypair", "delete", name, check=False)
 
 
 def waited(cli, *args: str) -> dict:

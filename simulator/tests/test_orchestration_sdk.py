@@ -10,29 +10,15 @@ import urllib.error
 import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
+from heat_helpers import MULTI_TIER
 
-MULTI_TIER = str(Path(__file__).resolve().parents[2] / "playbooks" / "templates" / "multi_tier.yaml")
+pytestmark = pytest.mark.usefixtures("roomy_demo_quota")
 
 
 def _n(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:6]}"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def roomy_demo_quota(admin):
-    demo = admin.identity.find_project("demo")
-    admin.set_compute_quotas(demo.id, instances=60, cores=120, ram=512000)
-
-
-@pytest.fixture
-def key_name(demo):
-    name = _n("k")
-    demo.compute.create_keypair(name=name)
-    yield name
-    demo.compute.delete_keypair(name, ignore_missing=True)
 
 
 def api(conn, method: str, path: str, **kwargs):

@@ -58,6 +58,10 @@ def stacksim() -> Iterator[object]:
         yield sim
 
 
+#: Where ``make`` installs the collections the playbooks use besides ours (openstack.cloud).
+DEPENDENCIES = Path(__file__).resolve().parents[2] / "build" / "collections"
+
+
 @pytest.fixture(scope="session")
 def ansible_env(stacksim, collections_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment for ansible-playbook: the built collection, the simulator's clouds, no user config."""
@@ -69,7 +73,8 @@ def ansible_env(stacksim, collections_path: Path, tmp_path_factory: pytest.TempP
         if name.startswith("ANSIBLE_") or (name.startswith("OS_") and name != "OS_CLIENT_CONFIG_FILE"):
             del env[name]
     env.update(
-        ANSIBLE_COLLECTIONS_PATH=str(collections_path),
+        # The collection under test first, then what it needs (openstack.cloud, for the demo).
+        ANSIBLE_COLLECTIONS_PATH=f"{collections_path}:{DEPENDENCIES}",
         ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
         ANSIBLE_ROLES_PATH=str(TARGETS_DIR),
         ANSIBLE_HOME=str(home),

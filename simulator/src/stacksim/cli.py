@@ -101,6 +101,10 @@ def serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         access_log=args.log_level == "debug",
         lifespan="on",
+        # Longer than the clients' polling intervals (heatclient and the SDK poll every
+        # 5 s): with uvicorn's default of 5 s a poll could race the server closing an idle
+        # keep-alive connection and fail with "connection reset".
+        timeout_keep_alive=65,
     )
     return 0
 
