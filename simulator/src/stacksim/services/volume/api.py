@@ -22,7 +22,10 @@ from starlette.responses import Response
 from stacksim import faults, listing
 from stacksim.microversion import Microversions
 from stacksim.services.volume import common
+from stacksim.services.volume.backups import Backups
 from stacksim.services.volume.model import BlockStorage
+from stacksim.services.volume.snapshots import Snapshots
+from stacksim.services.volume.volumes import Volumes
 from stacksim.web import Api, Call, Handler, reply
 
 MIN_VERSION = "3.0"
@@ -257,3 +260,129 @@ async def body_of(call: Call, root: str) -> dict[str, Any]:
 
 def no_content(status: int = 202) -> Response:
     return reply(status=status)
+
+
+# -- routes several resources share ---------------------------------------------------------------------
+
+#: A record's view: ``view(call, record, detail)``.
+View = Callable[[Call, dict[str, Any], bool], dict[str, Any]]
+#: A list's filters: ``select(call, records)``.
+Select = Callable[[Call, list[dict[str, Any]]], list[dict[str, Any]]]
+
+
+def list_routes(
+    key: str,
+    part: Callable[[BlockStorage], common.Records],
+    select: Select,
+    sort_fields: dict[str, str],
+    view: View,
+) -> None:
+    """``GET /<key>`` and ``/<key>/detail``: the caller's records of ``part``, filtered, sorted and paged."""
+
+    async def listed(call: Call, detail: bool) -> Response:
+        records = part(model(call))
+        found = select(call, records.list(call.ctx, all_tenants(call)))
+        page = paginate(call, found, sort_fields=sort_fields, marker_missing=records.not_found)
+        return reply(collection(call, key, page, [view(call, r, detail) for r in page.items]))
+
+    @route(f"/{key}")
+    async def summaries(call: Call) -> Response:
+        return await listed(call, detail=False)
+
+    @route(f"/{key}/detail")
+    async def details(call: Call) -> Response:
+        return await listed(call, detail=True)
+
+
+def name_changes(body: dict[str, Any]) -> dict[str, Any]:
+    """``name`` and ``description`` of an update body, or their v1 aliases ``display_name``/``display_description``."""
+    changes: dict[str, Any] = {}
+    for key, alias in (("name", "display_name"), ("description", "display_description")):
+        if key in body:
+            changes[key] = body[key]
+        elif alias in body:
+            changes[key] = body[alias]
+    return changes
+
+
+def nothing_to_update(root: str, body: dict[str, Any]) -> faults.BadRequest:
+    """Cinder's 400 for an update body without any field it could change."""
+    return faults.BadRequest(
+        f"Invalid input for field/attribute {root}. Value: {body}. {body} does not have enough properties"
+    )
+
+
+def admin_action_route(key: str, part: Callable[[BlockStorage], Snapshots | Backups]) -> None:
+    """``POST /<key>/{id}/action`` with the admin actions ``os-reset_status`` and ``os-force_delete``."""
+
+    @route(f"/{key}/{{id}}/action", methods=("POST",))
+    async def action(call: Call) -> Response:
+        data = await call.json()
+        if not isinstance(data, dict) or not data:
+            raise faults.BadRequest("Malformed request body")
+        name = next(iter(data))
+        records = part(model(call))
+        if name == "os-reset_status":
+            args = data[name] if isinstance(data[name], dict) else {}
+            records.reset_status(call.ctx, call.params["id"], args.get("status"))
+        elif name == "os-force_delete":
+            records.delete(call.ctx, call.params["id"], force=True)
+        else:
+            raise faults.BadRequest(f"There is no such action: {name}")
+        return reply(status=202)
+
+
+async def _metadata_body(call: Call) -> Any:
+    data = await call.json()
+    if not isinstance(data, dict) or "metadata" not in data:
+        raise faults.BadRequest("Malformed request body")
+    return data["metadata"]
+
+
+def metadata_routes(collection: str, part: Callable[[BlockStorage], Volumes | Snapshots]) -> None:
+    """``/<collection>/{id}/metadata`` and ``.../metadata/{key}``: show, add, replace and delete.
+
+    ``part`` picks the model part (``bs.volumes`` or ``bs.snapshots``) that keeps the records.
+    """
+    path = f"/{collection}/{{id}}/metadata"
+
+    @route(path)
+    async def show_metadata(call: Call) -> Response:
+        record = part(model(call)).get(call.ctx, call.params["id"])
+        return reply({"metadata": dict(record["metadata"])})
+
+    @route(path, methods=("POST",))
+    async def create_metadata(call: Call) -> Response:
+        meta = await _metadata_body(call)
+        return reply({"metadata": part(model(call)).set_metadata(call.ctx, call.params["id"], meta)})
+
+    @route(path, methods=("PUT",))
+    async def replace_metadata(call: Call) -> Response:
+        meta = await _metadata_body(call)
+        return reply({"metadata": part(model(call)).set_metadata(call.ctx, call.params["id"], meta, replace=True)})
+
+    @route(f"{path}/{{key}}")
+    async def show_metadata_item(call: Call) -> Response:
+        records = part(model(call))
+        record = records.get(call.ctx, call.params["id"])
+        key = call.params["key"]
+        return reply({"meta": {key: records.metadata_item(record, key)}})
+
+    @route(f"{path}/{{key}}", methods=("PUT",))
+    async def update_metadata_item(call: Call) -> Response:
+        key = call.params["key"]
+        data = await call.json()
+        meta = data.get("meta") if isinstance(data, dict) else None
+        if not isinstance(meta, dict):
+            raise faults.BadRequest("Malformed request body")
+        if key not in meta:
+            raise faults.BadRequest("Request body and URI mismatch")
+        if len(meta) > 1:
+            raise faults.BadRequest("Request body contains too many items")
+        part(model(call)).set_metadata(call.ctx, call.params["id"], meta)
+        return reply({"meta": meta})
+
+    @route(f"{path}/{{key}}", methods=("DELETE",))
+    async def delete_metadata_item(call: Call) -> Response:
+        part(model(call)).delete_metadata(call.ctx, call.params["id"], call.params["key"])
+        return reply(status=200)

@@ -39,43 +39,17 @@ def not_found(backup_id: str) -> faults.NotFound:
     return faults.NotFound(f"Backup {backup_id} could not be found.")
 
 
-class Backups:
+class Backups(common.Records):
     def __init__(self, bs: BlockStorage) -> None:
-        self.bs = bs
-        self.store = bs.store
+        super().__init__(bs, KIND, not_found)
         bs.lifecycle.register(CREATE_JOB, self._run_create)
         bs.lifecycle.register(DELETE_JOB, self._run_delete)
         bs.lifecycle.register(RESTORE_JOB, self._run_restore)
 
     # -- reading -------------------------------------------------------------------------------------
 
-    def record(self, backup_id: str) -> dict[str, Any] | None:
-        return self.store.get(KIND, backup_id)
-
-    def get(self, ctx: Context, backup_id: str) -> dict[str, Any]:
-        record = self.store.get(KIND, backup_id)
-        if record is None or not ctx.owns_project(record["project_id"]):
-            raise not_found(backup_id)
-        return record
-
-    def list(self, ctx: Context, all_projects: bool = False) -> list[dict[str, Any]]:
-        if ctx.is_admin and all_projects:
-            return self.store.find(KIND)
-        return self.store.find(KIND, project_id=ctx.project_id)
-
     def has_dependents(self, backup_id: str) -> bool:
         return self.store.count(KIND, parent_id=backup_id) > 0
-
-    def _save(self, record: dict[str, Any]) -> dict[str, Any]:
-        record["updated_at"] = common.now()
-        return self.store.put(KIND, record)
-
-    def set_status(self, backup_id: str, status: str, **changes: Any) -> None:
-        with self.store.transaction():
-            record = self.record(backup_id)
-            if record is not None:
-                record.update(changes, status=status)
-                self._save(record)
 
     def restore_status(self, backup_id: str, expected: str) -> None:
         with self.store.transaction():
@@ -213,12 +187,7 @@ class Backups:
         common.require_member(ctx, "backup:update")
         with self.store.transaction():
             record = self.get(ctx, backup_id)
-            if "name" in changes:
-                record["name"] = common.check_name(changes["name"], "name")
-            if "description" in changes:
-                record["description"] = common.check_name(changes["description"], "description")
-            if "metadata" in changes:
-                record["metadata"] = common.check_metadata(changes["metadata"])
+            self._apply_changes(record, changes)
             return self._save(record)
 
     def delete(self, ctx: Context, backup_id: str, force: bool = False) -> None:

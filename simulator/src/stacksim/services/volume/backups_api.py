@@ -9,7 +9,6 @@ from starlette.responses import Response
 from stacksim import faults
 from stacksim.services.volume import api as common_api
 from stacksim.services.volume.api import model, route, since
-from stacksim.services.volume.backups import not_found
 from stacksim.web import Call, reply
 
 SORT_FIELDS = {
@@ -70,20 +69,7 @@ def select(call: Call, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
-async def _list(call: Call, detail: bool) -> Response:
-    records = select(call, model(call).backups.list(call.ctx, common_api.all_tenants(call)))
-    page = common_api.paginate(call, records, sort_fields=SORT_FIELDS, marker_missing=not_found)
-    return reply(common_api.collection(call, "backups", page, [view(call, r, detail) for r in page.items]))
-
-
-@route("/backups")
-async def list_backups(call: Call) -> Response:
-    return await _list(call, detail=False)
-
-
-@route("/backups/detail")
-async def list_backups_detail(call: Call) -> Response:
-    return await _list(call, detail=True)
+common_api.list_routes("backups", lambda bs: bs.backups, select, SORT_FIELDS, view)
 
 
 @route("/backups", methods=("POST",))
@@ -117,9 +103,7 @@ async def update_backup(call: Call) -> Response:
     if "metadata" in body and since(call, "3.43"):
         changes["metadata"] = body["metadata"]
     if not changes:
-        raise faults.BadRequest(
-            f"Invalid input for field/attribute backup. Value: {body}. {body} does not have enough properties"
-        )
+        raise common_api.nothing_to_update("backup", body)
     record = model(call).backups.update(call.ctx, call.params["backup_id"], changes)
     return reply({"backup": view(call, record, detail=False)})
 
@@ -146,18 +130,4 @@ async def restore_backup(call: Call) -> Response:
     return reply({"restore": found}, status=202)
 
 
-@route("/backups/{backup_id}/action", methods=("POST",))
-async def backup_action(call: Call) -> Response:
-    data = await call.json()
-    if not isinstance(data, dict) or not data:
-        raise faults.BadRequest("Malformed request body")
-    action = next(iter(data))
-    backup_id = call.params["backup_id"]
-    if action == "os-reset_status":
-        args = data[action] if isinstance(data[action], dict) else {}
-        model(call).backups.reset_status(call.ctx, backup_id, args.get("status"))
-    elif action == "os-force_delete":
-        model(call).backups.delete(call.ctx, backup_id, force=True)
-    else:
-        raise faults.BadRequest(f"There is no such action: {action}")
-    return reply(status=202)
+common_api.admin_action_route("backups", lambda bs: bs.backups)

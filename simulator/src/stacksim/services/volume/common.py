@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from stacksim import clock, faults
 from stacksim.auth import Context
+
+if TYPE_CHECKING:
+    from stacksim.services.volume.model import BlockStorage
 
 #: The availability zone of the one volume service (Cinder's ``storage_availability_zone``).
 ZONE = "nova"
@@ -131,3 +134,54 @@ def flag(value: Any, name: str) -> bool:
     if text in ("0", "f", "false", "off", "n", "no"):
         return False
     raise invalid_input(f"Invalid value '{value}' for {name}.")
+
+
+# -- records --------------------------------------------------------------------------------------------
+
+
+class Records:
+    """What volumes, snapshots and backups share: one store kind, owner-only reads, stamped saves."""
+
+    def __init__(self, bs: BlockStorage, kind: str, not_found: Callable[[str], faults.NotFound]) -> None:
+        self.bs = bs
+        self.store = bs.store
+        self.kind = kind
+        self.not_found = not_found
+
+    def record(self, record_id: str) -> dict[str, Any] | None:
+        return self.store.get(self.kind, record_id)
+
+    def get(self, ctx: Context, record_id: str) -> dict[str, Any]:
+        """The record if the caller's project owns it (or the caller is an admin); else 404."""
+        record = self.store.get(self.kind, record_id)
+        if record is None or not ctx.owns_project(record["project_id"]):
+            raise self.not_found(record_id)
+        return record
+
+    def list(self, ctx: Context, all_projects: bool = False) -> list[dict[str, Any]]:
+        if ctx.is_admin and all_projects:
+            return self.store.find(self.kind)
+        return self.store.find(self.kind, project_id=ctx.project_id)
+
+    def _save(self, record: dict[str, Any]) -> dict[str, Any]:
+        record["updated_at"] = now()
+        return self.store.put(self.kind, record)
+
+    def set_status(self, record_id: str, status: str, **changes: Any) -> dict[str, Any] | None:
+        """Move a record to ``status`` (for the other parts of the model); None if it is gone."""
+        with self.store.transaction():
+            record = self.record(record_id)
+            if record is None:
+                return None
+            record.update(changes, status=status)
+            return self._save(record)
+
+    @staticmethod
+    def _apply_changes(record: dict[str, Any], changes: dict[str, Any]) -> None:
+        """An update's ``name``, ``description`` and ``metadata``, checked as Cinder checks them."""
+        if "name" in changes:
+            record["name"] = check_name(changes["name"], "name")
+        if "description" in changes:
+            record["description"] = check_name(changes["description"], "description")
+        if "metadata" in changes:
+            record["metadata"] = check_metadata(changes["metadata"])

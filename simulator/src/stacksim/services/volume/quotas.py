@@ -132,31 +132,43 @@ class Quotas:
                 "VolumeSizeExceedsLimit",
                 f"Requested volume size {volume_size} is larger than maximum allowed limit {per_volume}.",
             )
-        if volumes and _over(limits["volumes"], used["volumes"], volumes):
-            raise common.over_quota(
+        checks = (
+            (
+                "volumes",
+                volumes,
                 "VolumeLimitExceeded",
                 f"Maximum number of volumes allowed ({limits['volumes']}) exceeded for quota 'volumes'.",
-            )
-        if snapshots and _over(limits["snapshots"], used["snapshots"], snapshots):
-            raise common.over_quota(
-                "SnapshotLimitExceeded", f"Maximum number of snapshots allowed ({limits['snapshots']}) exceeded"
-            )
-        if gigabytes and _over(limits["gigabytes"], used["gigabytes"], gigabytes):
-            raise common.over_quota(
+            ),
+            (
+                "snapshots",
+                snapshots,
+                "SnapshotLimitExceeded",
+                f"Maximum number of snapshots allowed ({limits['snapshots']}) exceeded",
+            ),
+            (
+                "gigabytes",
+                gigabytes,
                 "VolumeSizeExceedsAvailableQuota",
                 f"Requested volume or snapshot exceeds allowed gigabytes quota. Requested {gigabytes}G, "
                 f"quota is {limits['gigabytes']}G and {used['gigabytes']}G has been consumed.",
-            )
-        if backups and _over(limits["backups"], used["backups"], backups):
-            raise common.over_quota(
-                "BackupLimitExceeded", f"Maximum number of backups allowed ({limits['backups']}) exceeded"
-            )
-        if backup_gigabytes and _over(limits["backup_gigabytes"], used["backup_gigabytes"], backup_gigabytes):
-            raise common.over_quota(
+            ),
+            (
+                "backups",
+                backups,
+                "BackupLimitExceeded",
+                f"Maximum number of backups allowed ({limits['backups']}) exceeded",
+            ),
+            (
+                "backup_gigabytes",
+                backup_gigabytes,
                 "VolumeBackupSizeExceedsAvailableQuota",
                 f"Requested backup exceeds allowed Backup gigabytes quota. Requested {backup_gigabytes}G, "
                 f"quota is {limits['backup_gigabytes']}G and {used['backup_gigabytes']}G has been consumed.",
-            )
+            ),
+        )
+        for resource, wanted, exception, message in checks:
+            if wanted and _over(limits[resource], used[resource], wanted):
+                raise common.over_quota(exception, message)
 
 
 def _over(limit: int, used: int, wanted: int) -> bool:

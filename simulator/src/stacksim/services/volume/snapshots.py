@@ -36,39 +36,11 @@ def not_found(snapshot_id: str) -> faults.NotFound:
     return faults.NotFound(f"Snapshot {snapshot_id} could not be found.")
 
 
-class Snapshots:
+class Snapshots(common.Records):
     def __init__(self, bs: BlockStorage) -> None:
-        self.bs = bs
-        self.store = bs.store
+        super().__init__(bs, KIND, not_found)
         bs.lifecycle.register(CREATE_JOB, self._run_create)
         bs.lifecycle.register(DELETE_JOB, self._run_delete)
-
-    # -- reading ----------------------------------------------------------------------------------
-
-    def record(self, snapshot_id: str) -> dict[str, Any] | None:
-        return self.store.get(KIND, snapshot_id)
-
-    def get(self, ctx: Context, snapshot_id: str) -> dict[str, Any]:
-        record = self.store.get(KIND, snapshot_id)
-        if record is None or not ctx.owns_project(record["project_id"]):
-            raise not_found(snapshot_id)
-        return record
-
-    def list(self, ctx: Context, all_projects: bool = False) -> list[dict[str, Any]]:
-        if ctx.is_admin and all_projects:
-            return self.store.find(KIND)
-        return self.store.find(KIND, project_id=ctx.project_id)
-
-    def _save(self, record: dict[str, Any]) -> dict[str, Any]:
-        record["updated_at"] = common.now()
-        return self.store.put(KIND, record)
-
-    def set_status(self, snapshot_id: str, status: str) -> None:
-        with self.store.transaction():
-            record = self.record(snapshot_id)
-            if record is not None:
-                record["status"] = status
-                self._save(record)
 
     # -- create -------------------------------------------------------------------------------------
 
@@ -177,10 +149,7 @@ class Snapshots:
         common.require_member(ctx, "volume:update_snapshot")
         with self.store.transaction():
             record = self.get(ctx, snapshot_id)
-            if "name" in changes:
-                record["name"] = common.check_name(changes["name"], "name")
-            if "description" in changes:
-                record["description"] = common.check_name(changes["description"], "description")
+            self._apply_changes(record, changes)
             return self._save(record)
 
     def set_metadata(self, ctx: Context, snapshot_id: str, metadata: Any, replace: bool = False) -> dict[str, str]:

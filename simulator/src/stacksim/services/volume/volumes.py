@@ -93,45 +93,16 @@ def gigabytes(size_bytes: int | None) -> int:
     return max(1, math.ceil((size_bytes or 0) / (1 << 30)))
 
 
-class Volumes:
+class Volumes(common.Records):
     def __init__(self, bs: BlockStorage) -> None:
-        self.bs = bs
-        self.store = bs.store
+        super().__init__(bs, KIND, not_found)
         bs.lifecycle.register(CREATE_JOB, self._run_create)
         bs.lifecycle.register(DELETE_JOB, self._run_delete)
         bs.lifecycle.register(EXTEND_JOB, self._run_extend)
         bs.lifecycle.register(UPLOAD_JOB, self._run_upload)
         bs.lifecycle.register(RETYPE_JOB, self._run_retype)
 
-    # -- reading ---------------------------------------------------------------------------------
-
-    def record(self, volume_id: str) -> dict[str, Any] | None:
-        return self.store.get(KIND, volume_id)
-
-    def get(self, ctx: Context, volume_id: str) -> dict[str, Any]:
-        """The volume if the caller's project owns it (or the caller is an admin); else 404."""
-        record = self.store.get(KIND, volume_id)
-        if record is None or not ctx.owns_project(record["project_id"]):
-            raise not_found(volume_id)
-        return record
-
-    def list(self, ctx: Context, all_projects: bool = False) -> list[dict[str, Any]]:
-        if ctx.is_admin and all_projects:
-            return self.store.find(KIND)
-        return self.store.find(KIND, project_id=ctx.project_id)
-
-    def _save(self, record: dict[str, Any]) -> dict[str, Any]:
-        record["updated_at"] = common.now()
-        return self.store.put(KIND, record)
-
-    def set_status(self, volume_id: str, status: str, **changes: Any) -> dict[str, Any] | None:
-        """Move a volume to ``status`` (for the other parts of the model); None if it is gone."""
-        with self.store.transaction():
-            record = self.record(volume_id)
-            if record is None:
-                return None
-            record.update(changes, status=status)
-            return self._save(record)
+    # -- status ----------------------------------------------------------------------------------
 
     def restore_status(self, volume_id: str, expected: str) -> None:
         """Back to the status before ``expected`` (a transitional one), if it is still there."""
@@ -413,12 +384,7 @@ class Volumes:
             record = self.get(ctx, volume_id)
             if record["status"] == "maintenance":
                 raise common.invalid_volume("The volume cannot be updated during maintenance.")
-            if "name" in changes:
-                record["name"] = common.check_name(changes["name"], "name")
-            if "description" in changes:
-                record["description"] = common.check_name(changes["description"], "description")
-            if "metadata" in changes:
-                record["metadata"] = common.check_metadata(changes["metadata"])
+            self._apply_changes(record, changes)
             return self._save(record)
 
     def _metadata_writable(self, record: dict[str, Any], verb: str) -> None:

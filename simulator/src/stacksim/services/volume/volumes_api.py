@@ -17,7 +17,6 @@ from stacksim.services.volume import api as common_api
 from stacksim.services.volume import common
 from stacksim.services.volume.api import model, route, since
 from stacksim.services.volume.pools import BACKEND_HOST
-from stacksim.services.volume.volumes import not_found
 from stacksim.web import Call, reply
 
 #: The one volume service's uuid (``service_uuid``, 3.48).
@@ -210,21 +209,7 @@ def select(call: Call, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
-async def _list(call: Call, detail: bool) -> Response:
-    bs = model(call)
-    records = select(call, bs.volumes.list(call.ctx, common_api.all_tenants(call)))
-    page = common_api.paginate(call, records, sort_fields=SORT_FIELDS, marker_missing=not_found)
-    return reply(common_api.collection(call, "volumes", page, [view(call, r, detail) for r in page.items]))
-
-
-@route("/volumes")
-async def list_volumes(call: Call) -> Response:
-    return await _list(call, detail=False)
-
-
-@route("/volumes/detail")
-async def list_volumes_detail(call: Call) -> Response:
-    return await _list(call, detail=True)
+common_api.list_routes("volumes", lambda bs: bs.volumes, select, SORT_FIELDS, view)
 
 
 @route("/volumes/summary")
@@ -286,18 +271,11 @@ async def show_volume(call: Call) -> Response:
 @route("/volumes/{volume_id}", methods=("PUT",))
 async def update_volume(call: Call) -> Response:
     body = await common_api.body_of(call, "volume")
-    changes: dict[str, Any] = {}
-    for key, alias in (("name", "display_name"), ("description", "display_description")):
-        if key in body:
-            changes[key] = body[key]
-        elif alias in body:
-            changes[key] = body[alias]
+    changes = common_api.name_changes(body)
     if "metadata" in body:
         changes["metadata"] = body["metadata"]
     if since(call, "3.53") and not changes:
-        raise faults.BadRequest(
-            f"Invalid input for field/attribute volume. Value: {body}. {body} does not have enough properties"
-        )
+        raise common_api.nothing_to_update("volume", body)
     record = model(call).volumes.update(call.ctx, call.params["volume_id"], changes)
     return reply({"volume": view(call, record)})
 
@@ -313,59 +291,7 @@ async def delete_volume(call: Call) -> Response:
 # -- metadata ---------------------------------------------------------------------------------------------
 
 
-@route("/volumes/{volume_id}/metadata")
-async def show_metadata(call: Call) -> Response:
-    record = model(call).volumes.get(call.ctx, call.params["volume_id"])
-    return reply({"metadata": dict(record["metadata"])})
-
-
-async def _metadata_body(call: Call) -> Any:
-    data = await call.json()
-    if not isinstance(data, dict) or "metadata" not in data:
-        raise faults.BadRequest("Malformed request body")
-    return data["metadata"]
-
-
-@route("/volumes/{volume_id}/metadata", methods=("POST",))
-async def create_metadata(call: Call) -> Response:
-    meta = await _metadata_body(call)
-    return reply({"metadata": model(call).volumes.set_metadata(call.ctx, call.params["volume_id"], meta)})
-
-
-@route("/volumes/{volume_id}/metadata", methods=("PUT",))
-async def replace_metadata(call: Call) -> Response:
-    meta = await _metadata_body(call)
-    found = model(call).volumes.set_metadata(call.ctx, call.params["volume_id"], meta, replace=True)
-    return reply({"metadata": found})
-
-
-@route("/volumes/{volume_id}/metadata/{key}")
-async def show_metadata_item(call: Call) -> Response:
-    bs = model(call)
-    record = bs.volumes.get(call.ctx, call.params["volume_id"])
-    key = call.params["key"]
-    return reply({"meta": {key: bs.volumes.metadata_item(record, key)}})
-
-
-@route("/volumes/{volume_id}/metadata/{key}", methods=("PUT",))
-async def update_metadata_item(call: Call) -> Response:
-    key = call.params["key"]
-    data = await call.json()
-    meta = data.get("meta") if isinstance(data, dict) else None
-    if not isinstance(meta, dict):
-        raise faults.BadRequest("Malformed request body")
-    if key not in meta:
-        raise faults.BadRequest("Request body and URI mismatch")
-    if len(meta) > 1:
-        raise faults.BadRequest("Request body contains too many items")
-    model(call).volumes.set_metadata(call.ctx, call.params["volume_id"], meta)
-    return reply({"meta": meta})
-
-
-@route("/volumes/{volume_id}/metadata/{key}", methods=("DELETE",))
-async def delete_metadata_item(call: Call) -> Response:
-    model(call).volumes.delete_metadata(call.ctx, call.params["volume_id"], call.params["key"])
-    return reply(status=200)
+common_api.metadata_routes("volumes", lambda bs: bs.volumes)
 
 
 # -- actions ---------------------------------------------------------------------------------------------
@@ -377,6 +303,12 @@ def _args(value: Any, action: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise faults.BadRequest(f"Invalid input for field/attribute {action}. Value: {value}. Expected a dict.")
     return value
+
+
+def _required(args: dict[str, Any], key: str) -> Any:
+    if key not in args:
+        raise faults.BadRequest(f"Must specify {key} in request.")
+    return args[key]
 
 
 @route("/volumes/{volume_id}/action", methods=("POST",))
@@ -410,18 +342,14 @@ async def _force_delete(call: Call, volume_id: str, value: Any) -> Response:
 
 
 async def _set_bootable(call: Call, volume_id: str, value: Any) -> Response:
-    args = _args(value, "os-set_bootable")
-    if "bootable" not in args:
-        raise faults.BadRequest("Must specify bootable in request.")
-    model(call).volumes.set_bootable(call.ctx, volume_id, args["bootable"])
+    bootable = _required(_args(value, "os-set_bootable"), "bootable")
+    model(call).volumes.set_bootable(call.ctx, volume_id, bootable)
     return reply(status=200)
 
 
 async def _readonly(call: Call, volume_id: str, value: Any) -> Response:
-    args = _args(value, "os-update_readonly_flag")
-    if "readonly" not in args:
-        raise faults.BadRequest("Must specify readonly in request.")
-    model(call).volumes.set_readonly(call.ctx, volume_id, args["readonly"])
+    readonly = _required(_args(value, "os-update_readonly_flag"), "readonly")
+    model(call).volumes.set_readonly(call.ctx, volume_id, readonly)
     return reply(status=202)
 
 
