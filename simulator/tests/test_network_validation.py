@@ -293,10 +293,10 @@ def test_subnet_updates(demo, network):
     )
     assert status == 400 and "Duplicate nameserver '1.1.1.1'" in message
     router = demo.network.create_router(name=_n("gw"))
-    demo.network.add_interface_to_router(router, subnet_id=subnet.id)
+    demo.network.add_interface_to_router(router, subnet=subnet.id)
     status, kind, _ = _error(demo, "PUT", f"/subnets/{subnet.id}", {"subnet": {"gateway_ip": "10.13.0.2"}})
     assert (status, kind) == (409, "GatewayIpInUse")
     status, kind, message = _error(demo, "PUT", f"/routers/{router.id}/add_router_interface", {"subnet_id": subnet.id})
     assert status == 400 and f"Router already has a port on subnet {subnet.id}" in message
-    demo.network.remove_interface_from_router(router, subnet_id=subnet.id)
+    demo.network.remove_interface_from_router(router, subnet=subnet.id)
     demo.network.delete_router(router)
