@@ -232,10 +232,10 @@ projects_scope:
   sample: current
 """
 
-from collections.abc import Mapping, Sequence  # noqa: E402
-from typing import Any  # noqa: E402
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from ansible_collections.opensandbox.cloud.plugins.module_utils._module import (  # noqa: E402
+from ansible_collections.opensandbox.cloud.plugins.module_utils._module import (
     AnsibleOpenStackModule,
 )
 

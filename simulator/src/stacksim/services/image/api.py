@@ -146,14 +146,12 @@ async def versions_explicit(call: Call) -> Response:
 
 @api.route("/v2/info/import")
 async def info_import(call: Call) -> Response:
-    call.ctx  # noqa: B018 - authenticated
     methods = {"description": "Import methods available.", "type": "array", "value": list(IMPORT_METHODS)}
     return reply({"import-methods": methods})
 
 
 @api.route("/v2/info/stores")
 async def info_stores(call: Call) -> Response:
-    call.ctx  # noqa: B018 - authenticated
     return reply({"stores": [{"id": STORE_ID, "description": "stacksim local disk", "default": "true"}]})
 
 
@@ -167,25 +165,21 @@ async def info_usage(call: Call) -> Response:
 
 @api.route("/v2/schemas/image")
 async def schema_image(call: Call) -> Response:
-    call.ctx  # noqa: B018 - authenticated
     return reply(schemas.image_schema())
 
 
 @api.route("/v2/schemas/images")
 async def schema_images(call: Call) -> Response:
-    call.ctx  # noqa: B018 - authenticated
     return reply(schemas.collection_schema("images", schemas.image_schema()))
 
 
 @api.route("/v2/schemas/member")
 async def schema_member(call: Call) -> Response:
-    call.ctx  # noqa: B018 - authenticated
     return reply(schemas.member_schema())
 
 
 @api.route("/v2/schemas/members")
 async def schema_members(call: Call) -> Response:
-    call.ctx  # noqa: B018 - authenticated
     return reply(schemas.collection_schema("members", schemas.member_schema()))
 
 
