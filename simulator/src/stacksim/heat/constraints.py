@@ -20,10 +20,10 @@ Checker = Callable[[str, Any], None]
 
 
 def str_to_num(value: Any) -> int | float:
-    if isinstance(value, numbers.Number) and not isinstance(value, bool):
-        return value  # type: ignore[return-value]
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, (int, float)):
+        return value
     try:
         return int(value)
     except (TypeError, ValueError):

@@ -151,6 +151,8 @@ class ResourceFailure(Exception):
         self.error = error
         self.path = list(path)
         self.message = message
+        #: the resource action that failed (``CREATE`` ...), once the engine knows it
+        self.action: str | None = None
         where = join_path(self.path)
         super().__init__((f"{error}: " if error else "") + (f"{where}: " if where else "") + message)
 

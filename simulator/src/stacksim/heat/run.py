@@ -339,7 +339,7 @@ class StackRun:
 
     def _fail(self, record: dict[str, Any], action: str, exc: BaseException) -> errors.ResourceFailure:
         failure = failure_of(record["name"], exc)
-        failure.action = action  # type: ignore[attr-defined]
+        failure.action = action
         expected = (errors.ResourceFailure, faults.ApiError, ResourceInError, LookupNotFound, ValueError, TypeError)
         if not isinstance(exc, expected):
             log.error("resource %s of stack %s: %s failed", record["name"], self.id, action, exc_info=exc)
@@ -560,7 +560,7 @@ class StackRun:
         if isinstance(exc, errors.Cancelled):
             mode = str(exc)
             return f"Stack {action} cancelled", mode == "rollback"
-        failure_action = getattr(exc, "action", action)
+        failure_action = getattr(exc, "action", None) or action
         return f"Resource {failure_action} failed: {exc}", True
 
     def create_stack(self, control: Control | None = None) -> Task:

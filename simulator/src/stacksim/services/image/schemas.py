@@ -222,6 +222,9 @@ class ImageBody(BaseModel):
 
     model_config = ConfigDict(extra="allow", strict=True)
 
+    # ``= None`` means "not given"; the types stay non-optional on purpose so that an
+    # explicit null is rejected as Glance rejects it. Type checkers flag that default,
+    # hence the ``type: ignore[assignment]`` on those fields.
     id: Uuid = None  # type: ignore[assignment]
     name: Str255 | None = None
     visibility: Literal["community", "public", "private", "shared"] = None  # type: ignore[assignment]
