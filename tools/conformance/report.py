@@ -123,8 +123,8 @@ def conformance_md(run: Run) -> str:
         "- Raw results: `build/conformance/results.xml` (JUnit; a failing test's record has its "
         "traceback and every request it made), the simulator's log in `build/conformance/cloud/`.",
         f"- One test again, against a fresh stacksim: `{RERUN}`, with the id as listed below "
-        "(a class, a module or an area name work too). Its results go to `build/conformance/rerun.xml`; "
-        "this page is only rewritten by a full run.",
+        "(a class, a module or an area name work too). Its results go to `build/conformance/rerun.xml`, "
+        "the simulator's log to `build/conformance/rerun/`; this page is only rewritten by a full run.",
         "- Why each test fails or skips comes from `tools/conformance/triage.yaml`; a failure no entry "
         "explains is listed as untriaged.",
         "",
@@ -144,12 +144,9 @@ def conformance_md(run: Run) -> str:
     out += ["## Skips, by reason", "", "| The suite's reason | Tests | Why | Ours to do |", "|---|---:|---|---|"]
     by_reason = Counter(r.message for r in run.outcome("skip"))
     for message, count in by_reason.most_common():
-        cause = next(
-            (run.cause_of[r.test] for r in run.outcome("skip") if r.message == message and run.cause_of.get(r.test)),
-            None,
-        )
-        why = f"{cause.title} ({cause.kind})" if cause else "untriaged"
-        ours = ("yes" + (", not in issue 16" if cause.optional else "")) if cause and cause.ours else "no"
+        why_not = next(run.cause_of.get(r.test) for r in run.outcome("skip") if r.message == message)
+        why = f"{why_not.title} ({why_not.kind})" if why_not else "untriaged"
+        ours = ("yes" + (", not in issue 16" if why_not.optional else "")) if why_not and why_not.ours else "no"
         out.append(f"| {message} | {count} | {why} | {ours} |")
     out += ["", "<details><summary>Every skipped test</summary>", ""]
     out += [f"- `{r.test}`: {r.message}" for r in sorted(run.outcome("skip"), key=lambda r: r.test)]
@@ -233,7 +230,7 @@ def worklist_md(run: Run) -> str:
     for cause in (c for c in run.causes if not c.ours):
         count = len(run.of(cause, "skip")) + len(run.of(cause, "fail"))
         if count:
-            out += [f"- **{cause.title}** ({cause.kind}, {count} tests): {cause.real}"]
+            out += [f"- **{cause.title}** ({cause.kind}, {count} test{'s' if count != 1 else ''}): {cause.real}"]
     out.append("")
     return "\n".join(out)
 
@@ -242,7 +239,7 @@ def _item(run: Run, cause: Cause) -> list[str]:
     failing, skipped, needing = run.of(cause, "fail"), run.of(cause, "skip"), run.needing(cause)
     counts = [f"{len(failing)} failing"]
     if needing:
-        counts.append(f"{len(needing)} more need it")
+        counts.append(f"{len(needing)} more {'needs' if len(needing) == 1 else 'need'} it")
     if skipped:
         counts.append(f"{len(skipped)} skipped")
     out = [f"### {cause.title}", "", f"*{_label(cause)}; {', '.join(counts)}*", ""]
@@ -269,5 +266,5 @@ def _commit(repo: Path) -> str:
     def git(*args: str) -> str:
         return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True).stdout.strip()
 
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    commit = git("log", "-1", "--format=%h", "--", "simulator") or "unknown"  # the simulator's last change
     return commit + (" with local changes" if git("status", "--porcelain", "--", "simulator") else "")

@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", action="store_true", help="only rewrite the docs from the last full run")
     parser.add_argument("--suite-python", default=str(OUT / "venv" / "bin" / "python"), help="the suite's venv")
     args = parser.parse_args(argv)
+    # Absolute but not resolved: the venv's python is a link to the system one.
+    args.suite_python = os.path.abspath(args.suite_python)
 
     if args.report:
         info = json.loads(RUN_INFO.read_text())
@@ -50,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     full = not args.tests
     root = suite.site_packages(args.suite_python)
     targets = [suite.node_id(t, root) for t in (args.tests or suite.AREAS)]
-    work = OUT / "cloud"
+    # A rerun keeps its own files, so it leaves the last full run's log and results alone.
+    work = OUT / ("cloud" if full else "rerun")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     clouds_yaml = work / "clouds.yaml"

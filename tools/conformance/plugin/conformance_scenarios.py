@@ -19,10 +19,11 @@ from _pytest.unittest import UnitTestCase
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: Any) -> list[UnitTestCase] | None:
-    if not (isinstance(obj, type) and issubclass(obj, unittest.TestCase) and getattr(obj, "scenarios", None)):
+    scenarios = getattr(obj, "scenarios", None)
+    if not (scenarios and isinstance(obj, type) and issubclass(obj, unittest.TestCase)):
         return None
     items = []
-    for label, attrs in obj.scenarios:
+    for label, attrs in scenarios:
         variant = type(f"{name}_{label}", (obj,), {**attrs, "scenarios": None, "__module__": obj.__module__})
         setattr(collector.obj, variant.__name__, variant)  # pytest looks the class up by name
         items.append(UnitTestCase.from_parent(collector, name=variant.__name__, obj=variant))
