@@ -11,7 +11,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_LOCALHOST_WARNING := False
 export OS_CLIENT_CONFIG_FILE := $(CLOUDS)
 
-.PHONY: demo start stop test lint format collection tree clean
+.PHONY: demo start stop test lint format collection tree clean conformance
 
 $(BIN)/.installed: simulator/pyproject.toml requirements-dev.txt constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (Debian: apt install python3 python3-venv)"; exit 1; }
@@ -54,6 +54,20 @@ format: $(BIN)/.installed
 # ansible-test sanity), whose summary line ends the output.
 test: lint collection
 	$(BIN)/pytest
+
+# openstacksdk's own functional tests against a private stacksim, in a venv of their own
+# (about ten minutes; not part of `make test`). Writes docs/conformance.md and
+# docs/conformance-worklist.md; `make conformance TEST=<test id>` runs just that test.
+CONFORMANCE_VENV := build/conformance/venv
+$(CONFORMANCE_VENV)/.installed: tools/conformance/requirements.txt constraints.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (Debian: apt install python3 python3-venv)"; exit 1; }
+	$(PYTHON) -m venv $(CONFORMANCE_VENV)
+	$(CONFORMANCE_VENV)/bin/pip install --quiet --upgrade pip
+	$(CONFORMANCE_VENV)/bin/pip install --quiet -c constraints.txt -r tools/conformance/requirements.txt
+	@touch $@
+
+conformance: $(BIN)/.installed $(CONFORMANCE_VENV)/.installed
+	$(BIN)/python tools/conformance/run.py --suite-python $(CONFORMANCE_VENV)/bin/python $(TEST)
 
 clean: stop
 	rm -rf build $(VENV) $(STATE) $(CLOUDS)
