@@ -157,6 +157,8 @@ VOLUME_TYPE = Kind(
     get=lambda conn: conn.block_storage.get_type,
     list=lambda conn: conn.block_storage.types,
     name_filter=False,
+    # Cinder lists only public types, to admins too, unless is_public is "None"; others get theirs anyway.
+    list_query={"is_public": "None"},
     fields=(
         ("id", "id"),
         ("name", "name"),

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, Union
 
 if TYPE_CHECKING:
@@ -39,6 +39,8 @@ class Kind:
     ``list`` accepts ``name=`` (when not, everything is listed and matched here; a
     server-side filter is only a shortcut either way, the match is always exact).
     ``fault(conn, resource)`` returns the cloud's own reason for a failed resource.
+    ``list_query`` is always passed to ``list`` (e.g. Cinder lists only public volume
+    types, even to admins, unless asked for all).
     """
 
     name: str
@@ -49,6 +51,7 @@ class Kind:
     fault: Callable[[Any, Any], Any] | None = None
     name_attr: str = "name"
     status_attr: str = "status"
+    list_query: Mapping[str, Any] = field(default_factory=dict)
 
     def status(self, resource: Any) -> str | None:
         value = getattr(resource, self.status_attr, None)
@@ -129,7 +132,7 @@ def find(
     found = module.call_tolerating((400, 404), kind.get(module.conn), name_or_id)
     if found is not None:
         return found
-    params = dict(query)
+    params = {**kind.list_query, **query}
     if kind.name_filter:
         params["name"] = name_or_id
     listed = module.call(kind.list(module.conn), **params) or []

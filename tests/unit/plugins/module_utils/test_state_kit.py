@@ -9,6 +9,7 @@ Block Storage proxy (kit_fakes); the kit itself runs unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import time
 
@@ -118,6 +119,16 @@ def test_find_by_id_first_then_by_exact_name(make_module):
     assert find(module, VOLUME, "data").id == "v1"
     assert ("volumes", {"name": "data"}) in cinder.calls
     assert find(module, VOLUME, "dat") is None
+
+
+def test_find_always_passes_the_kinds_list_query(make_module):
+    module = make_module()
+    cinder = module.conn.block_storage
+    cinder.add(**volume_attrs(id="v1", name="data", status="error"))
+    cinder.add(**volume_attrs(id="v2", name="data", status="available"))
+    only_available = dataclasses.replace(VOLUME, list_query={"status": "available"})
+    assert find(module, only_available, "data").id == "v2"
+    assert ("volumes", {"status": "available", "name": "data"}) in cinder.calls
 
 
 def test_find_fails_listing_the_ids_when_two_share_the_name(capsys, make_module):
