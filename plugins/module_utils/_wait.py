@@ -107,26 +107,7 @@ def wait_for(
     failed create leaves no orphan; it should call the SDK directly (its errors are
     reported in the message, not raised), e.g. ``lambda v: cinder.delete_volume(v)``.
     """
-    goal = f"to {what or describe(ready)}"
-    if timeout is None:
-        timeout = module.params.get("timeout") or DEFAULT_TIMEOUT
-    deadline = time.monotonic() + timeout
-    get = kind.get(module.conn)
-    delays = backoff.delays()
-    label = kind.label(resource)
-    while True:
-        fresh = module.call_or_none(get, resource.id)
-        if fresh is None:
-            module.fail_json(msg=f"{label} disappeared while the module waited for it {goal}")
-        resource = fresh
-        if _holds(ready, kind, resource):
-            return resource
-        if _holds(failed, kind, resource):
-            _fail_status(module, kind, resource, goal, cleanup)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            _fail_timeout(module, kind, resource, goal, timeout)
-        time.sleep(min(next(delays), remaining))
+    return _wait(module, kind, resource, ready, failed, timeout, f"to {what or describe(ready)}", cleanup, backoff)
 
 
 def wait_for_delete(
@@ -138,21 +119,41 @@ def wait_for_delete(
     backoff: Backoff = DEFAULT_BACKOFF,
 ) -> None:
     """Re-read ``resource`` until the cloud no longer has it (404); fail on a failure status or timeout."""
+    _wait(module, kind, resource, None, None, timeout, "to be deleted", None, backoff)
+
+
+def _wait(
+    module: AnsibleOpenStackModule,
+    kind: Kind,
+    resource: Any,
+    ready: Condition | None,
+    failed: Condition | None,
+    timeout: float | None,
+    goal: str,
+    cleanup: Callable[[Any], Any] | None,
+    backoff: Backoff,
+) -> Any:
+    """The loop of both waits; ``ready=None`` waits for the resource to be gone."""
     if timeout is None:
         timeout = module.params.get("timeout") or DEFAULT_TIMEOUT
     deadline = time.monotonic() + timeout
     get = kind.get(module.conn)
     delays = backoff.delays()
+    label = kind.label(resource)
     while True:
         fresh = module.call_or_none(get, resource.id)
         if fresh is None:
-            return
+            if ready is None:
+                return None
+            module.fail_json(msg=f"{label} disappeared while the module waited for it {goal}")
         resource = fresh
-        if is_failure_status(kind.status(resource)):
-            _fail_status(module, kind, resource, "to be deleted")
+        if ready is not None and _holds(ready, kind, resource):
+            return resource
+        if _holds(failed, kind, resource):
+            _fail_status(module, kind, resource, goal, cleanup)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            _fail_timeout(module, kind, resource, "to be deleted", timeout)
+            _fail_timeout(module, kind, resource, goal, timeout)
         time.sleep(min(next(delays), remaining))
 
 

@@ -523,26 +523,25 @@ class Volumes:
         result.fold(key, before, after, [f"{verb} {kind.name} {name}" for verb, name in _verbs(outcome)])
 
     def snapshot_ops(self, volume: Any) -> tuple[Any, bool, Any, Any]:
-        def create(name: str) -> None:
-            made = self.module.call(self.cinder.create_snapshot, **self.child_args(volume, name))
-            wait_for(self.module, SNAPSHOT, made, ready={"available"}, cleanup=self.cinder.delete_snapshot)
-
-        def delete(item: Any) -> None:
-            self.module.call(self.cinder.delete_snapshot, item)
-            wait_for_delete(self.module, SNAPSHOT, item)
-
-        return self.p["snapshots"], self.p["purge_snapshots"], create, delete
+        ops = self.child_ops(volume, SNAPSHOT, self.cinder.create_snapshot, self.cinder.delete_snapshot)
+        return (self.p["snapshots"], self.p["purge_snapshots"], *ops)
 
     def backup_ops(self, volume: Any) -> tuple[Any, bool, Any, Any]:
+        ops = self.child_ops(volume, BACKUP, self.cinder.create_backup, self.cinder.delete_backup)
+        return (self.p["backups"], self.p["purge_backups"], *ops)
+
+    def child_ops(self, volume: Any, kind: Any, create_call: Any, delete_call: Any) -> tuple[Any, Any]:
+        """How to make (and wait for) a snapshot or backup of ``volume`` by name, and delete one."""
+
         def create(name: str) -> None:
-            made = self.module.call(self.cinder.create_backup, **self.child_args(volume, name))
-            wait_for(self.module, BACKUP, made, ready={"available"}, cleanup=self.cinder.delete_backup)
+            made = self.module.call(create_call, **self.child_args(volume, name))
+            wait_for(self.module, kind, made, ready={"available"}, cleanup=delete_call)
 
         def delete(item: Any) -> None:
-            self.module.call(self.cinder.delete_backup, item)
-            wait_for_delete(self.module, BACKUP, item)
+            self.module.call(delete_call, item)
+            wait_for_delete(self.module, kind, item)
 
-        return self.p["backups"], self.p["purge_backups"], create, delete
+        return create, delete
 
     def child_args(self, volume: Any, name: str) -> dict[str, Any]:
         """Snapshot and backup arguments; ``force`` lets Cinder copy a volume that is attached."""
@@ -688,9 +687,11 @@ class Volumes:
 
         def delete(current: Any) -> None:
             if self.p["purge_backups"]:
+                _create, delete_backup = self.child_ops(
+                    current, BACKUP, self.cinder.create_backup, self.cinder.delete_backup
+                )
                 for backup in self.backups_of(current):
-                    self.module.call(self.cinder.delete_backup, backup)
-                    wait_for_delete(self.module, BACKUP, backup)
+                    delete_backup(backup)
             if attached_servers(current):
                 current = self.attach(current, {"attached_to": ""})
             self.module.call_retrying_conflict(self.cinder.delete_volume, current, cascade=self.p["cascade"])
