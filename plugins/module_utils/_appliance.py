@@ -22,7 +22,7 @@ One property is ours: ``APPLIANCE_IMAGE_CHECKSUM`` (``<algorithm>:<hex digest>``
 records the checksum the image data was verified against, so a later run knows
 whether the listed image is the one already uploaded. Images without it (made by
 Cloudkeeper) are compared through Glance's own ``checksum`` (md5) and
-``os_hash_value``.
+``os_hash_value`` (``hash_value`` in the SDK's image).
 
 Everything here is pure: no cloud, no SDK, no network.
 """
@@ -406,8 +406,8 @@ def stored_checksum(properties: Mapping[str, Any]) -> tuple[str, str] | None:
 def same_image_data(image: Mapping[str, Any], source: ImageSource) -> bool | None:
     """Whether a Glance image holds the data ``source`` describes; None when it cannot be told.
 
-    ``image`` is the image as a plain dict (``checksum``, ``os_hash_algo``,
-    ``os_hash_value``, ``size`` and ``properties``). Glance's own hashes are trusted
+    ``image`` is the image as a plain dict (``checksum``, ``hash_algo``,
+    ``hash_value``, ``size`` and ``properties``). Glance's own hashes are trusted
     first, then the checksum recorded when the data was verified.
     """
     if source.size is not None and image.get("size") is not None and int(image["size"]) != source.size:
@@ -415,8 +415,8 @@ def same_image_data(image: Mapping[str, Any], source: ImageSource) -> bool | Non
     algorithm, wanted = source.checksum_algorithm, source.checksum
     if algorithm == "md5" and image.get("checksum"):
         return str(image["checksum"]).lower() == wanted
-    if image.get("os_hash_algo") == algorithm and image.get("os_hash_value"):
-        return str(image["os_hash_value"]).lower() == wanted
+    if image.get("hash_algo") == algorithm and image.get("hash_value"):
+        return str(image["hash_value"]).lower() == wanted
     recorded = stored_checksum(image.get("properties") or {})
     if recorded and recorded[0] == algorithm:
         return recorded[1] == wanted

@@ -177,10 +177,10 @@ def test_checksum_may_name_its_algorithm():
 
 def test_same_image_data_trusts_glance_hashes_then_the_recorded_checksum():
     source = appliance_from_spec(spec()).image
-    glance = {"size": 4, "checksum": MD5, "os_hash_algo": "sha512", "os_hash_value": SHA512, "properties": {}}
+    glance = {"size": 4, "checksum": MD5, "hash_algo": "sha512", "hash_value": SHA512, "properties": {}}
     assert same_image_data(glance, source) is True
     assert same_image_data({**glance, "size": 5}, source) is False
-    assert same_image_data({**glance, "os_hash_value": "0" * 128}, source) is False
+    assert same_image_data({**glance, "hash_value": "0" * 128}, source) is False
     sha256 = appliance_from_spec(spec(image={"location": "/x", "checksum": SHA256, "checksum_algorithm": "sha256"}))
     assert same_image_data(glance, sha256.image) is None
     recorded = {**glance, "properties": {"APPLIANCE_IMAGE_CHECKSUM": f"sha256:{SHA256}"}}

@@ -53,8 +53,8 @@ def glance(image_id: str, ident: str, version: str = "1.0", *, state="ACTIVE", c
         "visibility": "private" if state == "EOL" else "public",
         "min_ram": 512,
         "size": len(f"{ident}-{version}"),
-        "os_hash_algo": "sha512",
-        "os_hash_value": digest(f"{ident}-{version}"),
+        "hash_algo": "sha512",
+        "hash_value": digest(f"{ident}-{version}"),
         "created_at": created,
         "properties": props,
     }
