@@ -191,6 +191,9 @@ class _Planner:
         merged["properties"] = {k: v for k, v in merged["properties"].items() if v is not None}
         self.after.append(image_record(merged))
 
+    def _keep_retired(self, image: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
+        self._keep(image, {STATUS_PROPERTY: EOL}, **{k: v for k, v in changes.items() if k in UPDATABLE_ATTRIBUTES})
+
     def delete(self, identifier: str, image: Mapping[str, Any], reason: str) -> None:
         self.deletes.append(Action("delete", identifier, reason, image_id=image.get("id")))
 
@@ -210,8 +213,7 @@ class _Planner:
         for image in images:
             changes = self._retire(identifier, image, reason)
             if self.in_use(str(image.get("id"))):
-                props = {STATUS_PROPERTY: EOL}
-                self._keep(image, props, **({"visibility": changes["visibility"]} if "visibility" in changes else {}))
+                self._keep_retired(image, changes)
             else:
                 self.delete(identifier, image, f"{reason}; no server uses it")
 
@@ -260,8 +262,7 @@ class _Planner:
         if not ordered:
             return
         newest, older = ordered[0], ordered[1:]
-        changes = self._retire(identifier, newest, reason)
-        self._keep(newest, {STATUS_PROPERTY: EOL}, **({"visibility": changes["visibility"]} if changes else {}))
+        self._keep_retired(newest, self._retire(identifier, newest, reason))
         self._retire_superseded(identifier, older, "superseded by a newer image of the appliance")
 
 

@@ -147,6 +147,14 @@ def test_an_appliance_no_longer_listed_is_retired_or_purged():
     assert not plan([wish("a")], retired, now=NOW, visibility="public").changed
 
 
+def test_retiring_a_private_image_only_marks_it_eol():
+    images = [glance("i-b", "b", visibility="private")]
+    result = plan([], images, now=NOW)
+    assert kinds(result) == [("retire", "b", "i-b")]
+    assert result.actions[0].changes == {"APPLIANCE_STATUS": "EOL"}
+    assert [(r["status"], r["visibility"]) for r in result.after] == [("EOL", "private")]
+
+
 def test_a_retired_appliance_keeps_its_newest_image_and_drops_older_unused_ones():
     images = [glance("i-b1", "b", "1.0", state="EOL"), glance("i-b2", "b", "2.0")]
     result = plan([], images, now=NOW)
