@@ -397,7 +397,7 @@ def property_changes(current: Mapping[str, Any], wanted: Mapping[str, str]) -> d
 def stored_checksum(properties: Mapping[str, Any]) -> tuple[str, str] | None:
     """``(algorithm, hex)`` from ``APPLIANCE_IMAGE_CHECKSUM``, if it is there and well formed."""
     raw = str(properties.get(CHECKSUM_PROPERTY) or "")
-    algorithm, _, digest = raw.partition(":")
+    algorithm, _sep, digest = raw.partition(":")
     if algorithm in CHECKSUM_ALGORITHMS and digest:
         return algorithm, digest.lower()
     return None

@@ -66,7 +66,7 @@ DIGEST_KEYS = frozenset(
     }
 )
 #: Entry keys that become appliance fields or image facts (the rest go to ``attributes``).
-MAPPED_KEYS = DIGEST_KEYS | {"hv:uri", "hv:size", "hv:format"} | {key for key, _ in CHECKSUM_KEYS}
+MAPPED_KEYS = DIGEST_KEYS | {"hv:uri", "hv:size", "hv:format"} | {key for key, _algorithm in CHECKSUM_KEYS}
 MAPPING_KEYS = ("project", "tenant")
 
 

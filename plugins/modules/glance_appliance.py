@@ -379,6 +379,7 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._appliance impor
     ACTIVE,
     CHECKSUM_ALGORITHMS,
     IMAGE_FORMATS,
+    TEXT_FIELDS,
     Appliance,
     ApplianceError,
     appliance_from_spec,
@@ -418,23 +419,7 @@ IMAGE_SPEC = {
 }
 APPLIANCE_SPEC = {
     "identifier": {"type": "str", "required": True},
-    **{
-        name: {"type": "str"}
-        for name in (
-            "title",
-            "description",
-            "mpuri",
-            "group",
-            "version",
-            "architecture",
-            "operating_system",
-            "vo",
-            "image_list_identifier",
-            "base_mpuri",
-            "appid",
-            "digest",
-        )
-    },
+    **{name: {"type": "str"} for name in TEXT_FIELDS},
     "ram": {"type": "int"},
     "core": {"type": "int"},
     "expiration_date": {"type": "raw"},
