@@ -317,10 +317,11 @@ def plan(
     for ident in sorted(set(by_identifier) - wished):
         reason = "purged: no longer listed" if purge else "no longer listed"
         planner.absent(ident, by_identifier[ident], delete=purge, reason=reason)
-    before = sorted((image_record(i) for i in images), key=_record_order)
-    after = sorted(planner.after, key=_record_order)
+    before = sorted((image_record(i) for i in images), key=record_order)
+    after = sorted(planner.after, key=record_order)
     return Plan(actions=planner.actions(), before=before, after=after)
 
 
-def _record_order(record: Mapping[str, Any]) -> tuple[str, str, str]:
+def record_order(record: Mapping[str, Any]) -> tuple[str, str, str]:
+    """Sort key of appliance records: by appliance, oldest image first (a predicted new image last)."""
     return (str(record.get("identifier")), str(record.get("created_at") or "~"), str(record.get("image_id") or ""))

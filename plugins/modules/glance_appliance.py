@@ -403,6 +403,7 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._appliance_sync 
     Wish,
     image_record,
     plan,
+    record_order,
 )
 from ansible_collections.opensandbox.cloud.plugins.module_utils._appliance_transfer import fetch_text
 from ansible_collections.opensandbox.cloud.plugins.module_utils._module import AnsibleOpenStackModule
@@ -480,6 +481,8 @@ def current_of(records: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 class ApplianceSync:
+    """One run of the module: read the wish and Glance, plan, apply (unless in check mode), report."""
+
     def __init__(self, module: AnsibleOpenStackModule) -> None:
         self.module = module
         self.params = module.params
@@ -553,10 +556,7 @@ class ApplianceSync:
                 keep_going=identifier is None,
             )
             actions, errors = outcome.done, outcome.errors
-            after = sorted(
-                (image_record(image) for image in self.existing(identifier, list_id)),
-                key=lambda r: (str(r["identifier"]), str(r["created_at"]), str(r["image_id"])),
-            )
+            after = sorted((image_record(i) for i in self.existing(identifier, list_id)), key=record_order)
         result.update(
             changed=bool(actions),
             actions=actions,

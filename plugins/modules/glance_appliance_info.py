@@ -214,7 +214,7 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._appliance_glanc
     ApplianceCloud,
     only_scope,
 )
-from ansible_collections.opensandbox.cloud.plugins.module_utils._appliance_sync import image_record
+from ansible_collections.opensandbox.cloud.plugins.module_utils._appliance_sync import image_record, record_order
 from ansible_collections.opensandbox.cloud.plugins.module_utils._module import AnsibleOpenStackModule
 
 ARGUMENT_SPEC = {
@@ -292,7 +292,7 @@ def main() -> None:
         and (not owner or r["project_id"] == owner)
         and (not params["status"] or r["status"] == params["status"])
     ]
-    records.sort(key=lambda r: (str(r["identifier"]), str(r["created_at"]), str(r["image_id"])))
+    records.sort(key=record_order)
     module.exit_json(changed=False, appliances=records, **summarize(records, project_names(module, cloud)))
 
 
