@@ -132,7 +132,8 @@ options:
   properties:
     description:
       - Extra image properties for new revisions; the current revision gets them too (updated in place).
-      - The properties the module records (see the description) cannot be set here.
+      - The properties the module records (see the description) and Glance's own image fields
+        (V(name), V(visibility) ...) cannot be set here.
     type: dict
     default: {}
   force:
@@ -309,7 +310,9 @@ revisions:
       description: Whether a server uses it (servers of the current project).
       type: bool
 pruned:
-  description: The revisions deleted (or, in check mode, that would be deleted), newest first; same keys as RV(revisions).
+  description:
+    - The revisions deleted (or, in check mode, that would be deleted), newest first.
+    - Same keys as RV(revisions).
   returned: always
   type: list
   elements: dict
@@ -355,12 +358,15 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._kinds import FL
 from ansible_collections.opensandbox.cloud.plugins.module_utils._module import AnsibleOpenStackModule
 from ansible_collections.opensandbox.cloud.plugins.module_utils._resources import find, to_dict
 from ansible_collections.opensandbox.cloud.plugins.module_utils._runner_cloud import (
+    GLANCE_CORE,
+    RUNNER_IMAGE,
     console_tail,
     delete_best_effort,
     delete_images,
     image_revisions,
     never,
     revision_summary,
+    update_image_properties,
     used_image_ids,
 )
 from ansible_collections.opensandbox.cloud.plugins.module_utils._state import build_diff, predicted
@@ -418,6 +424,9 @@ def check_options(module: AnsibleOpenStackModule) -> None:
     reserved = sorted(set(p["properties"]) & set(rb.MANAGED_PROPERTIES))
     if reserved:
         module.fail_json(msg=f"properties may not set {', '.join(reserved)}: the module records them itself")
+    core = sorted(set(p["properties"]) & GLANCE_CORE)
+    if core:
+        module.fail_json(msg=f"properties may not set {', '.join(core)}: they are Glance's own image fields")
 
 
 def build_spec(params: dict[str, Any]) -> rb.BuildSpec:
@@ -589,8 +598,7 @@ def update_properties(module: AnsibleOpenStackModule, current: dict[str, Any], w
         return current
     if module.check_mode:
         return {**current, "properties": {**(current.get("properties") or {}), **changes}}
-    image = module.call(module.conn.image.update_image, current["id"], **changes)
-    return to_dict(IMAGE, image)
+    return to_dict(RUNNER_IMAGE, update_image_properties(module, current["id"], changes))
 
 
 def summary(views: list[dict[str, Any]], name: str) -> dict[str, Any]:
@@ -671,7 +679,7 @@ def main() -> None:
             extra=p["properties"],
         )
         if module.check_mode:
-            made = predicted(IMAGE, {"name": name, "status": "active", "properties": props})
+            made = predicted(RUNNER_IMAGE, {"name": name, "status": "active", "properties": props})
             build = {"source": p["source"], "builder": None, "console": []}
         else:
             image, build = (
@@ -679,7 +687,7 @@ def main() -> None:
                 if p["source"] == "build"
                 else upload_image(module, sha256, props)
             )
-            made = to_dict(IMAGE, image)
+            made = to_dict(RUNNER_IMAGE, image)
         build.update(reason=reason, inputs_digest=digest)
         views.insert(0, made)
     else:

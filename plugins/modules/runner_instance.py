@@ -292,6 +292,22 @@ security_group:
       description: The rules added (or that would be added).
       type: list
       elements: dict
+      contains:
+        direction:
+          description: V(ingress).
+          type: str
+        ethertype:
+          description: V(IPv4).
+          type: str
+        protocol:
+          description: V(icmp) or V(tcp).
+          type: str
+        port_range_min:
+          description: First port, V(null) for ICMP.
+          type: int
+        port_range_max:
+          description: Last port, V(null) for ICMP.
+          type: int
 """
 
 import base64
@@ -310,9 +326,10 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._runner_cloud im
     delete_best_effort,
     image_revisions,
     never,
+    wait_deleted,
 )
 from ansible_collections.opensandbox.cloud.plugins.module_utils._state import build_diff, ensure_present
-from ansible_collections.opensandbox.cloud.plugins.module_utils._wait import wait_for, wait_for_delete
+from ansible_collections.opensandbox.cloud.plugins.module_utils._wait import wait_for
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "prefix": {"type": "str", "required": True},
@@ -337,6 +354,7 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "config_drive": {"type": "bool", "default": True},
     "build_timeout": {"type": "int", "default": 3600},
 }
+RULE_KEYS = ("direction", "ethertype", "protocol", "port_range_min", "port_range_max")
 REQUIRED_IF = [
     ("state", "present", ("image", "flavor", "network", "github_path", "registration_token")),
     ("key_pair", True, ("key_dir",)),
@@ -411,7 +429,7 @@ def ensure_security_group(module: AnsibleOpenStackModule) -> dict[str, Any]:
     return {
         "id": group.id if group is not None else None,
         "name": p["security_group"],
-        "rules_added": missing,
+        "rules_added": [{**dict.fromkeys(RULE_KEYS), **rule} for rule in missing],
         "changed": result.changed or bool(missing),
     }
 
@@ -462,8 +480,7 @@ class Fleet:
                     m.call(compute.delete_keypair, key, ignore_missing=True)
                     self.forget_key_file(key)
         if m.params["wait"] and not m.check_mode:
-            for server in doomed + plan.going:
-                wait_for_delete(m, SERVER, self.sdk[server["id"]])
+            wait_deleted(m, SERVER, [self.sdk[server["id"]] for server in doomed + plan.going])
 
     def key_file(self, name: str) -> str | None:
         key_dir = self.module.params["key_dir"]
@@ -501,6 +518,8 @@ class Fleet:
             made.append(self.launch(name, spec, image, flavor, network, group_id))
         if p["wait"]:
             made = self.wait_active(made)
+        else:  # Nova's answer to a create has no status yet
+            made = [m.call(m.conn.compute.get_server, server.id) for server in made]
         return [returned(server_view(s)) for s in made]
 
     def launch(self, name: str, spec: rf.RunnerSpec, image: dict, flavor: Any, network: Any, group_id: Any) -> Any:
@@ -563,8 +582,7 @@ class Fleet:
             if server.key_name and server.key_name == server.name:
                 m.call(compute.delete_keypair, server.key_name, ignore_missing=True)
                 self.forget_key_file(server.key_name)
-        for server in failed:
-            wait_for_delete(m, SERVER, server)
+        wait_deleted(m, SERVER, failed)
         m.fail_json(
             msg=f"{len(failed)} of {len(made)} new runner(s) of {self.prefix!r} failed and were deleted with their "
             f"key pairs: {'; '.join(problems)}."

@@ -10,6 +10,8 @@ One SDK connection per call instead of one openstack CLI start per question:
   images whose names start with P, and the compute ports left on network N;
 - ``up --prefix P --network N --cidr C [--flavor NAME:KEY=VALUE ...]``: a network with a
   subnet, and flavors with an extra spec (made as admin with ``--admin-cloud``);
+- ``boot --prefix P --network N --image I --flavor F [--property K=V ...]``: boot a server
+  named P (as a user would by hand), wait until it is ACTIVE and print its ID;
 - ``down --prefix P --network N [--flavor NAME ...]``: remove all of that again.
 """
 
@@ -52,6 +54,17 @@ def up(conn, admin, network: str, cidr: str, flavors: list[str]) -> None:
         admin.compute.create_flavor_extra_specs(flavor, {key: value})
 
 
+def boot(conn, name: str, network: str, image: str, flavor: str, properties: list[str]) -> str:
+    server = conn.compute.create_server(
+        name=name,
+        image_id=conn.image.find_image(image, ignore_missing=False).id,
+        flavor_id=conn.compute.find_flavor(flavor, ignore_missing=False).id,
+        networks=[{"uuid": conn.network.find_network(network, ignore_missing=False).id}],
+        metadata=dict(p.split("=", 1) for p in properties),
+    )
+    return conn.compute.wait_for_server(server, interval=0.1, wait=60).id
+
+
 def down(conn, admin, prefix: str, network: str, flavors: list[str]) -> None:
     for server in [s for s in conn.compute.servers() if s.name.startswith(prefix)]:
         conn.compute.delete_server(server)
@@ -73,18 +86,22 @@ def down(conn, admin, prefix: str, network: str, flavors: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("action", choices=["state", "up", "down"])
+    parser.add_argument("action", choices=["state", "up", "boot", "down"])
     parser.add_argument("--cloud", required=True)
     parser.add_argument("--admin-cloud")
     parser.add_argument("--prefix", required=True)
     parser.add_argument("--network", required=True)
     parser.add_argument("--cidr", default="10.77.0.0/24")
     parser.add_argument("--flavor", action="append", default=[])
+    parser.add_argument("--image")
+    parser.add_argument("--property", action="append", default=[])
     args = parser.parse_args()
     conn = openstack.connect(cloud=args.cloud)
     admin = openstack.connect(cloud=args.admin_cloud) if args.admin_cloud else conn
     if args.action == "state":
         print(json.dumps(state(conn, args.prefix, args.network)))
+    elif args.action == "boot":
+        print(boot(conn, args.prefix, args.network, args.image, args.flavor[0], args.property))
     elif args.action == "up":
         up(conn, admin, args.network, args.cidr, args.flavor)
     else:
