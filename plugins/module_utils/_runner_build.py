@@ -95,16 +95,17 @@ class BuildSpec:
         return list(dict.fromkeys(wanted))
 
     def proxy_environment(self) -> dict[str, str]:
-        """The proxy variables, in both spellings tools read, for the ones that are set."""
-        env: dict[str, str] = {}
-        for name, value in (("http_proxy", self.http_proxy), ("https_proxy", self.https_proxy)):
-            if value:
-                env[name] = value
-                env[name.upper()] = value
-        if self.no_proxy:
-            env["no_proxy"] = self.no_proxy
-            env["NO_PROXY"] = self.no_proxy
-        return env
+        return proxy_environment(self.http_proxy, self.https_proxy, self.no_proxy)
+
+
+def proxy_environment(http_proxy: str | None, https_proxy: str | None, no_proxy: str | None) -> dict[str, str]:
+    """The proxy variables that are set, in both spellings tools read (``http_proxy``, ``HTTP_PROXY``)."""
+    env: dict[str, str] = {}
+    for name, value in (("http_proxy", http_proxy), ("https_proxy", https_proxy), ("no_proxy", no_proxy)):
+        if value:
+            env[name] = value
+            env[name.upper()] = value
+    return env
 
 
 def check_runner_url(url: str) -> str | None:

@@ -30,6 +30,7 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._runner_build im
     RUNNER_DIR,
     RUNNER_USER,
     dump_yaml,
+    proxy_environment,
 )
 
 # Modules run on Python 3.10 too, which has no datetime.UTC.
@@ -139,12 +140,7 @@ class RunnerSpec:
 
     def env_file(self) -> str:
         """The runner's ``.env``: the runner application reads it at start."""
-        env = {"LANG": "C.UTF-8"}
-        for name, value in (("http_proxy", self.http_proxy), ("https_proxy", self.https_proxy)):
-            if value:
-                env[name] = env[name.upper()] = value
-        if self.no_proxy:
-            env["no_proxy"] = env["NO_PROXY"] = self.no_proxy
+        env = {"LANG": "C.UTF-8", **proxy_environment(self.http_proxy, self.https_proxy, self.no_proxy)}
         env.update({str(k): str(v) for k, v in self.environment.items()})
         return "".join(f"{k}={v}\n" for k, v in env.items())
 

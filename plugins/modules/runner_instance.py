@@ -507,8 +507,8 @@ class Fleet:
             https_proxy=p["https_proxy"],
             no_proxy=p["no_proxy"],
         )
-        names = []
-        for _ in range(plan.create):
+        names: list[str] = []
+        while len(names) < plan.create:
             names.append(rf.new_runner_name(self.prefix, taken))
             taken.add(names[-1])
         if m.check_mode:
