@@ -155,11 +155,10 @@ def config_command(spec: RunnerSpec, name: str) -> list[str]:
         spec.registration_token,
         "--ephemeral",
         "--unattended",
-        "--labels",
-        ",".join(spec.labels),
-        "--name",
-        name,
     ]
+    if spec.labels:  # GitHub's default labels (self-hosted, the OS, the architecture) come anyway
+        argv += ["--labels", ",".join(spec.labels)]
+    argv += ["--name", name]
     if spec.runner_group:
         argv += ["--runnergroup", spec.runner_group]
     return argv

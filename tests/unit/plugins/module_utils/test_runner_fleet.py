@@ -108,6 +108,11 @@ def test_runner_group_is_passed_when_given():
     assert rf.config_command(spec, "n")[-2:] == ["--runnergroup", "ops"]
 
 
+def test_no_labels_no_labels_option():
+    spec = rf.RunnerSpec(url="u", labels=(), registration_token="t")
+    assert "--labels" not in rf.config_command(spec, "n")
+
+
 def test_wanted_and_missing_rules():
     wanted = rf.wanted_rules([8080, 22, 8080])
     assert [r.get("port_range_min") for r in wanted] == [None, 22, 8080]
