@@ -617,7 +617,16 @@ def summary(views: list[dict[str, Any]], name: str) -> dict[str, Any]:
     }
 
 
-def finish(module, before, kept, pruned, used, *, build=None) -> None:
+def finish(
+    module: AnsibleOpenStackModule,
+    before: dict[str, Any],
+    kept: list[dict[str, Any]],
+    pruned: list[dict[str, Any]],
+    used: set[str],
+    *,
+    build: dict[str, Any] | None = None,
+) -> None:
+    """Exit with the current revision, the revisions kept and pruned, and the diff."""
     name = module.params["name"]
     after = summary(kept, name)
     current = rb.current_revision(kept, name)
