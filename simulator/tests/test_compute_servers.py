@@ -219,6 +219,20 @@ def test_boot_fault_goes_to_error_with_a_fault(admin, demo, net):
     admin.compute.delete_flavor(flavor)
 
 
+def test_boot_delay_keeps_servers_in_build(admin, demo, net):
+    flavor = admin.compute.create_flavor(name=_name("slow"), ram=64, vcpus=1, disk=1)
+    admin.compute.create_flavor_extra_specs(flavor, {"stacksim:boot_delay": "600"})
+    server = demo.create_server(_name("slow"), image=DEFAULT_IMAGE_NAME, flavor=flavor.id, network=net)
+    quick = demo.create_server(_name("quick"), image=DEFAULT_IMAGE_NAME, flavor="m1.tiny", network=net)
+    assert _wait(demo, quick.id, "ACTIVE").status == "ACTIVE"
+    assert demo.compute.get_server(server.id).status == "BUILD"
+    demo.delete_server(quick.id)
+    # Deleting it while it builds cancels the build.
+    demo.delete_server(server.id, wait=True, timeout=15)
+    assert demo.compute.find_server(server.id) is None
+    admin.compute.delete_flavor(flavor)
+
+
 def test_member_cannot_see_other_projects_servers(connect, demo, net):
     server = demo.create_server(_name("mine"), image=DEFAULT_IMAGE_NAME, flavor="m1.tiny", network=net)
     alt = connect("stacksim-alt")

@@ -5,11 +5,14 @@
 
 A target is tests/integration/targets/<name>/ (ansible-test layout: tasks/main.yml,
 optional defaults/, aliases); it runs as a role on localhost. Targets whose aliases
-say ``disabled`` or ``unsupported`` are skipped.
+say ``disabled`` or ``unsupported`` are skipped. An alias ``secret_var/<name>`` runs the
+target with ``-vvv`` and a fresh random value for the variable ``<name>``, and checks
+that the value shows nowhere in Ansible's output (for ``no_log`` options).
 """
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import subprocess
 import sys
@@ -97,6 +100,12 @@ def run_playbook(playbook: Path, env: dict[str, str], cwd: Path, *extra: str) ->
     return proc
 
 
+def _secret_vars(target: str) -> dict[str, str]:
+    """The target's ``secret_var/<name>`` aliases, each with a fresh value."""
+    names = sorted(a.split("/", 1)[1] for a in _aliases(TARGETS_DIR / target) if a.startswith("secret_var/"))
+    return {name: f"secret{secrets.token_hex(12)}" for name in names}
+
+
 @pytest.mark.parametrize("target", _targets())
 def test_target(target: str, ansible_env: dict[str, str], tmp_path: Path) -> None:
     playbook = tmp_path / f"run-{target}.yml"
@@ -108,8 +117,12 @@ def test_target(target: str, ansible_env: dict[str, str], tmp_path: Path) -> Non
         "  roles:\n"
         f"    - {target}\n"
     )
-    proc = run_playbook(playbook, ansible_env, tmp_path)
+    hidden = _secret_vars(target)
+    extra = ["-vvv", *(arg for name, value in hidden.items() for arg in ("-e", f"{name}={value}"))] if hidden else []
+    proc = run_playbook(playbook, ansible_env, tmp_path, *extra)
     assert "failed=0" in proc.stdout
+    for name, value in hidden.items():
+        assert value not in proc.stdout + proc.stderr, f"the value of {name} shows in the output of {target}"
 
 
 def test_demo_playbook(ansible_env: dict[str, str], collection_root: Path, tmp_path: Path) -> None:
@@ -118,3 +131,29 @@ def test_demo_playbook(ansible_env: dict[str, str], collection_root: Path, tmp_p
     assert "failed=0" in out
     for expected in ("User:", "demo", "identity", "alt_demo"):
         assert expected in out, f"{expected!r} missing from the demo output:\n{out}"
+
+
+def test_runner_playbooks(ansible_env: dict[str, str], collection_root: Path, tmp_path: Path) -> None:
+    """build_runner_image.yml then launch_runners.yml (twice: the second changes nothing), then absent."""
+    playbooks = collection_root / "playbooks"
+    token = f"secret{secrets.token_hex(12)}"
+    env = dict(ansible_env, RUNNER_REGISTRATION_TOKEN=token)
+    names = ["-e", "runner_prefix=pb-ci", "-e", "runner_image_name=pb-jammy", "-e", "runner_network=pb-net"]
+    fixture = [sys.executable, str(TARGETS_DIR / "setup_runner" / "files" / "runner_fixture.py")]
+    try:
+        built = run_playbook(playbooks / "build_runner_image.yml", env, tmp_path, *names)
+        assert "Built now: there is no active image of this name yet" in built.stdout, built.stdout
+        first = run_playbook(playbooks / "launch_runners.yml", env, tmp_path, *names, "-e", "runner_count=2")
+        second = run_playbook(playbooks / "launch_runners.yml", env, tmp_path, *names, "-e", "runner_count=2")
+        assert "changed=0" in second.stdout, second.stdout
+        gone = run_playbook(playbooks / "launch_runners.yml", env, tmp_path, *names, "-e", "runner_state=absent")
+        assert "Runners: []" in gone.stdout
+        for proc in (built, first, second, gone):
+            assert token not in proc.stdout + proc.stderr
+    finally:
+        subprocess.run(
+            [*fixture, "down", "--cloud=stacksim", "--prefix=pb-", "--network=pb-net"],
+            env=ansible_env,
+            check=True,
+            timeout=PLAYBOOK_TIMEOUT,
+        )

@@ -199,8 +199,9 @@ class Servers:
                 if group_id:
                     compute.server_groups.add_member(group_id, server["id"])
                 made.append(server)
+        delay = boot_delay(flavor)
         for server in made:
-            self.cloud.lifecycle.schedule("server.build", server["id"])
+            self.cloud.lifecycle.schedule("server.build", server["id"], delay=delay)
         return made
 
     def _block_devices(self, ctx: Context, requested: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -736,6 +737,20 @@ class Servers:
             self._release_ports(server)
             self.cloud.compute.server_groups.remove_member(server["id"])
             self.store.delete("server", server["id"])
+
+
+def boot_delay(flavor: dict[str, Any]) -> float | None:
+    """A flavor's ``stacksim:boot_delay`` extra spec: seconds its servers stay in BUILD.
+
+    For testing what a client does with a slow boot (waits that time out, builds
+    judged overdue); None (the default delay) when unset or not a number >= 0.
+    """
+    value = (flavor.get("extra_specs") or {}).get("stacksim:boot_delay")
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and seconds >= 0 else None
 
 
 def _hostname(name: str) -> str:
