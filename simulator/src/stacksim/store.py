@@ -27,6 +27,7 @@ What keeps it correct and fast as the cloud grows:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
@@ -76,11 +77,13 @@ INDEXES: tuple[tuple[str, ...], ...] = (
     ("security_group_id",),
     ("server_id",),
     ("volume_id",),
+    ("instance_uuid",),
     ("provider:network_type", "provider:segmentation_id"),
 )
 
 Measure = Callable[[dict[str, Any]], int]
 Derive = Callable[[dict[str, Any]], Iterable[tuple[str, str]]]
+Release = Callable[[str, str], None]
 
 
 class StaleRecord(Exception):
@@ -122,7 +125,7 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         self._tracked: dict[str, tuple[str, dict[str, Measure]]] = {}
-        self._unique: dict[str, Derive] = {}
+        self._unique: dict[str, tuple[Derive, Release | None]] = {}
         self._rollback_hooks: list[Callable[[], None]] = []
         if database != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -381,18 +384,20 @@ class Store:
 
     # -- unique values ------------------------------------------------------------------
 
-    def unique(self, kind: str, derive: Derive) -> None:
+    def unique(self, kind: str, derive: Derive, on_release: Release | None = None) -> None:
         """Let each record of ``kind`` hold the ``(scope, value)`` pairs ``derive`` gives, exclusively.
 
         A write that would give a pair another record holds raises
         :class:`Taken` (and writes nothing); :meth:`holder` and
-        :meth:`values_in` answer from an index.
+        :meth:`values_in` answer from an index. ``on_release(scope, value)`` is
+        called when a write or delete lets a pair go (a rolled-back transaction
+        calls the :meth:`on_rollback` hooks instead).
         """
         with self.transaction():
-            self._unique[kind] = derive
+            self._unique[kind] = (derive, on_release)
             self._db.execute("DELETE FROM claims WHERE kind = ?", (kind,))
             for record in self.find(kind):
-                self._claim(kind, record)
+                self._claim(kind, record, strict=False)
 
     def holder(self, scope: str, value: str) -> tuple[str, str] | None:
         """The ``(kind, id)`` of the record holding ``value`` in ``scope``, if any."""
@@ -411,8 +416,8 @@ class Store:
         with self._lock:
             return [r[0] for r in self._db.execute(sql, args).fetchall()]
 
-    def _claim(self, kind: str, record: dict[str, Any]) -> None:
-        for scope, value in self._unique[kind](record):
+    def _claim(self, kind: str, record: dict[str, Any], strict: bool = True) -> None:
+        for scope, value in self._unique[kind][0](record):
             try:
                 self._db.execute(
                     "INSERT INTO claims (scope, value, kind, id) VALUES (?, ?, ?, ?)",
@@ -421,8 +426,8 @@ class Store:
             except sqlite3.IntegrityError:
                 held = self._db.execute("SELECT kind, id FROM claims WHERE scope = ? AND value = ?", (scope, value))
                 other = held.fetchone()
-                if other and tuple(other) == (kind, record["id"]):
-                    continue  # the record names the same value twice
+                if (other and tuple(other) == (kind, record["id"])) or not strict:
+                    continue  # the record names the same value twice (or old state is read as it is)
                 raise Taken(scope, value, f"{other[0]} {other[1]}" if other else "?") from None
 
     def _account(self, kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
@@ -432,10 +437,15 @@ class Store:
             if new is not None:
                 self._count(kind, new, 1)
         if kind in self._unique:
+            derive, on_release = self._unique[kind]
             record_id = (new or old or {}).get("id")
             self._db.execute("DELETE FROM claims WHERE kind = ? AND id = ?", (kind, record_id))
             if new is not None:
                 self._claim(kind, new)
+            if old is not None and on_release is not None:
+                kept = set(derive(new)) if new is not None else set()
+                for pair in set(derive(old)) - kept:
+                    on_release(*pair)
 
 
 def _where(kind: str, equal: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -460,3 +470,15 @@ def _after(order: Sequence[tuple[str, bool]], mark: Sequence[Any]) -> tuple[str,
         alternatives.append("(" + " AND ".join([*same, f"{expr} {'<' if desc else '>'} ?"]) + ")")
         args.extend([*mark[:i], mark[i]])
     return " OR ".join(alternatives), args
+
+
+def atomic(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A model method that runs in one transaction of its object's ``store``: what it reads
+    and what it writes are one step, which no other thread's write can come between."""
+
+    @functools.wraps(method)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with self.store.transaction():
+            return method(self, *args, **kwargs)
+
+    return run

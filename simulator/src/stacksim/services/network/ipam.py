@@ -131,8 +131,12 @@ def _pool(version: int, start: int, end: int) -> dict[str, str]:
     return {"start": str(make(start)), "end": str(make(end))}
 
 
-def _bounds(pool: dict[str, str]) -> tuple[int, int]:
+def pool_bounds(pool: dict[str, str]) -> tuple[int, int]:
+    """A pool's first and last address, as numbers."""
     return int(ipaddress.ip_address(pool["start"])), int(ipaddress.ip_address(pool["end"]))
+
+
+_bounds = pool_bounds
 
 
 def check_gateway(net: Net, gateway: str | None) -> str | None:
