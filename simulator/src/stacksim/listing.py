@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stacksim import clock, faults
+from stacksim.store import Store
 
 #: Query keys that steer the list rather than filter it.
 RESERVED = frozenset({"fields", "sort_key", "sort_dir", "limit", "marker", "page_reverse"})
@@ -240,6 +241,48 @@ def select(
         if not page and mark is not None:
             has_next = any(i > mark for i, _ in chosen)
     return Page([v for _, v in page], has_next=has_next, has_previous=has_previous)
+
+
+def fetch_page(
+    store: Store,
+    kind: str,
+    *,
+    equal: dict[str, Any] | None = None,
+    any_of: dict[str, list[Any]] | None = None,
+    order: list[tuple[str, bool]] | None = None,
+    marker: str | None = None,
+    limit: int | None = None,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+    batch: int = 200,
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of records straight from the store: ``(records, more_follow)``.
+
+    ``equal``, ``any_of``, ``order`` (``(field, descending)``, ties oldest
+    first), ``marker`` and ``limit`` are done in SQL (see
+    :meth:`Store.query`); ``keep`` is a test for what SQL cannot ask (a regular
+    expression, a nested field), applied as records stream by, so a page costs
+    what it holds and not what the project holds. A marker that is not among
+    the selected records raises :class:`stacksim.store.MissingRecord`.
+    """
+    args: dict[str, Any] = {"equal": equal, "any_of": any_of, "order": order or ()}
+    if limit is None:
+        rows = store.query(kind, after=marker, **args)
+        return ([r for r in rows if keep(r)] if keep else rows), False
+    if keep is None:
+        rows = store.query(kind, after=marker, limit=limit + 1, **args)
+        return rows[:limit], len(rows) > limit
+    chosen: list[dict[str, Any]] = []
+    after = marker
+    while True:
+        rows = store.query(kind, after=after, limit=batch, **args)
+        for row in rows:
+            if keep(row):
+                if len(chosen) == limit:
+                    return chosen, True
+                chosen.append(row)
+        if len(rows) < batch:
+            return chosen, False
+        after = rows[-1]["id"]
 
 
 def pick(view: dict[str, Any], fields: Collection[str]) -> dict[str, Any]:
