@@ -262,7 +262,11 @@ def main() -> None:
             record["rss_mib_10000"] = rss_mib(pid)
             record["limit50_10000"] = hammer(sim.port, demo_tok, f"{detail}?limit=50", 1, 50)
             record["create_at_10000"] = create_servers(sim.port, demo_tok, body, 100)
-    print(json.dumps(record, indent=2))
+        print(json.dumps(record, indent=2), flush=True)  # before the server stops: that may take long
+        try:
+            sim.stop()
+        except subprocess.TimeoutExpired:
+            sim.stop(kill=True)
 
 
 if __name__ == "__main__":

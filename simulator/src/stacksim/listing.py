@@ -29,26 +29,22 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from stacksim import clock, faults
+from stacksim import clock, faults, toolkit
 from stacksim.store import Store
 
 #: Query keys that steer the list rather than filter it.
 RESERVED = frozenset({"fields", "sort_key", "sort_dir", "limit", "marker", "page_reverse"})
 
-TRUE = frozenset({"1", "t", "true", "on", "y", "yes"})
-FALSE = frozenset({"0", "f", "false", "off", "n", "no"})
+TRUE, FALSE = toolkit.TRUE, toolkit.FALSE
 
 #: ``matcher(view_value, wanted_values) -> bool`` for attributes that need more than equality.
 Matcher = Callable[[Any, list[str]], bool]
 
 
 def to_bool(text: str, name: str = "value") -> bool:
-    lowered = text.strip().lower()
-    if lowered in TRUE:
-        return True
-    if lowered in FALSE:
-        return False
-    raise faults.BadRequest(f"Invalid input for {name}. Reason: '{text}' cannot be converted to boolean.")
+    return toolkit.to_bool(
+        text, lambda _: faults.BadRequest(f"Invalid input for {name}. Reason: '{text}' cannot be converted to boolean.")
+    )
 
 
 @dataclass

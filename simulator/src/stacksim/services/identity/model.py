@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ from stacksim import clock, faults
 from stacksim.auth import Context
 from stacksim.services.identity.passwords import hash_secret, verify_secret
 from stacksim.store import Store
+from stacksim.toolkit import new_hex_id
 
 DEFAULT_DOMAIN = "default"
 # Keystone's default role hierarchy.
@@ -26,8 +26,7 @@ IMPLIED_ROLES = {"admin": "member", "member": "reader"}
 AUTH_FAILED = "The request you have made requires authentication: invalid credentials or disabled account."
 
 
-def new_id() -> str:
-    return uuid.uuid4().hex
+new_id = new_hex_id
 
 
 def _is_scoped(token: dict[str, Any]) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from stacksim import faults, listing
+from stacksim import faults, listing, toolkit
 from stacksim.microversion import Microversions
 from stacksim.services.volume import common
 from stacksim.services.volume.backups import Backups
@@ -119,10 +119,7 @@ STEERING = frozenset({"limit", "marker", "offset", "sort", "sort_key", "sort_dir
 
 
 def flag_query(call: Call, name: str, default: bool = False) -> bool:
-    text = call.query.get(name)
-    if text is None:
-        return default
-    return common.flag(text, name)
+    return toolkit.query_flag(call.query, name, default, lambda text: common.flag(text, name))
 
 
 def all_tenants(call: Call) -> bool:
