@@ -25,7 +25,7 @@ Not implemented: filters on nested dicts unless a service gives a matcher.
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,13 +98,19 @@ def _multi_items(params: Any) -> list[tuple[str, str]]:
     return items
 
 
-def _limit(text: str) -> int | None:
+def whole_number(text: str, not_a_number: Exception, negative: Exception | None = None) -> int:
+    """``text`` as an integer of 0 or more (a limit, an offset), else the service's error."""
     try:
         value = int(text)
     except ValueError:
-        raise faults.BadRequest(f"Limit must be an integer 0 or greater and not '{text}'") from None
+        raise not_a_number from None
     if value < 0:
-        raise faults.BadRequest(f"Limit must be an integer 0 or greater and not '{text}'")
+        raise negative or not_a_number
+    return value
+
+
+def _limit(text: str) -> int | None:
+    value = whole_number(text, faults.BadRequest(f"Limit must be an integer 0 or greater and not '{text}'"))
     return value or None  # 0 means no limit
 
 
@@ -237,6 +243,33 @@ def select(
         if not page and mark is not None:
             has_next = any(i > mark for i, _ in chosen)
     return Page([v for _, v in page], has_next=has_next, has_previous=has_previous)
+
+
+def sort_page(
+    records: Iterable[dict[str, Any]],
+    order: Sequence[tuple[str, bool]],
+    *,
+    marker: str | None = None,
+    offset: int | None = None,
+    limit: int | None = None,
+    sort_value: Callable[[Any], Any] = _sort_value,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Records sorted (``(field, descending)`` pairs, ties in the given order), then the
+    ones after ``marker`` (an id; KeyError if it is not there), less ``offset``, cut at
+    ``limit``: ``(page, more_follow)``. For lists the store cannot sort (see :func:`fetch_page`)."""
+    ordered = list(records)
+    for name, descending in reversed(order):
+        ordered.sort(key=lambda r, f=name: sort_value(r.get(f)), reverse=descending)
+    if marker:
+        index = next((i for i, r in enumerate(ordered) if r.get("id") == marker), None)
+        if index is None:
+            raise KeyError(marker)
+        ordered = ordered[index + 1 :]
+    if offset:
+        ordered = ordered[offset:]
+    if limit is None:
+        return ordered, False
+    return ordered[:limit], len(ordered) > limit
 
 
 def fetch_page(

@@ -400,16 +400,10 @@ def _sorted_page(call, equal, any_of, keep, order, marker, limit) -> tuple[list[
     sort compares them (missing values last, the rest as text)."""
     records = call.cloud.store.query("server", equal, any_of=any_of)
     records = [s for s in records if keep(s)] if keep else records
-    for field, descending in reversed(order):
-        records = sorted(records, key=lambda s, f=field: (s.get(f) is None, str(s.get(f))), reverse=descending)
-    if marker:
-        ids = [s["id"] for s in records]
-        if marker not in ids:
-            raise MissingRecord("server", marker)
-        records = records[ids.index(marker) + 1 :]
-    if limit is not None and len(records) > limit:
-        return records[:limit], True
-    return records, False
+    try:
+        return listing.sort_page(records, order, marker=marker, limit=limit, sort_value=lambda v: (v is None, str(v)))
+    except KeyError:
+        raise MissingRecord("server", marker or "") from None
 
 
 @api.route("/v2.1/servers")

@@ -347,44 +347,34 @@ def _own_domain(call: Call, record: dict[str, Any]) -> bool:
     return record["id"] in (call.ctx.domain_id, call.ctx.project_domain_id, call.ctx.user_domain_id)
 
 
-for _resource in (
-    _crud(
-        "domain",
-        "domains",
-        ("name",),
-        (Identity.domain, Identity.update_domain, Identity.delete_domain),
-        (schemas.DomainCreate, schemas.DomainUpdate),
-        _create_domain,
-        _own_domain,
-    ),
-    _crud(
-        "project",
-        "projects",
-        ("name", "domain_id", "parent_id"),
-        (Identity.project, Identity.update_project, Identity.delete_project),
-        (schemas.ProjectCreate, schemas.ProjectUpdate),
-        _create_project,
-        lambda call, record: record["id"] == call.ctx.project_id,
-    ),
-    _crud(
-        "user",
-        "users",
-        ("name", "domain_id"),
-        (Identity.user, Identity.update_user, Identity.delete_user),
-        (schemas.UserCreate, schemas.UserUpdate),
-        _create_user,
-        lambda call, record: record["id"] == call.ctx.user_id,
-    ),
-    _crud(
-        "role",
-        "roles",
-        ("name", "domain_id"),
-        (Identity.role, Identity.update_role, Identity.delete_role),
-        (schemas.RoleCreate, schemas.RoleUpdate),
-        _create_role,
-    ),
-):
-    crud_routes(api, _resource)
+def _own_project(call: Call, record: dict[str, Any]) -> bool:
+    return record["id"] == call.ctx.project_id
+
+
+def _own_user(call: Call, record: dict[str, Any]) -> bool:
+    return record["id"] == call.ctx.user_id
+
+
+_M = Identity
+#: singular -> the model's show, update and delete
+_CALLS = {
+    "domain": (_M.domain, _M.update_domain, _M.delete_domain),
+    "project": (_M.project, _M.update_project, _M.delete_project),
+    "user": (_M.user, _M.update_user, _M.delete_user),
+    "role": (_M.role, _M.update_role, _M.delete_role),
+}
+#: singular -> list filters, bodies (create, update), create
+_RULES = {
+    "domain": (("name",), (schemas.DomainCreate, schemas.DomainUpdate), _create_domain),
+    "project": (("name", "domain_id", "parent_id"), (schemas.ProjectCreate, schemas.ProjectUpdate), _create_project),
+    "user": (("name", "domain_id"), (schemas.UserCreate, schemas.UserUpdate), _create_user),
+    "role": (("name", "domain_id"), (schemas.RoleCreate, schemas.RoleUpdate), _create_role),
+}
+#: who, besides an admin, may show one (roles: admins only)
+_OWNERS = {"domain": _own_domain, "project": _own_project, "user": _own_user}
+for _singular, (_filters_of, _bodies, _create) in _RULES.items():
+    _crud_args = (_filters_of, _CALLS[_singular], _bodies, _create, _OWNERS.get(_singular))
+    crud_routes(api, _crud(_singular, f"{_singular}s", *_crud_args))
 
 
 # -- users' own calls ---------------------------------------------------------------

@@ -63,8 +63,8 @@ class L3:
 
     # -- routers -------------------------------------------------------------------
 
-    def routers(self, who: Who) -> list[dict[str, Any]]:
-        return self.net.visible(who, "router")
+    def routers(self, who: Who, where: dict[str, list[Any]] | None = None) -> list[dict[str, Any]]:
+        return self.net.visible(who, "router", where)
 
     def router(self, who: Who, id: str) -> dict[str, Any]:
         return self.net.load(who, "router", id)
@@ -358,8 +358,8 @@ class L3:
 
     # -- floating IPs -------------------------------------------------------------------------
 
-    def floating_ips(self, who: Who) -> list[dict[str, Any]]:
-        return self.net.visible(who, "floatingip")
+    def floating_ips(self, who: Who, where: dict[str, list[Any]] | None = None) -> list[dict[str, Any]]:
+        return self.net.visible(who, "floatingip", where)
 
     def floating_ip(self, who: Who, id: str) -> dict[str, Any]:
         return self.net.load(who, "floatingip", id)

@@ -48,6 +48,7 @@ from stacksim.services.network.secgroups import SecurityGroups
 from stacksim.store import Store, atomic
 
 Who = Context | str | None
+Where = dict[str, list[Any]]
 
 #: The host service ports (DHCP, routers) are bound to.
 NETWORK_HOST = "stacksim"
@@ -180,9 +181,11 @@ class Networking:
                 return record
         raise denied(action)
 
-    def visible(self, who: Who, kind: str) -> list[dict[str, Any]]:
+    def visible(self, who: Who, kind: str, where: Where | None = None) -> list[dict[str, Any]]:
+        """The records of ``kind`` the caller may see; ``where`` (field -> the values it may
+        take) narrows them in the store first, from its indexes."""
         ctx = as_context(who)
-        records = self.store.find(kind)
+        records = self.store.query(kind, any_of=where)
         if ctx.is_admin:
             return records
         if kind in ("subnet", "port"):
@@ -206,8 +209,8 @@ class Networking:
 
     # -- networks ----------------------------------------------------------------
 
-    def networks(self, who: Who) -> list[dict[str, Any]]:
-        return self.visible(who, "network")
+    def networks(self, who: Who, where: Where | None = None) -> list[dict[str, Any]]:
+        return self.visible(who, "network", where)
 
     def network(self, who: Who, id: str) -> dict[str, Any]:
         return self.load(who, "network", id)
@@ -364,8 +367,8 @@ class Networking:
 
     # -- subnets -------------------------------------------------------------------
 
-    def subnets(self, who: Who) -> list[dict[str, Any]]:
-        return self.visible(who, "subnet")
+    def subnets(self, who: Who, where: Where | None = None) -> list[dict[str, Any]]:
+        return self.visible(who, "subnet", where)
 
     def subnet(self, who: Who, id: str) -> dict[str, Any]:
         return self.load(who, "subnet", id)
@@ -758,8 +761,8 @@ class Networking:
 
     # -- ports ---------------------------------------------------------------------------
 
-    def ports(self, who: Who) -> list[dict[str, Any]]:
-        return self.visible(who, "port")
+    def ports(self, who: Who, where: Where | None = None) -> list[dict[str, Any]]:
+        return self.visible(who, "port", where)
 
     def port(self, who: Who, id: str) -> dict[str, Any]:
         return self.load(who, "port", id)

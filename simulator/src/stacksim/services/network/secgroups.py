@@ -111,8 +111,8 @@ class SecurityGroups:
             self._new_rule(group, "egress", ethertype)
         return group
 
-    def groups(self, who: Context | str | None) -> list[dict[str, Any]]:
-        return self.net.visible(who, "security_group")
+    def groups(self, who: Context | str | None, where: dict[str, list[Any]] | None = None) -> list[dict[str, Any]]:
+        return self.net.visible(who, "security_group", where)
 
     def group(self, who: Context | str | None, id: str) -> dict[str, Any]:
         return self.net.load(who, "security_group", id)
@@ -189,8 +189,8 @@ class SecurityGroups:
 
     # -- rules ---------------------------------------------------------------------------
 
-    def rules(self, who: Context | str | None) -> list[dict[str, Any]]:
-        return self.net.visible(who, "security_group_rule")
+    def rules(self, who: Context | str | None, where: dict[str, list[Any]] | None = None) -> list[dict[str, Any]]:
+        return self.net.visible(who, "security_group_rule", where)
 
     def rule(self, who: Context | str | None, id: str) -> dict[str, Any]:
         return self.net.load(who, "security_group_rule", id)
