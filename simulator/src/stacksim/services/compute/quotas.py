@@ -48,18 +48,19 @@ GONE = frozenset({"DELETED"})
 SERVER_USAGE = ("instances", "cores", "ram")
 
 
+def counts(server: dict[str, Any]) -> bool:
+    """Does the server still count (not deleted)?"""
+    return server.get("status") not in GONE and not server.get("deleted")
+
+
 def live_servers(store: Store, **equal: Any) -> list[dict[str, Any]]:
     """Server records that still count (not deleted)."""
-    return [s for s in store.find("server", **equal) if s.get("status") not in GONE and not s.get("deleted")]
+    return [s for s in store.find("server", **equal) if counts(s)]
 
 
 def flavor_sizes(server: dict[str, Any]) -> tuple[int, int]:
     flavor = server.get("flavor") or {}
     return int(flavor.get("vcpus") or 0), int(flavor.get("ram") or 0)
-
-
-def _counts(server: dict[str, Any]) -> bool:
-    return server.get("status") not in GONE and not server.get("deleted")
 
 
 class Quotas:
@@ -70,9 +71,9 @@ class Quotas:
         store.track(
             "server",
             {
-                "instances": lambda s: int(_counts(s)),
-                "cores": lambda s: flavor_sizes(s)[0] if _counts(s) else 0,
-                "ram": lambda s: flavor_sizes(s)[1] if _counts(s) else 0,
+                "instances": lambda s: int(counts(s)),
+                "cores": lambda s: flavor_sizes(s)[0] if counts(s) else 0,
+                "ram": lambda s: flavor_sizes(s)[1] if counts(s) else 0,
             },
         )
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from stacksim import faults
 from stacksim.auth import Context
-from stacksim.services.compute.quotas import Quotas, live_servers
+from stacksim.services.compute.quotas import Quotas, counts
 from stacksim.store import Store
 
 KIND = "server_group"
@@ -54,8 +54,8 @@ class ServerGroups:
 
     def members(self, record: dict[str, Any]) -> list[str]:
         """The member servers that still exist."""
-        alive = {s["id"] for s in live_servers(self.store)}
-        return [m for m in record["members"] if m in alive]
+        found = self.store.get_many("server", record["members"])
+        return [m for m in record["members"] if m in found and counts(found[m])]
 
     def create(
         self, project_id: str, user_id: str, name: str, policy: str, rules: dict[str, Any] | None = None
