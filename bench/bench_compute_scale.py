@@ -99,8 +99,15 @@ def stats(samples: list[float]) -> dict[str, float]:
     }
 
 
-def hammer(port: int, tok: str, path: str, connections: int, requests: int) -> dict[str, Any]:
-    """``requests`` GETs of ``path`` spread over ``connections`` keep-alive connections."""
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) a process has used: a measure a busy machine skews less."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def hammer(port: int, tok: str, path: str, connections: int, requests: int, pid: int = 0) -> dict[str, Any]:
+    """``requests`` GETs of ``path`` spread over ``connections`` keep-alive connections
+    (with ``pid``: also the server's CPU time per request)."""
     samples: list[float] = []
     lock = threading.Lock()
     each = max(1, requests // connections)
@@ -117,18 +124,22 @@ def hammer(port: int, tok: str, path: str, connections: int, requests: int) -> d
             samples.extend(mine)
 
     threads = [threading.Thread(target=worker) for _ in range(connections)]
+    cpu = cpu_seconds(pid) if pid else 0.0
     start = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - start
-    return {"connections": connections, "requests": len(samples), "req_per_s": round(len(samples) / elapsed, 1)} | (
-        stats(samples)
-    )
+    out = {"connections": connections, "requests": len(samples), "req_per_s": round(len(samples) / elapsed, 1)}
+    if pid:  # the warm-up requests count too: one per connection
+        out["server_cpu_ms_per_req"] = round((cpu_seconds(pid) - cpu) * 1000 / (len(samples) + connections), 2)
+    return out | stats(samples)
 
 
-def create_servers(port: int, tok: str, body: dict[str, Any], count: int, threads: int = 8) -> dict[str, Any]:
+def create_servers(
+    port: int, tok: str, body: dict[str, Any], count: int, threads: int = 8, pid: int = 0
+) -> dict[str, Any]:
     """Create ``count`` servers, one a request, on ``threads`` connections: the rate and latencies."""
     samples: list[float] = []
     lock = threading.Lock()
@@ -149,15 +160,17 @@ def create_servers(port: int, tok: str, body: dict[str, Any], count: int, thread
             samples.extend(mine)
 
     workers = [threading.Thread(target=worker) for _ in range(threads)]
+    cpu = cpu_seconds(pid) if pid else 0.0
     start = time.perf_counter()
     for t in workers:
         t.start()
     for t in workers:
         t.join()
     elapsed = time.perf_counter() - start
-    return {"created": count, "threads": threads, "per_s": round(count / elapsed, 1), "seconds": round(elapsed, 2)} | (
-        stats(samples)
-    )
+    out = {"created": count, "threads": threads, "per_s": round(count / elapsed, 1), "seconds": round(elapsed, 2)}
+    if pid:  # the builds that run meanwhile count too
+        out["server_cpu_ms_per_create"] = round((cpu_seconds(pid) - cpu) * 1000 / count, 2)
+    return out | stats(samples)
 
 
 def bulk_create(client: Client, body: dict[str, Any], count: int, per_request: int = 100) -> float:
@@ -241,27 +254,27 @@ def main() -> None:
         pid = server_pid(sim)
         detail = f"{COMPUTE}/servers/detail"
 
-        record["create_0_to_100"] = create_servers(sim.port, demo_tok, body, 100)
+        record["create_0_to_100"] = create_servers(sim.port, demo_tok, body, 100, pid=pid)
         wait_built(demo)
         record["rss_mib_100"] = rss_mib(pid)
-        record["detail_100_1conn"] = hammer(sim.port, demo_tok, detail, 1, 200)
-        record["detail_100_8conn"] = hammer(sim.port, demo_tok, detail, 8, 400)
+        record["detail_100_1conn"] = hammer(sim.port, demo_tok, detail, 1, 200, pid)
+        record["detail_100_8conn"] = hammer(sim.port, demo_tok, detail, 8, 400, pid)
 
-        record["create_100_to_1000"] = create_servers(sim.port, demo_tok, body, 900)
+        record["create_100_to_1000"] = create_servers(sim.port, demo_tok, body, 900, pid=pid)
         wait_built(demo)
         record["rss_mib_1000"] = rss_mib(pid)
-        record["detail_1000_1conn"] = hammer(sim.port, demo_tok, detail, 1, 20)
-        record["detail_1000_8conn"] = hammer(sim.port, demo_tok, detail, 8, 40)
-        record["limit50_1000"] = hammer(sim.port, demo_tok, f"{detail}?limit=50", 1, 100)
+        record["detail_1000_1conn"] = hammer(sim.port, demo_tok, detail, 1, 20, pid)
+        record["detail_1000_8conn"] = hammer(sim.port, demo_tok, detail, 8, 40, pid)
+        record["limit50_1000"] = hammer(sim.port, demo_tok, f"{detail}?limit=50", 1, 100, pid)
 
-        record["create_1000_to_1200"] = create_servers(sim.port, demo_tok, body, 200)
+        record["create_1000_to_1200"] = create_servers(sim.port, demo_tok, body, 200, pid=pid)
         wait_built(demo)
         if not args.quick:
             record["bulk_1200_to_10000_s"] = round(bulk_create(demo, body, 8800), 1)
             wait_built(demo)
             record["rss_mib_10000"] = rss_mib(pid)
-            record["limit50_10000"] = hammer(sim.port, demo_tok, f"{detail}?limit=50", 1, 50)
-            record["create_at_10000"] = create_servers(sim.port, demo_tok, body, 100)
+            record["limit50_10000"] = hammer(sim.port, demo_tok, f"{detail}?limit=50", 1, 50, pid)
+            record["create_at_10000"] = create_servers(sim.port, demo_tok, body, 100, pid=pid)
         print(json.dumps(record, indent=2), flush=True)  # before the server stops: that may take long
         try:
             sim.stop()
