@@ -413,11 +413,8 @@ class L3:
         v4 = [s for s in self.store.find("subnet", network_id=network["id"]) if s["ip_version"] == 4]
         if not v4:
             raise ipam.bad_request("floatingip", f"Network {network['id']} does not contain any IPv4 subnet")
-        used: set[str] = {
-            ip["ip_address"] for p in self.store.find("port", network_id=network["id"]) for ip in p["fixed_ips"]
-        }
         for subnet in v4:
-            if ipam.next_free(ipaddress.ip_network(subnet["cidr"]), subnet["allocation_pools"], used):
+            if self.net.free_address(subnet):
                 return subnet["id"]
         raise faults.Conflict(
             f"No more IP addresses available on network {network['id']}.", kind="IpAddressGenerationFailure"
