@@ -136,7 +136,6 @@ def pool_bounds(pool: dict[str, str]) -> tuple[int, int]:
     return int(ipaddress.ip_address(pool["start"])), int(ipaddress.ip_address(pool["end"]))
 
 
-
 def check_gateway(net: Net, gateway: str | None) -> str | None:
     """The gateway, checked against the subnet (None stays None)."""
     if gateway is None:
