@@ -63,6 +63,7 @@ CREATE INDEX IF NOT EXISTS temp.claims_owner ON claims (kind, id);
 #: Field tuples indexed for every kind: what the services filter, sort and look up by.
 INDEXES: tuple[tuple[str, ...], ...] = (
     ("project_id", "created"),
+    ("project_id", "created DESC"),  # newest first, ties oldest first: Nova's list order, no sort step
     ("project_id", "name"),
     ("project_id", "status"),
     ("name",),
@@ -143,9 +144,14 @@ class Store:
             self._db.close()
 
     def index(self, *fields: str) -> None:
-        """Index records by these top-level fields (for every kind; idempotent)."""
+        """Index records by these top-level fields (for every kind; idempotent).
+
+        A field may end in `` DESC``: the index then serves "that field descending,
+        ties in the order made" without a sort step.
+        """
         name = "ix_" + "__".join(re.sub(r"\W", "_", f) for f in fields)
-        columns = ", ".join(["kind", *(_path(f) for f in fields)])
+        parts = [f.rsplit(" ", 1) if f.endswith(" DESC") else (f, "") for f in fields]
+        columns = ", ".join(["kind", *(f"{_path(f)} {how}".rstrip() for f, how in parts)])
         with self._lock:
             self._db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON records ({columns})")
 
