@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -105,35 +106,49 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def hammer(port: int, tok: str, path: str, connections: int, requests: int, pid: int = 0) -> dict[str, Any]:
-    """``requests`` GETs of ``path`` spread over ``connections`` keep-alive connections
-    (with ``pid``: also the server's CPU time per request)."""
+def timed_threads(threads: int, work: Callable[[Callable[[Callable[[], Any]], None]], None], pid: int):
+    """Run ``work(time_one)`` on ``threads`` threads at once; ``time_one(fn)`` calls and times
+    ``fn``. Returns the samples, the wall-clock seconds and the server's CPU seconds meanwhile."""
     samples: list[float] = []
     lock = threading.Lock()
-    each = max(1, requests // connections)
 
     def worker() -> None:
-        client = Client(port, tok)
-        client.raw_get(path)  # warm the connection
-        mine = []
-        for _ in range(each):
+        mine: list[float] = []
+
+        def time_one(fn: Callable[[], Any]) -> None:
             start = time.perf_counter()
-            client.raw_get(path)
+            fn()
             mine.append(time.perf_counter() - start)
+
+        work(time_one)
         with lock:
             samples.extend(mine)
 
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    running = [threading.Thread(target=worker) for _ in range(threads)]
     cpu = cpu_seconds(pid) if pid else 0.0
     start = time.perf_counter()
-    for t in threads:
+    for t in running:
         t.start()
-    for t in threads:
+    for t in running:
         t.join()
-    elapsed = time.perf_counter() - start
+    return samples, time.perf_counter() - start, (cpu_seconds(pid) - cpu) if pid else 0.0
+
+
+def hammer(port: int, tok: str, path: str, connections: int, requests: int, pid: int = 0) -> dict[str, Any]:
+    """``requests`` GETs of ``path`` spread over ``connections`` keep-alive connections
+    (with ``pid``: also the server's CPU time per request)."""
+    each = max(1, requests // connections)
+
+    def work(time_one: Callable[[Callable[[], Any]], None]) -> None:
+        client = Client(port, tok)
+        client.raw_get(path)  # warm the connection
+        for _ in range(each):
+            time_one(lambda: client.raw_get(path))
+
+    samples, elapsed, cpu = timed_threads(connections, work, pid)
     out = {"connections": connections, "requests": len(samples), "req_per_s": round(len(samples) / elapsed, 1)}
     if pid:  # the warm-up requests count too: one per connection
-        out["server_cpu_ms_per_req"] = round((cpu_seconds(pid) - cpu) * 1000 / (len(samples) + connections), 2)
+        out["server_cpu_ms_per_req"] = round(cpu * 1000 / (len(samples) + connections), 2)
     return out | stats(samples)
 
 
@@ -141,35 +156,23 @@ def create_servers(
     port: int, tok: str, body: dict[str, Any], count: int, threads: int = 8, pid: int = 0
 ) -> dict[str, Any]:
     """Create ``count`` servers, one a request, on ``threads`` connections: the rate and latencies."""
-    samples: list[float] = []
+    names = iter(range(count))
     lock = threading.Lock()
-    counter = iter(range(count))
 
-    def worker() -> None:
+    def work(time_one: Callable[[Callable[[], Any]], None]) -> None:
         client = Client(port, tok)
-        mine = []
         while True:
             with lock:
-                n = next(counter, None)
+                n = next(names, None)
             if n is None:
-                break
-            start = time.perf_counter()
-            client.call("POST", f"{COMPUTE}/servers", {"server": dict(body, name=f"bench-{n}")})
-            mine.append(time.perf_counter() - start)
-        with lock:
-            samples.extend(mine)
+                return
+            server = {"server": dict(body, name=f"bench-{n}")}
+            time_one(lambda s=server: client.call("POST", f"{COMPUTE}/servers", s))
 
-    workers = [threading.Thread(target=worker) for _ in range(threads)]
-    cpu = cpu_seconds(pid) if pid else 0.0
-    start = time.perf_counter()
-    for t in workers:
-        t.start()
-    for t in workers:
-        t.join()
-    elapsed = time.perf_counter() - start
+    samples, elapsed, cpu = timed_threads(threads, work, pid)
     out = {"created": count, "threads": threads, "per_s": round(count / elapsed, 1), "seconds": round(elapsed, 2)}
     if pid:  # the builds that run meanwhile count too
-        out["server_cpu_ms_per_create"] = round((cpu_seconds(pid) - cpu) * 1000 / count, 2)
+        out["server_cpu_ms_per_create"] = round(cpu * 1000 / count, 2)
     return out | stats(samples)
 
 
