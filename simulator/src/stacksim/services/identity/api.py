@@ -608,48 +608,37 @@ def _endpoint_view(call: Call, ep: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-@api.route("/v3/regions")
-async def list_regions(call: Call) -> Response:
-    return _listing(call, "regions", call.cloud.store.find("region", **_filters(call, "parent_region_id")))
+def _catalog_part(singular: str, filters: Callable[[Call], dict[str, Any]], admin: bool, view=None) -> Crud:
+    """A read-only Keystone catalog resource (regions, services, endpoints)."""
+    plural = f"{singular}s"
+    shown = view or (lambda call, record: _view(call, plural, record))
+
+    def get(call: Call, id: str) -> dict[str, Any]:
+        record = call.cloud.store.get(singular, id)
+        if record is None:
+            raise faults.NotFound(f"Could not find {singular}: {id}.")
+        return record
+
+    return Crud(
+        singular=singular,
+        plural=plural,
+        path=f"/v3/{plural}",
+        view=shown,
+        listing=lambda call, records: _listing(call, plural, records, view=lambda r: shown(call, r)),
+        rule=lambda verb: f"identity:{verb}_{plural if verb == 'list' else singular}",
+        find=lambda call: call.cloud.store.find(singular, **filters(call)),
+        get=get,
+        admin_verbs=frozenset({"list", "get"} if admin else ()),
+    )
 
 
-@api.route("/v3/regions/{id}")
-async def show_region(call: Call) -> Response:
-    record = call.cloud.store.get("region", call.params["id"])
-    if record is None:
-        raise faults.NotFound(f"Could not find region: {call.params['id']}.")
-    return reply({"region": _view(call, "regions", record)})
-
-
-@api.route("/v3/services")
-async def list_services(call: Call) -> Response:
-    call.ctx.require_admin("identity:list_services")
-    return _listing(call, "services", call.cloud.store.find("service", **_filters(call, "type", "name")))
-
-
-@api.route("/v3/services/{id}")
-async def show_service(call: Call) -> Response:
-    call.ctx.require_admin("identity:get_service")
-    record = call.cloud.store.get("service", call.params["id"])
-    if record is None:
-        raise faults.NotFound(f"Could not find service: {call.params['id']}.")
-    return reply({"service": _view(call, "services", record)})
-
-
-@api.route("/v3/endpoints")
-async def list_endpoints(call: Call) -> Response:
-    call.ctx.require_admin("identity:list_endpoints")
+def _endpoint_filters(call: Call) -> dict[str, Any]:
     equal = _filters(call, "interface", "service_id", "region_id")
     if "region" in call.query:
         equal["region_id"] = call.query["region"]
-    found = call.cloud.store.find("endpoint", **equal)
-    return _listing(call, "endpoints", found, view=lambda ep: _endpoint_view(call, ep))
+    return equal
 
 
-@api.route("/v3/endpoints/{id}")
-async def show_endpoint(call: Call) -> Response:
-    call.ctx.require_admin("identity:get_endpoint")
-    record = call.cloud.store.get("endpoint", call.params["id"])
-    if record is None:
-        raise faults.NotFound(f"Could not find endpoint: {call.params['id']}.")
-    return reply({"endpoint": _endpoint_view(call, record)})
+crud_routes(api, _catalog_part("region", lambda call: _filters(call, "parent_region_id"), admin=False))
+crud_routes(api, _catalog_part("service", lambda call: _filters(call, "type", "name"), admin=True))
+crud_routes(api, _catalog_part("endpoint", _endpoint_filters, admin=True, view=_endpoint_view))
