@@ -18,7 +18,7 @@ from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from stacksim import clock, faults
+from stacksim import faults
 from stacksim.auth import Context
 from stacksim.heat import errors, functions, graph
 from stacksim.heat.environment import Environment
@@ -34,6 +34,7 @@ from stacksim.heat.resources.base import (
     check_properties,
 )
 from stacksim.heat.stack import ResourceDefinition, StackDefinition
+from stacksim.toolkit import timestamp
 
 if TYPE_CHECKING:
     from stacksim.heat.engine import Orchestration
@@ -47,8 +48,7 @@ IN_PROGRESS, COMPLETE, FAILED = "IN_PROGRESS", "COMPLETE", "FAILED"
 Task = Generator[None, None, None]
 
 
-def now() -> str:
-    return clock.iso(clock.now(), micro=False)
+now = timestamp
 
 
 def ctx_dump(ctx: Context) -> dict[str, Any]:
