@@ -211,11 +211,14 @@ def test_failed_port_leaves_no_server_or_port(demo, cli, net):
 def test_boot_fault_goes_to_error_with_a_fault(admin, demo, net):
     flavor = admin.compute.create_flavor(name=_name("broken"), ram=64, vcpus=1, disk=1)
     admin.compute.create_flavor_extra_specs(flavor, {"stacksim:boot_fault": "no valid host was found"})
-    server = demo.create_server(_name("err"), image=DEFAULT_IMAGE_NAME, flavor=flavor.id, network=net)
-    failed = _wait(demo, server.id, "ERROR")
+    name = _name("err")
+    # The build has failed by the time the SDK reads the server back after creating it.
+    with pytest.raises(exc.SDKException, match="no valid host was found"):
+        demo.create_server(name, image=DEFAULT_IMAGE_NAME, flavor=flavor.id, network=net)
+    failed = demo.compute.find_server(name)
     assert failed.status == "ERROR"
     assert "no valid host was found" in failed.fault["message"]
-    demo.delete_server(server.id, wait=True)
+    demo.delete_server(failed.id, wait=True)
     admin.compute.delete_flavor(flavor)
 
 
@@ -306,11 +309,11 @@ def test_anti_affinity_beyond_one_host_fails_the_build(demo, net):
         _name("aa1"), image=image.id, flavor="m1.tiny", network=network.id, auto_ip=False, group=group.id, wait=True
     )
     assert first.status == "ACTIVE"
-    second = demo.create_server(
-        _name("aa2"), image=image.id, flavor="m1.tiny", network=network.id, auto_ip=False, group=group.id
-    )
-    failed = _wait(demo, second.id, "ERROR")
-    assert "No valid host was found" in failed.fault["message"]
+    name = _name("aa2")
+    with pytest.raises(exc.SDKException, match="No valid host was found"):
+        demo.create_server(name, image=image.id, flavor="m1.tiny", network=network.id, auto_ip=False, group=group.id)
+    second = demo.compute.find_server(name)
+    assert second.status == "ERROR" and "No valid host was found" in second.fault["message"]
     for server in (first, second):
         demo.delete_server(server.id, wait=True)
     demo.compute.delete_server_group(group)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from stacksim.cloud import Cloud
@@ -35,7 +37,7 @@ def test_the_stack_timeout_is_honoured(cloud):
     record["timeout_mins"] = 0.01
     cloud.store.put("heat_stack", record)
     (job,) = [j for j in cloud.lifecycle.pending(record["id"]) if j["action"] == JOB]
-    engine.run_job(job)
+    asyncio.run(engine.run_job(job))
     stack = engine.get(ctx, record["id"])
     assert (stack["action"], stack["status"], stack["status_reason"]) == ("CREATE", "FAILED", "Timed out")
     resources = {r["name"]: r for r in engine.resource_records(record["id"])}

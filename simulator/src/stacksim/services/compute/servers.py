@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from stacksim import clock, faults
 from stacksim.auth import Context
 from stacksim.drivers.base import DriverError, DriverEvents, Instance, make_driver
+from stacksim.lifecycle import hold
 
 if TYPE_CHECKING:
     from stacksim.cloud import Cloud
@@ -78,6 +79,8 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str, str, int]] = {
 
 
 ROOT_DEVICE = "/dev/vda"
+#: a flavor extra spec: the seconds a server of that flavor spends in BUILD
+BOOT_DELAY = "stacksim:boot_delay"
 ATTACHABLE = ("active", "stopped", "paused", "suspended")
 
 
@@ -166,6 +169,7 @@ class Servers:
         """
         compute = self.cloud.compute
         flavor = self._flavor(ctx, req["flavorRef"])
+        boot_delay = self._boot_delay(flavor)
         bdms = self._block_devices(ctx, req.get("block_device_mapping_v2") or [])
         volume_root = any(b["boot_index"] == 0 and b["destination_type"] == "volume" for b in bdms)
         image = self._image(ctx, req.get("imageRef"), flavor, volume_root)
@@ -200,8 +204,17 @@ class Servers:
                     compute.server_groups.add_member(group_id, server["id"])
                 made.append(server)
         for server in made:
-            self.cloud.lifecycle.schedule("server.build", server["id"])
+            self.cloud.lifecycle.schedule("server.build", server["id"], delay=boot_delay)
         return made
+
+    @staticmethod
+    def _boot_delay(flavor: dict[str, Any]) -> float | None:
+        """The seconds a build takes, if the flavor says (``stacksim:boot_delay``: for testing
+        what a client does while a server is in ``BUILD``); else ``--delay``."""
+        try:
+            return hold(flavor.get("extra_specs"), BOOT_DELAY)
+        except ValueError as exc:
+            raise faults.BadRequest(f"Flavor {flavor['id']}: {exc}") from None
 
     def _block_devices(self, ctx: Context, requested: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``block_device_mapping_v2`` checked and normalised (volumes must exist and be free)."""
