@@ -1,47 +1,45 @@
-"""Nova servers through the ``openstack`` CLI and openstacksdk, with the fake driver."""
+"""Nova servers through the ``openstack`` CLI (Compute's smoke test) and openstacksdk, with the fake driver."""
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import openstack.exceptions as exc
 import pytest
 
 from stacksim.services.image.bootstrap import DEFAULT_IMAGE_NAME
-from stacksim.testing import Simulator
+from stacksim.testing import Simulator, wait_until
 
 
 def _name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
 
 
-@pytest.fixture(scope="module")
-def net(cli):
+@pytest.fixture
+def net(demo):
     """A network n1 with a subnet, owned by demo."""
     name = _name("n1")
-    cli.run("network", "create", name)
-    cli.run("subnet", "create", "--network", name, "--subnet-range", "10.20.0.0/24", f"{name}-s")
+    network = demo.network.create_network(name=name)
+    demo.network.create_subnet(network_id=network.id, name=f"{name}-s", cidr="10.20.0.0/24", ip_version=4)
     return name
 
 
-@pytest.fixture(scope="module")
-def key(cli, tmp_path_factory):
+@pytest.fixture
+def key(demo):
     name = _name("k1")
-    cli.run("keypair", "create", name)
+    demo.compute.create_keypair(name=name)
     return name
 
 
-def _wait(conn, server_id: str, status: str, timeout: float = 15) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        server = conn.compute.get_server(server_id)
-        if server.status == status or time.monotonic() > deadline:
-            return server
-        time.sleep(0.1)
+def _wait(conn, server_id: str, status: str, timeout: float = 15):
+    return wait_until(
+        lambda: (server := conn.compute.get_server(server_id)).status == status and server,
+        timeout,
+        f"server {server_id} to be {status}",
+    )
 
 
-def test_cli_server_lifecycle(cli, net, key, tmp_path):
+def test_cli_server_lifecycle(cli, demo, net, key, tmp_path):
     vm = _name("vm1")
     server = cli.json(
         "server",
@@ -67,12 +65,13 @@ def test_cli_server_lifecycle(cli, net, key, tmp_path):
     console = cli.run("console", "log", "show", vm).stdout
     assert "booting" in console and "login:" in console
 
+    # the first read after each action sees it done
     cli.run("server", "stop", vm)
-    assert _poll_status(cli, vm, "SHUTOFF")
+    assert demo.compute.get_server(server["id"]).status == "SHUTOFF"
     cli.run("server", "start", vm)
-    assert _poll_status(cli, vm, "ACTIVE")
+    assert demo.compute.get_server(server["id"]).status == "ACTIVE"
     cli.run("server", "reboot", vm)
-    assert _poll_status(cli, vm, "ACTIVE")
+    assert demo.compute.get_server(server["id"]).status == "ACTIVE"
 
     snap = _name("snap")
     cli.run("server", "image", "create", "--name", snap, "--wait", vm)
@@ -86,15 +85,6 @@ def test_cli_server_lifecycle(cli, net, key, tmp_path):
     assert cli.json("server", "list", "--name", vm) == []
     ports = cli.json("port", "list", "--network", net, "--device-owner", "compute:nova")
     assert ports == []
-
-
-def _poll_status(cli, name: str, status: str, timeout: float = 15) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cli.json("server", "show", name)["status"] == status:
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_sdk_create_server_wait_console_and_actions(demo, net):
