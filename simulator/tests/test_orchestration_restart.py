@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import openstack
 
-from stacksim.testing import Simulator
+from stacksim.testing import Simulator, wait_until
 
 WAITING = """
 heat_template_version: 2016-10-14
@@ -40,11 +38,7 @@ def _resources(conn, name: str, stack_id: str) -> dict[str, dict]:
 
 
 def _until(check, timeout: float = 30):
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    return found
+    return wait_until(check, timeout)
 
 
 def test_a_restart_fails_the_running_create(tmp_path):
