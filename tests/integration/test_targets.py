@@ -63,7 +63,18 @@ DEPENDENCIES = Path(__file__).resolve().parents[2] / "build" / "collections"
 
 
 @pytest.fixture(scope="session")
-def ansible_env(stacksim, collections_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def dependencies() -> Path:
+    """openstack.cloud in build/collections, installed now if `make collection` has not (from PyPI)."""
+    fetch = DEPENDENCIES.parents[1] / "tools" / "fetch_openstack_cloud.py"
+    proc = subprocess.run([sys.executable, str(fetch), str(DEPENDENCIES)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"could not install openstack.cloud:\n{proc.stdout}{proc.stderr}"
+    return DEPENDENCIES
+
+
+@pytest.fixture(scope="session")
+def ansible_env(
+    stacksim, dependencies: Path, collections_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
     """Environment for ansible-playbook: the built collection, the simulator's clouds, no user config."""
     home = tmp_path_factory.mktemp("ansible-home")
     config = home / "ansible.cfg"
@@ -74,7 +85,7 @@ def ansible_env(stacksim, collections_path: Path, tmp_path_factory: pytest.TempP
             del env[name]
     env.update(
         # The collection under test first, then what it needs (openstack.cloud, for the demo).
-        ANSIBLE_COLLECTIONS_PATH=f"{collections_path}:{DEPENDENCIES}",
+        ANSIBLE_COLLECTIONS_PATH=f"{collections_path}:{dependencies}",
         ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
         ANSIBLE_ROLES_PATH=str(TARGETS_DIR),
         ANSIBLE_HOME=str(home),
