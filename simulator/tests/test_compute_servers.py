@@ -265,33 +265,18 @@ def test_user_data_must_be_base64(demo, net):
 
 
 def test_restart_mid_build_finishes_the_build(tmp_path):
-    import openstack
 
     state = tmp_path / "state"
     first = Simulator(state_dir=state, extra_args=["--delay", "3"]).start()
     try:
-        conn = openstack.connect(
-            auth_url=f"{first.url}/identity",
-            username="demo",
-            password="stacksim",
-            project_name="demo",
-            user_domain_id="default",
-            project_domain_id="default",
-        )
+        conn = first.connect()
         image = conn.image.find_image(DEFAULT_IMAGE_NAME)
         server = conn.compute.create_server(name="mid-build", image_id=image.id, flavor_id="1", networks="none")
         assert conn.compute.get_server(server.id).status == "BUILD"
     finally:
         first.stop(kill=True)
     with Simulator(state_dir=state, port=first.port, extra_args=["--delay", "0.1"]) as second:
-        conn = openstack.connect(
-            auth_url=f"{second.url}/identity",
-            username="demo",
-            password="stacksim",
-            project_name="demo",
-            user_domain_id="default",
-            project_domain_id="default",
-        )
+        conn = second.connect()
         assert _wait(conn, server.id, "ACTIVE", timeout=10).status == "ACTIVE"
 
 

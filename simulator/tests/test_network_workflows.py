@@ -32,7 +32,7 @@ def test_issue_sequence(demo):
     assert gateway["network_id"] == public.id and gateway["enable_snat"] is True
     (gw_ip,) = gateway["external_fixed_ips"]
     assert gw_ip["ip_address"].startswith("172.24.4.")
-    net_api.add_interface_to_router(router, subnet_id=subnet.id)
+    net_api.add_interface_to_router(router, subnet=subnet.id)
 
     port = net_api.create_port(
         name=p1, network_id=net.id, fixed_ips=[{"subnet_id": subnet.id, "ip_address": "10.0.0.10"}]
@@ -88,7 +88,7 @@ def test_issue_sequence(demo):
     assert net_api.get_ip(fip.id).port_id is None
     net_api.delete_ip(fip)
     net_api.delete_port(port)
-    net_api.remove_interface_from_router(router, subnet_id=subnet.id)
+    net_api.remove_interface_from_router(router, subnet=subnet.id)
     net_api.delete_router(router)
     net_api.delete_security_group(group)
     net_api.delete_network(net)

@@ -5,20 +5,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from heat_helpers import wait_condition
 
 from stacksim.cloud import Cloud
 from stacksim.config import Settings
 from stacksim.heat.engine import JOB
 from stacksim.heat.run import ctx_load
 
-WAITING = """
-heat_template_version: 2016-10-14
-resources:
-  handle: {type: OS::Heat::WaitConditionHandle}
-  wait:
-    type: OS::Heat::WaitCondition
-    properties: {handle: {get_resource: handle}, timeout: 600}
-"""
+WAITING = wait_condition(timeout=600)
 
 
 @pytest.fixture

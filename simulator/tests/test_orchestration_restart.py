@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import openstack
-
 from stacksim.testing import Simulator, wait_until
 
 WAITING = """
@@ -21,17 +19,6 @@ resources:
 """
 
 
-def _demo(sim: Simulator):
-    return openstack.connect(
-        auth_url=f"{sim.url}/identity",
-        username="demo",
-        password="stacksim",
-        project_name="demo",
-        user_domain_id="default",
-        project_domain_id="default",
-    )
-
-
 def _resources(conn, name: str, stack_id: str) -> dict[str, dict]:
     body = conn.orchestration.get(f"/stacks/{name}/{stack_id}/resources").json()["resources"]
     return {r["resource_name"]: r for r in body}
@@ -45,7 +32,7 @@ def test_a_restart_fails_the_running_create(tmp_path):
     state = tmp_path / "state"
     first = Simulator(state_dir=state).start()
     try:
-        conn = _demo(first)
+        conn = first.connect()
         stack_id = conn.orchestration.post("/stacks", json={"stack_name": "waiting", "template": WAITING}).json()[
             "stack"
         ]["id"]
@@ -54,7 +41,7 @@ def test_a_restart_fails_the_running_create(tmp_path):
         first.stop(kill=True)
 
     with Simulator(state_dir=state, port=first.port) as second:
-        conn = _demo(second)
+        conn = second.connect()
 
         def failed():
             stack = conn.orchestration.get(f"/stacks/waiting/{stack_id}").json()["stack"]

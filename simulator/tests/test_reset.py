@@ -105,14 +105,7 @@ def test_stacksim_reset_command_on_a_stopped_state_dir(tmp_path):
     state = tmp_path / "state"
     with Simulator(state_dir=state) as first:
         assert (state / SNAPSHOT_FILE).is_file()
-        conn = openstack.connect(
-            auth_url=f"{first.url}/identity",
-            username="demo",
-            password="stacksim",
-            project_name="demo",
-            user_domain_id="default",
-            project_domain_id="default",
-        )
+        conn = first.connect()
         conn.network.create_network(name="leftover")
         volume = conn.block_storage.create_volume(size=1)
         assert (state / "data" / "volumes" / volume.id).exists()
@@ -120,14 +113,7 @@ def test_stacksim_reset_command_on_a_stopped_state_dir(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert not (state / "data" / "volumes" / volume.id).exists()
     with Simulator(state_dir=state, port=first.port) as second:
-        conn = openstack.connect(
-            auth_url=f"{second.url}/identity",
-            username="demo",
-            password="stacksim",
-            project_name="demo",
-            user_domain_id="default",
-            project_domain_id="default",
-        )
+        conn = second.connect()
         assert conn.network.find_network("leftover") is None
         assert list(conn.block_storage.volumes()) == []
         # running now: the command goes through its API (found through the state dir)

@@ -6,21 +6,13 @@ from __future__ import annotations
 import time
 import uuid
 
-import openstack
 import pytest
-from heat_helpers import MULTI_TIER
+from heat_helpers import MULTI_TIER, wait_condition
 
 from stacksim.services.image.bootstrap import DEFAULT_IMAGE_NAME
 from stacksim.testing import Simulator, wait_until
 
-WAIT_CONDITION = """
-heat_template_version: 2016-10-14
-resources:
-  handle: {type: OS::Heat::WaitConditionHandle}
-  wait:
-    type: OS::Heat::WaitCondition
-    properties: {handle: {get_resource: handle}, timeout: 1}
-"""
+WAIT_CONDITION = wait_condition(timeout=1)
 
 
 def _name(prefix: str) -> str:
@@ -134,7 +126,7 @@ def test_a_wait_condition_times_out_on_time(demo):
 
 
 def test_a_signal_is_seen_on_the_first_read_after_it(demo):
-    template = WAIT_CONDITION.replace("timeout: 1", "timeout: 600")
+    template = wait_condition(timeout=600)
     name = _name("sig")
     stack = demo.orchestration.create_stack(name=name, template=template)
     handle = demo.orchestration.get(f"/stacks/{name}/{stack.id}/resources/handle").json()["resource"]
@@ -148,14 +140,7 @@ def test_a_signal_is_seen_on_the_first_read_after_it(demo):
 
 def test_delay_keeps_real_time(tmp_path):
     with Simulator(extra_args=["--delay", "0.5"]) as slow:
-        conn = openstack.connect(
-            auth_url=f"{slow.url}/identity",
-            username="demo",
-            password="stacksim",
-            project_name="demo",
-            user_domain_id="default",
-            project_domain_id="default",
-        )
+        conn = slow.connect()
         image = conn.image.find_image(DEFAULT_IMAGE_NAME)
         server = conn.compute.create_server(name="watched", image_id=image.id, flavor_id="1", networks="none")
         assert conn.compute.get_server(server.id).status == "BUILD"

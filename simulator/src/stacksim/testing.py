@@ -8,7 +8,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from stacksim import control
 from stacksim.config import DEFAULT_PASSWORD
@@ -89,6 +89,21 @@ class Simulator:
             self.stop()
             raise RuntimeError(f"stacksim failed to start:\n{self.log.read_text()}") from None
         return self
+
+    def connect(self, user: str = "demo", password: str = DEFAULT_PASSWORD, **options: Any) -> Any:
+        """An openstacksdk connection as a bootstrap user (``admin``, ``demo``, ``alt_demo``), scoped
+        to the project of the same name (openstacksdk is a test dependency, imported here)."""
+        import openstack
+
+        return openstack.connect(
+            auth_url=f"{self.url}/identity",
+            username=user,
+            password=password,
+            project_name=user,
+            user_domain_id="default",
+            project_domain_id="default",
+            **options,
+        )
 
     def reset(self) -> dict:
         """``POST /_stacksim/reset`` as admin (the token is kept: a reset keeps the bootstrap users' tokens)."""
