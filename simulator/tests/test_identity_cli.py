@@ -15,11 +15,7 @@ def test_cli_identity_smoke(cli):
     urls = {ep["interface"]: ep["url"] for ep in identity["Endpoints"]}
     assert urls["public"] == f"{cli.sim.url}/identity"
 
-    names = {p["Name"] for p in cli.json("project", "list", cloud="stacksim-admin")}
-    assert {"admin", "demo", "alt_demo"} <= names
-    # As in Keystone, a member may show its own project by id but not list all
-    # projects; the CLI then falls back to the user's own projects.
-    assert cli.json("project", "show", token["project_id"])["name"] == "demo"
+    # As in Keystone, a member may not list all projects; the CLI then falls back to the user's own.
     assert [p["Name"] for p in cli.json("project", "list")] == ["demo"]
 
     # A revoked token (its id as an argument: it must never read as an option) is refused.
@@ -44,7 +40,3 @@ def test_cli_identity_smoke(cli):
         check=False,
     )
     assert proc.returncode != 0 and "401" in proc.stderr
-
-    wrong = cli.run("--os-password", "wrong", "token", "issue", check=False)
-    assert wrong.returncode != 0
-    assert "HTTP 401" in wrong.stderr and "requires authentication" in wrong.stderr

@@ -7,15 +7,12 @@ import hashlib
 import os
 import uuid
 
-from stacksim.services.image.bootstrap import DEFAULT_IMAGE_NAME
-
 
 def _n(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
 
 
 def test_cli_image_smoke(cli, tmp_path):
-    assert {i["Name"]: i for i in cli.json("image", "list")}[DEFAULT_IMAGE_NAME]["Status"] == "active"
     name = _n("img1")
     payload = os.urandom(1024 * 1024 + 17)
     source = tmp_path / "disk.qcow2"
@@ -29,8 +26,7 @@ def test_cli_image_smoke(cli, tmp_path):
     assert out.read_bytes() == payload
     refused = cli.run("image", "delete", name, check=False)
     assert refused.returncode != 0 and "is protected and cannot be deleted" in refused.stderr
-    cli.run("image", "set", "--unprotected", "--property", "os_distro=ubuntu", name)
-    assert cli.json("image", "show", name)["properties"]["os_distro"] == "ubuntu"
+    cli.run("image", "set", "--unprotected", name)
     cli.run("image", "delete", name)
     gone = cli.run("image", "show", image["id"], check=False)
     assert gone.returncode != 0 and f"No Image found for {image['id']}" in gone.stderr

@@ -18,12 +18,9 @@ def test_cli_network_smoke(cli):
     assert subnet["cidr"] == "10.0.0.0/24" and subnet["gateway_ip"] == "10.0.0.1"
     port = cli.json("port", "create", p1, "--network", n1, "--fixed-ip", f"subnet={s1},ip-address=10.0.0.10")
     assert port["fixed_ips"] == [{"subnet_id": subnet["id"], "ip_address": "10.0.0.10"}]
-    ports = {p["Name"]: p for p in cli.json("port", "list", "--network", n1)}
-    assert ports[p1]["Fixed IP Addresses"] == [{"subnet_id": subnet["id"], "ip_address": "10.0.0.10"}]
     busy = cli.run("network", "delete", n1, check=False)
     assert busy.returncode != 0
     assert "409" in busy.stderr and f"Unable to complete operation on network {net['id']}" in busy.stderr
     cli.run("port", "delete", p1)
-    cli.run("network", "delete", n1)
     gone = cli.run("port", "show", port["id"], check=False)
     assert gone.returncode != 0 and f"No Port found for {port['id']}" in gone.stderr

@@ -29,10 +29,6 @@ def test_cli_stack_smoke(cli, key_name):
         f"{name}-worker-0",
         f"{name}-worker-1",
     ]
-    resources = cli.json("stack", "resource", "list", name)
-    assert len(resources) == 17 and {r["resource_status"] for r in resources} == {"CREATE_COMPLETE"}
-    events = cli.json("stack", "event", "list", name)
-    assert events[0]["resource_status_reason"] == "Stack CREATE started"
     bad = cli.run("stack", "create", "-t", MULTI_TIER, f"x{name}", check=False)
     assert bad.returncode != 0 and bad.stderr.strip() == "ERROR: The Parameter (key_name) was not provided."
     cli.run("stack", "delete", "--yes", "--wait", name)

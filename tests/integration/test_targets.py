@@ -58,6 +58,12 @@ def stacksim() -> Iterator[object]:
         yield sim
 
 
+@pytest.fixture(autouse=True)
+def _bootstrap_state(stacksim) -> None:
+    """Each target and the demo start from the simulator's bootstrap state (none sees another's leftovers)."""
+    stacksim.reset()
+
+
 #: Where ``make`` installs the collections the playbooks use besides ours (openstack.cloud).
 DEPENDENCIES = Path(__file__).resolve().parents[2] / "build" / "collections"
 
