@@ -116,7 +116,7 @@ def test_multi_tier_stack_through_its_life(demo, key_name):
 def test_independent_servers_are_built_side_by_side(admin, demo, key_name):
     # Builds are instant by default; a held flavor makes the overlap visible.
     flavor = admin.compute.create_flavor(name=_n("held"), ram=512, vcpus=1, disk=1)
-    admin.compute.create_flavor_extra_specs(flavor, {"stacksim:boot_delay": "0.3"})
+    admin.compute.create_flavor_extra_specs(flavor, {"stacksim:boot_delay": "2"})
     name = _n("side")
     params = {"key_name": key_name, "flavor": flavor.name, "db_flavor": flavor.name, "worker_count": 0}
     body = {"stack_name": name, "template": Path(MULTI_TIER).read_text(), "parameters": params}

@@ -12,7 +12,7 @@ from heat_helpers import MULTI_TIER, wait_condition
 from stacksim.services.image.bootstrap import DEFAULT_IMAGE_NAME
 from stacksim.testing import Simulator, wait_until
 
-WAIT_CONDITION = wait_condition(timeout=1)
+WAIT_CONDITION = wait_condition(timeout=2)
 
 
 def _name(prefix: str) -> str:
@@ -74,7 +74,7 @@ def test_sdk_create_stack_wait_of_the_multi_tier_template_needs_no_poll(demo, ke
 
 def test_a_flavor_can_hold_servers_in_build(admin, demo, network):
     flavor = admin.compute.create_flavor(name=_name("slow"), ram=64, vcpus=1, disk=1)
-    admin.compute.create_flavor_extra_specs(flavor, {"stacksim:boot_delay": "0.5"})
+    admin.compute.create_flavor_extra_specs(flavor, {"stacksim:boot_delay": "2"})
     server = demo.compute.create_server(
         name=_name("held"), image_id=demo.image.find_image(DEFAULT_IMAGE_NAME).id, flavor_id=flavor.id,
         networks=[{"uuid": network.id}],
@@ -95,7 +95,7 @@ def test_a_bad_boot_delay_is_refused(admin, demo, network):
 
 
 def test_a_volume_type_can_hold_volumes_in_creating(admin, demo):
-    vtype = admin.block_storage.create_type(name=_name("slow"), extra_specs={"stacksim:create_delay": "0.5"})
+    vtype = admin.block_storage.create_type(name=_name("slow"), extra_specs={"stacksim:create_delay": "2"})
     volume = demo.block_storage.create_volume(size=1, volume_type=vtype.name)
     assert demo.block_storage.get_volume(volume.id).status == "creating"
     assert wait_until(lambda: demo.block_storage.get_volume(volume.id).status == "available", what="the volume")
@@ -103,7 +103,7 @@ def test_a_volume_type_can_hold_volumes_in_creating(admin, demo):
 
 def test_a_held_server_holds_its_stack(admin, demo):
     flavor = admin.compute.create_flavor(name=_name("slow"), ram=64, vcpus=1, disk=1)
-    admin.compute.create_flavor_extra_specs(flavor, {"stacksim:boot_delay": "0.5"})
+    admin.compute.create_flavor_extra_specs(flavor, {"stacksim:boot_delay": "2"})
     template = (
         "heat_template_version: 2018-08-31\n"
         "resources:\n"
@@ -139,7 +139,7 @@ def test_a_signal_is_seen_on_the_first_read_after_it(demo):
 
 
 def test_delay_keeps_real_time(tmp_path):
-    with Simulator(extra_args=["--delay", "0.5"]) as slow:
+    with Simulator(extra_args=["--delay", "2"]) as slow:
         conn = slow.connect()
         image = conn.image.find_image(DEFAULT_IMAGE_NAME)
         server = conn.compute.create_server(name="watched", image_id=image.id, flavor_id="1", networks="none")
