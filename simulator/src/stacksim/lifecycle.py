@@ -433,6 +433,8 @@ class Lifecycle:
         delay = max(0.0, (clock.parse(job["due"]) - clock.now()).total_seconds())
 
         def fire() -> None:
+            if self._interrupted or loop.is_closed():
+                return  # the job stays in the store
             task = loop.create_task(self._run(job["id"]))
             self._tasks.add(task)  # keep a reference until it is done
             task.add_done_callback(self._tasks.discard)
