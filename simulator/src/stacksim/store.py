@@ -225,6 +225,11 @@ class Store:
         found = self.query(kind, equal, limit=1)
         return found[0] if found else None
 
+    def kinds(self) -> list[str]:
+        """Every kind of record the store holds, sorted."""
+        with self._lock:
+            return [row[0] for row in self._db.execute("SELECT DISTINCT kind FROM records ORDER BY kind")]
+
     def count(self, kind: str, **equal: Any) -> int:
         where, args = _where(kind, equal)
         with self._lock:

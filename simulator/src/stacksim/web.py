@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import threading
 import uuid
@@ -57,8 +58,13 @@ def _complete(coro: Coroutine[Any, Any, T]) -> T:
 
 
 async def off_loop(coro: Coroutine[Any, Any, T]) -> T:
-    """Await ``coro`` run to completion in the request workers."""
-    return await asyncio.get_running_loop().run_in_executor(_workers(), _complete, coro)
+    """Await ``coro`` run to completion in the request workers.
+
+    The caller's context goes along, so context variables (the lifecycle's record of
+    the jobs a call starts) are seen by the handler as if it ran on the loop.
+    """
+    ctx = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(_workers(), ctx.run, _complete, coro)
 
 
 class Call:

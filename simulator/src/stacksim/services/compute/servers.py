@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from stacksim import clock, faults
 from stacksim.auth import Context
 from stacksim.drivers.base import DriverError, DriverEvents, Instance, make_driver
+from stacksim.lifecycle import hold
 from stacksim.store import MissingRecord
 
 if TYPE_CHECKING:
@@ -80,6 +81,8 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str, str, int]] = {
 
 
 ROOT_DEVICE = "/dev/vda"
+#: a flavor extra spec: the seconds a server of that flavor spends in BUILD
+BOOT_DELAY = "stacksim:boot_delay"
 ATTACHABLE = ("active", "stopped", "paused", "suspended")
 #: What a rebuild may change on the server record.
 REBUILD_FIELDS = ("image_id", "name", "metadata", "user_data", "description", "key_name", "public_key")
@@ -194,6 +197,7 @@ class Servers:
         """
         compute = self.cloud.compute
         flavor = self._flavor(ctx, req["flavorRef"])
+        boot_delay = self._boot_delay(flavor)
         bdms = self._block_devices(ctx, req.get("block_device_mapping_v2") or [])
         volume_root = any(b["boot_index"] == 0 and b["destination_type"] == "volume" for b in bdms)
         image = self._image(ctx, req.get("imageRef"), flavor, volume_root)
@@ -227,10 +231,18 @@ class Servers:
                 if group_id:
                     compute.server_groups.add_member(group_id, server["id"])
                 made.append(server)
-        delay = boot_delay(flavor)
         for server in made:
-            self.cloud.lifecycle.schedule("server.build", server["id"], delay=delay)
+            self.cloud.lifecycle.schedule("server.build", server["id"], delay=boot_delay)
         return made
+
+    @staticmethod
+    def _boot_delay(flavor: dict[str, Any]) -> float | None:
+        """The seconds a build takes, if the flavor says (``stacksim:boot_delay``: for testing
+        what a client does while a server is in ``BUILD``); else ``--delay``."""
+        try:
+            return hold(flavor.get("extra_specs"), BOOT_DELAY)
+        except ValueError as exc:
+            raise faults.BadRequest(f"Flavor {flavor['id']}: {exc}") from None
 
     def _block_devices(self, ctx: Context, requested: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``block_device_mapping_v2`` checked and normalised (volumes must exist and be free)."""
@@ -803,20 +815,6 @@ class Servers:
             self._release_ports(server)
             self.cloud.compute.server_groups.remove_member(server["id"])
             self.store.delete("server", server["id"])
-
-
-def boot_delay(flavor: dict[str, Any]) -> float | None:
-    """A flavor's ``stacksim:boot_delay`` extra spec: seconds its servers stay in BUILD.
-
-    For testing what a client does with a slow boot (waits that time out, builds
-    judged overdue); None (the default delay) when unset or not a number >= 0.
-    """
-    value = (flavor.get("extra_specs") or {}).get("stacksim:boot_delay")
-    try:
-        seconds = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return seconds if seconds is not None and seconds >= 0 else None
 
 
 def _hostname(name: str) -> str:

@@ -33,6 +33,11 @@ def _is_scoped(token: dict[str, Any]) -> bool:
     return bool(token["project_id"] or token["domain_id"] or token["system"])
 
 
+#: Every token begins as Keystone's Fernet tokens do; above all never with "-", which a
+#: command line (``openstack token revoke <id>``) would take for an option.
+TOKEN_PREFIX = "gAAAAA"
+
+
 def _token_key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -482,7 +487,7 @@ class Identity:
         """A new token and its record; the caller has checked the credentials."""
         issued = clock.now()
         expires = expires_at or clock.iso(issued + timedelta(seconds=self.token_ttl))
-        token = secrets.token_urlsafe(32)
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         record = {
             "id": _token_key(token),
             "user_id": user_id,
