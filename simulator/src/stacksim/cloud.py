@@ -55,6 +55,7 @@ class Cloud:
 
     def close(self) -> None:
         self.lifecycle.stop()
+        self.compute.servers.driver.close()
         self.orchestration.close()
         self.store.close()
         if self._tmp_data:
