@@ -199,8 +199,7 @@ class DockerDriver(ComputeDriver):
             self._prepare(instance, boot)
             container = self._create(instance, boot, made_networks)
             self._save_state(instance.id, {"volumes": {}, "program": boot.program, "user": boot.default_user})
-            container.start()
-            self._after_start(instance.id)
+            self._start(instance.id, container)
         except Exception as exc:
             with contextlib.suppress(Exception):
                 self._remove(instance.id, self._container(instance.id))
@@ -298,14 +297,15 @@ class DockerDriver(ComputeDriver):
             raise DriverError(f"Docker refused the container: {engine.explain(exc)}") from None
         return container
 
-    def _after_start(self, instance_id: str, wait: bool = True) -> None:
-        """A (re)started container: firewall, volumes, then let the agent go on; wait for sshd."""
+    def _start(self, instance_id: str, container: Any, wait: bool = True) -> None:
+        """Start the container; set up its firewall and volumes, then let the agent go on; wait for sshd."""
+        self._ready_marker(instance_id).unlink(missing_ok=True)  # the agent waits for it
+        (self._dir(instance_id) / "agent" / "run" / "status").unlink(missing_ok=True)
+        self._call(lambda _: container.start(), instance_id)
         container = self._container(instance_id)
         pid = int(container.attrs["State"]["Pid"])
         if not pid:
             raise DriverError(f"the container of instance {instance_id} did not start: {container.status}")
-        status = self._dir(instance_id) / "agent" / "run" / "status"
-        status.unlink(missing_ok=True)
         rules = self._ruleset(instance_id)
         firewall.apply_in(pid, rules)
         self._applied[instance_id] = rules
@@ -428,8 +428,7 @@ class DockerDriver(ComputeDriver):
             mode = ""
         if mode == "reboot":
             self._console(instance_id, "power_state: reboot")
-            container.start()
-            self._after_start(instance_id, wait=False)
+            self._start(instance_id, container, wait=False)
             return
         if mode or not self._expected_stop(instance_id):
             self._console(instance_id, "the instance powered itself off")
@@ -477,8 +476,7 @@ class DockerDriver(ComputeDriver):
 
     def power_on(self, instance_id: str) -> None:
         self._console(instance_id, "power on")
-        self._call(lambda i: self._container(i).start(), instance_id)
-        self._after_start(instance_id)
+        self._start(instance_id, self._container(instance_id))
 
     def reboot(self, instance_id: str, hard: bool = False) -> None:
         self._console(instance_id, "hard reboot" if hard else "reboot")
@@ -490,8 +488,7 @@ class DockerDriver(ComputeDriver):
             self._call(lambda _: container.kill() if container.status == "running" else None, instance_id)
         else:
             self._call(lambda _: container.stop(timeout=STOP_TIMEOUT), instance_id)
-        self._call(lambda _: container.start(), instance_id)
-        self._after_start(instance_id)
+        self._start(instance_id, container)
 
     def pause(self, instance_id: str) -> None:
         self._call(lambda i: self._container(i).pause(), instance_id)
