@@ -140,7 +140,7 @@ def ssh(key: Path, host: str, command: str, user: str = "cirros", timeout: float
     cmd = ["ssh", "-i", str(key), *SSH_OPTIONS, f"{user}@{host}", command]
     try:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
+    except subprocess.TimeoutExpired:
         return subprocess.CompletedProcess(cmd, 255, "", f"timed out after {timeout}s")
 
 
