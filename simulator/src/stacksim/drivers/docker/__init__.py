@@ -234,7 +234,7 @@ class DockerDriver(ComputeDriver):
         self._console(instance.id, *lines)
 
     def _create(self, instance: Instance, boot: images.Boot, made: list[str]) -> Any:
-        attachments = []  # (docker network, fixed ip)
+        attachments: list[tuple[Any, str]] = []  # (docker network, fixed IP)
         seen_networks = set()
         for port in instance.ports:
             network = self.view.network(port["network_id"])
@@ -249,9 +249,11 @@ class DockerDriver(ComputeDriver):
             docker_net = self.networks.ensure(network, self.view.subnets_of(network["id"]))
             if not existed:
                 made.append(network["id"])
-            ip = v4[0]["ip_address"] if v4 else None
+            if not v4:  # Docker would pick an address Neutron does not know of
+                raise DriverError(f"port {port['id']} has no IPv4 address; the docker driver needs one per port")
+            ip = v4[0]["ip_address"]
             attachments.append((docker_net, ip))
-            self._console(instance.id, f"eth{len(attachments) - 1}: {port.get('mac_address')} {ip or 'no IPv4'}")
+            self._console(instance.id, f"eth{len(attachments) - 1}: {port.get('mac_address')} {ip}")
         folder = self._dir(instance.id)
         mount = engine.types().Mount
         mounts = [
@@ -282,8 +284,7 @@ class DockerDriver(ComputeDriver):
         if attachments:
             first, ip = attachments[0]
             kwargs["network"] = first.name
-            if ip:
-                kwargs["networking_config"] = {first.name: self.networks.endpoint(ip)}
+            kwargs["networking_config"] = {first.name: self.networks.endpoint(ip)}
             mac = instance.ports[0].get("mac_address")
             if mac:
                 kwargs["mac_address"] = mac

@@ -85,8 +85,8 @@ class Networks:
                     )
         return f"Docker could not make the network {network['id']}: {message}"
 
-    def endpoint(self, ip: str | None) -> Any:
-        return self.client.api.create_endpoint_config(ipv4_address=ip) if ip else None
+    def endpoint(self, ip: str) -> Any:
+        return self.client.api.create_endpoint_config(ipv4_address=ip)
 
     def ours(self) -> list[Any]:
         return self.client.networks.list(filters=self.scope.filters())
