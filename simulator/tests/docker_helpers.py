@@ -135,9 +135,11 @@ def wait_status(conn: Any, server_id: str, status: str, timeout: float = 90.0) -
     return wait_until(check, timeout, f"server {server_id} to be {status}")
 
 
-def ssh(key: Path, host: str, command: str, user: str = "cirros", timeout: float = 30) -> subprocess.CompletedProcess:
+def ssh(
+    key: Path, host: str, command: str, user: str = "cirros", timeout: float = 30, options: list[str] | None = None
+) -> subprocess.CompletedProcess:
     """Run ``command`` over SSH; a session that hangs (its packets dropped) counts as failed (255)."""
-    cmd = ["ssh", "-i", str(key), *SSH_OPTIONS, f"{user}@{host}", command]
+    cmd = ["ssh", "-i", str(key), *SSH_OPTIONS, *(options or []), f"{user}@{host}", command]
     try:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:

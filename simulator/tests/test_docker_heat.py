@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 import yaml
-from docker_helpers import connect, containers_of, docker_cloud, private_key, unique, wait_ssh
+from docker_helpers import SSH_OPTIONS, connect, containers_of, docker_cloud, private_key, ssh, unique, wait_ssh
 from heat_helpers import MULTI_TIER
 
 pytestmark = pytest.mark.requires_docker
@@ -60,6 +60,11 @@ def test_multi_tier_stack_runs_real_containers_and_an_instance_signals_its_wait_
     assert conn.block_storage.get_volume(volume).attachments[0]["server_id"] == db.id
     # The database server has its volume as a block device (reached through the host, which routes).
     assert wait_ssh(key, "10.10.2.30", "test -b /dev/vdb && echo disk") == "disk\n"
+    # The router joins the web and app networks: through the web server (a jump host), the
+    # database server is reached, and sees the web server's own address (no masquerade).
+    jump = " ".join(["ssh", "-i", str(key), *SSH_OPTIONS, "-W", "%h:%p", f"cirros@{web}"])
+    via_web = ssh(key, "10.10.2.30", "echo $SSH_CLIENT", options=["-o", f"ProxyCommand={jump}"])
+    assert via_web.stdout.split()[0] == "10.10.1.10", via_web.stderr
 
     conn.delete_stack(name, wait=True)
     assert not containers_of(sim)

@@ -67,6 +67,9 @@ class NetworkHooks:
     def network_deleted(self, network_id: str) -> None:
         """A network was deleted."""
 
+    def router_interfaces_changed(self, router_id: str) -> None:
+        """An interface was added to or removed from the router."""
+
 
 class ComputeDriver(NetworkHooks, ABC):
     name: str = "base"

@@ -89,6 +89,21 @@ class CloudView:
             if f.get("port_id") and f.get("fixed_ip_address")
         ]
 
+    def routed_networks(self) -> list[list[tuple[str, str]]]:
+        """For each router, the ``(network id, IPv4 CIDR)`` of the subnets it has interfaces on."""
+        net = self._cloud.network
+        out = []
+        for router in net.l3.routers(None):
+            joined = []
+            for port in net.l3.interfaces(router["id"]):
+                for fixed in port["fixed_ips"]:
+                    subnet = self.subnet(fixed["subnet_id"])
+                    if subnet and subnet["ip_version"] == 4:
+                        joined.append((subnet["network_id"], subnet["cidr"]))
+            if len(joined) > 1:
+                out.append(joined)
+        return out
+
     def server_states(self) -> dict[str, str]:
         """Every server's id and vm_state (for a restart's reconciliation)."""
         return {s["id"]: s["vm_state"] for s in self._cloud.compute.servers.visible(_admin(), all_projects=True)}

@@ -8,8 +8,9 @@ The mapping (each part in its own module):
 - networks (:mod:`.networks`): a bridge per Neutron network with the
   subnet's CIDR; the container gets each port's fixed IP, and the first
   port's MAC;
-- security groups and floating IPs (:mod:`.firewall`): iptables in the
-  instance's namespace, and DNAT on the host;
+- security groups, floating IPs and routers (:mod:`.firewall`): iptables in
+  the instance's namespace, DNAT and forwarding between a router's networks
+  on the host;
 - volumes (:mod:`.volumes`): loop devices on Cinder's own files;
 - images (:mod:`.images`, :mod:`.baseimage`): loaded ``docker save``
   tarballs, named local images, or the base image built by debootstrap;
@@ -63,7 +64,7 @@ class DockerDriver(ComputeDriver):
         super().__init__(*args, **kwargs)
         self.client = engine.client()
         self.scope = engine.Scope(self.data_dir)
-        self.root = self.data_dir / "docker"
+        self.root = self.data_dir.resolve() / "docker"  # absolute: Docker binds only absolute paths
         self.root.mkdir(parents=True, exist_ok=True)
         self.networks = Networks(self.client, self.scope)
         self.images = images.Images(self.client, self.scope, self.root / "images.json")
@@ -71,6 +72,7 @@ class DockerDriver(ComputeDriver):
         self.view: Any = None
         self._applied: dict[str, str] = {}  # instance id -> the ruleset loaded in its namespace
         self._fips: list[tuple[str, str]] | None = None
+        self._links: list[tuple[str, str, str, str]] | None = None
         self._base_ready = threading.Event()
         self._base_error: str | None = None
         self._poke = threading.Event()
@@ -204,8 +206,7 @@ class DockerDriver(ComputeDriver):
             with contextlib.suppress(Exception):
                 self._remove(instance.id, self._container(instance.id))
             shutil.rmtree(self._dir(instance.id), ignore_errors=True)
-            if made_networks:
-                self.networks.remove_unused(keep=set())
+            self.networks.remove_if_unused(made_networks)  # only those this boot made
             message = engine.explain(exc) if not isinstance(exc, DriverError) else str(exc)
             raise DriverError(message) from None
         self._poke.set()  # other instances' remote-group rules now include this one
@@ -364,6 +365,16 @@ class DockerDriver(ComputeDriver):
         if pairs != self._fips:
             self.host_rules.floating_ips(pairs)
             self._fips = pairs
+        links = sorted(
+            (self.networks.bridge_name(a), cidr_a, self.networks.bridge_name(b), cidr_b)
+            for joined in self.view.routed_networks()
+            for a, cidr_a in joined
+            for b, cidr_b in joined
+            if a != b
+        )
+        if links != self._links or (links and not self.host_rules.no_nat_first()):
+            self.host_rules.routers(links)
+            self._links = links
         for container in self.client.containers.list(filters=self.scope.filters()):
             instance_id = container.labels.get(engine.SERVER_LABEL, "")
             rules = self._ruleset(instance_id)
@@ -383,17 +394,13 @@ class DockerDriver(ComputeDriver):
     def floating_ip_changed(self, floating_ip: dict[str, Any]) -> None:
         self._poke.set()
 
-    def network_deleted(self, network_id: str) -> None:
-        existing = {n["id"] for n in self.view.external_networks()}
-        threading.Thread(
-            target=self._drop_network, args=(network_id, existing), name="stacksim-docker-net", daemon=True
-        ).start()
+    def router_interfaces_changed(self, router_id: str) -> None:
+        self._poke.set()
 
-    def _drop_network(self, network_id: str, keep: set[str]) -> None:
-        docker_net = self.networks.find(network_id)
-        if docker_net is not None:
-            with contextlib.suppress(Exception):
-                docker_net.remove()
+    def network_deleted(self, network_id: str) -> None:
+        threading.Thread(
+            target=self.networks.remove_if_unused, args=([network_id],), name="stacksim-docker-net", daemon=True
+        ).start()
 
     # -- things the guest does by itself ---------------------------------------------------
 
@@ -556,6 +563,7 @@ class DockerDriver(ComputeDriver):
         self._console(instance_id, f"port {port_id} is not hot-unplugged (a rebuild unplugs it)")
 
     def attach_volume(self, instance_id: str, volume_id: str, device: str, path: Path) -> None:
+        path = path.resolve()
         state = self._state(instance_id)
         state["volumes"][volume_id] = {"device": device, "path": str(path)}
         loop = volumes.bind(path)

@@ -15,6 +15,12 @@ other instances reach an instance at its floating IP. A second chain in the
 ``filter`` table lets the API port on the instance-facing address be reached
 only from this simulator's bridges and the host itself.
 
+Routers: Docker isolates its bridges from each other, so a third chain (in
+``DOCKER-USER``, which Docker evaluates first) forwards between the bridges
+of networks that share a router, and forwarded traffic to a floating IP; a
+``nat`` chain keeps Docker from masquerading traffic between such networks,
+so an instance sees its peer's own address, as behind a Neutron router.
+
 IPv6 rules are not enforced: the Docker networks carry IPv4 only.
 """
 
@@ -111,6 +117,8 @@ class HostRules:
     def __init__(self, prefix: str, tag: str) -> None:
         self.nat_chain = f"STACKSIM-{tag}-FIP"
         self.api_chain = f"STACKSIM-{tag}-API"
+        self.forward_chain = f"STACKSIM-{tag}-FWD"
+        self.no_nat_chain = f"STACKSIM-{tag}-RTR"
         self.bridges = f"{prefix}-+"
 
     def _ensure_jump(self, table: str, parent: str, chain: str, match: list[str] | None = None) -> None:
@@ -141,10 +149,40 @@ class HostRules:
         ]
         run(["iptables-restore", "-w", "--noflush"], "\n".join(rules))
 
+    def no_nat_first(self) -> bool:
+        """Is the jump to the no-masquerade chain still first in POSTROUTING?
+
+        Docker inserts a masquerade rule at the top for every network it makes.
+        """
+        listing = subprocess.run(["iptables", "-w", "-t", "nat", "-S", "POSTROUTING"], capture_output=True, text=True)
+        rules = [line for line in listing.stdout.splitlines() if line.startswith("-A ")]
+        return bool(rules) and rules[0] == f"-A POSTROUTING -j {self.no_nat_chain}"
+
+    def routers(self, links: list[tuple[str, str, str, str]]) -> None:
+        """Forward between the bridges of networks a router joins: ``(bridge, cidr, bridge, cidr)`` each way."""
+        self._ensure_jump("filter", "DOCKER-USER", self.forward_chain)
+        if not self.no_nat_first():
+            run(["iptables", "-w", "-t", "nat", "-D", "POSTROUTING", "-j", self.no_nat_chain], check=False)
+            self._ensure_jump("nat", "POSTROUTING", self.no_nat_chain)
+        forward = [
+            "*filter",
+            f":{self.forward_chain} - [0:0]",
+            f"-A {self.forward_chain} -i {self.bridges} -o {self.bridges} -m conntrack "
+            "--ctstate RELATED,ESTABLISHED -j ACCEPT",
+            f"-A {self.forward_chain} -i {self.bridges} -o {self.bridges} -m conntrack --ctstate DNAT -j ACCEPT",
+        ]
+        no_nat = ["*nat", f":{self.no_nat_chain} - [0:0]"]
+        for bridge_a, cidr_a, bridge_b, cidr_b in links:
+            forward.append(f"-A {self.forward_chain} -i {bridge_a} -o {bridge_b} -j ACCEPT")
+            no_nat.append(f"-A {self.no_nat_chain} -s {cidr_a} -d {cidr_b} -j ACCEPT")
+        run(["iptables-restore", "-w", "--noflush"], "\n".join([*forward, "COMMIT", *no_nat, "COMMIT", ""]))
+
     def remove(self) -> None:
         for table, parents, chain in (
             ("nat", ("PREROUTING", "OUTPUT"), self.nat_chain),
             ("filter", ("INPUT",), self.api_chain),
+            ("filter", ("DOCKER-USER",), self.forward_chain),
+            ("nat", ("POSTROUTING",), self.no_nat_chain),
         ):
             listing = subprocess.run(["iptables", "-w", "-t", table, "-S"], capture_output=True, text=True).stdout
             for line in listing.splitlines():

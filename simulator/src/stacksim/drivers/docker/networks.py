@@ -91,13 +91,14 @@ class Networks:
     def ours(self) -> list[Any]:
         return self.client.networks.list(filters=self.scope.filters())
 
-    def remove_unused(self, keep: set[str]) -> None:
-        """Remove this simulator's networks no container uses, except those of the ``keep`` network ids."""
+    def remove_if_unused(self, network_ids: list[str]) -> None:
+        """Remove the Docker networks of these Neutron networks if no container uses them."""
         with self._lock:
-            for net in self.ours():
-                if (net.attrs.get("Labels") or {}).get(engine.NETWORK_LABEL) in keep:
+            for network_id in network_ids:
+                net = self.find(network_id)
+                if net is None:
                     continue
-                net.reload()
+                net.reload()  # a listing does not show the containers
                 if not net.attrs.get("Containers"):
                     try:
                         net.remove()
