@@ -287,6 +287,7 @@ class L3:
                     bound=True,
                 )
             self.store.put("router", touch(router))
+        self.net.hooks.router_interfaces_changed(router["id"])
         return _interface_info(router, port, [ip["subnet_id"] for ip in port["fixed_ips"]])
 
     def remove_interface(
@@ -327,6 +328,7 @@ class L3:
             else:
                 self.store.delete("port", port["id"])
             self.store.put("router", touch(router))
+        self.net.hooks.router_interfaces_changed(router["id"])
         return _interface_info(router, port, removed)
 
     def _check_interface_unused(self, router: dict[str, Any], subnet_id: str) -> None:
