@@ -200,8 +200,15 @@ def test_volume_bytes_are_cinders_file_through_detach_snapshot_and_clone(env):
     conn.block_storage.wait_for_status(snapshot, "available", interval=0.2, wait=60)
     clone = conn.block_storage.create_volume(size=1, snapshot_id=snapshot.id, name=unique("clone"))
     conn.block_storage.wait_for_status(clone, "available", interval=0.2, wait=60)
+    backup = conn.block_storage.create_backup(volume_id=volume.id, name=unique("backup"))
+    conn.block_storage.wait_for_status(backup, "available", interval=0.2, wait=60)
+    restored_name = unique("restored")
+    conn.block_storage.restore_backup(backup, name=restored_name)
+    restored = wait_until(lambda: conn.block_storage.find_volume(restored_name), 60, "the restored volume")
+    conn.block_storage.wait_for_status(restored, "available", interval=0.2, wait=60)
     read = "sudo dd if={} bs=512 skip=8 count=1 status=none | head -c 14"
-    for vol, server in ((clone, main), (volume, spare)):  # the clone here, the original on another server
+    # The clone and the backup's restore here, the original itself on another server.
+    for vol, server in ((clone, main), (restored, main), (volume, spare)):
         conn.compute.create_volume_attachment(server, volume_id=vol.id, device="/dev/vdc")
         conn.block_storage.wait_for_status(vol, "in-use", interval=0.2, wait=60)
         assert ssh(env.key, env.fixed_ip(server), read.format("/dev/vdc")).stdout == "stacksim-bytes"
@@ -327,6 +334,9 @@ def test_deleting_everything_leaves_no_container_or_network(env):
         conn.compute.wait_for_delete(server, interval=0.2, wait=60)
     for fip in conn.network.ips():
         conn.network.delete_ip(fip)
+    for backup in conn.block_storage.backups():
+        conn.block_storage.delete_backup(backup)
+        conn.block_storage.wait_for_delete(backup, interval=0.2, wait=60)
     for volume in conn.block_storage.volumes():
         for snap in conn.block_storage.snapshots(volume_id=volume.id):
             conn.block_storage.delete_snapshot(snap)

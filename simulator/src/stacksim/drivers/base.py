@@ -89,6 +89,9 @@ class ComputeDriver(NetworkHooks, ABC):
     def close(self) -> None:
         """The simulator stops: end background work (instances keep running)."""
 
+    def reset(self) -> None:
+        """The cloud went back to its bootstrap state: remove every instance and what it used."""
+
     def resize(self, instance_id: str, flavor: dict[str, Any]) -> None:
         """Apply a new flavor's limits to a running instance."""
 

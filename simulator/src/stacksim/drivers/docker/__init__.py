@@ -136,6 +136,13 @@ class DockerDriver(ComputeDriver):
         with contextlib.suppress(Exception):
             self.client.close()
 
+    def reset(self) -> None:
+        """Remove every container, network and image of this simulator but the external networks' bridges."""
+        keep = {n["id"] for n in self.view.external_networks()}
+        purge(self.client, self.data_dir, keep_networks=keep, keep_host_rules=True)
+        self._applied.clear()
+        self._poke.set()
+
     def reconcile(self) -> None:
         """After a restart: containers without a server go; servers without a running container say so."""
         servers = self.view.server_states()
@@ -591,8 +598,14 @@ class DockerDriver(ComputeDriver):
             volumes.make_node(pid, volume["device"], volumes.bind(Path(volume["path"])))
 
 
-def purge(client: Any, data_dir: Path) -> dict[str, int]:
-    """Remove everything of the simulator with this data dir from the engine and the host."""
+def purge(
+    client: Any, data_dir: Path, keep_networks: set[str] | frozenset[str] = frozenset(), keep_host_rules: bool = False
+) -> dict[str, int]:
+    """Remove everything of the simulator with this data dir from the engine and the host.
+
+    ``keep_networks`` (Neutron network ids) and ``keep_host_rules`` are for a reset of a
+    running simulator, which keeps its external network and its iptables chains.
+    """
     scope = engine.Scope(data_dir)
     counts = {"containers": 0, "networks": 0, "images": 0}
     for container in client.containers.list(all=True, filters=scope.filters()):
@@ -600,6 +613,8 @@ def purge(client: Any, data_dir: Path) -> dict[str, int]:
             container.remove(force=True, v=True)
             counts["containers"] += 1
     for network in client.networks.list(filters=scope.filters()):
+        if (network.attrs.get("Labels") or {}).get(engine.NETWORK_LABEL) in keep_networks:
+            continue
         with contextlib.suppress(engine.errors().APIError):
             network.remove()
             counts["networks"] += 1
@@ -607,9 +622,11 @@ def purge(client: Any, data_dir: Path) -> dict[str, int]:
         with contextlib.suppress(engine.errors().APIError):
             client.images.remove(image.id, force=True)
             counts["images"] += 1
-    firewall.HostRules(scope.prefix, scope.tag).remove()
-    for state in (data_dir / "docker").glob("*/state.json"):
+    if not keep_host_rules:
+        firewall.HostRules(scope.prefix, scope.tag).remove()
+    for folder in (data_dir / "docker").glob("*/"):
         with contextlib.suppress(OSError, ValueError, DriverError):
-            for volume in json.loads(state.read_text()).get("volumes", {}).values():
+            for volume in json.loads((folder / "state.json").read_text()).get("volumes", {}).values():
                 volumes.release(Path(volume["path"]))
+        shutil.rmtree(folder, ignore_errors=True)
     return counts
