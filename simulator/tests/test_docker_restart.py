@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
-from docker_helpers import STACKSIM, connect, containers_of, engine_problem, networks_of, unique, wait_status
+from docker_helpers import (
+    STACKSIM,
+    connect,
+    containers_of,
+    engine_problem,
+    networks_of,
+    one_at_a_time,
+    unique,
+    wait_status,
+)
 
 from stacksim.drivers.docker import baseimage
 from stacksim.testing import Simulator
@@ -25,6 +35,11 @@ def test_restart_reconciles_and_touches_no_other_state_dir(tmp_path):
     state = tmp_path / "state"
     args = ["--compute-driver", "docker", "--delay", "0"]
     label = f"stacksim.state={(state / 'data').resolve()}"
+    with one_at_a_time():  # only one docker-driven simulator at a time on a host
+        _restart(state, args, label)
+
+
+def _restart(state: Path, args: list[str], label: str) -> None:
     other = None
     try:
         with Simulator(state_dir=state, extra_args=args) as first:
