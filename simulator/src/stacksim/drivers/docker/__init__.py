@@ -6,8 +6,7 @@ The mapping (each part in its own module):
   server's, labelled with the server id and this simulator's state dir; the
   flavor's ``ram`` is its memory limit, ``vcpus`` its CPU quota and shares;
 - networks (:mod:`.networks`): a bridge per Neutron network with the
-  subnet's CIDR; the container gets each port's fixed IP, and the first
-  port's MAC;
+  subnet's CIDR; the container gets each port's fixed IP and MAC;
 - security groups, floating IPs and routers (:mod:`.firewall`): iptables in
   the instance's namespace, DNAT and forwarding between a router's networks
   on the host;
@@ -37,8 +36,17 @@ from pathlib import Path
 from typing import Any
 
 from stacksim.drivers.base import ComputeDriver, DriverError, Instance
-from stacksim.drivers.docker import agent, baseimage, bootscript, configdrive, engine, firewall, images, volumes
-from stacksim.drivers.docker.networks import Networks
+from stacksim.drivers.docker import (
+    agent,
+    baseimage,
+    bootscript,
+    configdrive,
+    engine,
+    firewall,
+    images,
+    volumes,
+)
+from stacksim.drivers.docker.networks import Networks, set_macs
 
 log = logging.getLogger("stacksim.docker")
 
@@ -315,6 +323,9 @@ class DockerDriver(ComputeDriver):
         pid = int(container.attrs["State"]["Pid"])
         if not pid:
             raise DriverError(f"the container of instance {instance_id} did not start: {container.status}")
+        ports = self.view.instance_ports(instance_id)
+        if len(ports) > 1:
+            set_macs(pid, ports)  # a link going down and up: before the agent goes on
         rules = self._ruleset(instance_id)
         firewall.apply_in(pid, rules)
         self._applied[instance_id] = rules

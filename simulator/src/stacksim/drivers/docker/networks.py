@@ -16,6 +16,8 @@ a message naming the network that holds the range.
 from __future__ import annotations
 
 import ipaddress
+import json
+import subprocess
 import threading
 from typing import Any
 
@@ -104,3 +106,29 @@ class Networks:
                         net.remove()
                     except engine.errors().APIError:
                         pass  # a container joined meanwhile, or it is already gone
+
+
+def set_macs(pid: int, ports: list[dict[str, Any]]) -> None:
+    """Give each interface of the instance whose main process is ``pid`` its port's MAC.
+
+    Docker sets the MAC of the first network only (API 1.41); the others are set
+    here, by address, from the host (``ip`` in the instance's network namespace).
+    """
+    wanted = {
+        ip["ip_address"]: port["mac_address"]
+        for port in ports
+        if port.get("mac_address")
+        for ip in port.get("fixed_ips") or []
+    }
+    netns = ["nsenter", f"--target={pid}", "--net", "ip"]
+    shown = subprocess.run([*netns, "-j", "addr"], capture_output=True, text=True)
+    try:
+        links = json.loads(shown.stdout or "[]")
+    except ValueError:
+        return
+    for link in links:
+        mac = next((wanted[a["local"]] for a in link.get("addr_info", []) if a.get("local") in wanted), None)
+        if mac and link.get("address") != mac:
+            name = link["ifname"]
+            for args in (["down"], ["address", mac], ["up"]):
+                subprocess.run([*netns, "link", "set", "dev", name, *args], capture_output=True)
