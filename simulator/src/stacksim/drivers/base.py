@@ -15,7 +15,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stacksim.drivers.view import CloudView
 
 
 @dataclass
@@ -80,8 +83,8 @@ class ComputeDriver(NetworkHooks, ABC):
 
     # -- optional hooks (no-ops unless a driver needs them) -------------------------------
 
-    def bind(self, view: Any) -> None:
-        """The cloud the driver serves, as a :class:`stacksim.drivers.view.CloudView` (read-only)."""
+    def bind(self, view: CloudView) -> None:
+        """The cloud the driver serves, to read from (ports, rules, floating IPs); called once, first."""
 
     def start(self) -> None:
         """The cloud is bootstrapped and about to serve: reconcile instances with the servers."""

@@ -33,7 +33,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stacksim.drivers.base import ComputeDriver, DriverError, Instance
 from stacksim.drivers.docker import (
@@ -47,6 +47,9 @@ from stacksim.drivers.docker import (
     volumes,
 )
 from stacksim.drivers.docker.networks import Networks, set_macs
+
+if TYPE_CHECKING:
+    from stacksim.drivers.view import CloudView
 
 log = logging.getLogger("stacksim.docker")
 
@@ -77,7 +80,7 @@ class DockerDriver(ComputeDriver):
         self.networks = Networks(self.client, self.scope)
         self.images = images.Images(self.client, self.scope, self.root / "images.json")
         self.host_rules = firewall.HostRules(self.scope.prefix, self.scope.tag)
-        self.view: Any = None
+        self.view: CloudView = None  # type: ignore[assignment]  # set by bind(), before start()
         self._applied: dict[str, str] = {}  # instance id -> the ruleset loaded in its namespace
         self._fips: list[tuple[str, str]] | None = None
         self._links: list[tuple[str, str, str, str]] | None = None
@@ -90,7 +93,7 @@ class DockerDriver(ComputeDriver):
 
     # -- wiring and lifecycle ---------------------------------------------------------
 
-    def bind(self, view: Any) -> None:
+    def bind(self, view: CloudView) -> None:
         self.view = view
 
     def start(self) -> None:
@@ -165,7 +168,7 @@ class DockerDriver(ComputeDriver):
             if servers[server_id] == "active" and container.status != "running":
                 self.events.powered_off(server_id)
             elif container.status == "running":
-                self._ready_marker(server_id).touch()
+                _mark(self._ready_marker(server_id))
         for server_id, state in servers.items():
             if server_id not in seen and state in ("active", "stopped", "paused", "suspended"):
                 self.events.lost(server_id, "the instance's container is gone (removed outside stacksim)")
@@ -330,7 +333,7 @@ class DockerDriver(ComputeDriver):
         firewall.apply_in(pid, rules)
         self._applied[instance_id] = rules
         self._plug_all(instance_id, pid)
-        self._ready_marker(instance_id).touch()
+        _mark(self._ready_marker(instance_id))
         if wait:
             self._wait_up(instance_id, container)
 
@@ -448,7 +451,7 @@ class DockerDriver(ComputeDriver):
         if container.status == "running":
             return  # a restart
         try:
-            mode = power.read_text().strip()
+            mode = _read_guest_file(power)
             power.unlink()
         except OSError:
             mode = ""
@@ -607,6 +610,25 @@ class DockerDriver(ComputeDriver):
     def _plug_all(self, instance_id: str, pid: int) -> None:
         for volume in self._state(instance_id).get("volumes", {}).values():
             volumes.make_node(pid, volume["device"], volumes.bind(Path(volume["path"])))
+
+
+def _mark(path: Path) -> None:
+    """Make an empty file in a folder the guest can write to, never following a link it put there."""
+    for _ in range(5):
+        path.unlink(missing_ok=True)
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644))
+            return
+        except FileExistsError:
+            continue  # the guest made something there again: remove it again
+    raise DriverError(f"could not make {path.name} in the instance's run folder")
+
+
+def _read_guest_file(path: Path) -> str:
+    """A short file the guest wrote (a link is refused, so the host reads only that folder)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd) as fh:
+        return fh.read(64).strip()
 
 
 def purge(

@@ -4,7 +4,8 @@ It is a POSIX shell script, so it runs in any image that has ``/bin/sh``
 (not only the base image). The driver mounts an instance's agent folder at
 ``/.stacksim`` (read-only) with the script, the instance id and the boot
 scripts the driver compiled from the user data (:mod:`.bootscript`), and a
-writable ``/.stacksim/run`` where the agent reports its progress.
+writable ``/.stacksim/run`` where the agent reports its progress (the host
+never follows a link there, so a guest cannot point it at the host's files).
 
 Each boot: wait until the host has set up the firewall, run ``bootcmd``; on
 an instance's first boot (per instance id, as cloud-init's per-instance
