@@ -262,13 +262,19 @@ def test_actions_stop_start_reboot_pause_suspend_resize_and_rebuild(env):
         action(server)
         wait_status(conn, server.id, status)
         assert inspect(server.id, env.sim)["State"][field] is value, action.__name__
-    wait_ssh(env.key, address)
+    # A guest's link in its run folder must not make the host touch a host file.
+    bait = Path(f"/tmp/stacksim-bait-{server.id}")
+    linked = ssh(
+        env.key, address, f"sudo ln -sf {bait} /.stacksim/run/firewall && sudo ln -s /etc /.stacksim/run/power"
+    )
+    assert linked.returncode == 0, linked.stderr
     for kind in ("SOFT", "HARD"):
         before = inspect(server.id, env.sim)["State"]["StartedAt"]
         compute.reboot_server(server, kind)
         wait_status(conn, server.id, "ACTIVE")
         assert inspect(server.id, env.sim)["State"]["StartedAt"] != before
         wait_ssh(env.key, address)
+    assert not bait.exists()
 
     bigger = compute.find_flavor("m1.small")
     compute.resize_server(server, bigger.id)
