@@ -14,7 +14,7 @@ export OS_CLIENT_CONFIG_FILE := $(CLOUDS)
 # root, else a record (fake). `make demo DRIVER=fake` keeps records only.
 DRIVER ?= $(shell [ "$$(id -u)" = 0 ] && docker info >/dev/null 2>&1 && echo docker || echo fake)
 
-.PHONY: demo start stop test lint format collection tree clean docker-engine
+.PHONY: demo start stop test lint format collection tree clean
 
 $(BIN)/.installed: simulator/pyproject.toml requirements-dev.txt constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (Debian: apt install python3 python3-venv)"; exit 1; }
@@ -54,6 +54,7 @@ demo: collection start
 # The docker driver's engine, as root: install Docker and what the driver uses (debootstrap
 # for the base image, iptables, an SSH client for the tests), start dockerd if it is not
 # running, and build the base image (once per machine; cached after).
+.PHONY: docker-engine
 docker-engine: $(BIN)/.installed
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make docker-engine installs packages and starts dockerd: run it as root"; exit 1; fi
 	@missing=""; \
@@ -85,7 +86,6 @@ format: $(BIN)/.installed
 test: lint collection
 	$(BIN)/pytest
 
-# Also removes the docker driver's containers, networks and images of $(STATE).
-clean:
-	@if [ -x $(BIN)/stacksim ]; then $(BIN)/stacksim stop --state-dir $(STATE) --purge; fi
+clean: stop
+	@if [ -x $(BIN)/stacksim ]; then $(BIN)/stacksim stop --state-dir $(STATE) --purge >/dev/null; fi
 	rm -rf build $(VENV) $(STATE) $(CLOUDS)
