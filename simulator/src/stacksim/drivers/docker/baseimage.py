@@ -14,6 +14,7 @@ Users are made at boot by the agent (the image's ``os_default_user``, else
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import shutil
@@ -90,8 +91,8 @@ def find(client: Any) -> Any | None:
 def ensure(client: Any, mirror: str | None = None, log: Any = print, force: bool = False) -> Built:
     """The base image: found in the engine, or built now (needs root, debootstrap and the mirror)."""
     started = time.monotonic()
-    found = None if force else find(client)
-    if found is not None:
+    found = find(client)
+    if found is not None and not force:
         return Built(reference(), True, time.monotonic() - started, found.attrs.get("Size", 0))
     if not engine.is_root():
         raise engine.DriverError(
@@ -130,6 +131,9 @@ def ensure(client: Any, mirror: str | None = None, log: Any = print, force: bool
         )
     image = client.images.get(reference())
     image.tag(REPOSITORY, "latest")
+    if found is not None and found.id != image.id:  # a forced rebuild: the old one is left untagged
+        with contextlib.suppress(engine.errors().APIError):
+            client.images.remove(found.id)
     return Built(reference(), False, time.monotonic() - started, image.attrs.get("Size", 0))
 
 
