@@ -10,6 +10,9 @@ COLLECTIONS := $(CURDIR)/build/collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_LOCALHOST_WARNING := False
 export OS_CLIENT_CONFIG_FILE := $(CLOUDS)
+# What an instance is: a container (docker) where this user can drive a Docker engine as
+# root, else a record (fake). `make demo DRIVER=fake` keeps records only.
+DRIVER ?= $(shell [ "$$(id -u)" = 0 ] && docker info >/dev/null 2>&1 && echo docker || echo fake)
 
 .PHONY: demo start stop test lint format collection tree clean conformance
 
@@ -29,7 +32,13 @@ collection: $(BIN)/.installed
 	@$(BIN)/python tools/fetch_openstack_cloud.py $(COLLECTIONS)
 
 start: $(BIN)/.installed
-	$(BIN)/stacksim start --state-dir $(STATE) --port $(PORT) --clouds-yaml $(CLOUDS)
+	@if [ "$(DRIVER)" = docker ]; then \
+	  echo "Compute driver: docker (a Docker engine answers: instances are containers; DRIVER=fake keeps records only)"; \
+	  $(BIN)/stacksim images build; \
+	else \
+	  echo "Compute driver: $(DRIVER) (instances are records; as root, 'make docker-engine' then DRIVER=docker makes them containers)"; \
+	fi
+	$(BIN)/stacksim start --state-dir $(STATE) --port $(PORT) --clouds-yaml $(CLOUDS) --compute-driver $(DRIVER)
 
 stop:
 	@if [ -x $(BIN)/stacksim ]; then $(BIN)/stacksim stop --state-dir $(STATE); else echo "stacksim is not installed"; fi
@@ -41,6 +50,28 @@ demo: collection start
 	@echo "Clouds 'stacksim' (demo member), 'stacksim-admin' and 'stacksim-alt' are in $(CLOUDS);"
 	@echo "from this directory try:  $(BIN)/openstack --os-cloud stacksim token issue"
 	@echo "(elsewhere: export OS_CLIENT_CONFIG_FILE=$(CLOUDS)). Stop the simulator with: make stop"
+
+# The docker driver's engine, as root: install Docker and what the driver uses (debootstrap
+# for the base image, iptables, an SSH client for the tests), start dockerd if it is not
+# running, and build the base image (once per machine; cached after).
+.PHONY: docker-engine
+docker-engine: $(BIN)/.installed
+	@if [ "$$(id -u)" -ne 0 ]; then echo "make docker-engine installs packages and starts dockerd: run it as root"; exit 1; fi
+	@missing=""; \
+	for tool in dockerd:docker.io debootstrap:debootstrap iptables:iptables ssh:openssh-client losetup:mount nsenter:util-linux; do \
+	  command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; \
+	fi
+	@if ! docker info >/dev/null 2>&1; then \
+	  if [ -d /run/systemd/system ]; then systemctl start docker; \
+	  else echo "Starting dockerd (log in /var/log/dockerd.log)"; nohup dockerd >/var/log/dockerd.log 2>&1 & fi; \
+	  for i in $$(seq 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done; \
+	  docker info >/dev/null 2>&1 || { echo "dockerd did not start: see /var/log/dockerd.log"; exit 1; }; \
+	fi
+	$(BIN)/stacksim images build
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -75,4 +106,5 @@ conformance: $(BIN)/.installed $(CONFORMANCE_VENV)/.installed
 	$(BIN)/python tools/conformance/run.py --suite-python $(CONFORMANCE_VENV)/bin/python $(TEST)
 
 clean: stop
+	@if [ -x $(BIN)/stacksim ]; then $(BIN)/stacksim stop --state-dir $(STATE) --purge >/dev/null; fi
 	rm -rf build $(VENV) $(STATE) $(CLOUDS)

@@ -27,6 +27,9 @@ class Settings:
     #: none that a client can see, its first read after a call shows the work done
     delay: float = 0.0
     public_url: str | None = None
+    #: An address of this host where instances reach the APIs (set by the docker driver:
+    #: the external network's gateway); wait-condition URLs given to instances use it.
+    instance_host: str | None = None
 
     @property
     def bootstrap_password(self) -> str:
@@ -47,6 +50,13 @@ class Settings:
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
+
+    @property
+    def instance_url(self) -> str:
+        """The URL instances reach us at (the catalog's where no driver gives them a better one)."""
+        if not self.instance_host:
+            return self.base_url
+        return f"http://{self.instance_host}:{self.port}"
 
     @property
     def database(self) -> str:

@@ -396,7 +396,7 @@ class WaitConditionHandle(Resource):
 
     def endpoint(self) -> str:
         run = self.rt.run
-        base = self.cloud.settings.base_url
+        base = self.cloud.settings.instance_url  # the server that signals must reach it
         return (
             f"{base}/orchestration/v1/{run.record['project_id']}/stacks/{run.name}/{run.id}"
             f"/resources/{self.name}/signal?token={self.data.get('token', '')}"
