@@ -367,10 +367,13 @@ class _Builder:
 
     def outputs(self) -> dict[str, Any]:
         nodes: dict[str, Any] = {}
-        order = [MANAGEMENT_NODE] + ([USER_ACCESS_NODE] if self.user_access else [])
-        order += [n.name for n in self.topology.nodes]
-        for node in order:
+        order = [(MANAGEMENT_NODE, NODE_ROLES[MANAGEMENT_NODE])]
+        if self.user_access:
+            order.append((USER_ACCESS_NODE, NODE_ROLES[USER_ACCESS_NODE]))
+        order += [(n.name, NODE_ROLES[n.kind]) for n in self.topology.nodes]
+        for node, role in order:
             entry: dict[str, Any] = {
+                "role": role,
                 "server_id": _res(f"server_{node}"),
                 "addresses": {network: _ip_of(key) for network, key in self.node_ports.get(node, [])},
             }
@@ -379,7 +382,7 @@ class _Builder:
             nodes[node] = entry
         return {
             "nodes": {
-                "description": "Every node of the sandbox: its server ID and its address on each network.",
+                "description": "Every node of the sandbox: its role, server ID and address on each network.",
                 "value": nodes,
             }
         }

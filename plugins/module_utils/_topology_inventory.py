@@ -48,14 +48,14 @@ def _role(topology: Topology, node: str) -> str:
     return NODE_ROLES[found.kind if found is not None else node]
 
 
-def sandbox_hosts(topology: Topology, nodes: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Every node with its role, server ID, address on each network and floating IP."""
+def sandbox_hosts(nodes: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every node of a sandbox stack's ``nodes`` output: role, server ID, addresses, floating IP."""
     hosts = []
     for name, node in nodes.items():
         hosts.append(
             {
                 "name": name,
-                "role": _role(topology, name),
+                "role": node.get("role"),
                 "server_id": node.get("server_id"),
                 "addresses": dict(node.get("addresses") or {}),
                 "floating_ip": node.get("floating_ip"),

@@ -21,20 +21,43 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._topology_invent
 # What the stack of playbooks/files/sandbox.yaml reports in its nodes output.
 NODES = {
     "man": {
+        "role": "management",
         "server_id": "s-man",
         "addresses": {"man-network": "192.168.128.1", "internet": "100.100.100.1", "uplink": "192.168.127.2"},
         "floating_ip": "172.24.4.3",
     },
-    "uan": {"server_id": "s-uan", "addresses": {"man-network": "192.168.128.2", "attacker-switch": "10.10.10.254"}},
-    "attacker": {"server_id": "s-a", "addresses": {"man-network": "192.168.128.3", "attacker-switch": "10.10.10.10"}},
-    "server": {"server_id": "s-s", "addresses": {"man-network": "192.168.128.4", "server-switch": "10.10.20.10"}},
-    "web": {"server_id": "s-w", "addresses": {"man-network": "192.168.128.5", "server-switch": "10.10.20.11"}},
-    "client": {"server_id": "s-c", "addresses": {"man-network": "192.168.128.6", "client-switch": "10.10.30.10"}},
+    "uan": {
+        "role": "user-access",
+        "server_id": "s-uan",
+        "addresses": {"man-network": "192.168.128.2", "attacker-switch": "10.10.10.254"},
+    },
+    "attacker": {
+        "role": "host",
+        "server_id": "s-a",
+        "addresses": {"man-network": "192.168.128.3", "attacker-switch": "10.10.10.10"},
+    },
+    "server": {
+        "role": "host",
+        "server_id": "s-s",
+        "addresses": {"man-network": "192.168.128.4", "server-switch": "10.10.20.10"},
+    },
+    "web": {
+        "role": "host",
+        "server_id": "s-w",
+        "addresses": {"man-network": "192.168.128.5", "server-switch": "10.10.20.11"},
+    },
+    "client": {
+        "role": "host",
+        "server_id": "s-c",
+        "addresses": {"man-network": "192.168.128.6", "client-switch": "10.10.30.10"},
+    },
     "edge-router": {
+        "role": "router",
         "server_id": "s-e",
         "addresses": {"man-network": "192.168.128.7", "internet": "100.100.100.2", "attacker-switch": "10.10.10.1"},
     },
     "core-router": {
+        "role": "router",
         "server_id": "s-r",
         "addresses": {
             "man-network": "192.168.128.8",
@@ -112,7 +135,7 @@ def test_the_inventory_file_is_valid_yaml_in_a_fixed_order():
 
 
 def test_the_host_list_names_roles_and_addresses():
-    hosts = sandbox_hosts(sandbox(), NODES)
+    hosts = sandbox_hosts(NODES)
     assert [(h["name"], h["role"]) for h in hosts][:3] == [
         ("man", "management"),
         ("uan", "user-access"),
