@@ -10,8 +10,10 @@ COLLECTIONS := $(CURDIR)/build/collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_LOCALHOST_WARNING := False
 export OS_CLIENT_CONFIG_FILE := $(CLOUDS)
+# The playbooks write the sandbox's inventory in the directory they run in (the shell's PWD).
+export PWD := $(CURDIR)
 
-.PHONY: demo start stop test lint format collection tree clean
+.PHONY: demo destroy start stop test lint format collection tree clean
 
 $(BIN)/.installed: simulator/pyproject.toml requirements-dev.txt constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (Debian: apt install python3 python3-venv)"; exit 1; }
@@ -40,7 +42,12 @@ demo: collection start
 	@echo "Done. stacksim serves http://127.0.0.1:$(PORT) (state in $(STATE)/, log in $(STATE)/stacksim.log)."
 	@echo "Clouds 'stacksim' (demo member), 'stacksim-admin' and 'stacksim-alt' are in $(CLOUDS);"
 	@echo "from this directory try:  $(BIN)/openstack --os-cloud stacksim token issue"
-	@echo "(elsewhere: export OS_CLIENT_CONFIG_FILE=$(CLOUDS)). Stop the simulator with: make stop"
+	@echo "(elsewhere: export OS_CLIENT_CONFIG_FILE=$(CLOUDS)). Remove the sandbox with: make destroy;"
+	@echo "stop the simulator with: make stop"
+
+# Delete the demo's sandbox (and its inventory file); the simulator keeps running.
+destroy: collection start
+	$(BIN)/ansible-playbook playbooks/destroy_sandbox.yml -e topology=playbooks/files/small-sandbox.yaml
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -374,6 +374,7 @@ class _Builder:
         for node, role in order:
             entry: dict[str, Any] = {
                 "role": role,
+                "server_name": self.name(node),
                 "server_id": _res(f"server_{node}"),
                 "addresses": {network: _ip_of(key) for network, key in self.node_ports.get(node, [])},
             }
@@ -382,7 +383,7 @@ class _Builder:
             nodes[node] = entry
         return {
             "nodes": {
-                "description": "Every node of the sandbox: its role, server ID and address on each network.",
+                "description": "Every node of the sandbox: its role, server name and ID, and address on each network.",
                 "value": nodes,
             }
         }

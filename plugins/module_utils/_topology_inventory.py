@@ -56,6 +56,7 @@ def sandbox_hosts(nodes: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]
             {
                 "name": name,
                 "role": node.get("role"),
+                "server_name": node.get("server_name"),
                 "server_id": node.get("server_id"),
                 "addresses": dict(node.get("addresses") or {}),
                 "floating_ip": node.get("floating_ip"),

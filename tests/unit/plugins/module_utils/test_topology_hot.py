@@ -178,6 +178,7 @@ def test_the_nodes_output_names_every_address():
     assert list(nodes) == ["man", "uan", "server", "router"]
     assert nodes["router"]["server_id"] == {"get_resource": "server_router"}
     assert [n["role"] for n in nodes.values()] == ["management", "user-access", "host", "router"]
+    assert nodes["router"]["server_name"] == "lab1-router"
     assert nodes["router"]["addresses"]["server-switch"] == {
         "get_attr": ["port_router_server-switch", "fixed_ips", 0, "ip_address"]
     }

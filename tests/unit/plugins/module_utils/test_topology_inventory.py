@@ -145,6 +145,7 @@ def test_the_host_list_names_roles_and_addresses():
     assert hosts[-1] == {
         "name": "core-router",
         "role": "router",
+        "server_name": None,
         "server_id": "s-r",
         "addresses": NODES["core-router"]["addresses"],
         "floating_ip": None,
