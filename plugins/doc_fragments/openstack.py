@@ -13,11 +13,25 @@ class ModuleDocFragment:
 options:
   cloud:
     description:
-      - Name of a cloud in C(clouds.yaml) whose settings and credentials the module uses.
+      - Name of a cloud in C(clouds.yaml), or in O(cloud_config) when that is given, whose settings and credentials
+        the module uses.
       - C(clouds.yaml) is looked up where openstacksdk looks for it; E(OS_CLIENT_CONFIG_FILE) names it directly.
       - When neither O(cloud) nor O(auth) is given, openstacksdk reads E(OS_CLOUD) and the other E(OS_*) variables.
       - Set it once for all the collection's modules with C(module_defaults) and C(group/opensandbox.cloud.opensandbox).
     type: str
+  cloud_config:
+    description:
+      - A whole C(clouds.yaml) document as data, for example from an AWX credential or an Ansible vault,
+        instead of a file on the host that runs the module.
+      - The module connects with the entry O(cloud) names in it, or with its only entry when O(cloud) is not given.
+        No C(clouds.yaml) file and no E(OS_*) variable is read then.
+      - The document is checked before use; no C(clouds) key, no clouds, an unknown cloud name, an entry without
+        C(auth.auth_url) and credentials the cloud refuses each fail with a message that says what to fix.
+      - The values of its secret keys (C(password), C(token), C(application_credential_secret) and other keys whose
+        names contain C(secret), C(token) or C(password)) are masked in the module's output and logs.
+      - The other connection options, such as O(auth) and O(region_name), override the entry's settings.
+    type: dict
+    version_added: 0.1.0
   auth:
     description:
       - Credentials given directly instead of, or on top of, the O(cloud) entry.
@@ -123,10 +137,11 @@ options:
     type: int
 requirements:
   - python >= 3.10
-  - openstacksdk >= 1.0.0
+  - openstacksdk >= 4.22.0
 notes:
-  - The connection is opened only when the module first talks to the cloud.
-  - A failed call is reported with the call, its arguments (secrets masked), the cloud's answer and a hint.
+  - The connection is opened, and the credentials checked, when the module first talks to the cloud.
+  - A failed call is reported on one line with the call, its arguments (secrets masked), the cloud's answer and a hint.
+  - The module checks the installed openstacksdk at start and fails, naming the minimum version, if it is older.
 """
 
     WAIT = r"""

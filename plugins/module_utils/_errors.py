@@ -40,15 +40,18 @@ def sdk_exception_types() -> tuple[type[BaseException], ...]:
 
 def summarize_value(value: Any) -> str:
     """Show an argument value briefly: resources by name or id, long text cut short."""
+    label = getattr(value, "name", None) or getattr(value, "id", None)
     if isinstance(value, (str, int, float, bool)) or value is None:
         text = repr(value)
+    elif isinstance(label, str):
+        # SDK resources (dicts themselves, since openstacksdk 1.0) and munches: by name or id.
+        text = repr(label)
     elif isinstance(value, Mapping):
         text = "{" + ", ".join(f"{k}: {_shown(k, v)}" for k, v in value.items()) + "}"
     elif isinstance(value, (list, tuple, set, frozenset)):
         text = "[" + ", ".join(summarize_value(v) for v in value) + "]"
     else:
-        label = getattr(value, "name", None) or getattr(value, "id", None)
-        text = repr(label) if isinstance(label, str) else type(value).__name__
+        text = type(value).__name__
     if len(text) > MAX_VALUE_CHARS:
         text = text[: MAX_VALUE_CHARS - 3] + "..."
     return text
@@ -140,10 +143,18 @@ def hint_for(exc: BaseException) -> str | None:
     return None
 
 
-def failure_message(what: str, exc: BaseException, where: str | None = None) -> str:
-    """Build the whole message: ``<what> failed [on <where>]: <error>. <hint>``."""
+def one_line(text: str) -> str:
+    """Fold whitespace, newlines included, so a message reads as one line in Ansible's output."""
+    return " ".join(text.split())
+
+
+def failure_message(what: str, exc: BaseException, where: str | None = None, hint: str | None = None) -> str:
+    """Build the whole message, on one line: ``<what> failed [on <where>]: <error>. <hint>``.
+
+    ``hint`` replaces the hint judged from the error, for callers that know better.
+    """
     text = f"{what} failed{f' on {where}' if where else ''}: {describe_error(exc)}"
-    hint = hint_for(exc)
+    hint = hint or hint_for(exc)
     if hint:
         text = f"{text.rstrip('.')}. {hint}"
-    return text
+    return one_line(text)

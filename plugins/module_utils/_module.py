@@ -11,13 +11,23 @@ key arguments and the cloud.
 
 Modules call the SDK through ``call``/``call_or_none`` with the SDK method itself
 (no lookup by name), or wrap other SDK work in ``with module.sdk_errors(...)``;
-``call_or_none`` turns "not found" into ``None``.
+``call_or_none`` turns "not found" into ``None`` and ``call_retrying_conflict`` retries
+a call the cloud refuses with 409 Conflict while it is busy.
+
+At start the wrapper checks the installed openstacksdk against ``MIN_SDK_VERSION``.
+The connection comes from ``cloud`` (a clouds.yaml entry), ``auth`` (credentials given
+directly) or ``cloud_config`` (a whole clouds.yaml document as data, see
+``_cloud_config``); it authenticates as soon as it opens, so wrong credentials fail the
+module at once with one message, whatever it was about to do. The state kit built on
+this wrapper (ensure/diff, waits, find, to-dict) is described in ``_state``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import re
+import time
 import traceback
 import types
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -25,16 +35,28 @@ from typing import Any, NoReturn
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.opensandbox.cloud.plugins.module_utils._cloud_config import (
+    CloudConfigError,
+    secret_values,
+    select_cloud,
+)
 from ansible_collections.opensandbox.cloud.plugins.module_utils._errors import (
     callable_name,
     failure_message,
     format_call,
+    one_line,
     sdk_exception_types,
     status_code,
 )
+from ansible_collections.opensandbox.cloud.plugins.module_utils._wait import Backoff
 
 COLLECTION_NAME = "opensandbox.cloud"
 COLLECTION_VERSION = "0.1.0"
+#: The oldest openstacksdk the collection is tested with (constraints.txt pins the one CI runs).
+MIN_SDK_VERSION = "4.22.0"
+#: How ``call_retrying_conflict`` waits between attempts: about 10 s in all.
+CONFLICT_BACKOFF = Backoff(initial=0.25, factor=2.0, cap=3.0)
+CONFLICT_ATTEMPTS = 6
 
 # The keystoneauth options accepted in ``auth``: enough for the password, token,
 # v3applicationcredential and v3token plugins.  Other plugins: use a clouds.yaml entry.
@@ -70,6 +92,8 @@ def connection_argument_spec() -> dict[str, dict[str, Any]]:
     """Return a fresh copy of the shared connection options."""
     return {
         "cloud": {"type": "str"},
+        # Its secrets are masked by ``_Module`` (no_log on the whole dict would mask every value).
+        "cloud_config": {"type": "dict", "no_log": False},
         "auth": {"type": "dict", "options": _auth_suboptions()},
         "auth_type": {"type": "str"},
         "region_name": {"type": "str"},
@@ -119,6 +143,7 @@ def connection_kwargs(params: Mapping[str, Any]) -> dict[str, Any]:
     """Translate the module's connection options into ``openstack.connect`` arguments.
 
     Options left unset are not passed, so clouds.yaml and the OS_* environment fill them.
+    ``cloud_config`` is not an SDK argument: ``AnsibleOpenStackModule.conn`` handles it.
     """
     kwargs: dict[str, Any] = {}
     simple = {
@@ -141,6 +166,56 @@ def connection_kwargs(params: Mapping[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
+def _version_tuple(text: str) -> tuple[int, ...]:
+    """``4.22.0`` -> ``(4, 22, 0)``; a suffix such as ``rc1`` or ``.dev3`` ends the numbers."""
+    numbers = []
+    for part in text.split("."):
+        match = re.match(r"\d+", part)
+        if not match:
+            break
+        numbers.append(int(match.group()))
+        if match.end() != len(part):
+            break
+    return tuple(numbers)
+
+
+def sdk_version_problem(installed: str | None, minimum: str = MIN_SDK_VERSION) -> str | None:
+    """Say what is wrong with the installed openstacksdk version, or ``None`` if it will do."""
+    if installed is None:
+        return None  # not installed: ``conn`` reports the missing library when it is needed
+    have, need = _version_tuple(installed), _version_tuple(minimum)
+    width = max(len(have), len(need))
+    if have + (0,) * (width - len(have)) >= need + (0,) * (width - len(need)):
+        return None
+    return (
+        f"openstacksdk {installed} is too old for {COLLECTION_NAME}, which needs openstacksdk >= {minimum}; "
+        f"upgrade it where the module runs: pip install --upgrade 'openstacksdk>={minimum}'"
+    )
+
+
+def installed_sdk_version() -> str | None:
+    """The openstacksdk version installed for this Python, without importing it; ``None`` if absent."""
+    from importlib import metadata  # pylint: disable=import-outside-toplevel
+
+    try:
+        return metadata.version("openstacksdk")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+class _Module(AnsibleModule):
+    """``AnsibleModule`` that masks the secrets of ``cloud_config`` from the moment it reads its arguments.
+
+    Marking the whole ``cloud_config`` dict ``no_log`` would mask every value in it, so a
+    project or region named there would vanish from all output; this masks only the
+    values under secret keys, and does it before validation can fail or anything is logged.
+    """
+
+    def _load_params(self) -> None:
+        super()._load_params()
+        self.no_log_values.update(secret_values((self.params or {}).get("cloud_config")))
+
+
 class AnsibleOpenStackModule:
     """An ``AnsibleModule`` with the collection's connection options and a lazy SDK connection."""
 
@@ -152,12 +227,18 @@ class AnsibleOpenStackModule:
         supports_check_mode: bool = True,
         **kwargs: Any,
     ) -> None:
-        self._module = AnsibleModule(
+        self._module = _Module(
             argument_spec=merge_argument_spec(argument_spec, with_wait=with_wait),
             supports_check_mode=supports_check_mode,
             **kwargs,
         )
+        # Again after validation: a document given as a JSON string is a dict only now.
+        self._module.no_log_values.update(secret_values(self.params.get("cloud_config")))
         self._conn: Any = None
+        self._cloud_name: str | None = None
+        problem = sdk_version_problem(installed_sdk_version())
+        if problem:
+            self.fail_json(msg=problem)
 
     # What modules read from the wrapped AnsibleModule.
     @property
@@ -179,6 +260,9 @@ class AnsibleOpenStackModule:
     @property
     def cloud_label(self) -> str | None:
         """How messages name this cloud: ``cloud 'NAME'``, or ``the cloud at AUTH_URL``."""
+        if self.params.get("cloud_config") is not None:
+            name = self._cloud_name or self.params.get("cloud")
+            return f"cloud {name!r} of cloud_config" if name else "the cloud of cloud_config"
         if self.params.get("cloud"):
             return f"cloud {self.params['cloud']!r}"
         auth_url = (self.params.get("auth") or {}).get("auth_url")
@@ -189,7 +273,8 @@ class AnsibleOpenStackModule:
         raise AssertionError("exit_json returned")  # pragma: no cover
 
     def fail_json(self, msg: str, **kwargs: Any) -> NoReturn:
-        self._module.fail_json(msg=msg, **kwargs)
+        """Fail the module; the message is folded onto one line."""
+        self._module.fail_json(msg=one_line(msg), **kwargs)
         raise AssertionError("fail_json returned")  # pragma: no cover
 
     def warn(self, warning: str) -> None:
@@ -208,17 +293,58 @@ class AnsibleOpenStackModule:
 
     @property
     def conn(self) -> Any:
-        """The ``openstack.connection.Connection``, opened on first use."""
+        """The ``openstack.connection.Connection``, opened and authenticated on first use."""
         if self._conn is None:
             sdk = self._import_sdk()
             kwargs = connection_kwargs(self.params)
+            document = self.params.get("cloud_config")
             try:
-                self._conn = sdk.connect(app_name=COLLECTION_NAME, app_version=COLLECTION_VERSION, **kwargs)
+                if document is None:
+                    conn = sdk.connect(app_name=COLLECTION_NAME, app_version=COLLECTION_VERSION, **kwargs)
+                else:
+                    conn = self._connect_with_document(sdk, document, kwargs)
             except sdk_exception_types() as exc:
                 # The call already names the cloud; no "on cloud ..." suffix.
-                what = format_call("openstack.connect", (), kwargs)
+                shown = dict(kwargs, cloud_config="...") if document is not None else kwargs
+                what = format_call("openstack.connect", (), shown)
                 self.fail_json(msg=failure_message(what, exc), exception=traceback.format_exc())
+            self._authenticate(conn)
+            self._conn = conn
         return self._conn
+
+    def _connect_with_document(self, sdk: types.ModuleType, document: Any, kwargs: dict[str, Any]) -> Any:
+        """Connect with the cloud that ``cloud_config`` (checked first) defines, and nothing else.
+
+        Neither clouds.yaml files nor OS_* variables are read; the other connection options
+        (``auth``, ``region_name`` ...) override the entry's settings, as they do for ``cloud``.
+        """
+        try:
+            name, entry = select_cloud(document, kwargs.pop("cloud", None))
+        except CloudConfigError as exc:
+            self.fail_json(msg=str(exc))
+        self._cloud_name = name
+        loader = sdk.config.OpenStackConfig(
+            load_yaml_config=False, load_envvars=False, app_name=COLLECTION_NAME, app_version=COLLECTION_VERSION
+        )
+        # What the loader would have read from a clouds.yaml file holding only this entry.
+        loader.cloud_config = {"clouds": {name: entry}}
+        return sdk.connection.Connection(config=loader.get_one(cloud=name, **kwargs))
+
+    def _authenticate(self, conn: Any) -> None:
+        """Get the token now, so bad credentials fail here with one message, before any work starts."""
+        try:
+            conn.session.get_token()
+        except sdk_exception_types() as exc:
+            hint = None
+            if status_code(exc) == 401 and self._cloud_name:
+                hint = (
+                    f"Check the credentials in cloud_config.clouds.{self._cloud_name}.auth (username, password, "
+                    "project and domains), in the credential or vault that holds the document."
+                )
+            self.fail_json(
+                msg=failure_message("authentication", exc, self.cloud_label, hint=hint),
+                exception=traceback.format_exc(),
+            )
 
     # Error handling.
     def fail_for(self, what: str, exc: BaseException) -> NoReturn:
@@ -252,6 +378,19 @@ class AnsibleOpenStackModule:
         """Like ``call``, but an HTTP error whose status is in ``statuses`` returns ``None``."""
         return self._invoke(fn, args, kwargs, tolerate=tuple(statuses))
 
+    def call_retrying_conflict(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """Like ``call``, but a 409 Conflict (the cloud is busy with the resource, e.g. a volume
+        still ``attaching``) is retried a few times with backoff (about 10 s in all) before failing."""
+        delays = CONFLICT_BACKOFF.delays()
+        for _attempt in range(CONFLICT_ATTEMPTS - 1):
+            try:
+                return self._invoke(fn, args, kwargs, tolerate=(), reraise=(409,))
+            except sdk_exception_types() as exc:
+                if status_code(exc) != 409:  # pragma: no cover - _invoke fails for the others
+                    raise
+            time.sleep(next(delays))
+        return self._invoke(fn, args, kwargs, tolerate=())
+
     def _invoke(
         self,
         fn: Callable[..., Any],
@@ -259,13 +398,17 @@ class AnsibleOpenStackModule:
         kwargs: dict[str, Any],
         *,
         tolerate: tuple[int, ...],
+        reraise: tuple[int, ...] = (),
     ) -> Any:
         try:
             result = fn(*args, **kwargs)
             if isinstance(result, types.GeneratorType):
                 result = list(result)
         except sdk_exception_types() as exc:
-            if status_code(exc) in tolerate:
+            code = status_code(exc)
+            if code in tolerate:
                 return None
+            if code in reraise:
+                raise
             self.fail_for(format_call(callable_name(fn), args, kwargs), exc)
         return result

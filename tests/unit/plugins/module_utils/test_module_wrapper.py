@@ -24,6 +24,7 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._module import (
 
 SHARED = {
     "cloud",
+    "cloud_config",
     "auth",
     "auth_type",
     "region_name",

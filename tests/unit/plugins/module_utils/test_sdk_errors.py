@@ -115,3 +115,18 @@ def test_failure_message_puts_it_together():
         " (request id req-1234). It does not exist or is not visible to this project."
     )
     assert failure_message("x()", sdk_exc.SDKException("plain")) == "x() failed: plain"
+
+
+def test_sdk_resources_are_shown_by_name_though_they_are_dicts():
+    from openstack.block_storage.v3.volume import Volume
+
+    assert format_call("block-storage.extend_volume", (Volume(id="v1", name="data"), 2)) == (
+        "block-storage.extend_volume('data', 2)"
+    )
+    assert summarize_value(Volume(id="v1")) == "'v1'"
+    assert summarize_value({"name": "plain dict"}) == "{name: 'plain dict'}"
+
+
+def test_failure_messages_are_one_line():
+    exc = sdk_exc.SDKException("first line\n  second line")
+    assert failure_message("x()", exc) == "x() failed: first line second line"
