@@ -5,13 +5,17 @@
 
 from __future__ import annotations
 
-from topology_samples import CURRENT, LEGACY, example, parsed
-
 from ansible_collections.opensandbox.cloud.plugins.module_utils._topology import (
     DEFAULT_WAN_CIDR,
     BaseBox,
     Volume,
     load_topology,
+)
+from ansible_collections.opensandbox.cloud.tests.unit.plugins.module_utils.topology_samples import (
+    CURRENT,
+    LEGACY,
+    example,
+    parsed,
 )
 
 

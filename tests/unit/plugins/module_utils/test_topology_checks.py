@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from topology_samples import CURRENT, LEGACY, example, parsed
 
 from ansible_collections.opensandbox.cloud.plugins.module_utils._topology import load_topology
 from ansible_collections.opensandbox.cloud.plugins.module_utils._topology_checks import (
@@ -26,6 +25,12 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._topology_hot im
     ManagementBox,
     SandboxOptions,
     render_template,
+)
+from ansible_collections.opensandbox.cloud.tests.unit.plugins.module_utils.topology_samples import (
+    CURRENT,
+    LEGACY,
+    example,
+    parsed,
 )
 
 OPTIONS = SandboxOptions(resource_prefix="t-")

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from topology_samples import CURRENT, example, parsed
 
 from ansible_collections.opensandbox.cloud.plugins.module_utils._topology import load_topology
 from ansible_collections.opensandbox.cloud.plugins.module_utils._topology_hot import (
@@ -16,6 +15,11 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._topology_hot im
     SandboxOptions,
     dump_template,
     render_template,
+)
+from ansible_collections.opensandbox.cloud.tests.unit.plugins.module_utils.topology_samples import (
+    CURRENT,
+    example,
+    parsed,
 )
 
 OPTIONS = SandboxOptions(resource_prefix="lab1-")

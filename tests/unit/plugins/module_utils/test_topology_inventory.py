@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import yaml
-from topology_samples import LEGACY, example, parsed
 
 from ansible_collections.opensandbox.cloud.plugins.module_utils._topology import load_topology
 from ansible_collections.opensandbox.cloud.plugins.module_utils._topology_hot import SandboxOptions
@@ -16,6 +15,11 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._topology_invent
     nodes_output,
     plain_inventory,
     sandbox_hosts,
+)
+from ansible_collections.opensandbox.cloud.tests.unit.plugins.module_utils.topology_samples import (
+    LEGACY,
+    example,
+    parsed,
 )
 
 # What the stack of playbooks/files/sandbox.yaml reports in its nodes output.
