@@ -45,6 +45,11 @@ def settled(stack: Any) -> bool:
     return not in_progress(stack)
 
 
+def never(_stack: Any) -> bool:
+    """For ``wait_for(failed=never)``: wait for the action to end, and judge its outcome afterwards."""
+    return False
+
+
 def plain_data(value: Any) -> Any:
     """``value`` as JSON would carry it: YAML dates (``heat_template_version: 2018-08-31``) become strings."""
     if isinstance(value, Mapping):

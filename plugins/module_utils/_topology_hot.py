@@ -336,7 +336,7 @@ class _Builder:
         if self.options.key_name:
             props["key_name"] = self.options.key_name
         props["config_drive"] = True
-        props["networks"] = [{"port": _res(key)} for _, key in self.node_ports.get(node, [])]
+        props["networks"] = [{"port": _res(key)} for _network, key in self.node_ports.get(node, [])]
         props["metadata"] = {
             "opensandbox_sandbox": self.topology.name,
             "opensandbox_node": node,

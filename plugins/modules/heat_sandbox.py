@@ -24,8 +24,8 @@ description:
     hosts get ports with their fixed IPs, and the router hosts' ports allow any address so they can
     route. A management node C(man) sits on the management network that every node joins, on the
     WAN to the router hosts and on the uplink, with a floating IP. A user access node C(uan) joins
-    the networks that are O(topology.networks[].accessible_by_user). Every server has a config drive;
-    hosts that list O(topology.hosts[].volumes) boot from the first. Every OpenStack name starts
+    the networks that are C(accessible_by_user). Every server has a config drive; hosts that
+    list C(volumes) boot from the first. Every OpenStack name starts
     with O(resource_prefix). The same topology always renders the same template.
   - An unchanged sandbox reports C(changed=false). The module compares the template, parameters,
     environment, files and tags with the stack's own instead of always updating.
@@ -44,7 +44,7 @@ options:
     type: str
   state:
     description:
-      - V(present) creates the sandbox or updates it to match, and waits.
+      - V(present) creates the sandbox or updates it to match, and waits. A suspended sandbox stays suspended.
       - V(absent) deletes it and waits; the file at O(inventory_path) is removed too.
       - V(suspended) suspends every server of the sandbox; V(resumed) resumes a suspended sandbox.
         Both need the sandbox to exist and leave its template as it is.
@@ -379,6 +379,7 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._sandbox import 
     CHANGE_KINDS,
     cloud_facts,
     failure_reasons,
+    never,
     normalized_environment,
     plain_data,
     preview_update,
@@ -444,8 +445,7 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "inventory_path": {"type": "path"},
 }
 SOURCES = ("topology", "topology_file", "template", "template_file")
-# A stack left by a create that failed: it holds nothing worth keeping, so it is made again.
-BROKEN = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED"}
+RAW_ONLY = ("parameters", "environment", "files")
 
 
 @dataclasses.dataclass
@@ -519,6 +519,9 @@ def build_wish(module: AnsibleOpenStackModule) -> Wish:
     """Read the task's sandbox: load and check a topology and render it, or take the raw template."""
     p = module.params
     if p["topology"] is not None or p["topology_file"]:
+        given = [option for option in RAW_ONLY if p[option]]
+        if given:
+            module.fail_json(msg=f"{', '.join(given)} go with a raw template, not with a topology")
         data = p["topology"] if p["topology"] is not None else _read_yaml(module, p["topology_file"], "topology file")
         topology, problems, warnings = load_topology(data)
         for warning in warnings:
@@ -678,11 +681,25 @@ def unchanged(module: AnsibleOpenStackModule, wish: Wish, stack: Any) -> bool:
     return same_data(stored_files(module, stack), wish.files)
 
 
+def left_by_failed_create(module: AnsibleOpenStackModule, stack: Any) -> bool:
+    """Whether the stack is what a create that failed left (with ``wait=false``, or an interrupted run).
+
+    Such a stack holds nothing worth keeping, so it is made again. A rollback after a
+    failed update keeps the sandbox as it was: that one is updated, not made again.
+    """
+    if stack.status == "CREATE_FAILED":
+        return True
+    if stack.status not in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
+        return False
+    resources = module.call(module.conn.orchestration.resources, stack) or []
+    return all((r.status or "").startswith(("DELETE", "INIT")) for r in resources)
+
+
 def settle(module: AnsibleOpenStackModule, stack: Any) -> Any:
     """Wait for an action already under way on the stack to end, whatever its outcome."""
     if settled(stack):
         return stack
-    return wait_for(module, STACK, stack, ready=settled, failed=lambda _: False, what="finish its current action")
+    return wait_for(module, STACK, stack, ready=settled, failed=never, what="finish its current action")
 
 
 def create(module: AnsibleOpenStackModule, wish: Wish) -> Any:
@@ -691,7 +708,7 @@ def create(module: AnsibleOpenStackModule, wish: Wish) -> Any:
     made = module.call(conn.orchestration.create_stack, name=wish.name, **wish.body(module.params["timeout"]))
     if not module.params["wait"]:
         return module.call(conn.orchestration.get_stack, made.id)
-    stack = wait_for(module, STACK, made, ready=settled, failed=lambda _: False, what="be created")
+    stack = wait_for(module, STACK, made, ready=settled, failed=never, what="be created")
     if stack.status == "CREATE_COMPLETE":
         return stack
     reasons = failure_reasons(module, stack)
@@ -710,7 +727,7 @@ def update(module: AnsibleOpenStackModule, wish: Wish, stack: Any) -> Any:
     module.call(conn.orchestration.update_stack, stack, **wish.body(module.params["timeout"], stack.tags))
     if not module.params["wait"]:
         return module.call(conn.orchestration.get_stack, stack.id)
-    stack = wait_for(module, STACK, stack, ready=settled, failed=lambda _: False, what="be updated")
+    stack = wait_for(module, STACK, stack, ready=settled, failed=never, what="be updated")
     if stack.status == "UPDATE_COMPLETE":
         return stack
     reasons = failure_reasons(module, stack)
@@ -730,7 +747,7 @@ def present(module: AnsibleOpenStackModule, wish: Wish, stack: Any) -> None:
     name = wish.name
     if stack is not None:
         stack = settle(module, stack)
-    if stack is not None and stack.status in BROKEN:
+    if stack is not None and left_by_failed_create(module, stack):
         # What a failed create left: delete it, then create the sandbox afresh.
         if wish.from_topology:
             check_cloud(module, wish, None)
@@ -786,13 +803,14 @@ def suspend_or_resume(module: AnsibleOpenStackModule, wish: Wish, stack: Any) ->
     suspended = stack.status == "SUSPEND_COMPLETE"
     if (state == "suspended") == suspended:
         finish(module, wish, stack, False, changes(), {})
-    if module.check_mode:
-        finish(module, wish, stack, True, changes(), {"before": {"status": stack.status}, "after": {}})
     orchestration = module.conn.orchestration
     action, goal = (
         (orchestration.suspend_stack, "SUSPEND") if state == "suspended" else (orchestration.resume_stack, "RESUME")
     )
     before = stack.status
+    if module.check_mode:
+        diff = {"before": {"status": before}, "after": {"status": f"{goal}_COMPLETE"}}
+        finish(module, wish, stack, True, changes(), diff)
     module.call(action, stack)
     if module.params["wait"]:
         stack = wait_for(module, STACK, stack, ready={f"{goal}_COMPLETE"}, failed={f"{goal}_FAILED"})

@@ -46,7 +46,7 @@ def test_legacy_key_names_and_fields_are_read():
 
 
 def test_current_format_with_volumes_and_named_wan():
-    topology, problems, _ = load_topology(parsed(CURRENT))
+    topology, problems, _warnings = load_topology(parsed(CURRENT))
     assert problems == []
     server = topology.node("server")
     assert server.volumes == (Volume(20), Volume(30, "data-disk"))
@@ -71,7 +71,7 @@ def test_every_structural_problem_is_reported_in_one_run():
         "groups": [{"name": "g", "nodes": ["a", 7]}],
         "provider": "Vagrant",
     }
-    _, problems, _ = load_topology(data)
+    _topology, problems, _warnings = load_topology(data)
     shown = [str(p) for p in problems]
     assert shown == [
         "topology: provider must be OpenStack, not 'Vagrant'",
@@ -96,7 +96,7 @@ def test_unknown_keys_warn_and_undeployed_features_say_so():
     data = parsed(CURRENT)
     data["monitoring_targets"] = {"icmp": []}
     data["hosts"][0]["colour"] = "red"
-    _, problems, warnings = load_topology(data)
+    _topology, problems, warnings = load_topology(data)
     assert problems == []
     assert warnings == [
         "topology: monitoring_targets is accepted but not deployed by heat_sandbox",
@@ -107,14 +107,14 @@ def test_unknown_keys_warn_and_undeployed_features_say_so():
 def test_old_and_new_key_names_together_are_a_problem():
     data = parsed(CURRENT)
     data["hosts"][0]["base_box"]["man_user"] = "kali"
-    _, problems, _ = load_topology(data)
+    _topology, problems, _warnings = load_topology(data)
     assert [str(p) for p in problems] == ["host 'attacker' base_box: give mgmt_user or its old name man_user, not both"]
 
 
 def test_volume_sizes_must_be_whole_gibibytes():
     data = parsed(CURRENT)
     data["hosts"][1]["volumes"] = [{"size": 0}, {"size": "big"}, {}]
-    _, problems, _ = load_topology(data)
+    _topology, problems, _warnings = load_topology(data)
     assert [str(p) for p in problems] == [
         "host 'server' volumes[0]: size must be a whole number of GiB, 1 or more, not 0",
         "host 'server' volumes[1]: size must be a whole number of GiB, 1 or more, not 'big'",

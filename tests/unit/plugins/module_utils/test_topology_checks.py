@@ -37,7 +37,7 @@ OPTIONS = SandboxOptions(resource_prefix="t-")
 
 
 def problems_of(data: dict[str, Any], options: SandboxOptions = OPTIONS) -> list[str]:
-    topology, structural, _ = load_topology(data)
+    topology, structural, _warnings = load_topology(data)
     return [str(p) for p in structural + topology_problems(topology, options)]
 
 

@@ -26,7 +26,7 @@ OPTIONS = SandboxOptions(resource_prefix="lab1-")
 
 
 def render(data: dict[str, Any], options: SandboxOptions = OPTIONS) -> dict[str, Any]:
-    topology, problems, _ = load_topology(data)
+    topology, problems, _warnings = load_topology(data)
     assert problems == []
     return render_template(topology, options)
 
