@@ -336,6 +336,7 @@ class _Builder:
         if self.options.key_name:
             props["key_name"] = self.options.key_name
         props["config_drive"] = True
+        props["user_data_format"] = "RAW"  # no heat-cfntools payload: sandboxes are provisioned by Ansible
         props["networks"] = [{"port": _res(key)} for _network, key in self.node_ports.get(node, [])]
         props["metadata"] = {
             "opensandbox_sandbox": self.topology.name,

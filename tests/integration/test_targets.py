@@ -158,11 +158,13 @@ def test_deploy_and_destroy_playbooks(ansible_env: dict[str, str], collection_ro
     import yaml
 
     playbooks = collection_root / "playbooks"
-    topology_file = playbooks / "files" / "sandbox.yaml"
+    # A path relative to where ansible-playbook runs, as people type it.
+    topology_file = tmp_path / "sandbox.yaml"
+    shutil.copy(playbooks / "files" / "sandbox.yaml", topology_file)
     topology = yaml.safe_load(topology_file.read_text())
     inventory_file = tmp_path / "sandbox.inventory.yml"
     try:
-        proc = run_playbook(playbooks / "deploy_sandbox.yml", ansible_env, tmp_path, "-e", f"topology={topology_file}")
+        proc = run_playbook(playbooks / "deploy_sandbox.yml", ansible_env, tmp_path, "-e", "topology=sandbox.yaml")
         assert "sandbox: CREATE_COMPLETE, 8 servers" in proc.stdout
         listed = subprocess.run(
             [_ansible_bin("ansible-inventory"), "-i", str(inventory_file), "--list"],

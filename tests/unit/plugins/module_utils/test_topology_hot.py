@@ -133,6 +133,7 @@ def test_every_server_has_a_config_drive_and_volumes_mean_boot_from_volume():
     template = render(example("sandbox.yaml"))
     for key in of_type(template, "OS::Nova::Server"):
         assert props(template, key)["config_drive"] is True
+        assert props(template, key)["user_data_format"] == "RAW"
     web = props(template, "server_web")
     assert "image" not in web
     assert web["block_device_mapping_v2"] == [
