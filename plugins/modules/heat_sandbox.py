@@ -702,41 +702,48 @@ def settle(module: AnsibleOpenStackModule, stack: Any) -> Any:
     return wait_for(module, STACK, stack, ready=settled, failed=never, what="finish its current action")
 
 
+def outcome(module: AnsibleOpenStackModule, stack: Any, action: str) -> tuple[Any, list[str]]:
+    """Wait (unless ``wait=false``) for the stack's create or update to end: the stack, and Heat's
+    reasons when the action failed (empty when it succeeded or was not waited for)."""
+    if not module.params["wait"]:
+        return module.call(module.conn.orchestration.get_stack, stack.id), []
+    stack = wait_for(module, STACK, stack, ready=settled, failed=never, what=f"be {action.lower()}d")
+    if stack.status == f"{action}_COMPLETE":
+        return stack, []
+    return stack, failure_reasons(module, stack) or [f"the stack went to {stack.status} and Heat gives no reason"]
+
+
+def bullets(reasons: list[str]) -> str:
+    return "\n".join(f"- {r}" for r in reasons)
+
+
 def create(module: AnsibleOpenStackModule, wish: Wish) -> Any:
     """Create the stack and wait; on failure delete what is left and fail with Heat's reasons."""
     conn = module.conn
     made = module.call(conn.orchestration.create_stack, name=wish.name, **wish.body(module.params["timeout"]))
-    if not module.params["wait"]:
-        return module.call(conn.orchestration.get_stack, made.id)
-    stack = wait_for(module, STACK, made, ready=settled, failed=never, what="be created")
-    if stack.status == "CREATE_COMPLETE":
-        return stack
-    reasons = failure_reasons(module, stack)
-    module.call(conn.orchestration.delete_stack, stack)
-    wait_for_delete(module, STACK, stack)
-    module.fail_json(
-        msg=f"Sandbox {wish.name!r} failed to deploy ({stack.status}); Heat rolled it back and the module deleted "
-        f"the stack, so nothing is left of it. Heat's reasons:\n" + "\n".join(f"- {r}" for r in reasons),
-        reasons=reasons,
-    )
+    stack, reasons = outcome(module, made, "CREATE")
+    if reasons:
+        module.call(conn.orchestration.delete_stack, stack)
+        wait_for_delete(module, STACK, stack)
+        module.fail_json(
+            msg=f"Sandbox {wish.name!r} failed to deploy ({stack.status}); Heat rolled it back and the module "
+            f"deleted the stack, so nothing is left of it. Heat's reasons:\n{bullets(reasons)}",
+            reasons=reasons,
+        )
+    return stack
 
 
 def update(module: AnsibleOpenStackModule, wish: Wish, stack: Any) -> Any:
     """Update the stack and wait; on failure, fail with Heat's reasons (Heat rolls the update back)."""
-    conn = module.conn
-    module.call(conn.orchestration.update_stack, stack, **wish.body(module.params["timeout"], stack.tags))
-    if not module.params["wait"]:
-        return module.call(conn.orchestration.get_stack, stack.id)
-    stack = wait_for(module, STACK, stack, ready=settled, failed=never, what="be updated")
-    if stack.status == "UPDATE_COMPLETE":
-        return stack
-    reasons = failure_reasons(module, stack)
-    module.fail_json(
-        msg=f"Sandbox {wish.name!r} failed to update ({stack.status}); Heat's reasons:\n"
-        + "\n".join(f"- {r}" for r in reasons),
-        reasons=reasons,
-        stack=stack_view(stack),
-    )
+    module.call(module.conn.orchestration.update_stack, stack, **wish.body(module.params["timeout"], stack.tags))
+    stack, reasons = outcome(module, stack, "UPDATE")
+    if reasons:
+        module.fail_json(
+            msg=f"Sandbox {wish.name!r} failed to update ({stack.status}); Heat's reasons:\n{bullets(reasons)}",
+            reasons=reasons,
+            stack=stack_view(stack),
+        )
+    return stack
 
 
 def present(module: AnsibleOpenStackModule, wish: Wish, stack: Any) -> None:
