@@ -22,14 +22,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ansible_collections.opensandbox.cloud.plugins.module_utils._kinds import STACK
+from ansible_collections.opensandbox.cloud.plugins.module_utils._resources import to_dict
 from ansible_collections.opensandbox.cloud.plugins.module_utils._topology_checks import (
     CloudFacts,
     FlavorSize,
     QuotaUse,
 )
 
-# Heat's own parameters, which every stack reports and nobody sets.
-PSEUDO_PARAMETER_PREFIX = "OS::"
 CHANGE_KINDS = ("added", "updated", "replaced", "deleted")
 ENVIRONMENT_SECTIONS = ("parameters", "parameter_defaults", "resource_registry", "event_sinks")
 # How deep into nested stacks (template resources, groups) a raw template's servers are looked for.
@@ -139,25 +139,15 @@ def failure_reasons(module: Any, stack: Any) -> list[str]:
 
 
 def stack_view(stack: Any) -> dict[str, Any]:
-    """What the modules return about a stack: its identity, status, tags and outputs."""
+    """The kit's view of a stack, with its outputs as ``key``/``value``/``description``, sorted by key."""
+    view = to_dict(STACK, stack)
     outputs = [
         {"key": o.get("output_key"), "value": o.get("output_value"), "description": o.get("description")}
-        for o in getattr(stack, "outputs", None) or []
+        for o in view.get("outputs") or []
     ]
-    return {
-        "id": stack.id,
-        "name": stack.name,
-        "status": stack.status,
-        "status_reason": stack.status_reason,
-        "tags": sorted(stack.tags or []),
-        "created_at": stack.created_at,
-        "updated_at": stack.updated_at,
-        "outputs": sorted(outputs, key=lambda o: o["key"] or ""),
-    }
-
-
-def user_parameters(stack: Any) -> dict[str, Any]:
-    return {k: v for k, v in (stack.parameters or {}).items() if not k.startswith(PSEUDO_PARAMETER_PREFIX)}
+    view["outputs"] = sorted(outputs, key=lambda o: o["key"] or "")
+    view["tags"] = sorted(view.get("tags") or [])
+    return view
 
 
 def server_hosts(module: Any, stack: Any) -> list[dict[str, Any]]:

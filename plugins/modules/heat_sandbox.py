@@ -257,6 +257,12 @@ stack:
     status_reason:
       description: Heat's reason for the status.
       type: str
+    description:
+      description: The template's description.
+      type: str
+    parameters:
+      description: The stack's parameters, Heat's own C(OS::) ones included.
+      type: dict
     tags:
       description: Tags of the stack, sorted.
       type: list
