@@ -45,6 +45,22 @@ def settled(stack: Any) -> bool:
     return not in_progress(stack)
 
 
+def rollback_pending(stack: Any) -> bool:
+    """A create or update failed and Heat is about to roll it back.
+
+    Heat records ``CREATE_FAILED``/``UPDATE_FAILED`` before it starts the rollback, so a
+    reader may see that status for a moment; on a stack with rollback enabled it is only
+    a step. (It stays only if the action was cancelled without rollback, which these
+    modules never do: a wait then ends at its deadline, naming the status.)
+    """
+    return stack.status in ("CREATE_FAILED", "UPDATE_FAILED") and getattr(stack, "is_rollback_disabled", None) is False
+
+
+def finished(stack: Any) -> bool:
+    """The stack's action is over, its rollback included."""
+    return settled(stack) and not rollback_pending(stack)
+
+
 def never(_stack: Any) -> bool:
     """For ``wait_for(failed=never)``: wait for the action to end, and judge its outcome afterwards."""
     return False

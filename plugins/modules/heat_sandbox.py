@@ -385,13 +385,13 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._sandbox import 
     CHANGE_KINDS,
     cloud_facts,
     failure_reasons,
+    finished,
     never,
     normalized_environment,
     plain_data,
     preview_update,
     same_data,
     server_hosts,
-    settled,
     stack_view,
     stored_environment,
     stored_files,
@@ -702,10 +702,10 @@ def left_by_failed_create(module: AnsibleOpenStackModule, stack: Any) -> bool:
 
 
 def settle(module: AnsibleOpenStackModule, stack: Any) -> Any:
-    """Wait for an action already under way on the stack to end, whatever its outcome."""
-    if settled(stack):
+    """Wait for an action already under way on the stack to end (its rollback included), whatever its outcome."""
+    if finished(stack):
         return stack
-    return wait_for(module, STACK, stack, ready=settled, failed=never, what="finish its current action")
+    return wait_for(module, STACK, stack, ready=finished, failed=never, what="finish its current action")
 
 
 def outcome(module: AnsibleOpenStackModule, stack: Any, action: str) -> tuple[Any, list[str]]:
@@ -713,7 +713,7 @@ def outcome(module: AnsibleOpenStackModule, stack: Any, action: str) -> tuple[An
     reasons when the action failed (empty when it succeeded or was not waited for)."""
     if not module.params["wait"]:
         return module.call(module.conn.orchestration.get_stack, stack.id), []
-    stack = wait_for(module, STACK, stack, ready=settled, failed=never, what=f"be {action.lower()}d")
+    stack = wait_for(module, STACK, stack, ready=finished, failed=never, what=f"be {action.lower()}d")
     if stack.status == f"{action}_COMPLETE":
         return stack, []
     return stack, failure_reasons(module, stack) or [f"the stack went to {stack.status} and Heat gives no reason"]
@@ -760,24 +760,18 @@ def present(module: AnsibleOpenStackModule, wish: Wish, stack: Any) -> None:
     name = wish.name
     if stack is not None:
         stack = settle(module, stack)
-    if stack is not None and left_by_failed_create(module, stack):
-        # What a failed create left: delete it, then create the sandbox afresh.
+    leftover = stack is not None and left_by_failed_create(module, stack)
+    if stack is None or leftover:
         if wish.from_topology:
             check_cloud(module, wish, None)
         plan = changes(added=list(wish.template.get("resources") or {}))
         diff = template_diff(name, None, wish.template, plan)
         if module.check_mode:
             finish(module, wish, None, True, plan, diff)
-        module.call(module.conn.orchestration.delete_stack, stack)
-        wait_for_delete(module, STACK, stack)
-        stack = None
-    if stack is None:
-        if wish.from_topology:
-            check_cloud(module, wish, None)
-        plan = changes(added=list(wish.template.get("resources") or {}))
-        diff = template_diff(name, None, wish.template, plan)
-        if module.check_mode:
-            finish(module, wish, None, True, plan, diff)
+        if leftover:
+            # What a failed create left holds nothing worth keeping: delete it, then create afresh.
+            module.call(module.conn.orchestration.delete_stack, stack)
+            wait_for_delete(module, STACK, stack)
         finish(module, wish, create(module, wish), True, plan, diff)
     if unchanged(module, wish, stack):
         finish(module, wish, stack, False, changes(), {})

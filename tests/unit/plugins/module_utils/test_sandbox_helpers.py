@@ -9,6 +9,7 @@ import datetime
 from types import SimpleNamespace
 
 from ansible_collections.opensandbox.cloud.plugins.module_utils._sandbox import (
+    finished,
     never,
     normalized_environment,
     plain_data,
@@ -49,3 +50,15 @@ def test_a_stack_is_settled_unless_an_action_is_in_progress():
     assert settled(SimpleNamespace(status="ROLLBACK_FAILED"))
     assert not settled(SimpleNamespace(status="UPDATE_IN_PROGRESS"))
     assert never(SimpleNamespace(status="CREATE_FAILED")) is False
+
+
+def test_a_failed_action_heat_will_roll_back_is_not_finished():
+    def stack(status, rollback_disabled):
+        return SimpleNamespace(status=status, is_rollback_disabled=rollback_disabled)
+
+    assert not finished(stack("CREATE_FAILED", False))  # ROLLBACK_IN_PROGRESS comes next
+    assert not finished(stack("UPDATE_FAILED", False))
+    assert finished(stack("CREATE_FAILED", True))
+    assert finished(stack("ROLLBACK_COMPLETE", False))
+    assert finished(stack("DELETE_FAILED", False))
+    assert not finished(stack("ROLLBACK_IN_PROGRESS", False))
