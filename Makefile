@@ -10,11 +10,14 @@ COLLECTIONS := $(CURDIR)/build/collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_LOCALHOST_WARNING := False
 export OS_CLIENT_CONFIG_FILE := $(CLOUDS)
-# What an instance is: a container (docker) where this user can drive a Docker engine as
-# root, else a record (fake). `make demo DRIVER=fake` keeps records only.
-DRIVER ?= $(shell [ "$$(id -u)" = 0 ] && docker info >/dev/null 2>&1 && echo docker || echo fake)
+# The playbooks write the sandbox's inventory in the directory they run in (the shell's PWD).
+export PWD := $(CURDIR)
 
-.PHONY: demo start stop test lint format collection tree clean conformance
+# What an instance is: a record (fake, the default until the demo sandbox's hosts are
+# reachable containers) or a container (DRIVER=docker, as root with a Docker engine).
+DRIVER ?= fake
+
+.PHONY: demo destroy start stop test lint format collection tree clean conformance
 
 $(BIN)/.installed: simulator/pyproject.toml requirements-dev.txt constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (Debian: apt install python3 python3-venv)"; exit 1; }
@@ -49,7 +52,12 @@ demo: collection start
 	@echo "Done. stacksim serves http://127.0.0.1:$(PORT) (state in $(STATE)/, log in $(STATE)/stacksim.log)."
 	@echo "Clouds 'stacksim' (demo member), 'stacksim-admin' and 'stacksim-alt' are in $(CLOUDS);"
 	@echo "from this directory try:  $(BIN)/openstack --os-cloud stacksim token issue"
-	@echo "(elsewhere: export OS_CLIENT_CONFIG_FILE=$(CLOUDS)). Stop the simulator with: make stop"
+	@echo "(elsewhere: export OS_CLIENT_CONFIG_FILE=$(CLOUDS)). Remove the sandbox with: make destroy;"
+	@echo "stop the simulator with: make stop"
+
+# Delete the demo's sandbox (and its inventory file); the simulator keeps running.
+destroy: collection start
+	$(BIN)/ansible-playbook playbooks/destroy_sandbox.yml -e topology=playbooks/files/small-sandbox.yaml
 
 # The docker driver's engine, as root: install Docker and what the driver uses (debootstrap
 # for the base image, iptables, an SSH client for the tests), start dockerd if it is not
