@@ -11,7 +11,17 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_LOCALHOST_WARNING := False
 export OS_CLIENT_CONFIG_FILE := $(CLOUDS)
 
-.PHONY: demo start stop test lint format collection tree clean conformance
+.PHONY: demo start stop test lint format collection tree clean conformance wheelhouse
+
+# The simulator role installs stacksim from a wheel shipped inside the collection. It is
+# rebuilt when the simulator's sources change, reproducibly (the same sources give the same
+# bytes, so redeploying an unchanged collection changes nothing).
+STACKSIM_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' simulator/pyproject.toml)
+STACKSIM_SOURCES := simulator/pyproject.toml $(shell find simulator/src -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*')
+ROLE_WHEEL := roles/simulator/files/stacksim-$(STACKSIM_VERSION)-py3-none-any.whl
+# stacksim's dependencies as wheels, at the versions of constraints.txt: the tests deploy
+# the simulator role from here (pip --no-index), without the package index.
+WHEELHOUSE := build/wheelhouse
 
 $(BIN)/.installed: simulator/pyproject.toml requirements-dev.txt constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (Debian: apt install python3 python3-venv)"; exit 1; }
@@ -20,8 +30,21 @@ $(BIN)/.installed: simulator/pyproject.toml requirements-dev.txt constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e simulator -r requirements-dev.txt
 	@touch $@
 
+$(ROLE_WHEEL): $(BIN)/.installed $(STACKSIM_SOURCES)
+	@rm -f roles/simulator/files/stacksim-*.whl
+	SOURCE_DATE_EPOCH=315532800 $(BIN)/pip wheel --quiet --no-deps --no-build-isolation --no-index -w roles/simulator/files ./simulator
+	@rm -rf simulator/build
+
+$(WHEELHOUSE)/.complete: $(BIN)/.installed simulator/pyproject.toml constraints.txt
+	@rm -rf $(WHEELHOUSE)
+	$(BIN)/pip wheel --quiet --no-build-isolation -c constraints.txt -w $(WHEELHOUSE) ./simulator
+	@rm -rf simulator/build
+	@touch $@
+
+wheelhouse: $(WHEELHOUSE)/.complete
+
 # Build the collection tarball (galaxy.yml's build_ignore applies) and install it.
-collection: $(BIN)/.installed
+collection: $(BIN)/.installed $(ROLE_WHEEL)
 	@rm -rf build/dist && mkdir -p build/dist
 	$(BIN)/ansible-galaxy collection build --force --output-path build/dist . >/dev/null
 	$(BIN)/ansible-galaxy collection install --force -p $(COLLECTIONS) build/dist/opensandbox-cloud-*.tar.gz >/dev/null
@@ -52,7 +75,7 @@ format: $(BIN)/.installed
 
 # Every suite: lint, then pytest (simulator, collection unit, integration and
 # ansible-test sanity), whose summary line ends the output.
-test: lint collection
+test: lint collection wheelhouse
 	$(BIN)/pytest
 
 # openstacksdk's own functional tests against a private stacksim, in a venv of their own
