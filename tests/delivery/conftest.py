@@ -56,7 +56,14 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
 def run(cmd: Sequence[str], env: dict[str, str], cwd: Path, timeout: int = TIMEOUT) -> subprocess.CompletedProcess:
     """Run a command; fail with its output if it fails."""
     proc = subprocess.run(
-        list(cmd), env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout
+        list(cmd),
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     assert proc.returncode == 0, f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout[-20000:]}"
     return proc

@@ -30,7 +30,13 @@ def test_ansible_doc_renders_everything_without_warnings(kind: str, collections_
     assert names, f"ansible-doc lists no {kind} of opensandbox.cloud"
     for name in names:
         proc = subprocess.run(
-            [tool("ansible-doc"), "-t", kind, name], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+            [tool("ansible-doc"), "-t", kind, name],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         assert proc.returncode == 0, f"ansible-doc -t {kind} {name} exited {proc.returncode}:\n{proc.stderr}"
         assert "[WARNING]" not in proc.stderr and "[DEPRECATION" not in proc.stderr, f"{name}:\n{proc.stderr}"
