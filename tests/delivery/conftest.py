@@ -21,6 +21,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+#: stacksim's dependencies as wheels (`make wheelhouse`): the simulator role installs from here.
+WHEELHOUSE = REPO / "build" / "wheelhouse"
 TIMEOUT = 900
 
 

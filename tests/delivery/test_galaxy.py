@@ -23,11 +23,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import REPO, clean_env, run, tool
+from .conftest import WHEELHOUSE, clean_env, run, tool
 
 pytestmark = pytest.mark.delivery
 ROLE_VARS = Path(__file__).resolve().parent / "role_vars"
-WHEELHOUSE = REPO / "build" / "wheelhouse"
 
 
 def test_tarball_holds_the_collection_and_no_development_files(collection_tarball: Path) -> None:
