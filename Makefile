@@ -93,4 +93,4 @@ conformance: $(BIN)/.installed $(CONFORMANCE_VENV)/.installed
 	$(BIN)/python tools/conformance/run.py --suite-python $(CONFORMANCE_VENV)/bin/python $(TEST)
 
 clean: stop
-	rm -rf build $(VENV) $(STATE) $(CLOUDS)
+	rm -rf build $(VENV) $(STATE) $(CLOUDS) roles/simulator/files/stacksim-*.whl
