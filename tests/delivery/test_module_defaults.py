@@ -5,10 +5,10 @@
 
 The names come from meta/runtime.yml's action group, so a new module is covered once it is
 listed there; a listed name with no module file yet is skipped, saying so. One playbook
-calls each module without arguments under group defaults that include an option no module
-has: each module must refuse that option by name, which it can only have got from the
-group's defaults (argument validation reports unknown options before anything else, so this
-holds whatever options a module requires).
+calls each module without arguments under a group default naming a cloud that exists
+nowhere, keeping the payloads Ansible sends (ANSIBLE_KEEP_REMOTE_FILES): each module's
+payload must carry that cloud among its arguments, which only the group default gives.
+The call itself fails (no such cloud, or the module's own required options), as it should.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from .conftest import REPO, clean_env, run, tool
 
 pytestmark = pytest.mark.delivery
 GROUP = "opensandbox"
-PROBE_OPTION = "option_from_module_defaults"
+PROBE_CLOUD = "cloud-from-the-group-default"
 
 
 def _group_members() -> list[str]:
@@ -43,48 +43,39 @@ def _params() -> list:
 
 
 @pytest.fixture(scope="module")
-def group_results(collections_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    """Each present module's result under the group's module_defaults, from one playbook."""
+def payloads(collections_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The payload Ansible sent each present module of the group, from one playbook."""
     home = tmp_path_factory.mktemp("module-defaults")
-    env = clean_env(home, ANSIBLE_COLLECTIONS_PATH=str(collections_path))
-    present = [n for n in _group_members() if (REPO / "plugins" / "modules" / f"{n}.py").is_file()]
-    tasks = [
-        {
-            "name": name,
-            f"opensandbox.cloud.{name}": {},
-            "register": f"result_{name}",
-            "ignore_errors": True,
-        }
-        for name in present
-    ]
-    results = home / "results.json"
-    everything = "{{ {" + ", ".join(f"'{n}': result_{n}" for n in present) + "} | to_json }}"
-    tasks.append({"name": "Keep the results", "ansible.builtin.copy": {"content": everything, "dest": str(results)}})
-    playbook = home / "module_defaults.yml"
-    playbook.write_text(
-        yaml.safe_dump(
-            [
-                {
-                    "name": "Every module of the action group under module_defaults",
-                    "hosts": "localhost",
-                    "connection": "local",
-                    "gather_facts": False,
-                    "module_defaults": {f"group/opensandbox.cloud.{GROUP}": {"cloud": "stacksim", PROBE_OPTION: "x"}},
-                    "tasks": tasks,
-                }
-            ],
-            sort_keys=False,
-        )
+    remote_tmp = home / "remote-tmp"
+    env = clean_env(
+        home,
+        ANSIBLE_COLLECTIONS_PATH=str(collections_path),
+        ANSIBLE_KEEP_REMOTE_FILES="true",
+        ANSIBLE_REMOTE_TMP=str(remote_tmp),
+        ANSIBLE_PIPELINING="false",
     )
+    present = [n for n in _group_members() if (REPO / "plugins" / "modules" / f"{n}.py").is_file()]
+    tasks = [{"name": name, f"opensandbox.cloud.{name}": {}, "ignore_errors": True} for name in present]
+    playbook = home / "module_defaults.yml"
+    play = {
+        "name": "Every module of the action group under module_defaults",
+        "hosts": "localhost",
+        "connection": "local",
+        "gather_facts": False,
+        "module_defaults": {f"group/opensandbox.cloud.{GROUP}": {"cloud": PROBE_CLOUD}},
+        "tasks": tasks,
+    }
+    playbook.write_text(yaml.safe_dump([play], sort_keys=False))
     run([tool("ansible-playbook"), str(playbook), "-e", f"ansible_python_interpreter={tool('python')}"], env, home)
-    return json.loads(results.read_text())
+    return {
+        path.name.removeprefix("AnsiballZ_").removesuffix(".py"): path.read_text()
+        for path in remote_tmp.rglob("AnsiballZ_*.py")
+    }
 
 
 @pytest.mark.parametrize("module", _params())
-def test_group_default_reaches_module(module: str, group_results: dict[str, dict]) -> None:
-    result = group_results[module]
-    assert result.get("failed"), f"{module} accepted an option no module has: {result}"
-    message = result.get("msg", "")
-    assert "Unsupported parameters" in message and PROBE_OPTION in message, (
-        f"{module} did not get the group's defaults: {message}"
+def test_group_default_reaches_module(module: str, payloads: dict[str, str]) -> None:
+    assert module in payloads, f"no payload was sent to {module}: {sorted(payloads)}"
+    assert json.dumps({"cloud": PROBE_CLOUD})[1:-1] in payloads[module], (
+        f"{module} was not sent the group's default cloud"
     )
