@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
@@ -166,21 +167,26 @@ def test_every_module_and_role_runs_from_the_installed_collection(
     ]
     path = tmp_path / "every_module_and_role.yml"
     path.write_text(yaml.safe_dump(playbook, sort_keys=False))
-    proc = run(
-        [
-            tool("ansible-playbook"),
-            str(path),
-            "-e",
-            f"run_dir={run_dir}",
-            "-e",
-            f"simulator_test_port={port}",
-            "-e",
-            f"wheelhouse={WHEELHOUSE}",
-            "-e",
-            "ansible_python_interpreter=" + str(Path(tool("python"))),
-        ],
-        env,
-        tmp_path,
-    )
+    extra_vars = [
+        *("-e", f"run_dir={run_dir}"),
+        *("-e", f"simulator_test_port={port}"),
+        *("-e", f"wheelhouse={WHEELHOUSE}"),
+        *("-e", f"ansible_python_interpreter={tool('python')}"),
+    ]
+    try:
+        proc = run([tool("ansible-playbook"), str(path), *extra_vars], env, tmp_path)
+    except AssertionError:
+        # Leave no stacksim, service user or files behind a failed run: the last play alone.
+        cleanup = tmp_path / "cleanup.yml"
+        cleanup.write_text(yaml.safe_dump(playbook[-1:], sort_keys=False))
+        subprocess.run(
+            [tool("ansible-playbook"), str(cleanup), *extra_vars],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
+        raise
     assert "failed=0" in proc.stdout
     assert not (run_dir / "venv").exists() and not (run_dir / "state").exists()
