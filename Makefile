@@ -17,7 +17,17 @@ export PWD := $(CURDIR)
 # reachable containers) or a container (DRIVER=docker, as root with a Docker engine).
 DRIVER ?= fake
 
-.PHONY: demo destroy start stop test lint format collection tree clean conformance
+.PHONY: demo destroy start stop test lint format collection tree clean conformance wheelhouse
+
+# The simulator role installs stacksim from a wheel shipped inside the collection. It is
+# rebuilt when the simulator's sources change, reproducibly (the same sources give the same
+# bytes, so redeploying an unchanged collection changes nothing).
+STACKSIM_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' simulator/pyproject.toml)
+STACKSIM_SOURCES := simulator/pyproject.toml $(shell find simulator/src -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*')
+ROLE_WHEEL := roles/simulator/files/stacksim-$(STACKSIM_VERSION)-py3-none-any.whl
+# stacksim's dependencies as wheels, at the versions of constraints.txt: the tests deploy
+# the simulator role from here (pip --no-index), without the package index.
+WHEELHOUSE := build/wheelhouse
 
 $(BIN)/.installed: simulator/pyproject.toml requirements-dev.txt constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (Debian: apt install python3 python3-venv)"; exit 1; }
@@ -26,8 +36,21 @@ $(BIN)/.installed: simulator/pyproject.toml requirements-dev.txt constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e simulator -r requirements-dev.txt
 	@touch $@
 
+$(ROLE_WHEEL): $(BIN)/.installed $(STACKSIM_SOURCES)
+	@rm -f roles/simulator/files/stacksim-*.whl
+	SOURCE_DATE_EPOCH=315532800 $(BIN)/pip wheel --quiet --no-deps --no-build-isolation --no-index -w roles/simulator/files ./simulator
+	@rm -rf simulator/build
+
+$(WHEELHOUSE)/.complete: $(BIN)/.installed simulator/pyproject.toml constraints.txt
+	@rm -rf $(WHEELHOUSE)
+	$(BIN)/pip wheel --quiet --no-build-isolation -c constraints.txt -w $(WHEELHOUSE) ./simulator
+	@rm -rf simulator/build
+	@touch $@
+
+wheelhouse: $(WHEELHOUSE)/.complete
+
 # Build the collection tarball (galaxy.yml's build_ignore applies) and install it.
-collection: $(BIN)/.installed
+collection: $(BIN)/.installed $(ROLE_WHEEL)
 	@rm -rf build/dist && mkdir -p build/dist
 	$(BIN)/ansible-galaxy collection build --force --output-path build/dist . >/dev/null
 	$(BIN)/ansible-galaxy collection install --force -p $(COLLECTIONS) build/dist/opensandbox-cloud-*.tar.gz >/dev/null
@@ -96,7 +119,7 @@ format: $(BIN)/.installed
 # PYTEST_ARGS="--random-order"` or `PYTEST_ARGS=--reverse` shows it.
 TEST_WORKERS ?= 3
 PYTEST_ARGS ?=
-test: lint collection
+test: lint collection wheelhouse
 	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # openstacksdk's own functional tests against a private stacksim, in a venv of their own
@@ -115,4 +138,4 @@ conformance: $(BIN)/.installed $(CONFORMANCE_VENV)/.installed
 
 clean: stop
 	@if [ -x $(BIN)/stacksim ]; then $(BIN)/stacksim stop --state-dir $(STATE) --purge >/dev/null; fi
-	rm -rf build $(VENV) $(STATE) $(CLOUDS)
+	rm -rf build $(VENV) $(STATE) $(CLOUDS) roles/simulator/files/stacksim-*.whl
