@@ -607,7 +607,7 @@ class Orchestration:
             reason = f"Engine went down during stack {record['action']}"
             self.set_stack_state(record, record["action"], FAILED, reason)
         run = StackRun(self, record)
-        for res in run.records.values():
+        for res in [*run.records.values(), *run.replaced]:
             if res["status"] == IN_PROGRESS:
                 run.resource_state(res, res["action"], FAILED, f"Engine went down during resource {res['action']}")
             if res.get("nested_id"):
