@@ -59,6 +59,7 @@ from stacksim.heat.run import (
 )
 from stacksim.heat.stack import StackDefinition
 from stacksim.lifecycle import Interrupted
+from stacksim.services.orchestration.configs import SoftwareConfigs
 
 if TYPE_CHECKING:
     from stacksim.cloud import Cloud
@@ -77,6 +78,7 @@ class Orchestration:
         self.cloud = cloud
         self.store = cloud.store
         self.boot = uuid.uuid4().hex
+        self.configs = SoftwareConfigs(self.store)
         self._controls: dict[str, Control] = {}
         self._lock = threading.Lock()
         last = max((e.get("seq", 0) for e in self.store.find(EVENT)), default=0)

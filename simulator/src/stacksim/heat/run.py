@@ -27,6 +27,7 @@ from stacksim.heat.lookup import NotFound as LookupNotFound
 from stacksim.heat.resources import REGISTRY
 from stacksim.heat.resources.base import (
     NotCheckable,
+    NotReady,
     Resource,
     ResourceInError,
     Runtime,
@@ -349,6 +350,7 @@ class StackRun:
             errors.ResourceFailure,
             faults.ApiError,
             ResourceInError,
+            NotReady,
             LookupNotFound,
             ValueError,
             TypeError,
