@@ -25,6 +25,7 @@ from stacksim.heat.engine import JOB
 from stacksim.heat.resources import REGISTRY
 from stacksim.heat.resources.base import Attr, Call, Mapped, Prop, Status, Table, physical_name
 from stacksim.heat.run import ctx_load
+from stacksim.services.orchestration.schemas import stack_create, stack_update
 
 CTX = ctx_load({"user_id": "u1", "user_name": "u1", "project_id": "p1", "roles": ["member"]})
 
@@ -180,7 +181,7 @@ def run(cloud: Cloud, stack_id: str, meanwhile: Any = None) -> dict[str, Any]:
     async def main() -> None:
         (job,) = [j for j in cloud.lifecycle.pending(stack_id) if j["action"] == JOB]
         cloud.lifecycle.store.delete("job", job["id"])
-        task = asyncio.ensure_future(engine.run_job(job))
+        task = asyncio.ensure_future(engine.engine.run_job(job))
         if meanwhile is not None:
             await meanwhile(task)
         await asyncio.wait_for(task, 10)
@@ -194,7 +195,7 @@ def status(stack: dict[str, Any]) -> str:
 
 
 def resource(cloud: Cloud, stack_id: str) -> dict[str, Any]:
-    (record,) = cloud.orchestration.resource_records(stack_id)
+    (record,) = cloud.orchestration.engine.resource_records(stack_id)
     return record
 
 
@@ -210,14 +211,18 @@ def outputs(cloud: Cloud, stack: dict[str, Any]) -> dict[str, Any]:
     return {o["output_key"]: o.get("output_value") for o in run_.outputs()}
 
 
+def create(cloud: Cloud, **body: Any) -> dict[str, Any]:
+    return cloud.orchestration.create(CTX, stack_create({"stack_name": "w", "template": TEMPLATE, **body}))
+
+
 def update(cloud: Cloud, stack: dict[str, Any], **params: Any) -> None:
-    cloud.orchestration.update(CTX, stack, {"parameters": params}, patch=True)
+    cloud.orchestration.update(CTX, stack, stack_update({"parameters": params}, patch=True))
 
 
 def test_a_table_creates_waits_for_ready_and_reads_attributes_from_the_view(cloud):
     widgets: Widgets = cloud.widgets
     widgets.hold = True
-    stack = cloud.orchestration.create(CTX, {"stack_name": "w", "template": TEMPLATE, "parameters": {"tags": "a,b"}})
+    stack = create(cloud, parameters={"tags": "a,b"})
 
     async def meanwhile(task: asyncio.Task) -> None:
         await until(lambda: widgets.items, "the widget")
@@ -241,7 +246,7 @@ def test_a_table_creates_waits_for_ready_and_reads_attributes_from_the_view(clou
 
 def test_an_update_makes_only_the_calls_whose_properties_changed(cloud):
     widgets: Widgets = cloud.widgets
-    stack = cloud.orchestration.create(CTX, {"stack_name": "w", "template": TEMPLATE, "parameters": {"name": "one"}})
+    stack = create(cloud, parameters={"name": "one"})
     stack = run(cloud, stack["id"])
     first = resource(cloud, stack["id"])["physical_id"]
 
@@ -270,7 +275,7 @@ def test_an_update_makes_only_the_calls_whose_properties_changed(cloud):
 
 def test_a_property_that_is_not_update_allowed_replaces_the_resource(cloud):
     widgets: Widgets = cloud.widgets
-    stack = run(cloud, cloud.orchestration.create(CTX, {"stack_name": "w", "template": TEMPLATE})["id"])
+    stack = run(cloud, create(cloud)["id"])
     first = resource(cloud, stack["id"])["physical_id"]
     update(cloud, stack, size=3)
     stack = run(cloud, stack["id"])
@@ -283,7 +288,7 @@ def test_a_property_that_is_not_update_allowed_replaces_the_resource(cloud):
 def test_check_suspend_resume_and_delete_follow_the_table(cloud):
     widgets: Widgets = cloud.widgets
     engine = cloud.orchestration
-    stack = run(cloud, engine.create(CTX, {"stack_name": "w", "template": TEMPLATE})["id"])
+    stack = run(cloud, create(cloud)["id"])
     widget_id = resource(cloud, stack["id"])["physical_id"]
 
     engine.act(CTX, stack, "check")
@@ -319,7 +324,7 @@ def test_check_suspend_resume_and_delete_follow_the_table(cloud):
 
 def test_a_failed_status_fails_the_resource_with_its_reason(cloud):
     cloud.widgets.fail_with = "no room"
-    stack = run(cloud, cloud.orchestration.create(CTX, {"stack_name": "w", "template": TEMPLATE})["id"])
+    stack = run(cloud, create(cloud)["id"])
     assert status(stack) == "CREATE_FAILED"
     assert stack["status_reason"] == (
         'Resource CREATE failed: ResourceInError: resources.widget: Went to status ERROR due to "no room"'

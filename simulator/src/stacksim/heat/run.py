@@ -38,7 +38,7 @@ from stacksim.heat.stack import ResourceDefinition, StackDefinition
 from stacksim.toolkit import timestamp
 
 if TYPE_CHECKING:
-    from stacksim.heat.engine import Orchestration
+    from stacksim.heat.engine import Engine
 
 log = logging.getLogger("stacksim.heat")
 
@@ -126,6 +126,7 @@ class RunScope:
     def __init__(self, run: StackRun, defn: StackDefinition) -> None:
         self.run = run
         self.defn = defn
+        self.limits = defn.limits
 
     def param(self, name: str) -> Any:
         return self.defn.params.value(name)
@@ -172,7 +173,7 @@ class RunScope:
 class StackRun:
     """One stack being read or worked on: its record, definition, resources and actions."""
 
-    def __init__(self, engine: Orchestration, record: dict[str, Any], defn: StackDefinition | None = None) -> None:
+    def __init__(self, engine: Engine, record: dict[str, Any], defn: StackDefinition | None = None) -> None:
         self.engine = engine
         self.record = record
         self.store = engine.store

@@ -33,6 +33,7 @@ import yaml
 from stacksim.heat import errors
 from stacksim.heat.constraints import AllowedValues, Checker, Length, Range
 from stacksim.heat.functions import select
+from stacksim.heat.limits import DEFAULT, Limits, load_json
 from stacksim.heat.parameters import convert
 from stacksim.heat.resources.base import (
     Attr,
@@ -522,6 +523,20 @@ class NestedStackResource(Resource):
     def nested_files(self) -> dict[str, str]:
         return {}
 
+    def planned_resources(self) -> int:
+        """How many resources the nested stack is to have, known before its template is built."""
+        return len(self.nested_template().get("resources") or {})
+
+    def _check_size(self) -> None:
+        """Heat's limit on the resources of a whole stack tree, checked before the nested stack is made."""
+        run = self.rt.run
+        engine = run.engine
+        total = self.planned_resources() + engine.total_resources(run.record.get("root_id") or run.id)
+        child = self.child()
+        if child is not None:  # an update: these are replaced
+            total -= len(child.records)
+        engine.limits.check_resources(total)
+
     def _start(self, child: StackRun, gen: Generator[None, None, None], action: str) -> None:
         self._child = child
         self._gen = gen
@@ -549,6 +564,7 @@ class NestedStackResource(Resource):
             self._gen = None
 
     def handle_create(self) -> None:
+        self._check_size()
         engine = self.rt.run.engine
         child = engine.nested_create(
             self.rt.run, self, self.nested_template(), self.nested_params(), self.nested_files()
@@ -565,6 +581,7 @@ class NestedStackResource(Resource):
         if child is None:
             self.handle_create()
             return
+        self._check_size()
         engine = self.rt.run.engine
         engine.nested_update(child, self.nested_template(), self.nested_params(), self.nested_files())
         child._defn = None
@@ -715,6 +732,9 @@ class ResourceGroup(NestedStackResource):
         if not isinstance(member, type) or not issubclass(member, NestedStackResource):
             check_properties(member.properties_schema, rdef.get("properties") or {}, path, None)
 
+    def planned_resources(self) -> int:
+        return self.props.get("count") or 0
+
     def _removed(self) -> list[str]:
         removed = list(self.data.get("removed") or [])
         for policy in self.props.get("removal_policies") or []:
@@ -838,11 +858,15 @@ class TemplateResource(NestedStackResource):
             validate_only=True,
             depth=stack.depth + 1,
             facade={"metadata": {}, "deletion_policy": defn.deletion_policy, "update_policy": {}},
+            limits=stack.limits,
         )
         try:
             nested.validate(checker)
         except errors.HeatError as exc:
             raise errors.StackValidationFailed(exc.message, path=["resources", defn.name]) from None
+
+    def planned_resources(self) -> int:
+        return len(self.template_body.get("resources") or {})
 
     def nested_template(self) -> dict[str, Any]:
         self.data["digest"] = self.template_digest
@@ -883,7 +907,7 @@ _TEMPLATE_CLASSES_LOCK = threading.Lock()
 TEMPLATE_CLASSES_MAX = 256
 
 
-def template_resource(key: str, content: str) -> type[TemplateResource] | None:
+def template_resource(key: str, content: str, limits: Limits = DEFAULT) -> type[TemplateResource] | None:
     """The plugin class for the template ``files[key]`` (made once per content, while it is in use).
 
     The classes are kept in a bounded cache: one template gives one class, so
@@ -896,7 +920,7 @@ def template_resource(key: str, content: str) -> type[TemplateResource] | None:
         if found is not None:
             _TEMPLATE_CLASSES.move_to_end(digest)
             return found
-    cls = _template_class(key, content, digest)
+    cls = _template_class(key, content, digest, limits)
     if cls is None:
         return None
     with _TEMPLATE_CLASSES_LOCK:
@@ -907,10 +931,10 @@ def template_resource(key: str, content: str) -> type[TemplateResource] | None:
     return cls
 
 
-def _template_class(key: str, content: str, digest: str) -> type[TemplateResource] | None:
+def _template_class(key: str, content: str, digest: str, limits: Limits) -> type[TemplateResource] | None:
     try:
-        body = json.loads(content) if content.lstrip().startswith("{") else load_yaml(content)
-    except Exception:
+        body = load_json(content, limits) if content.lstrip().startswith("{") else load_yaml(content, limits)
+    except (ValueError, yaml.YAMLError):
         return None
     if not isinstance(body, dict) or "heat_template_version" not in body:
         return None
