@@ -22,20 +22,15 @@ from stacksim.services.orchestration.model import (
     StackUpdate,
     TemplateSource,
 )
-from stacksim.toolkit import FALSE, TRUE, query_flag
+from stacksim.toolkit import query_flag, to_bool
 
 ACTIONS = ("suspend", "resume", "check", "cancel_update", "cancel_without_rollback")
 
 
 def _flag(value: Any) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in TRUE:
-        return True
-    if text in FALSE:
-        return False
-    raise ValueError(f"Unrecognized value '{value}', acceptable values are: true, false")
+    if value is None:
+        return None
+    return to_bool(value, lambda v: ValueError(f"Unrecognized value '{v}', acceptable values are: true, false"))
 
 
 def _timeout(value: Any) -> int | None:
