@@ -267,3 +267,21 @@ class serving:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def test_text_that_is_not_unicode_is_refused_and_breaks_no_list(demo):
+    """A lone surrogate (``\\ud800``) in a template, a parameter or a tag is refused; stack lists stay good."""
+    yaml_text = f'{HOT}description: "\\ud800"\nresources: {{}}\n'
+    assert "nicode" in refused(create(demo, yaml_text))
+    json_text = '{"heat_template_version": "2016-10-14", "description": "\\ud800", "resources": {}}'
+    assert "nicode" in refused(create(demo, json_text))
+    with_param = f"{HOT}parameters:\n  p: {{type: string}}\nresources: {{}}\n"
+    assert "The parameters" in refused(create(demo, with_param, parameters={"p": "\ud800"}))
+    assert "The tags" in refused(create(demo, f"{HOT}resources: {{}}\n", tags=["\ud800"]))
+    assert api(demo, "GET", "/stacks").status_code == 200
+
+
+def test_a_stack_named_with_a_lone_surrogate_gets_heats_400(demo):
+    resp = api(demo, "POST", "/stacks", json={"stack_name": "\ud800", "template": f"{HOT}resources: {{}}\n"})
+    refused(resp, "Invalid stack name")
+    assert api(demo, "GET", "/stacks").status_code == 200

@@ -66,8 +66,17 @@ class Limits:
 DEFAULT = Limits()
 
 
+def check_text(text: str, what: str = "The template") -> None:
+    """Text that can be stored and shown again: no lone surrogates (a ``\\ud800`` escape in JSON or YAML)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise errors.HeatError(f"{what} holds text that is not valid Unicode (a lone surrogate).") from None
+
+
 def check_structure(value: Any, limits: Limits = DEFAULT, what: str = "The template") -> None:
-    """A parsed value (a body's map, JSON text's result) held to the same depth and size, walked without recursion."""
+    """A parsed value (a body's map, JSON text's result) held to the same depth and size, and to
+    valid text, walked without recursion."""
     count = 0
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
@@ -75,12 +84,14 @@ def check_structure(value: Any, limits: Limits = DEFAULT, what: str = "The templ
         count += 1
         if count > limits.max_template_size:
             raise limits.too_big(what)
-        if isinstance(item, Mapping | list | tuple):
+        if isinstance(item, str):
+            check_text(item, what)
+        elif isinstance(item, Mapping | list | tuple):
             if depth >= limits.max_template_depth:
                 raise errors.HeatError(
                     f"{what} nests deeper than {limits.max_template_depth} levels (max_template_depth)."
                 )
-            children = item.values() if isinstance(item, Mapping) else item
+            children = [*item.keys(), *item.values()] if isinstance(item, Mapping) else item
             stack.extend((child, depth + 1) for child in children)
 
 

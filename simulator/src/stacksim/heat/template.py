@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from stacksim.heat import errors, functions
-from stacksim.heat.limits import DEFAULT, Limits, check_structure, load_json
+from stacksim.heat.limits import DEFAULT, Limits, check_structure, check_text, load_json
 
 #: (version, aliases) in order; the aliases are Heat's.
 VERSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -85,6 +85,7 @@ def _check_yaml(text: str, limits: Limits, what: str) -> None:
                 anchors[anchor] = size
             add(size)
         elif isinstance(event, yaml.ScalarEvent):
+            check_text(event.value, what)
             if event.anchor is not None:
                 anchors[event.anchor] = 1
             add(1)

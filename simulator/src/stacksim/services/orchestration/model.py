@@ -26,7 +26,7 @@ from stacksim.auth import Context
 from stacksim.heat import errors, fetch
 from stacksim.heat.engine import EVENT, RESOURCE, STACK, Engine
 from stacksim.heat.environment import Environment
-from stacksim.heat.limits import Limits
+from stacksim.heat.limits import Limits, check_structure
 from stacksim.heat.resources import REGISTRY
 from stacksim.heat.resources.base import Resource
 from stacksim.heat.run import COMPLETE, FAILED, IN_PROGRESS, StackRun
@@ -339,12 +339,19 @@ class Orchestration:
 
     # -- what a request gives ----------------------------------------------------------------------
 
+    def _given(self, source: TemplateSource, tags: list[str] | None = None) -> None:
+        """What a request gives besides its template, held to the limits (and to valid text, so that
+        nothing stored breaks a later list)."""
+        for what, value in (("The parameters", source.parameters), ("The files", source.files), ("The tags", tags)):
+            check_structure(value, self.limits, what)
+
     def _template(self, source: TemplateSource) -> Any:
         if source.template is None and source.template_url:
             return fetch.template(source.template_url, self.limits)
         return source.template
 
     def _read(self, source: TemplateSource) -> tuple[Any, dict[str, str], Environment]:
+        self._given(source)
         template = self._template(source)
         if template is None:
             raise errors.HeatError("No template specified")
@@ -354,8 +361,9 @@ class Orchestration:
 
     def check_name(self, ctx: Context, name: Any) -> str:
         if not isinstance(name, str) or not NAME_RE.match(name):
+            shown = name.encode("utf-8", "backslashreplace").decode() if isinstance(name, str) else name
             raise errors.StackValidationFailed(
-                f'Invalid stack name {name} must contain only alphanumeric or "_-." characters, '
+                f'Invalid stack name {shown} must contain only alphanumeric or "_-." characters, '
                 "must start with alpha and must be 255 characters or less."
             )
         for other in self.store.find(STACK, name=name, project_id=ctx.project_id):
@@ -391,6 +399,7 @@ class Orchestration:
         if request.adopt:
             raise errors.NotSupported("Stack adopt")
         self.limits.check_stacks(len(self.stacks(ctx, StackQuery())[0]))
+        self._given(request.source, request.tags)
         record, defn = self._new(ctx, request)
         engine = self.engine
         with self.store.transaction():
@@ -414,6 +423,7 @@ class Orchestration:
         if record["action"] == "DELETE":
             raise errors.NotSupported("Updating a stack when it is deleting")
         source = request.source
+        self._given(source, request.tags)
         if request.patch:
             template = self._template(source)
             if template is None:
