@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from stacksim.heat.limits import DEFAULT as HEAT
+
 DEFAULT_PORT = 8780
 #: The password of the bootstrap users (admin, demo, alt_demo) unless
 #: ``--password`` or ``STACKSIM_PASSWORD`` says otherwise.
@@ -30,6 +32,15 @@ class Settings:
     #: An address of this host where instances reach the APIs (set by the docker driver:
     #: the external network's gateway); wait-condition URLs given to instances use it.
     instance_host: str | None = None
+    #: Heat's limits (``heat.conf``'s names and defaults; see :mod:`stacksim.heat.limits`)
+    heat_max_template_size: int = HEAT.max_template_size
+    heat_max_json_body_size: int = HEAT.max_json_body_size
+    heat_max_nested_stack_depth: int = HEAT.max_nested_stack_depth
+    heat_max_resources_per_stack: int = HEAT.max_resources_per_stack
+    heat_max_stacks_per_tenant: int = HEAT.max_stacks_per_tenant
+    #: stacksim's own: how deeply a template's maps and lists may nest, how long a template_url may take
+    heat_max_template_depth: int = HEAT.max_template_depth
+    heat_template_fetch_timeout: float = HEAT.template_fetch_timeout
 
     @property
     def bootstrap_password(self) -> str:
