@@ -345,7 +345,7 @@ def _groups(res: Resource, names: list[Any] | None) -> list[str] | None:
     out = []
     for name in names:
         if name == "default":
-            out.append(res.cloud.network.security.default_id(res.ctx.project_id or ""))
+            out.append(res.cloud.network.default_security_group(res.ctx))
         else:
             out.append(lookup.security_group(res.cloud, res.ctx, name)["id"])
     return out
@@ -619,7 +619,7 @@ class Router(NeutronResource):
         for key in ("availability_zone_hints", "tags"):
             if self.props.get(key):
                 attrs[key] = self.props[key]
-        self.resource_id = self.cloud.network.l3.create_router(self.ctx, **attrs)["id"]
+        self.resource_id = self.cloud.network.create_router(self.ctx, attrs)["id"]
 
     def handle_update(self, changed: dict[str, Any], old: dict[str, Any]) -> None:
         changes: dict[str, Any] = {}
@@ -630,13 +630,13 @@ class Router(NeutronResource):
         if "external_gateway_info" in changed:
             changes["external_gateway_info"] = self._gateway(self.props.get("external_gateway_info"))
         if changes:
-            self.cloud.network.l3.update_router(self.ctx, self.resource_id or "", changes)
+            self.cloud.network.update_router(self.ctx, self.resource_id or "", changes)
         if "tags" in changed:
             self.cloud.network.set_tags(self.ctx, "router", self.resource_id or "", self.props.get("tags") or [])
 
     def handle_delete(self) -> None:
         if self.resource_id:
-            self.cloud.network.l3.delete_router(self.ctx, self.resource_id)
+            self.cloud.network.delete_router(self.ctx, self.resource_id)
 
 
 class RouterInterface(Resource):
@@ -675,14 +675,14 @@ class RouterInterface(Resource):
         router = lookup.router(self.cloud, self.ctx, self.props.get("router") or self.props.get("router_id"))
         subnet = self.props.get("subnet") or self.props.get("subnet_id")
         port = self.props.get("port") or self.props.get("port_id")
-        l3 = self.cloud.network.l3
+        l3 = self.cloud.network
         if subnet:
             subnet_id = lookup.subnet(self.cloud, self.ctx, subnet)["id"]
-            l3.add_interface(self.ctx, router["id"], subnet_id=subnet_id)
+            l3.add_router_interface(self.ctx, router["id"], subnet_id=subnet_id)
             self.resource_id = f"{router['id']}:subnet_id={subnet_id}"
         else:
             port_id = lookup.port(self.cloud, self.ctx, port)["id"]
-            l3.add_interface(self.ctx, router["id"], port_id=port_id)
+            l3.add_router_interface(self.ctx, router["id"], port_id=port_id)
             self.resource_id = f"{router['id']}:port_id={port_id}"
 
     def handle_delete(self) -> None:
@@ -692,15 +692,15 @@ class RouterInterface(Resource):
         key, _, value = spec.partition("=")
         try:
             if key == "subnet_id":
-                self.cloud.network.l3.remove_interface(self.ctx, router_id, subnet_id=value)
+                self.cloud.network.remove_router_interface(self.ctx, router_id, subnet_id=value)
             else:
-                self.cloud.network.l3.remove_interface(self.ctx, router_id, port_id=value)
+                self.cloud.network.remove_router_interface(self.ctx, router_id, port_id=value)
         except faults.NotFound:
             pass
 
     def handle_check(self) -> None:
         router_id = (self.resource_id or "").split(":", 1)[0]
-        self.cloud.network.l3.router(self.ctx, router_id)
+        self.cloud.network.router(self.ctx, router_id)
 
 
 def _l3_dependencies(definitions: Mapping[str, Any]) -> set[str]:
@@ -780,10 +780,10 @@ class FloatingIP(NeutronResource):
                 attrs[key] = self.props[key]
         if attrs.get("port_id"):
             attrs["port_id"] = lookup.port(self.cloud, self.ctx, attrs["port_id"])["id"]
-        self.resource_id = self.cloud.network.l3.create_floating_ip(self.ctx, **attrs)["id"]
+        self.resource_id = self.cloud.network.create_floating_ip(self.ctx, attrs)["id"]
 
     def handle_update(self, changed: dict[str, Any], old: dict[str, Any]) -> None:
-        l3 = self.cloud.network.l3
+        l3 = self.cloud.network
         if "port_id" in changed or "fixed_ip_address" in changed:
             changes: dict[str, Any] = {"port_id": self.props.get("port_id") or None}
             if self.props.get("fixed_ip_address"):
@@ -794,7 +794,7 @@ class FloatingIP(NeutronResource):
 
     def handle_delete(self) -> None:
         if self.resource_id:
-            self.cloud.network.l3.delete_floating_ip(self.ctx, self.resource_id)
+            self.cloud.network.delete_floating_ip(self.ctx, self.resource_id)
 
 
 class FloatingIPAssociation(Resource):
@@ -825,7 +825,7 @@ class FloatingIPAssociation(Resource):
         changes: dict[str, Any] = {"port_id": port_id}
         if self.props.get("fixed_ip_address"):
             changes["fixed_ip_address"] = self.props["fixed_ip_address"]
-        self.cloud.network.l3.update_floating_ip(self.ctx, self.props["floatingip_id"], changes)
+        self.cloud.network.update_floating_ip(self.ctx, self.props["floatingip_id"], changes)
         self.resource_id = f"{self.props['floatingip_id']}:{port_id}"
 
     def handle_create(self) -> None:
@@ -834,7 +834,7 @@ class FloatingIPAssociation(Resource):
     def handle_update(self, changed: dict[str, Any], old: dict[str, Any]) -> None:
         if "floatingip_id" in changed and old.get("floatingip_id"):
             with contextlib.suppress(faults.NotFound):
-                self.cloud.network.l3.update_floating_ip(self.ctx, old["floatingip_id"], {"port_id": None})
+                self.cloud.network.update_floating_ip(self.ctx, old["floatingip_id"], {"port_id": None})
         self._associate()
 
     def handle_delete(self) -> None:
@@ -842,7 +842,7 @@ class FloatingIPAssociation(Resource):
             return
         fip_id = self.resource_id.split(":", 1)[0]
         with contextlib.suppress(faults.NotFound):
-            self.cloud.network.l3.update_floating_ip(self.ctx, fip_id, {"port_id": None})
+            self.cloud.network.update_floating_ip(self.ctx, fip_id, {"port_id": None})
 
     def show(self) -> Any:
         fip_id = (self.resource_id or "").split(":", 1)[0]
@@ -906,7 +906,7 @@ class SecurityGroup(NeutronResource):
         }
         if self.props.get("tags"):
             attrs["tags"] = self.props["tags"]
-        self.resource_id = self.cloud.network.security.create_group(self.ctx, **attrs)["id"]
+        self.resource_id = self.cloud.network.create_security_group(self.ctx, attrs)["id"]
         self._create_rules(self.props.get("rules") or [])
 
     def _rule(self, rule: Mapping[str, Any]) -> dict[str, Any]:
@@ -926,7 +926,7 @@ class SecurityGroup(NeutronResource):
         return out
 
     def _create_rules(self, rules: list[Mapping[str, Any]]) -> None:
-        security = self.cloud.network.security
+        security = self.cloud.network
         if any(r.get("direction") == "egress" for r in rules):
             for existing in security.rules_of(self.resource_id or ""):
                 if (
@@ -934,28 +934,28 @@ class SecurityGroup(NeutronResource):
                     and not existing["remote_group_id"]
                     and not existing["remote_ip_prefix"]
                 ):
-                    security.delete_rule(self.ctx, existing["id"])
+                    security.delete_security_group_rule(self.ctx, existing["id"])
         for rule in rules:
             with contextlib.suppress(faults.Conflict):  # Heat ignores a rule that exists already
-                security.create_rule(self.ctx, **self._rule(rule))
+                security.create_security_group_rule(self.ctx, self._rule(rule))
 
     def handle_update(self, changed: dict[str, Any], old: dict[str, Any]) -> None:
-        security = self.cloud.network.security
+        security = self.cloud.network
         changes = {}
         if "name" in changed:
             changes["name"] = self.props.get("name") or self.physical_name()
         if "description" in changed:
             changes["description"] = self.props.get("description") or ""
         if changes:
-            security.update_group(self.ctx, self.resource_id or "", changes)
+            security.update_security_group(self.ctx, self.resource_id or "", changes)
         if "rules" in changed:
             for existing in security.rules_of(self.resource_id or ""):
-                security.delete_rule(self.ctx, existing["id"])
+                security.delete_security_group_rule(self.ctx, existing["id"])
             rules = self.props.get("rules") or []
             if not any(r.get("direction") == "egress" for r in rules):
                 for ethertype in ("IPv4", "IPv6"):
-                    security.create_rule(
-                        self.ctx, security_group_id=self.resource_id, direction="egress", ethertype=ethertype
+                    security.create_security_group_rule(
+                        self.ctx, {"security_group_id": self.resource_id, "direction": "egress", "ethertype": ethertype}
                     )
             self._create_rules(rules)
         if "tags" in changed:
@@ -965,7 +965,7 @@ class SecurityGroup(NeutronResource):
 
     def handle_delete(self) -> None:
         if self.resource_id:
-            self.cloud.network.security.delete_group(self.ctx, self.resource_id)
+            self.cloud.network.delete_security_group(self.ctx, self.resource_id)
 
 
 class SecurityGroupRule(NeutronResource):
@@ -1019,11 +1019,11 @@ class SecurityGroupRule(NeutronResource):
                 attrs[key] = self.props[key]
         if self.props.get("remote_group"):
             attrs["remote_group_id"] = lookup.security_group(self.cloud, self.ctx, self.props["remote_group"])["id"]
-        self.resource_id = self.cloud.network.security.create_rule(self.ctx, **attrs)["id"]
+        self.resource_id = self.cloud.network.create_security_group_rule(self.ctx, attrs)["id"]
 
     def handle_delete(self) -> None:
         if self.resource_id:
-            self.cloud.network.security.delete_rule(self.ctx, self.resource_id)
+            self.cloud.network.delete_security_group_rule(self.ctx, self.resource_id)
 
 
 TYPES = (
