@@ -115,6 +115,13 @@ class SecurityGroups:
             self._new_rule(group, "egress", ethertype)
         return group
 
+    def groups(self, who: Context | str | None, where: dict[str, list[Any]] | None = None) -> list[dict[str, Any]]:
+        """The groups the caller may see (for callers from before the facade's ``list``)."""
+        return self.net.list(who, "security_group", where)
+
+    def group(self, who: Context | str | None, id: str) -> dict[str, Any]:
+        return self.net.security_group(who, id)
+
     def rules_of(self, group_id: str) -> list[dict[str, Any]]:
         return self.store.find("security_group_rule", security_group_id=group_id)
 
