@@ -49,6 +49,8 @@ def test_qos_policy_and_rules_lifecycle(admin, demo):
         ("minimum_bandwidth", minimum.id),
     }
     assert [r.id for r in admin.network.qos_dscp_marking_rules(policy)] == [dscp.id]
+    admin.network.set_tags(shown, ["gold"])  # at /policies/{id}/tags, where Neutron's tag extension puts them
+    assert admin.network.get_qos_policy(policy.id).tags == ["gold"]
     # Shared: a member sees it (not its rules' changes), and may put its network and port on it.
     assert demo.network.get_qos_policy(policy.id).name == policy.name
     with pytest.raises(exc.ForbiddenException):

@@ -178,7 +178,10 @@ def resource_routes(res: Resource) -> None:
     if res.update is not None:
         api.route(item, methods=("PUT",))(update)
     if res.kind in TAGGABLE:
-        _tag_routes(res.kind, item)
+        # Neutron's tag extension hangs off the collection's name at the root (``/policies/{id}/tags``
+        # for QoS policies), with security groups spelt as their URL is.
+        collection = TAGGABLE[res.kind].replace("security_groups", "security-groups")
+        _tag_routes(res.kind, f"/v2.0/{collection}/{{id}}")
 
 
 def _tag_routes(kind: str, item: str) -> None:
