@@ -35,6 +35,7 @@ _NOT_FOUND = {
     "address_scope": ("AddressScopeNotFound", "Address scope {} could not be found."),
     "rbac_policy": ("RbacPolicyNotFound", "RBAC policy of type rbac_policy with ID {} not found"),
     "qos_policy": ("QosPolicyNotFound", "QoS policy {} could not be found."),
+    "qos_rule": ("QosRuleNotFound", "QoS rule {} could not be found."),
     "trunk": ("TrunkNotFound", "Trunk {} could not be found."),
 }
 

@@ -56,14 +56,15 @@ _CONFIG = ConfigDict(extra="forbid", populate_by_name=True, arbitrary_types_allo
 
 def request(cls: type[T]) -> type[T]:
     """Make ``cls`` a typed request: a checked, keyword-only dataclass whose bad
-    values raise Neutron's 400 (``faults.BadRequest``) when built in Python too."""
+    values raise Neutron's 400 (``faults.BadRequest``) when built in Python too,
+    and where a field given as :data:`UNSET` is left unset."""
     made = dataclass(config=_CONFIG, kw_only=True)(cls)
     init = made.__init__
 
     @functools.wraps(init)
     def checked(self: Any, *args: Any, **kwargs: Any) -> None:
-        try:
-            init(self, *args, **kwargs)
+        try:  # a field given as UNSET is a field not given
+            init(self, *args, **{k: v for k, v in kwargs.items() if v is not UNSET})
         except ValidationError as exc:
             raise describe(exc) from None
 
