@@ -86,8 +86,8 @@ def test_tags_added_with_post_and_bounded(demo):
     assert status == 400 and "exceed the per-resource limit of 50" in body["NeutronError"]["message"]
     status, body = _call(demo, "POST", f"/networks/{net.id}/tags", {"tags": ["x" * 256]})
     assert status == 400 and "exceeds maximum length of 255" in body["NeutronError"]["message"]
-    # A body with a million tags is refused on its count, before any tag is looked at.
-    status, body = _call(demo, "POST", "/networks", {"network": {"name": "n", "tags": ["t"] * 1_000_000}})
+    # A body with thousands of tags is refused on its count, before any tag is looked at.
+    status, body = _call(demo, "POST", "/networks", {"network": {"name": "n", "tags": ["t"] * 5000}})
     assert status == 400 and "exceed the per-resource limit of 50" in body["NeutronError"]["message"]
     demo.network.delete_network(net)
 
@@ -97,8 +97,8 @@ def test_a_lone_surrogate_is_refused_and_never_stored(demo):
     raw = b'{"network": {"name": "bad \\ud800 name"}}'
     resp = demo.network.request("/networks", "POST", data=raw, headers={"Content-Type": "application/json"})
     assert resp.status_code == 400
-    body = resp.json()["NeutronError"]
-    assert body["type"] == "HTTPBadRequest" and "name" in body["message"] and "surrogate" in body["message"]
+    message = resp.json()["NeutronError"]["message"]
+    assert "name" in message and "surrogate" in message
     net = demo.network.create_network(name=_n("net"))
     for path, payload in (
         (f"/networks/{net.id}", b'{"network": {"description": "\\udfff"}}'),
