@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stacksim import faults
 from stacksim.auth import Context
 from stacksim.store import Store
+
+if TYPE_CHECKING:
+    from stacksim.services.network.model import Networking, Parts
 from stacksim.toolkit import new_id
 from stacksim.toolkit import timestamp as now
 
@@ -194,3 +197,34 @@ def check_fields(changes: dict[str, Any], allowed: tuple[str, ...]) -> dict[str,
         if key not in allowed and key != "tags":
             raise read_only(key)
     return dict(changes)
+
+
+def basics(attrs: dict[str, Any], owner: str) -> dict[str, Any]:
+    """What every new standard resource holds: its name, description, owner and tags."""
+    return {
+        "name": attrs.get("name") or "",
+        "description": attrs.get("description") or "",
+        "project_id": owner,
+        "tags": check_tags(attrs.get("tags") or []),
+    }
+
+
+class Part:
+    """The rules of one resource: they reach the store, and the other parts through the facade."""
+
+    def __init__(self, net: Networking) -> None:
+        self.net = net
+        self.store = net.store
+
+    @property
+    def parts(self) -> Parts:
+        return self.net.parts
+
+    def editable(
+        self, ctx: Context, kind: str, id: str, changes: dict[str, Any], fields: tuple[str, ...], if_match: str | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The record an update changes (404 or 403 as the policy says, 412 if ``If-Match`` is stale)
+        and the update's changes (400 for an attribute that cannot change)."""
+        record = self.net.parts.access.writable(ctx, kind, id, f"update_{kind}")
+        check_revision(record, if_match)
+        return record, check_fields(changes, fields)

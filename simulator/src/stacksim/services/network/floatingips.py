@@ -18,9 +18,8 @@ from stacksim.services.network import ipam
 from stacksim.services.network.common import (
     FLOATINGIP,
     ROUTER_INTERFACE,
+    Part,
     admin_only,
-    check_fields,
-    check_revision,
     check_tags,
     owner_of,
     stamp,
@@ -29,16 +28,12 @@ from stacksim.services.network.common import (
 from stacksim.store import atomic
 
 if TYPE_CHECKING:
-    from stacksim.services.network.model import Networking
+    pass
 
 FIELDS = ("port_id", "fixed_ip_address", "description")
 
 
-class FloatingIPs:
-    def __init__(self, net: Networking) -> None:
-        self.net = net
-        self.store = net.store
-
+class FloatingIPs(Part):
     @atomic
     def create(self, ctx: Context, attrs: dict[str, Any]) -> dict[str, Any]:
         parts = self.net.parts
@@ -155,9 +150,7 @@ class FloatingIPs:
 
     @atomic
     def update(self, ctx: Context, id: str, changes: dict[str, Any], if_match: str | None = None) -> dict[str, Any]:
-        fip = self.net.parts.access.writable(ctx, "floatingip", id, "update_floatingip")
-        check_revision(fip, if_match)
-        changes = check_fields(changes, FIELDS)
+        fip, changes = self.editable(ctx, "floatingip", id, changes, FIELDS, if_match)
         before = dict(fip)
         if "port_id" in changes:
             if changes["port_id"]:

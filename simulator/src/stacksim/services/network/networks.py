@@ -19,10 +19,10 @@ from stacksim.services.network.access import EXTERNAL, SHARED
 from stacksim.services.network.common import (
     AUTO_DELETE_OWNERS,
     SERVICE_OWNERS,
+    Part,
     admin_only,
     apply,
-    check_fields,
-    check_revision,
+    basics,
     check_tags,
     denied,
     owner_of,
@@ -31,7 +31,7 @@ from stacksim.services.network.common import (
 from stacksim.store import atomic
 
 if TYPE_CHECKING:
-    from stacksim.services.network.model import Networking
+    pass
 
 #: The largest MTU of each network type (a 1500-byte underlay).
 MAX_MTU = {"flat": 1500, "vlan": 1500, "local": 1500, "vxlan": 1450, "gre": 1458, "geneve": 1442}
@@ -58,11 +58,7 @@ def check_zones(hints: list[str]) -> list[str]:
     return list(hints)
 
 
-class Networks:
-    def __init__(self, net: Networking) -> None:
-        self.net = net
-        self.store = net.store
-
+class Networks(Part):
     def subnet_ids(self, network_id: str) -> list[str]:
         return [s["id"] for s in self.store.find("subnet", network_id=network_id)]
 
@@ -92,9 +88,7 @@ class Networks:
         )
         record = stamp(
             {
-                "name": attrs.get("name") or "",
-                "description": attrs.get("description") or "",
-                "project_id": owner,
+                **basics(attrs, owner),
                 "admin_state_up": attrs.get("admin_state_up", True),
                 "status": "ACTIVE",
                 "shared": bool(attrs.get("shared", False)),
@@ -107,7 +101,6 @@ class Networks:
                 "provider:segmentation_id": segment,
                 "availability_zone_hints": check_zones(attrs.get("availability_zone_hints") or []),
                 "qos_policy_id": None,
-                "tags": check_tags(attrs.get("tags") or []),
             }
         )
         if "qos_policy_id" in attrs:
@@ -181,9 +174,7 @@ class Networks:
     @atomic
     def update(self, ctx: Context, id: str, changes: dict[str, Any], if_match: str | None = None) -> dict[str, Any]:
         parts = self.net.parts
-        record = parts.access.writable(ctx, "network", id, "update_network")
-        check_revision(record, if_match)
-        changes = check_fields(changes, FIELDS)
+        record, changes = self.editable(ctx, "network", id, changes, FIELDS, if_match)
         for key in ("shared", "router:external", "is_default"):
             if key in changes and not ctx.is_admin:
                 raise denied(f"update_network:{key}")

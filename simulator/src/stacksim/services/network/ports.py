@@ -17,10 +17,10 @@ from stacksim.services.network import ipam
 from stacksim.services.network.common import (
     FLOATINGIP,
     SERVICE_OWNERS,
+    Part,
     admin_only,
     apply,
-    check_fields,
-    check_revision,
+    basics,
     check_tags,
     denied,
     owner_of,
@@ -30,7 +30,7 @@ from stacksim.services.network.subnets import NETWORK_HOST
 from stacksim.store import atomic
 
 if TYPE_CHECKING:
-    from stacksim.services.network.model import Networking
+    pass
 
 VNIC_TYPES = (
     "normal",
@@ -63,11 +63,7 @@ FIELDS = (
 )
 
 
-class Ports:
-    def __init__(self, net: Networking) -> None:
-        self.net = net
-        self.store = net.store
-
+class Ports(Part):
     @atomic
     def new_port(
         self,
@@ -149,9 +145,7 @@ class Ports:
         qos = parts.qos.usable(ctx, attrs["qos_policy_id"]) if attrs.get("qos_policy_id") else None
         record = stamp(
             {
-                "name": attrs.get("name") or "",
-                "description": attrs.get("description") or "",
-                "project_id": owner,
+                **basics(attrs, owner),
                 "network_id": network["id"],
                 "mac_address": mac,
                 "admin_state_up": admin_up,
@@ -166,7 +160,6 @@ class Ports:
                 "binding:profile": attrs.get("binding:profile") or {},
                 "binding:vnic_type": self._vnic(attrs.get("binding:vnic_type")),
                 "ip_allocation": "immediate",
-                "tags": check_tags(attrs.get("tags") or []),
                 "extra_dhcp_opts": self._dhcp_options([], attrs.get("extra_dhcp_opts") or []),
                 "qos_policy_id": qos,
             }
@@ -223,9 +216,7 @@ class Ports:
     @atomic
     def update(self, ctx: Context, id: str, changes: dict[str, Any], if_match: str | None = None) -> dict[str, Any]:
         parts = self.net.parts
-        record = parts.access.writable(ctx, "port", id, "update_port")
-        check_revision(record, if_match)
-        changes = check_fields(changes, FIELDS)
+        record, changes = self.editable(ctx, "port", id, changes, FIELDS, if_match)
         admin_only(
             ctx,
             "update_port",

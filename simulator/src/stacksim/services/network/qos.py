@@ -17,7 +17,9 @@ from stacksim.auth import Context
 from stacksim.services.network import ipam
 from stacksim.services.network.access import SHARED
 from stacksim.services.network.common import (
+    Part,
     apply,
+    basics,
     check_fields,
     check_revision,
     check_tags,
@@ -30,7 +32,7 @@ from stacksim.store import atomic
 from stacksim.toolkit import new_id
 
 if TYPE_CHECKING:
-    from stacksim.services.network.model import Networking
+    pass
 
 MAX_INT = 2**31 - 1
 DIRECTIONS = ("egress", "ingress")
@@ -65,11 +67,7 @@ def rule_type(name: str) -> dict[str, Any]:
     return {"type": name, "drivers": [{"name": DRIVER, "supported_parameters": parameters}]}
 
 
-class Qos:
-    def __init__(self, net: Networking) -> None:
-        self.net = net
-        self.store = net.store
-
+class Qos(Part):
     # -- for networks and ports -------------------------------------------------------
 
     def usable(self, ctx: Context, policy_id: str | None) -> str | None:
@@ -103,12 +101,9 @@ class Qos:
         owner = owner_of(ctx, attrs)
         policy = stamp(
             {
-                "name": attrs.get("name") or "",
-                "description": attrs.get("description") or "",
-                "project_id": owner,
+                **basics(attrs, owner),
                 "shared": bool(attrs.get("shared", False)),
                 "is_default": False,
-                "tags": check_tags(attrs.get("tags") or []),
             }
         )
         if attrs.get("is_default"):

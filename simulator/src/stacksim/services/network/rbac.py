@@ -17,12 +17,12 @@ from stacksim import faults
 from stacksim.auth import Context
 from stacksim.services.network import ipam
 from stacksim.services.network.access import EXTERNAL, SHARED
-from stacksim.services.network.common import check_fields, denied, owner_of, touch
+from stacksim.services.network.common import Part, denied, owner_of, touch
 from stacksim.store import atomic
 from stacksim.toolkit import new_id
 
 if TYPE_CHECKING:
-    from stacksim.services.network.model import Networking
+    pass
 
 WILDCARD = "*"
 #: object_type -> (store kind, the actions it takes)
@@ -37,11 +37,7 @@ OBJECT_TYPES = {
 FLAGS = {SHARED: "shared", EXTERNAL: "router:external"}
 
 
-class Rbac:
-    def __init__(self, net: Networking) -> None:
-        self.net = net
-        self.store = net.store
-
+class Rbac(Part):
     # -- the flags --------------------------------------------------------------------
 
     def wildcard(self, kind: str, record: dict[str, Any], action: str, on: bool) -> None:
@@ -167,8 +163,7 @@ class Rbac:
 
     @atomic
     def update(self, ctx: Context, id: str, changes: dict[str, Any], if_match: str | None = None) -> dict[str, Any]:
-        policy = self.net.parts.access.writable(ctx, "rbac_policy", id, "update_rbac_policy")
-        changes = check_fields(changes, ("target_tenant",))
+        policy, changes = self.editable(ctx, "rbac_policy", id, changes, ("target_tenant",), if_match)
         target = changes.get("target_tenant", policy["target_tenant"])
         if target == policy["target_tenant"]:
             return policy

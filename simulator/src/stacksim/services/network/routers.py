@@ -20,9 +20,9 @@ from stacksim.services.network import ipam
 from stacksim.services.network.common import (
     ROUTER_GATEWAY,
     ROUTER_INTERFACE,
+    Part,
     admin_only,
-    check_fields,
-    check_revision,
+    basics,
     check_tags,
     denied,
     owner_of,
@@ -34,7 +34,7 @@ from stacksim.services.network.subnets import NETWORK_HOST
 from stacksim.store import atomic
 
 if TYPE_CHECKING:
-    from stacksim.services.network.model import Networking
+    pass
 
 MAX_ROUTES = 30
 FIELDS = ("name", "description", "admin_state_up", "external_gateway_info", "routes", "ha", "distributed")
@@ -62,11 +62,7 @@ def _gateway_in_use(router: dict[str, Any], network_id: str) -> faults.Conflict:
     )
 
 
-class Routers:
-    def __init__(self, net: Networking) -> None:
-        self.net = net
-        self.store = net.store
-
+class Routers(Part):
     def interfaces(self, router_id: str) -> list[dict[str, Any]]:
         return self.store.find("port", device_id=router_id, device_owner=ROUTER_INTERFACE)
 
@@ -80,9 +76,7 @@ class Routers:
         admin_only(ctx, "create_router", attrs, {"ha": False, "distributed": False})
         router = stamp(
             {
-                "name": attrs.get("name") or "",
-                "description": attrs.get("description") or "",
-                "project_id": owner,
+                **basics(attrs, owner),
                 "admin_state_up": attrs.get("admin_state_up", True),
                 "status": "ACTIVE",
                 "external_gateway_info": None,
@@ -91,7 +85,6 @@ class Routers:
                 "availability_zone_hints": check_zones(attrs.get("availability_zone_hints") or []),
                 "ha": bool(attrs.get("ha", False)),
                 "distributed": bool(attrs.get("distributed", False)),
-                "tags": check_tags(attrs.get("tags") or []),
             }
         )
         self.net.ensure_project(owner)
@@ -152,9 +145,7 @@ class Routers:
 
     @atomic
     def update(self, ctx: Context, id: str, changes: dict[str, Any], if_match: str | None = None) -> dict[str, Any]:
-        router = self.net.parts.access.writable(ctx, "router", id, "update_router")
-        check_revision(router, if_match)
-        changes = check_fields(changes, FIELDS)
+        router, changes = self.editable(ctx, "router", id, changes, FIELDS, if_match)
         self._check_modes(ctx, router, changes)
         before = copy.deepcopy(router)
         if "external_gateway_info" in changes:

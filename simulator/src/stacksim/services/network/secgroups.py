@@ -19,9 +19,8 @@ from stacksim import faults
 from stacksim.auth import Context
 from stacksim.services.network import ipam
 from stacksim.services.network.common import (
+    Part,
     apply,
-    check_fields,
-    check_revision,
     check_tags,
     not_found,
     owner_of,
@@ -31,7 +30,7 @@ from stacksim.services.network.common import (
 from stacksim.store import atomic
 
 if TYPE_CHECKING:
-    from stacksim.services.network.model import Networking
+    pass
 
 #: Protocol names Neutron accepts, with their IANA numbers.
 PROTOCOLS = {
@@ -72,11 +71,7 @@ def protocol_number(protocol: str | None) -> int | None:
     return PROTOCOLS[protocol] if protocol in PROTOCOLS else int(protocol)
 
 
-class SecurityGroups:
-    def __init__(self, net: Networking) -> None:
-        self.net = net
-        self.store = net.store
-
+class SecurityGroups(Part):
     # -- groups ----------------------------------------------------------------------
 
     def default_group(self, project_id: str) -> dict[str, Any] | None:
@@ -138,9 +133,7 @@ class SecurityGroups:
 
     @atomic
     def update(self, ctx: Context, id: str, changes: dict[str, Any], if_match: str | None = None) -> dict[str, Any]:
-        group = self.net.parts.access.writable(ctx, "security_group", id, "update_security_group")
-        check_revision(group, if_match)
-        changes = check_fields(changes, FIELDS)
+        group, changes = self.editable(ctx, "security_group", id, changes, FIELDS, if_match)
         if "tags" in changes:
             changes["tags"] = check_tags(changes["tags"])
         if group["name"] == "default" and changes.get("name", "default") != "default":

@@ -21,10 +21,10 @@ from stacksim.auth import Context
 from stacksim.services.network import ipam
 from stacksim.services.network.access import SHARED
 from stacksim.services.network.common import (
+    Part,
     admin_only,
     apply,
-    check_fields,
-    check_revision,
+    basics,
     check_tags,
     denied,
     not_found,
@@ -35,7 +35,7 @@ from stacksim.store import atomic
 from stacksim.toolkit import new_id
 
 if TYPE_CHECKING:
-    from stacksim.services.network.model import Networking
+    pass
 
 POOL_FIELDS = (
     "name",
@@ -73,11 +73,7 @@ def _first_free(prefix: ipam.Net, taken: list[ipam.Net], prefixlen: int) -> ipam
     return ipaddress.ip_network((candidate, prefixlen))
 
 
-class SubnetPools:
-    def __init__(self, net: Networking) -> None:
-        self.net = net
-        self.store = net.store
-
+class SubnetPools(Part):
     # -- pools -------------------------------------------------------------------------
 
     def _prefixes(self, values: list[Any]) -> tuple[int, list[ipam.Net]]:
@@ -147,9 +143,7 @@ class SubnetPools:
         )
         pool = stamp(
             {
-                "name": attrs.get("name") or "",
-                "description": attrs.get("description") or "",
-                "project_id": owner,
+                **basics(attrs, owner),
                 "ip_version": version,
                 "prefixes": _compact(prefixes),
                 "min_prefixlen": low,
@@ -159,7 +153,6 @@ class SubnetPools:
                 "shared": bool(attrs.get("shared", False)),
                 "is_default": False,
                 "address_scope_id": None,
-                "tags": check_tags(attrs.get("tags") or []),
             }
         )
         pool["address_scope_id"] = self._scope(ctx, attrs.get("address_scope_id"), version, pool)
@@ -173,9 +166,7 @@ class SubnetPools:
 
     @atomic
     def update(self, ctx: Context, id: str, changes: dict[str, Any], if_match: str | None = None) -> dict[str, Any]:
-        pool = self.net.parts.access.writable(ctx, "subnetpool", id, "update_subnetpool")
-        check_revision(pool, if_match)
-        changes = check_fields(changes, POOL_FIELDS)
+        pool, changes = self.editable(ctx, "subnetpool", id, changes, POOL_FIELDS, if_match)
         if "is_default" in changes and not ctx.is_admin:
             raise denied("update_subnetpool:is_default")
         version = pool["ip_version"]
@@ -317,14 +308,10 @@ def _minus(prefix: ipam.Net, gone: ipam.Net) -> list[ipam.Net]:
     return list(prefix.address_exclude(gone))  # type: ignore[arg-type]
 
 
-class AddressScopes:
+class AddressScopes(Part):
     """Address scopes: a name, an IP version, and whether every project may use it."""
 
     FIELDS = ("name", "shared")
-
-    def __init__(self, net: Networking) -> None:
-        self.net = net
-        self.store = net.store
 
     @atomic
     def create(self, ctx: Context, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -349,8 +336,7 @@ class AddressScopes:
     @atomic
     def update(self, ctx: Context, id: str, changes: dict[str, Any], if_match: str | None = None) -> dict[str, Any]:
         parts = self.net.parts
-        scope = parts.access.writable(ctx, "address_scope", id, "update_address_scope")
-        changes = check_fields(changes, self.FIELDS)
+        scope, changes = self.editable(ctx, "address_scope", id, changes, self.FIELDS, if_match)
         if "shared" in changes:
             if not ctx.is_admin:
                 raise denied("update_address_scope:shared")

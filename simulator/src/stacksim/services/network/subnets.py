@@ -21,9 +21,9 @@ from stacksim.services.network.common import (
     DHCP,
     ROUTER_INTERFACE,
     SERVICE_OWNERS,
+    Part,
     apply,
-    check_fields,
-    check_revision,
+    basics,
     check_tags,
     owner_of,
     stamp,
@@ -32,7 +32,7 @@ from stacksim.services.network.common import (
 from stacksim.store import atomic
 
 if TYPE_CHECKING:
-    from stacksim.services.network.model import Networking
+    pass
 
 #: The host service ports (DHCP, routers) are bound to.
 NETWORK_HOST = "stacksim"
@@ -53,11 +53,7 @@ FIELDS = (
 )
 
 
-class Subnets:
-    def __init__(self, net: Networking) -> None:
-        self.net = net
-        self.store = net.store
-
+class Subnets(Part):
     @atomic
     def create(self, ctx: Context, attrs: dict[str, Any]) -> dict[str, Any]:
         parts = self.net.parts
@@ -98,9 +94,7 @@ class Subnets:
         pools = ipam.check_pools(net, pools, gateway) if pools else ipam.default_pools(net, gateway)
         record = stamp(
             {
-                "name": attrs.get("name") or "",
-                "description": attrs.get("description") or "",
-                "project_id": owner,
+                **basics(attrs, owner),
                 "network_id": network["id"],
                 "ip_version": version,
                 "cidr": str(net),
@@ -114,7 +108,6 @@ class Subnets:
                 "subnetpool_id": pool["id"] if pool else None,
                 "segment_id": None,
                 "service_types": list(attrs.get("service_types") or []),
-                "tags": check_tags(attrs.get("tags") or []),
             }
         )
         self.net.ensure_project(owner)
@@ -185,9 +178,7 @@ class Subnets:
 
     @atomic
     def update(self, ctx: Context, id: str, changes: dict[str, Any], if_match: str | None = None) -> dict[str, Any]:
-        record = self.net.parts.access.writable(ctx, "subnet", id, "update_subnet")
-        check_revision(record, if_match)
-        changes = check_fields(changes, FIELDS)
+        record, changes = self.editable(ctx, "subnet", id, changes, FIELDS, if_match)
         net = cidr_of(record)
         if "gateway_ip" in changes and changes["gateway_ip"] != record["gateway_ip"]:
             for port in self.store.find("port", network_id=record["network_id"], device_owner=ROUTER_INTERFACE):

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 from stacksim import faults
 from stacksim.auth import Context
 from stacksim.services.network import ipam
+from stacksim.services.network.common import Part
 from stacksim.store import atomic
 
 if TYPE_CHECKING:
-    from stacksim.services.network.model import Networking
+    pass
 
 KIND = "auto_allocated_topology"
 NETWORK_NAME = "auto_allocated_network"
@@ -31,11 +32,7 @@ def _failure(reason: str) -> faults.Conflict:
     return faults.Conflict(f"Deployment error: {reason}.", kind="AutoAllocationFailure")
 
 
-class AutoAllocation:
-    def __init__(self, net: Networking) -> None:
-        self.net = net
-        self.store = net.store
-
+class AutoAllocation(Part):
     def _project(self, ctx: Context, project_id: str | None) -> str:
         project = ctx.project_id if project_id in (None, "", "None") else project_id
         if not project:

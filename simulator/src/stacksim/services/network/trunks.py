@@ -17,9 +17,9 @@ from stacksim import faults
 from stacksim.auth import Context
 from stacksim.services.network import ipam
 from stacksim.services.network.common import (
+    Part,
     apply,
-    check_fields,
-    check_revision,
+    basics,
     check_tags,
     owner_of,
     stamp,
@@ -28,18 +28,14 @@ from stacksim.services.network.common import (
 from stacksim.store import atomic
 
 if TYPE_CHECKING:
-    from stacksim.services.network.model import Networking
+    pass
 
 SUBPORT_OWNER = "trunk:subport"
 SEGMENTATION_TYPES = ("vlan", "inherit")
 FIELDS = ("name", "description", "admin_state_up")
 
 
-class Trunks:
-    def __init__(self, net: Networking) -> None:
-        self.net = net
-        self.store = net.store
-
+class Trunks(Part):
     # -- what ports may do ------------------------------------------------------------
 
     def holding(self, port_id: str) -> tuple[dict[str, Any], bool] | None:
@@ -103,13 +99,10 @@ class Trunks:
             )
         trunk = stamp(
             {
-                "name": attrs.get("name") or "",
-                "description": attrs.get("description") or "",
-                "project_id": owner,
+                **basics(attrs, owner),
                 "port_id": parent["id"],
                 "admin_state_up": attrs.get("admin_state_up", True),
                 "sub_ports": [],
-                "tags": check_tags(attrs.get("tags") or []),
             }
         )
         self._add(ctx, trunk, attrs.get("sub_ports") or [])
@@ -117,9 +110,7 @@ class Trunks:
 
     @atomic
     def update(self, ctx: Context, id: str, changes: dict[str, Any], if_match: str | None = None) -> dict[str, Any]:
-        trunk = self.net.parts.access.writable(ctx, "trunk", id, "update_trunk")
-        check_revision(trunk, if_match)
-        changes = check_fields(changes, FIELDS)
+        trunk, changes = self.editable(ctx, "trunk", id, changes, FIELDS, if_match)
         if "tags" in changes:
             changes["tags"] = check_tags(changes["tags"])
         return apply(self.store, "trunk", trunk, changes)
