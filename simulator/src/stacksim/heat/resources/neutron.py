@@ -119,6 +119,15 @@ def shown(kind: str) -> Callable[[Networking, Any, str], dict[str, Any]]:
     return lambda net, ctx, id: net.show(ctx, kind, id)
 
 
+def neutron(kind: str, *, delete: Callable[..., None], **calls: Any) -> Table:
+    """The table of a type that is one Neutron resource: its calls, ``delete``, and the API's view of ``kind``."""
+    return Table(service="network", delete=Call(delete), view=shown(kind), **calls)
+
+
+#: What most requests take the same way: the tags, and Neutron attributes given as they are.
+TAGS_AND_SPECS: dict[str, Any] = {"tags": From(("tags",), lambda res, value: value or []), "value_specs": "value_specs"}
+
+
 def ref_key(snippet: Any) -> tuple[str, Any] | None:
     """What a property snippet points at, to compare two (``get_resource: x`` or a literal)."""
     if isinstance(snippet, functions.GetResource) and isinstance(snippet.args, str):
@@ -213,8 +222,8 @@ class Net(Mapped):
         ),
         "segments": Attr("The segments of this network.", "list"),
     }
-    table = Table(
-        service="network",
+    table = neutron(
+        "network",
         create=Call(
             Networking.create_network,
             with_specs(NetworkCreate),
@@ -226,8 +235,7 @@ class Net(Mapped):
                 "project_id": given("tenant_id"),
                 "qos_policy_id": found("qos_policy", "qos_policy"),
                 "availability_zone_hints": given("availability_zone_hints"),
-                "tags": tags(),
-                "value_specs": "value_specs",
+                **TAGS_AND_SPECS,
             },
         ),
         update=Call(
@@ -239,12 +247,10 @@ class Net(Mapped):
                 "shared": "shared",
                 "port_security_enabled": given("port_security_enabled"),
                 "qos_policy_id": found("qos_policy", "qos_policy", absent=None),
-                "tags": tags(),
-                "value_specs": "value_specs",
+                **TAGS_AND_SPECS,
             },
         ),
-        delete=Call(Networking.delete_network),
-        view=shown("network"),
+        delete=Networking.delete_network,
         attributes={"segments": lambda res, view: []},
     )
 
@@ -342,8 +348,8 @@ class Subnet(Mapped):
         "dns_nameservers": Attr("List of dns nameservers.", "list"),
         "enable_dhcp": Attr("'true' if DHCP is enabled for this subnet; 'false' otherwise.", "string"),
     }
-    table = Table(
-        service="network",
+    table = neutron(
+        "subnet",
         create=Call(
             Networking.create_subnet,
             with_specs(SubnetCreate),
@@ -362,8 +368,7 @@ class Subnet(Mapped):
                 "allocation_pools": given("allocation_pools"),
                 "host_routes": given("host_routes"),
                 "project_id": given("tenant_id"),
-                "tags": tags(),
-                "value_specs": "value_specs",
+                **TAGS_AND_SPECS,
             },
         ),
         update=Call(
@@ -376,12 +381,10 @@ class Subnet(Mapped):
                 "enable_dhcp": "enable_dhcp",
                 "allocation_pools": "allocation_pools",
                 "host_routes": "host_routes",
-                "tags": tags(),
-                "value_specs": "value_specs",
+                **TAGS_AND_SPECS,
             },
         ),
-        delete=Call(Networking.delete_subnet),
-        view=shown("subnet"),
+        delete=Networking.delete_subnet,
     )
 
     @classmethod
@@ -431,8 +434,7 @@ def _port_fields(absent: Any = UNSET) -> dict[str, Any]:
         "binding_vnic_type": "binding:vnic_type",
         "port_security_enabled": given("port_security_enabled"),
         "qos_policy_id": found("qos_policy", "qos_policy", absent=absent),
-        "tags": tags(),
-        "value_specs": "value_specs",
+        **TAGS_AND_SPECS,
     }
 
 
@@ -545,8 +547,8 @@ class Port(Mapped):
         "dns_assignment": Attr("The DNS assigned to this port.", "map"),
         "qos_policy_id": Attr("The QoS policy ID attached to this port.", "string"),
     }
-    table = Table(
-        service="network",
+    table = neutron(
+        "port",
         create=Call(
             Networking.create_port,
             with_specs(PortCreate),
@@ -556,8 +558,7 @@ class Port(Mapped):
             },
         ),
         update=Call(Networking.update_port, with_specs(PortUpdate), fields=_port_fields(absent=None)),
-        delete=Call(Networking.delete_port),
-        view=shown("port"),
+        delete=Networking.delete_port,
         attributes={
             "subnets": _port_subnets,
             "network": lambda res, view: res.cloud.network.show(res.ctx, "network", view["network_id"]),
@@ -647,8 +648,8 @@ class Router(Mapped):
         "tenant_id": Attr("Tenant owning the router.", "string"),
         "availability_zone_hints": Attr("Availability zone candidates for the router.", "list"),
     }
-    table = Table(
-        service="network",
+    table = neutron(
+        "router",
         create=Call(
             Networking.create_router,
             with_specs(RouterCreate),
@@ -661,8 +662,7 @@ class Router(Mapped):
                 "distributed": given("distributed"),
                 "ha": given("ha"),
                 "availability_zone_hints": given("availability_zone_hints"),
-                "tags": tags(),
-                "value_specs": "value_specs",
+                **TAGS_AND_SPECS,
             },
         ),
         update=Call(
@@ -672,12 +672,10 @@ class Router(Mapped):
                 "name": physical_name(),
                 "admin_state_up": "admin_state_up",
                 "external_gateway_info": From(("external_gateway_info",), _gateway_info),
-                "tags": tags(),
-                "value_specs": "value_specs",
+                **TAGS_AND_SPECS,
             },
         ),
-        delete=Call(Networking.delete_router),
-        view=shown("router"),
+        delete=Networking.delete_router,
     )
 
 
@@ -782,8 +780,8 @@ class FloatingIP(Mapped):
         "floating_ip_address": Attr("The allocated address of this IP.", "string"),
         "port_id": Attr("ID of the port associated with this IP.", "string"),
     }
-    table = Table(
-        service="network",
+    table = neutron(
+        "floatingip",
         create=Call(
             Networking.create_floating_ip,
             with_specs(FloatingIPCreate),
@@ -795,8 +793,7 @@ class FloatingIP(Mapped):
                 "port_id": found("port", "port_id", lookup_fn=lookup.port),
                 "fixed_ip_address": given("fixed_ip_address"),
                 "floating_ip_address": given("floating_ip_address"),
-                "tags": tags(),
-                "value_specs": "value_specs",
+                **TAGS_AND_SPECS,
             },
         ),
         update=Call(
@@ -809,8 +806,7 @@ class FloatingIP(Mapped):
                 "tags": tags(),
             },
         ),
-        delete=Call(Networking.delete_floating_ip),
-        view=shown("floatingip"),
+        delete=Networking.delete_floating_ip,
     )
 
     @classmethod
@@ -925,8 +921,8 @@ class SecurityGroup(Mapped):
         ),
         "tags": TAGS,
     }
-    table = Table(
-        service="network",
+    table = neutron(
+        "security_group",
         create=Call(
             Networking.create_security_group,
             SecurityGroupCreate,
@@ -941,8 +937,7 @@ class SecurityGroup(Mapped):
                 "tags": tags(),
             },
         ),
-        delete=Call(Networking.delete_security_group),
-        view=shown("security_group"),
+        delete=Networking.delete_security_group,
     )
 
     @classmethod
@@ -1023,8 +1018,8 @@ class SecurityGroupRule(Mapped):
         "port_range_max": RULE_SCHEMA["port_range_max"],
         "protocol": RULE_SCHEMA["protocol"],
     }
-    table = Table(
-        service="network",
+    table = neutron(
+        "security_group_rule",
         create=Call(
             Networking.create_security_group_rule,
             SecurityGroupRuleCreate,
@@ -1035,8 +1030,7 @@ class SecurityGroupRule(Mapped):
                 "description": given("description"),
             },
         ),
-        delete=Call(Networking.delete_security_group_rule),
-        view=shown("security_group_rule"),
+        delete=Networking.delete_security_group_rule,
     )
 
     @classmethod
@@ -1067,8 +1061,8 @@ class SubnetPool(Mapped):
         "tenant_id": Prop("string", "The ID of the tenant who owns the subnet pool."),
         "tags": TAGS,
     }
-    table = Table(
-        service="network",
+    table = neutron(
+        "subnetpool",
         create=Call(
             Networking.create_subnet_pool,
             SubnetPoolCreate,
@@ -1088,8 +1082,7 @@ class SubnetPool(Mapped):
                 "tags": tags(),
             },
         ),
-        delete=Call(Networking.delete_subnet_pool),
-        view=shown("subnetpool"),
+        delete=Networking.delete_subnet_pool,
     )
 
 
@@ -1109,16 +1102,15 @@ class AddressScope(Mapped):
             "integer", "Address family of the address scope.", default=4, constraints=(AllowedValues([4, 6]),)
         ),
     }
-    table = Table(
-        service="network",
+    table = neutron(
+        "address_scope",
         create=Call(
             Networking.create_address_scope,
             AddressScopeCreate,
             fields={"name": physical_name(), "project_id": given("tenant_id")},
         ),
         update=Call(Networking.update_address_scope, AddressScopeUpdate, fields={"name": physical_name()}),
-        delete=Call(Networking.delete_address_scope),
-        view=shown("address_scope"),
+        delete=Networking.delete_address_scope,
     )
 
 
@@ -1144,12 +1136,11 @@ class RBACPolicy(Mapped):
         "object_id": Prop("string", "ID or name of the RBAC object.", required=True),
         "tenant_id": Prop("string", "The owner tenant ID. Only required if the caller has an administrative role."),
     }
-    table = Table(
-        service="network",
+    table = neutron(
+        "rbac_policy",
         create=Call(Networking.create_rbac_policy, RbacPolicyCreate, fields={"project_id": given("tenant_id")}),
         update=Call(Networking.update_rbac_policy, RbacPolicyUpdate),
-        delete=Call(Networking.delete_rbac_policy),
-        view=shown("rbac_policy"),
+        delete=Networking.delete_rbac_policy,
     )
 
 
@@ -1169,16 +1160,15 @@ class QoSPolicy(Mapped):
         "tags": TAGS,
     }
     attributes_schema = {"rules": Attr("A list of all rules for the QoS policy.", "list")}
-    table = Table(
-        service="network",
+    table = neutron(
+        "qos_policy",
         create=Call(
             Networking.create_qos_policy,
             QosPolicyCreate,
             fields={"name": physical_name(), "project_id": given("tenant_id"), "tags": tags()},
         ),
         update=Call(Networking.update_qos_policy, QosPolicyUpdate, fields={"name": physical_name(), "tags": tags()}),
-        delete=Call(Networking.delete_qos_policy),
-        view=shown("qos_policy"),
+        delete=Networking.delete_qos_policy,
     )
 
 
@@ -1313,8 +1303,8 @@ class Trunk(Mapped):
         "port_id": Attr("ID of the parent port.", "string"),
         "sub_ports": Attr("The subports of the trunk.", "list"),
     }
-    table = Table(
-        service="network",
+    table = neutron(
+        "trunk",
         create=Call(
             Networking.create_trunk,
             TrunkCreate,
@@ -1326,8 +1316,7 @@ class Trunk(Mapped):
             },
         ),
         update=Call(Networking.update_trunk, TrunkUpdate, fields={"name": physical_name(), "tags": tags()}),
-        delete=Call(Networking.delete_trunk),
-        view=shown("trunk"),
+        delete=Networking.delete_trunk,
     )
 
     @classmethod
