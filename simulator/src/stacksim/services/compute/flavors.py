@@ -99,7 +99,15 @@ class Flavors:
 
     def create(self, ctx: Context, req: FlavorRequest) -> dict[str, Any]:
         policy.authorize(ctx, "os_compute_api:os-flavor-manage:create")
-        return self.make(req)
+        if req.projects and req.is_public:
+            raise faults.Conflict("Can not add access to a public flavor.")
+        for project_id in req.projects:
+            self.check_project(project_id)
+        with self.store.transaction():
+            record = self.make(req)
+            record["extra_specs"] = {k: str(v) for k, v in req.extra_specs.items()}
+            record["projects"] = list(dict.fromkeys(req.projects))
+            return self.store.put(KIND, record)
 
     def make(self, req: FlavorRequest) -> dict[str, Any]:
         """Record a flavor (no policy: the cloud's own flavors)."""
@@ -167,6 +175,15 @@ class Flavors:
         self.store.put(KIND, record)
         return record["extra_specs"]
 
+    @atomic
+    def replace_extra_specs(self, ctx: Context, flavor_id: str, specs: dict[str, str]) -> dict[str, str]:
+        """Make ``specs`` all of the flavor's extra specs (the policy of both create and delete)."""
+        policy.authorize(ctx, "os_compute_api:os-flavor-extra-specs:create")
+        policy.authorize(ctx, "os_compute_api:os-flavor-extra-specs:delete")
+        record = self._existing(flavor_id)
+        record["extra_specs"] = {k: str(v) for k, v in specs.items()}
+        return self.store.put(KIND, record)["extra_specs"]
+
     def extra_spec(self, record: dict[str, Any], key: str) -> str:
         if key not in record["extra_specs"]:
             raise faults.NotFound(f"Flavor {record['id']} has no extra specs with key {key}.")
@@ -220,6 +237,21 @@ class Flavors:
         record["projects"].remove(project_id)
         self.store.put(KIND, record)
         return self._access(record)
+
+    @atomic
+    def replace_access(self, ctx: Context, flavor_id: str, projects: tuple[str, ...]) -> list[dict[str, str]]:
+        """Make ``projects`` all the projects a private flavor is for."""
+        policy.authorize(ctx, "os_compute_api:os-flavor-access:add_tenant_access")
+        policy.authorize(ctx, "os_compute_api:os-flavor-access:remove_tenant_access")
+        record = self._existing(flavor_id)
+        if record["is_public"]:
+            if projects:
+                raise faults.Conflict("Can not add access to a public flavor.")
+            return []
+        for project_id in projects:
+            self.check_project(project_id)
+        record["projects"] = list(dict.fromkeys(projects))
+        return self._access(self.store.put(KIND, record))
 
     # -- bootstrap ---------------------------------------------------------------------
 

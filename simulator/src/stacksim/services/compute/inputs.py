@@ -147,3 +147,5 @@ class FlavorRequest:
     rxtx_factor: float = 1.0
     is_public: bool = True
     description: str | None = None
+    extra_specs: Mapping[str, str] = field(default_factory=dict)
+    projects: tuple[str, ...] = ()  #: the projects a private flavor is for

@@ -22,6 +22,7 @@ a state the operation does not allow.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -121,6 +122,11 @@ class Compute:
         """
         return self.builder.create(ctx, req)
 
+    def create_server(self, ctx: Context, req: ServerRequest) -> dict[str, Any]:
+        """:meth:`create_servers` for one server (``min_count`` and ``max_count`` are ignored)."""
+        (server,) = self.builder.create(ctx, dataclasses.replace(req, min_count=1, max_count=1))
+        return server
+
     def server(self, ctx: Context, server_id: str) -> dict[str, Any]:
         """The server record (``os_compute_api:servers:show``); 404 if the caller cannot see it."""
         return self.servers.show(ctx, server_id)
@@ -205,6 +211,10 @@ class Compute:
         """Add a security group (by name or id) to the server's ports, or remove it."""
         self.servers.set_security_group(ctx, server_id, name, add)
 
+    def set_security_groups(self, ctx: Context, server_id: str, groups: tuple[str, ...]) -> None:
+        """Make ``groups`` (names or ids) the server's security groups: add the missing, remove the rest."""
+        self.servers.set_security_groups(ctx, server_id, groups)
+
     # -- what a server is connected to ---------------------------------------------------------
 
     def server_ports(self, ctx: Context, server_id: str) -> list[dict[str, Any]]:
@@ -268,6 +278,17 @@ class Compute:
 
     def create_flavor(self, ctx: Context, req: FlavorRequest) -> dict[str, Any]:
         return self.flavors.create(ctx, req)
+
+    def update_flavor(self, ctx: Context, flavor_id: str, description: str | None) -> dict[str, Any]:
+        return self.flavors.update(ctx, flavor_id, description)
+
+    def set_flavor_extra_specs(self, ctx: Context, flavor_id: str, specs: Mapping[str, str]) -> dict[str, str]:
+        """Make ``specs`` all of the flavor's extra specs."""
+        return self.flavors.replace_extra_specs(ctx, flavor_id, dict(specs))
+
+    def set_flavor_access(self, ctx: Context, flavor_id: str, projects: tuple[str, ...]) -> list[dict[str, str]]:
+        """Make ``projects`` all the projects a private flavor is for."""
+        return self.flavors.replace_access(ctx, flavor_id, projects)
 
     def delete_flavor(self, ctx: Context, flavor_id: str) -> None:
         self.flavors.delete(ctx, flavor_id)

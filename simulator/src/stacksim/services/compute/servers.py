@@ -517,6 +517,15 @@ class Servers:
             groups = [g for g in port["security_groups"] if g != group["id"]] + ([group["id"]] if add else [])
             net.update_port(ctx, port["id"], {"security_groups": groups})
 
+    def set_security_groups(self, ctx: Context, server_id: str, wanted: tuple[str, ...]) -> None:
+        current = self.security_groups(ctx, server_id)
+        for ref in wanted:
+            if not any(ref in (g["id"], g["name"]) for g in current):
+                self.set_security_group(ctx, server_id, ref, add=True)
+        for group in current:
+            if group["id"] not in wanted and group["name"] not in wanted:
+                self.set_security_group(ctx, server_id, group["id"], add=False)
+
     # -- delete ----------------------------------------------------------------------------------------
 
     def delete(self, ctx: Context, server_id: str, force: bool = False) -> None:
