@@ -167,7 +167,7 @@ def test_update_while_an_action_runs_is_kept(cloud: Cloud) -> None:
     compute.stop(ctx, server["id"])
     assert inside.wait(10)
     compute.update_server(ctx, server["id"], ServerChanges(name="renamed"))
-    compute.servers.set_metadata_item(ctx, server["id"], "during", "stop")
+    compute.meta.set_metadata_item(ctx, server["id"], "during", "stop")
     release.set()
     _wait(lambda: compute.server(ctx, server["id"])["status"] == "SHUTOFF", "the stop")
     after = compute.server(ctx, server["id"])

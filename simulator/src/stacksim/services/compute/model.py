@@ -7,7 +7,7 @@ takes the caller's :class:`~stacksim.auth.Context` first; a server of another
 project is a 404 for a non-admin, a rule the caller's roles do not meet a 403.
 
 The parts behind it, one concern each: :mod:`.servers` (records, reading,
-metadata, tags, lock, delete), :mod:`.build` (create and boot),
+listing, lock, delete), :mod:`.server_meta` (metadata and tags), :mod:`.build` (create and boot),
 :mod:`.actions` (one registered step per server action), :mod:`.server_volumes`,
 :mod:`.interfaces`, :mod:`.history` (instance actions), :mod:`.consoles`,
 :mod:`.flavors`, :mod:`.keypairs`, :mod:`.quotas`, :mod:`.server_groups`,
@@ -52,6 +52,7 @@ from stacksim.services.compute.interfaces import Interfaces
 from stacksim.services.compute.keypairs import Keypairs
 from stacksim.services.compute.quotas import Quotas
 from stacksim.services.compute.server_groups import ServerGroups
+from stacksim.services.compute.server_meta import ServerMeta
 from stacksim.services.compute.server_volumes import ServerVolumes
 from stacksim.services.compute.servers import Servers
 from stacksim.services.compute.usage import Usage
@@ -97,6 +98,7 @@ class Compute:
         self.peers.network.hooks = self.driver
         self.history = History(self)
         self.servers = Servers(self)
+        self.meta = ServerMeta(self)
         self.builder = Builder(self)
         self.actions = Actions(self)
         self.volumes = ServerVolumes(self)

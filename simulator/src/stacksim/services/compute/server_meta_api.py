@@ -7,12 +7,12 @@ from starlette.responses import Response
 from stacksim import faults
 from stacksim.services.compute import common, schemas
 from stacksim.services.compute.common import api
-from stacksim.services.compute.servers import Servers
+from stacksim.services.compute.server_meta import ServerMeta
 from stacksim.web import Call, reply
 
 
-def _servers(call: Call) -> Servers:
-    return call.cloud.compute.servers
+def _servers(call: Call) -> ServerMeta:
+    return call.cloud.compute.meta
 
 
 @api.route("/v2.1/servers/{id}/metadata")

@@ -25,6 +25,7 @@ from stacksim.auth import Context
 from stacksim.drivers.base import DriverError
 from stacksim.services.compute import policy
 from stacksim.services.compute.inputs import KEEP, ServerChanges, ServerQuery
+from stacksim.services.compute.server_meta import check_metadata, check_tags, metadata_limit
 from stacksim.services.compute.states import NOSTATE, set_state
 from stacksim.store import MissingRecord
 from stacksim.toolkit import naive_timestamp
@@ -36,23 +37,8 @@ log = logging.getLogger("stacksim.compute")
 
 KIND = "server"
 GONE = "deleted_server"
-MAX_METADATA = 128
-MAX_TAGS = 50
 #: Sort fields the store orders by itself (text that a server record always holds).
 SQL_SORTABLE = frozenset({"created", "updated", "name", "id", "status", "vm_state", "project_id", "user_id"})
-#: Nova's sort keys -> record fields.
-SORT_FIELDS = {
-    "created_at": "created",
-    "updated_at": "updated",
-    "display_name": "name",
-    "display_description": "description",
-    "uuid": "id",
-    "access_ip_v4": "access_ipv4",
-    "access_ip_v6": "access_ipv6",
-    "image_ref": "image_id",
-    "launched_at": "launched_at",
-    "terminated_at": "terminated_at",
-}
 
 
 def not_found(server_id: str) -> faults.NotFound:
@@ -376,99 +362,10 @@ class Servers:
         }
         values = {k: ("" if v is None and k.startswith("access") else v) for k, v in values.items() if v is not KEEP}
         if changes.metadata is not KEEP:
-            values["metadata"] = check_metadata(dict(changes.metadata), self._metadata_limit(ctx))
+            values["metadata"] = check_metadata(dict(changes.metadata), metadata_limit(self.compute, ctx))
         if changes.tags is not KEEP:
             values["tags"] = check_tags(list(changes.tags))
         return self.edit(server_id, lambda current: current.update(values))
-
-    # -- metadata and tags -------------------------------------------------------------------------
-
-    def _metadata_limit(self, ctx: Context) -> int:
-        limit = self.compute.quotas.limits(ctx.project_id or "")["metadata_items"]
-        return MAX_METADATA if limit < 0 else limit
-
-    def metadata(self, ctx: Context, server_id: str) -> dict[str, str]:
-        return self.owned(ctx, server_id, "os_compute_api:server-metadata:index")["metadata"]
-
-    def metadata_item(self, ctx: Context, server_id: str, key: str) -> str:
-        metadata = self.owned(ctx, server_id, "os_compute_api:server-metadata:show")["metadata"]
-        if key not in metadata:
-            raise faults.NotFound("Metadata item was not found")
-        return metadata[key]
-
-    def set_metadata(self, ctx: Context, server_id: str, items: dict[str, str], replace: bool) -> dict[str, str]:
-        """Merge ``items`` into the metadata (or, with ``replace``, make them all of it)."""
-        rule = "update_all" if replace else "create"
-        self.owned(ctx, server_id, f"os_compute_api:server-metadata:{rule}")
-        limit = self._metadata_limit(ctx)
-
-        def merge(current: dict[str, Any]) -> None:
-            merged = dict(items) if replace else {**current["metadata"], **items}
-            current["metadata"] = check_metadata(merged, limit)
-
-        return self.edit(server_id, merge)["metadata"]
-
-    def set_metadata_item(self, ctx: Context, server_id: str, key: str, value: str) -> None:
-        self.owned(ctx, server_id, "os_compute_api:server-metadata:update")
-        limit = self._metadata_limit(ctx)
-
-        def put(current: dict[str, Any]) -> None:
-            current["metadata"] = check_metadata({**current["metadata"], key: value}, limit)
-
-        self.edit(server_id, put)
-
-    def delete_metadata_item(self, ctx: Context, server_id: str, key: str) -> None:
-        self.owned(ctx, server_id, "os_compute_api:server-metadata:delete")
-
-        def remove(current: dict[str, Any]) -> None:
-            if key not in current["metadata"]:
-                raise faults.NotFound("Metadata item was not found")
-            del current["metadata"][key]
-
-        self.edit(server_id, remove)
-
-    def tags(self, ctx: Context, server_id: str) -> list[str]:
-        return list(self.owned(ctx, server_id, "os_compute_api:os-server-tags:index")["tags"])
-
-    def has_tag(self, ctx: Context, server_id: str, tag: str) -> None:
-        if tag not in self.owned(ctx, server_id, "os_compute_api:os-server-tags:show")["tags"]:
-            raise faults.NotFound(f"Tag {tag} could not be found.")
-
-    def set_tags(self, ctx: Context, server_id: str, tags: list[str]) -> list[str]:
-        rule = "update_all" if tags else "delete_all"
-        self.owned(ctx, server_id, f"os_compute_api:os-server-tags:{rule}")
-        tags = check_tags(tags)
-        self.edit(server_id, lambda current: current.update(tags=tags))
-        return tags
-
-    def add_tag(self, ctx: Context, server_id: str, tag: str) -> bool:
-        """Add one tag; False if the server had it already."""
-        self.owned(ctx, server_id, "os_compute_api:os-server-tags:update")
-        (tag,) = check_tags([tag])
-        added = []
-
-        def add(current: dict[str, Any]) -> bool | None:
-            if tag in current["tags"]:
-                return False
-            if len(current["tags"]) >= MAX_TAGS:
-                raise faults.BadRequest(f"The number of tags exceeded the per-server limit {MAX_TAGS}")
-            current["tags"].append(tag)
-            current["updated"] = clock.iso(clock.now(), micro=False)
-            added.append(tag)
-            return None
-
-        self.modify(server_id, add)
-        return bool(added)
-
-    def remove_tag(self, ctx: Context, server_id: str, tag: str) -> None:
-        self.owned(ctx, server_id, "os_compute_api:os-server-tags:delete")
-
-        def remove(current: dict[str, Any]) -> None:
-            if tag not in current["tags"]:
-                raise faults.NotFound(f"Tag {tag} could not be found.")
-            current["tags"].remove(tag)
-
-        self.edit(server_id, remove)
 
     # -- lock, reset, security groups --------------------------------------------------------------
 
@@ -577,23 +474,3 @@ def _tag_test(tags: set[str], every: bool, negate: bool) -> Callable[[dict[str, 
         return found != negate
 
     return test
-
-
-def check_metadata(items: dict[str, str], limit: int = MAX_METADATA) -> dict[str, str]:
-    """Nova's metadata rules: keys of 1-255 characters, values of at most 255, at most ``limit``."""
-    for key, value in items.items():
-        if not key or len(key) > 255 or not isinstance(value, str) or len(value) > 255:
-            raise faults.BadRequest(f"Invalid metadata item {key!r}: keys and values are strings of 1-255 characters.")
-    if len(items) > limit:
-        raise faults.Forbidden("Quota exceeded for metadata_items: too many metadata items.")
-    return items
-
-
-def check_tags(tags: list[str]) -> list[str]:
-    """Nova's tag rules: 1-60 characters without ``,`` or ``/``, at most 50, duplicates dropped."""
-    if len(tags) > MAX_TAGS:
-        raise faults.BadRequest(f"The number of tags exceeded the per-server limit {MAX_TAGS}")
-    for tag in tags:
-        if not isinstance(tag, str) or not 1 <= len(tag) <= 60 or "," in tag or "/" in tag:
-            raise faults.BadRequest(f"Invalid tag {tag!r}: 1-60 characters, without ',' or '/'.")
-    return list(dict.fromkeys(tags))
