@@ -7,6 +7,7 @@ import json
 import uuid
 
 import openstack
+import openstack.exceptions
 import pytest
 from compute_http import fault, nova
 
@@ -108,4 +109,29 @@ def test_a_lone_surrogate_is_refused_and_nothing_is_stored(demo):
     server = json.dumps({"server": {"name": "ok", "flavorRef": "1", "metadata": {"k": "\ud800"}}})
     resp = nova(demo, "POST", "/servers", data=server, headers={"Content-Type": "application/json"})
     assert resp.status_code == 400
+    assert nova(demo, "GET", "/servers/detail").status_code == 200
+
+
+def test_the_model_refuses_a_lone_surrogate_from_heat_too(demo):
+    template = {
+        "heat_template_version": "2018-08-31",
+        "resources": {
+            "vm": {
+                "type": "OS::Nova::Server",
+                "properties": {
+                    "name": "\ud800",
+                    "flavor": "1",
+                    "image": DEFAULT_IMAGE_NAME,
+                    "networks": [{"allocate_network": "none"}],
+                },
+            }
+        },
+    }
+    try:
+        stack = demo.orchestration.create_stack(name=_name("s"), template=template)
+    except openstack.exceptions.BadRequestException:
+        pass  # Heat refused the template itself: nothing reached Compute
+    else:
+        failed = demo.orchestration.wait_for_status(stack, "CREATE_FAILED", failures=["CREATE_COMPLETE"], wait=30)
+        assert "Not valid Unicode text" in failed.status_reason
     assert nova(demo, "GET", "/servers/detail").status_code == 200

@@ -28,7 +28,7 @@ from stacksim.drivers.base import DriverError
 from stacksim.services.compute import policy
 from stacksim.services.compute.build import encode_user_data
 from stacksim.services.compute.clients import HOST
-from stacksim.services.compute.inputs import KEEP, Rebuild
+from stacksim.services.compute.inputs import KEEP, Rebuild, check_text
 from stacksim.services.compute.servers import check_state, check_unlocked
 from stacksim.services.compute.states import NOSTATE, PAUSED, RUNNING, SHUTDOWN, SUSPENDED, set_state
 
@@ -243,6 +243,7 @@ def _revert_resize(run: Run) -> Finish:
 
 def _prepare_rebuild(actions: Actions, ctx: Context, server: Record, args: dict[str, Any]) -> dict[str, Any]:
     req: Rebuild = args["rebuild"]
+    check_text(req)
     compute = actions.compute
     image = compute.builder.image(ctx, req.image_id, server["flavor"], False)
     changes: dict[str, Any] = {"image_id": image["id"] if image else ""}

@@ -23,7 +23,7 @@ from stacksim.drivers.base import DriverError, Instance
 from stacksim.lifecycle import hold
 from stacksim.services.compute import policy
 from stacksim.services.compute.clients import DEVICE_OWNER, HOST
-from stacksim.services.compute.inputs import BlockDevice, NetworkRequest, ServerRequest
+from stacksim.services.compute.inputs import BlockDevice, NetworkRequest, ServerRequest, check_text
 from stacksim.services.compute.servers import KIND
 from stacksim.services.compute.states import NOSTATE, RUNNING, now, set_state
 from stacksim.toolkit import naive_timestamp
@@ -81,6 +81,9 @@ class Builder:
     def create(self, ctx: Context, req: ServerRequest) -> list[dict[str, Any]]:
         compute = self.compute
         policy.authorize(ctx, "os_compute_api:servers:create")
+        check_text(req)
+        if req.availability_zone and ":" in req.availability_zone:
+            policy.authorize(ctx, "os_compute_api:servers:create:forced_host")
         if req.networks not in (None, "auto", "none"):
             policy.authorize(ctx, "os_compute_api:servers:create:attach_network")
         if any(b.source_type == "volume" for b in req.block_devices):

@@ -14,7 +14,7 @@ from typing import Any
 from stacksim import clock, faults
 from stacksim.auth import Context
 from stacksim.services.compute import policy
-from stacksim.services.compute.inputs import FlavorRequest
+from stacksim.services.compute.inputs import FlavorRequest, check_text
 from stacksim.store import Store, atomic
 
 KIND = "flavor"
@@ -99,6 +99,7 @@ class Flavors:
 
     def create(self, ctx: Context, req: FlavorRequest) -> dict[str, Any]:
         policy.authorize(ctx, "os_compute_api:os-flavor-manage:create")
+        check_text(req)
         if req.projects and req.is_public:
             raise faults.Conflict("Can not add access to a public flavor.")
         for project_id in req.projects:

@@ -1,14 +1,20 @@
 """The typed requests Compute's model takes (re-exported by :mod:`.model`, where callers import them).
 
 :data:`KEEP` marks a field of an update or rebuild that stays as the server has it.
+:func:`check_text` refuses text no reply could carry (a lone surrogate), whoever
+made the request (the API's schemas refuse it first; Heat's templates reach the
+model directly).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
+
+from stacksim import faults
 
 
 class _Keep:
@@ -149,3 +155,24 @@ class FlavorRequest:
     description: str | None = None
     extra_specs: Mapping[str, str] = field(default_factory=dict)
     projects: tuple[str, ...] = ()  #: the projects a private flavor is for
+
+
+def check_text(value: Any, where: str = "request") -> None:
+    """BadRequest naming the field if any text in ``value`` (a request, a mapping, a list ...)
+    holds a lone surrogate: it could be neither stored safely nor sent back."""
+    if isinstance(value, str):
+        if any("\ud800" <= c <= "\udfff" for c in value):
+            shown = value.encode("utf-8", "backslashreplace").decode()
+            raise faults.BadRequest(
+                f"Invalid input for field/attribute {where}. Value: {shown}. Not valid Unicode text."
+            )
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            check_text(getattr(value, item.name), item.name)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            check_text(key, where)
+            check_text(item, str(key) if isinstance(key, str) else where)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            check_text(item, where)

@@ -15,6 +15,7 @@ from typing import Any
 from stacksim import faults
 from stacksim.auth import Context
 from stacksim.services.compute import policy
+from stacksim.services.compute.inputs import check_text
 from stacksim.services.compute.quotas import Quotas, counts
 from stacksim.store import Store
 
@@ -68,6 +69,7 @@ class ServerGroups:
     def create(self, ctx: Context, name: str, kind: str, rules: dict[str, Any] | None = None) -> dict[str, Any]:
         """A group of the caller's project with the policy ``kind`` (affinity, anti-affinity ...)."""
         policy.authorize(ctx, "os_compute_api:os-server-groups:create")
+        check_text(name, "name")
         return self.make(ctx.project_id or "", ctx.user_id, name, kind, rules)
 
     def make(

@@ -24,7 +24,7 @@ from stacksim import clock, faults, listing
 from stacksim.auth import Context
 from stacksim.drivers.base import DriverError
 from stacksim.services.compute import policy
-from stacksim.services.compute.inputs import KEEP, ServerChanges, ServerQuery
+from stacksim.services.compute.inputs import KEEP, ServerChanges, ServerQuery, check_text
 from stacksim.services.compute.server_meta import check_metadata, check_tags, metadata_limit
 from stacksim.services.compute.states import NOSTATE, set_state
 from stacksim.store import MissingRecord
@@ -353,6 +353,7 @@ class Servers:
     def update(self, ctx: Context, server_id: str, changes: ServerChanges) -> dict[str, Any]:
         """Set the fields ``changes`` gives on the server as it is now (the rest as others left it)."""
         self.owned(ctx, server_id, "os_compute_api:servers:update")
+        check_text(changes)
         values = {
             "name": changes.name,
             "description": changes.description,
