@@ -57,6 +57,8 @@ class Consoles:
     def remote(self, ctx: Context, server_id: str, protocol: str, console_type: str) -> str:
         """A remote console's URL (Nova's ``os-remote-consoles``)."""
         server = self.servers.owned(ctx, server_id, "os_compute_api:os-remote-consoles")
+        if protocol == "rdp":
+            raise faults.BadRequest("Unavailable console type rdp.")
         if (protocol, console_type) not in ENABLED:
             if console_type not in CONSOLE_TYPES.get(protocol, ()):
                 raise faults.BadRequest(f"Invalid console type {console_type}")

@@ -14,8 +14,6 @@ from stacksim.web import Call, reply
 async def create_remote_console(call: Call) -> Response:
     common.require_version(call, "2.6")
     body = await call.body(schemas.RemoteConsole, "remote_console")
-    if body.protocol == "rdp":
-        raise faults.BadRequest("Unavailable console type rdp.")
     url = call.cloud.compute.consoles.remote(call.ctx, call.params["id"], body.protocol, body.type)
     return reply({"remote_console": {"protocol": body.protocol, "type": body.type, "url": url}})
 

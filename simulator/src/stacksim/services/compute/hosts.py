@@ -159,6 +159,13 @@ class Hosts:
         self.authorize(ctx, f"os-hypervisors:{rule}")
         return self.hypervisor()
 
+    def migrations(self, ctx: Context, project_id: str | None) -> list[dict[str, Any]]:
+        """Nova's migrations (none: one host migrates nothing, and a resize is done in place)."""
+        self.authorize(ctx, "os-migrations:index")
+        if not project_id or project_id != ctx.project_id:
+            self.authorize(ctx, "os-migrations:index:all_projects")
+        return []
+
     def is_compute_host(self, host: str) -> bool:
         return host == HOST
 

@@ -11,7 +11,7 @@ listing, lock, delete), :mod:`.server_meta` (metadata and tags), :mod:`.build` (
 :mod:`.actions` (one registered step per server action), :mod:`.server_volumes`,
 :mod:`.interfaces`, :mod:`.history` (instance actions), :mod:`.consoles`,
 :mod:`.flavors`, :mod:`.keypairs`, :mod:`.quotas`, :mod:`.server_groups`,
-:mod:`.hosts`, :mod:`.aggregates` and :mod:`.usage`. The route modules call
+:mod:`.hosts`, :mod:`.aggregates`, :mod:`.usage` and :mod:`.proxies` (images, floating IP pools). The route modules call
 the parts for what only the API does and this class for the rest.
 
 Errors are :mod:`stacksim.faults` exceptions with Nova's messages: 400 for a
@@ -50,6 +50,7 @@ from stacksim.services.compute.inputs import (
 )
 from stacksim.services.compute.interfaces import Interfaces
 from stacksim.services.compute.keypairs import Keypairs
+from stacksim.services.compute.proxies import Proxies
 from stacksim.services.compute.quotas import Quotas
 from stacksim.services.compute.server_groups import ServerGroups
 from stacksim.services.compute.server_meta import ServerMeta
@@ -105,6 +106,7 @@ class Compute:
         self.interfaces = Interfaces(self)
         self.consoles = Consoles(self)
         self.usage = Usage(self)
+        self.proxies = Proxies(self)
 
     def _powered_off(self, server_id: str) -> None:
         self.actions.powered_off(server_id)

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from stacksim import clock, faults
 from stacksim.services.compute import common, policy, schemas
 from stacksim.services.compute.common import api
+from stacksim.services.compute.proxies import ImageQuery, Proxies
 from stacksim.web import Call, reply
 
 #: The last microversion with Nova's proxy APIs (images, floating IP pools), and image metadata.
@@ -73,42 +74,26 @@ def image_view(call: Call, image: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def _filters(call: Call, images: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _query(call: Call) -> ImageQuery:
     q = call.query
-    since = schemas.moment(q, "changes-since")
-    tests = []
-    if "name" in q:
-        tests.append(lambda i: i.get("name") == q["name"])
-    if "status" in q:
-        tests.append(lambda i: i["status"] == q["status"].lower())
-    if since:
-        tests.append(lambda i: clock.parse(i["updated_at"]) >= since)
-    if "server" in q:
-        server = q["server"].rsplit("/", 1)[-1]
-        tests.append(lambda i: i["properties"].get("instance_uuid") == server)
-    if "type" in q:
-        tests.append(lambda i: i["properties"].get("image_type") == q["type"])
-    for key, field in (("minRam", "min_ram"), ("minDisk", "min_disk")):
-        if key in q:
-            least = schemas.whole(q, key) or 0
-            tests.append(lambda i, f=field, n=least: (i.get(f) or 0) >= n)
-    for key in q:
-        if key.startswith("property-"):
-            tests.append(lambda i, k=key[9:], v=q[key]: str(i["properties"].get(k)) == v)
-    return [i for i in images if all(t(i) for t in tests)]
+    server = q.get("server")
+    return ImageQuery(
+        name=q.get("name"),
+        status=q["status"].lower() if "status" in q else None,
+        changes_since=schemas.moment(q, "changes-since"),
+        server_id=server.rsplit("/", 1)[-1] if server else None,
+        image_type=q.get("type"),
+        min_ram=schemas.whole(q, "minRam"),
+        min_disk=schemas.whole(q, "minDisk"),
+        properties={k[len("property-") :]: v for k, v in q.items() if k.startswith("property-")},
+        limit=schemas.whole(q, "limit"),
+        marker=q.get("marker") or None,
+    )
 
 
 def _images(call: Call, detail: bool) -> Response:
     _proxy(call)
-    images = _filters(call, call.cloud.compute.peers.image.listed(call.ctx))
-    limit, marker = schemas.whole(call.query, "limit"), call.query.get("marker")
-    if marker:
-        index = next((n for n, i in enumerate(images) if i["id"] == marker), None)
-        if index is None:
-            raise faults.BadRequest(f"marker [{marker}] not found")
-        images = images[index + 1 :]
-    more = limit is not None and len(images) > limit
-    images = images[:limit] if limit is not None else images
+    images, more = call.cloud.compute.proxies.images(call.ctx, _query(call))
     if detail:
         items = [image_view(call, i) for i in images]
     else:
@@ -129,50 +114,30 @@ async def list_images_detail(call: Call) -> Response:
     return _images(call, detail=True)
 
 
-def _image(call: Call) -> dict[str, Any]:
-    try:
-        return call.cloud.compute.peers.image.get(call.ctx, call.params["image_id"])
-    except faults.NotFound:
-        raise faults.NotFound("Image not found.") from None
+def _proxies(call: Call) -> Proxies:
+    return call.cloud.compute.proxies
 
 
 @api.route("/v2.1/images/{image_id}")
 async def show_image(call: Call) -> Response:
     _proxy(call)
-    return reply({"image": image_view(call, _image(call))})
+    return reply({"image": image_view(call, _proxies(call).image(call.ctx, call.params["image_id"]))})
 
 
 @api.route("/v2.1/images/{image_id}", methods=("DELETE",))
 async def delete_image(call: Call) -> Response:
     _proxy(call)
-    _image(call)
-    try:
-        call.cloud.compute.peers.image.delete(call.ctx, call.params["image_id"])
-    except faults.Forbidden:
-        raise faults.Forbidden("You are not allowed to delete the image.") from None
+    _proxies(call).delete_image(call.ctx, call.params["image_id"])
     return reply(status=204)
 
 
 # -- image metadata ---------------------------------------------------------------------------------
 
 
-def _set_properties(call: Call, values: dict[str, str], replace: bool) -> dict[str, str]:
-    limit = call.cloud.compute.quotas.limits(call.ctx.project_id or "")["metadata_items"]
-    image = _image(call)
-    merged = dict(values) if replace else {**image["properties"], **values}
-    if 0 <= limit < len(merged):
-        raise faults.Forbidden("Quota exceeded for metadata_items: too many metadata items.")
-    glance = call.cloud.compute.peers.image
-    try:
-        return glance.set_properties(call.ctx, image["id"], values, replace)["properties"]
-    except faults.Forbidden as exc:
-        raise faults.Forbidden(exc.message) from None
-
-
 @api.route("/v2.1/images/{image_id}/metadata")
 async def list_image_metadata(call: Call) -> Response:
     _proxy(call, MAX_IMAGE_METADATA)
-    return reply({"metadata": _image(call)["properties"]})
+    return reply({"metadata": _proxies(call).image(call.ctx, call.params["image_id"])["properties"]})
 
 
 @api.route("/v2.1/images/{image_id}/metadata", methods=("POST", "PUT"))
@@ -180,7 +145,7 @@ async def set_image_metadata(call: Call) -> Response:
     _proxy(call, MAX_IMAGE_METADATA)
     body = await call.body(schemas.MetadataBody)
     replace = call.request.method == "PUT"
-    found = _set_properties(call, body.metadata, replace)
+    found = _proxies(call).set_image_metadata(call.ctx, call.params["image_id"], body.metadata, replace)
     return reply({"metadata": body.metadata if replace else found})
 
 
@@ -188,7 +153,7 @@ async def set_image_metadata(call: Call) -> Response:
 async def show_image_metadata_item(call: Call) -> Response:
     _proxy(call, MAX_IMAGE_METADATA)
     key = call.params["key"]
-    properties = _image(call)["properties"]
+    properties = _proxies(call).image(call.ctx, call.params["image_id"])["properties"]
     if key not in properties:
         raise faults.NotFound("The resource could not be found.")
     return reply({"meta": {key: properties[key]}})
@@ -201,18 +166,14 @@ async def set_image_metadata_item(call: Call) -> Response:
     key = call.params["key"]
     if key not in body.meta:
         raise faults.BadRequest("Request body and URI mismatch")
-    _set_properties(call, {key: body.meta[key]}, replace=False)
+    _proxies(call).set_image_metadata(call.ctx, call.params["image_id"], {key: body.meta[key]}, replace=False)
     return reply({"meta": body.meta})
 
 
 @api.route("/v2.1/images/{image_id}/metadata/{key}", methods=("DELETE",))
 async def delete_image_metadata_item(call: Call) -> Response:
     _proxy(call, MAX_IMAGE_METADATA)
-    key = call.params["key"]
-    image = _image(call)
-    if key not in image["properties"]:
-        raise faults.NotFound("Invalid metadata key")
-    call.cloud.compute.peers.image.remove_property(call.ctx, image["id"], key)
+    _proxies(call).delete_image_metadata(call.ctx, call.params["image_id"], call.params["key"])
     return reply(status=204)
 
 
@@ -222,9 +183,7 @@ async def delete_image_metadata_item(call: Call) -> Response:
 @api.route("/v2.1/os-floating-ip-pools")
 async def list_floating_ip_pools(call: Call) -> Response:
     _proxy(call)
-    policy.authorize(call.ctx, "os_compute_api:os-floating-ip-pools")
-    pools = call.cloud.compute.peers.network.external_networks(call.ctx)
-    return reply({"floating_ip_pools": [{"name": n["name"] or n["id"]} for n in pools]})
+    return reply({"floating_ip_pools": [{"name": name} for name in _proxies(call).floating_ip_pools(call.ctx)]})
 
 
 # -- extensions ---------------------------------------------------------------------------------------------

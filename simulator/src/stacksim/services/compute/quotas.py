@@ -197,6 +197,7 @@ class Quotas:
 
     def update(self, project_id: str, values: dict[str, int], force: bool = False) -> dict[str, int]:
         """Set some of a project's limits; unless ``force``, none may go below what is in use."""
+        _no_networks(values)
         with self.store.transaction():
             if not force:
                 for name, value, used in below_usage(values, self.usage(project_id, list(values))):
@@ -211,5 +212,11 @@ class Quotas:
         self.engine.reset(project_id)
 
     def update_class(self, name: str, values: dict[str, int]) -> dict[str, int]:
+        _no_networks(values)
         self.classes.set_limits(name, values)
         return self.class_limits(name)
+
+
+def _no_networks(values: dict[str, int]) -> None:
+    if "networks" in values:
+        raise faults.BadRequest("The networks quota is disabled")

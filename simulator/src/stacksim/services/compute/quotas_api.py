@@ -9,7 +9,6 @@ from typing import Any
 
 from starlette.responses import Response
 
-from stacksim import faults
 from stacksim.services.compute import common, schemas
 from stacksim.services.compute.common import api
 from stacksim.services.compute.quotas import INJECTED_QUOTAS, NETWORK_QUOTAS, SERVER_GROUP_QUOTAS, Quotas
@@ -65,10 +64,7 @@ def _check_body(call: Call, root: str, body: schemas.QuotaValues, quota_class: b
     removed = {name: ("2.50" if quota_class else "2.36") for name in (*NETWORK_QUOTAS, "networks")}
     removed.update(dict.fromkeys(INJECTED_QUOTAS, "2.57"))
     common.too_old(root, body, call, removed)
-    values = body.values()
-    if "networks" in values:
-        raise faults.BadRequest("The networks quota is disabled")
-    return values
+    return body.values()
 
 
 # -- quota sets ---------------------------------------------------------------------------------

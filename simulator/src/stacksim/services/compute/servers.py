@@ -199,6 +199,11 @@ class Servers:
                     seen.setdefault(gid, related.security_groups[gid])
         return list(seen.values())
 
+    def migrations(self, ctx: Context, server_id: str) -> list[dict[str, Any]]:
+        """The server's live migrations in progress: none, on one host."""
+        self.owned(ctx, server_id, "os_compute_api:servers:migrations:index")
+        return []
+
     # -- listing ---------------------------------------------------------------------------------
 
     def select(self, ctx: Context, q: ServerQuery) -> tuple[list[dict[str, Any]], bool]:
