@@ -65,6 +65,10 @@ class Consoles:
             raise faults.BadRequest(f"Unavailable console type {console_type}.")
         self._on_host(server)
         token = secrets.token_urlsafe(24)
+        now = time.time()
+        for old in self.store.find(TOKEN_KIND, instance_uuid=server["id"]):
+            if old["expires"] < now:  # expired ones go when the server gets a new one
+                self.store.delete(TOKEN_KIND, old["id"])
         self.store.put(
             TOKEN_KIND,
             {
@@ -74,7 +78,7 @@ class Consoles:
                 "host": self.compute.hosts.host_ip,
                 "port": VNC_PORT,
                 "internal_access_path": None,
-                "expires": time.time() + TOKEN_TTL,
+                "expires": now + TOKEN_TTL,
             },
         )
         path = urllib.parse.quote(f"?token={token}", safe="")

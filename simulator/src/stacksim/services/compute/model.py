@@ -310,11 +310,6 @@ class Compute:
 
     # -- for the cloud itself --------------------------------------------------------------------------
 
-    def bootstrap(self) -> None:
-        from stacksim.services.compute.bootstrap import bootstrap
-
-        bootstrap(self)
-
     def server_states(self) -> dict[str, str]:
         """Every live server's id and vm_state (for a driver's reconciliation after a restart)."""
         return self.servers.states()
