@@ -147,7 +147,7 @@ async def reset(cloud: Cloud) -> dict[str, Any]:
     try:
         removed = await life.call(snapshot.restore)
         # The records are back; what the driver made for the removed servers goes too.
-        await life.call(cloud.compute.servers.driver.reset)
+        await life.call(cloud.compute.driver.reset)
         if not snapshot.current:
             await life.call(cloud.bootstrap)
             await life.call(snapshot.take)

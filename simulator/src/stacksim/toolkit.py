@@ -6,6 +6,9 @@
   :func:`query_flag` reads a query parameter with a default.
 - Ids: :func:`new_id` (a UUID, as Nova, Neutron, Cinder, Glance and Heat
   write them) and :func:`new_hex_id` (32 hex digits, Keystone's).
+- Request ids: :data:`REQUEST_ID` holds the ``x-openstack-request-id`` of the API call being
+  served (set by the HTTP layer); :func:`request_id` reads it, or makes one for work no call
+  started (Heat's, a job's).
 - Timestamps: :func:`timestamp` in the two styles the APIs use (ISO 8601 with
   ``Z``, with or without microseconds) and :func:`naive_timestamp` (Nova's and
   Cinder's database style: microseconds, no zone). Parsing is
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from stacksim import clock
@@ -58,6 +62,15 @@ def new_id() -> str:
 def new_hex_id() -> str:
     """A new Keystone-style id: 32 hex digits."""
     return uuid.uuid4().hex
+
+
+#: The ``x-openstack-request-id`` of the API call being served (None outside one).
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+def request_id() -> str:
+    """The current API call's request id, or a new one in the same form (``req-<uuid>``)."""
+    return REQUEST_ID.get() or f"req-{uuid.uuid4()}"
 
 
 def timestamp(micro: bool = False) -> str:

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from stacksim import faults
 from stacksim.microversion import Microversions, Version
+from stacksim.toolkit import REQUEST_ID
 
 if TYPE_CHECKING:
     from stacksim.auth import Context
@@ -215,7 +216,8 @@ class RequestId:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = f"req-{uuid.uuid4()}".encode()
+        text = f"req-{uuid.uuid4()}"
+        rid = text.encode()
 
         async def tagged(message: dict) -> None:
             if message["type"] == "http.response.start":
@@ -223,4 +225,8 @@ class RequestId:
                 message["headers"] = [*list(message["headers"]), (b"x-openstack-request-id", rid)]
             await send(message)
 
-        await self.app(scope, receive, tagged)
+        token = REQUEST_ID.set(text)  # the handlers see it (records that name their request)
+        try:
+            await self.app(scope, receive, tagged)
+        finally:
+            REQUEST_ID.reset(token)

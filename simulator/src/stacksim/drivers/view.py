@@ -106,10 +106,4 @@ class CloudView:
 
     def server_states(self) -> dict[str, str]:
         """Every server's id and vm_state (for a restart's reconciliation)."""
-        return {s["id"]: s["vm_state"] for s in self._cloud.compute.servers.visible(_admin(), all_projects=True)}
-
-
-def _admin() -> Any:
-    from stacksim.services.network.common import as_context
-
-    return as_context(None)
+        return self._cloud.compute.server_states()

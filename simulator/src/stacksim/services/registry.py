@@ -35,7 +35,7 @@ class Service:
 
 
 def services() -> list[Service]:
-    from stacksim.services.compute.routes import api as compute
+    from stacksim.services.compute.api import api as compute
     from stacksim.services.identity.api import api as identity
     from stacksim.services.image.api import api as image
     from stacksim.services.network.api import api as network

@@ -147,15 +147,13 @@ class VolumeAttachment(Resource):
     }
 
     def _attach(self) -> None:
-        servers = self.cloud.compute.servers
-        server = servers.get(self.ctx, self.props["instance_uuid"])
-        servers.attach_volume(self.ctx, server, self.props["volume_id"], self.props.get("mountpoint"))
-        self.resource_id = f"{server['id']}:{self.props['volume_id']}"
+        server_id, volume_id = self.props["instance_uuid"], self.props["volume_id"]
+        self.cloud.compute.attach_volume(self.ctx, server_id, volume_id, self.props.get("mountpoint"))
+        self.resource_id = f"{server_id}:{volume_id}"
 
     def _detach(self, server_id: str, volume_id: str) -> None:
-        servers = self.cloud.compute.servers
         with contextlib.suppress(faults.NotFound):
-            servers.detach_volume(self.ctx, servers.get(self.ctx, server_id), volume_id)
+            self.cloud.compute.detach_volume(self.ctx, server_id, volume_id)
 
     def handle_create(self) -> None:
         self._attach()

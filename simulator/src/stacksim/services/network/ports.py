@@ -243,7 +243,9 @@ class Ports(Part):
             if not net_owner and any("ip_address" in ip for ip in changes["fixed_ips"] or []):
                 raise denied("update_port:fixed_ips:ip_address")
             requests = []
-            spare = list(record["fixed_ips"])
+            # An entry with only a subnet keeps an address the port has there, unless another entry asks for it.
+            asked = {req["ip_address"] for req in changes["fixed_ips"] or [] if "ip_address" in req}
+            spare = [ip for ip in record["fixed_ips"] if ip["ip_address"] not in asked]
             for req in changes["fixed_ips"] or []:
                 if "ip_address" not in req:
                     held = next((ip for ip in spare if ip["subnet_id"] == req.get("subnet_id")), None)

@@ -5,7 +5,7 @@ through it (``cloud.volume.volumes.get(ctx, id)``). Nova uses the methods
 at the end of the class: :meth:`BlockStorage.attach`,
 :meth:`BlockStorage.detach`, :meth:`BlockStorage.attachments_of_server`,
 :meth:`BlockStorage.path` and, for boot from volume, :meth:`BlockStorage.create`
-with :meth:`BlockStorage.wait`.
+with :meth:`BlockStorage.wait` and :meth:`BlockStorage.snapshot`.
 """
 
 from __future__ import annotations
@@ -61,6 +61,10 @@ class BlockStorage:
     def get(self, ctx: Context, volume_id: str) -> dict[str, Any]:
         """The volume record; ``NotFound("Volume <id> could not be found.")`` if the caller may not see it."""
         return self.volumes.get(ctx, volume_id)
+
+    def snapshot(self, ctx: Context, snapshot_id: str) -> dict[str, Any]:
+        """The snapshot record (a server's block device made from it); NotFound if the caller may not see it."""
+        return self.snapshots.get(ctx, snapshot_id)
 
     def attach(
         self,
