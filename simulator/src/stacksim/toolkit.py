@@ -6,6 +6,7 @@
   :func:`query_flag` reads a query parameter with a default.
 - Ids: :func:`new_id` (a UUID, as Nova, Neutron, Cinder, Glance and Heat
   write them) and :func:`new_hex_id` (32 hex digits, Keystone's).
+- Text: :func:`has_lone_surrogate` (text no UTF-8 can carry) and :func:`printable`.
 - Timestamps: :func:`timestamp` in the two styles the APIs use (ISO 8601 with
   ``Z``, with or without microseconds) and :func:`naive_timestamp` (Nova's and
   Cinder's database style: microseconds, no zone). Parsing is
@@ -68,3 +69,27 @@ def timestamp(micro: bool = False) -> str:
 def naive_timestamp() -> str:
     """Now, as ``2026-01-02T03:04:05.000000`` (Nova's and Cinder's records: no zone)."""
     return clock.now().strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+# -- text ---------------------------------------------------------------------------------------------
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """Does ``value`` (a string, or strings in lists and dict keys and values) hold a lone surrogate?
+
+    JSON may carry ``"\\ud800"``, but it is no Unicode character: stored, it could
+    never be sent again as UTF-8, so every later list of it would fail. Services
+    refuse such text with a 400 at the door.
+    """
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_lone_surrogate(v) for v in value)
+    return False
+
+
+def printable(text: str) -> str:
+    """``text`` safe to put in a UTF-8 message: lone surrogates become ``\\udXXX`` escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
