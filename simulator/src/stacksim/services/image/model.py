@@ -113,6 +113,16 @@ class Images:
         """The image's data file (it exists once the image is active)."""
         return self.files.path(image_id)
 
+    @staticmethod
+    def is_custom_property(key: str) -> bool:
+        """May ``key`` be an image's custom property (not a base, read-only or reserved attribute)?"""
+        return (
+            key not in schemas.BASE
+            and key not in schemas.READ_ONLY
+            and key not in schemas.DISALLOWED
+            and not schemas.is_reserved(key)
+        )
+
     def owns(self, ctx: Context, rec: dict[str, Any]) -> bool:
         return ctx.is_admin or (ctx.project_id is not None and rec["owner"] == ctx.project_id)
 
