@@ -6,7 +6,8 @@
   :func:`query_flag` reads a query parameter with a default.
 - Ids: :func:`new_id` (a UUID, as Nova, Neutron, Cinder, Glance and Heat
   write them) and :func:`new_hex_id` (32 hex digits, Keystone's).
-- Text: :func:`has_lone_surrogate` (text no UTF-8 can carry) and :func:`printable`.
+- Text: :func:`has_lone_surrogate` (text no UTF-8 can carry), :func:`printable` and
+  :func:`mend_text`.
 - Timestamps: :func:`timestamp` in the two styles the APIs use (ISO 8601 with
   ``Z``, with or without microseconds) and :func:`naive_timestamp` (Nova's and
   Cinder's database style: microseconds, no zone). Parsing is
@@ -93,3 +94,17 @@ def has_lone_surrogate(value: Any) -> bool:
 def printable(text: str) -> str:
     """``text`` safe to put in a UTF-8 message: lone surrogates become ``\\udXXX`` escapes."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def mend_text(value: Any) -> Any:
+    """``value`` with every lone surrogate (in strings, lists and dict keys and values) replaced by
+    U+FFFD, for records stored before such text was refused."""
+    if isinstance(value, str):
+        return (
+            value.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if has_lone_surrogate(value) else value
+        )
+    if isinstance(value, dict):
+        return {mend_text(k): mend_text(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mend_text(v) for v in value]
+    return value
