@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from stacksim import faults
 from stacksim.auth import Context
 from stacksim.services.volume import common, messages
-from stacksim.services.volume.volumes import NewVolume
+from stacksim.services.volume.volume_create import NewVolume
 
 if TYPE_CHECKING:
     from stacksim.services.volume.model import BlockStorage
@@ -187,7 +187,7 @@ class Backups(common.Records):
                 self.bs.messages.add(
                     record["project_id"], "BACKUP", backup_id, messages.BACKUP_CREATE, messages.UNKNOWN_ERROR, failure
                 )
-            self._save(record)
+            self.save(record)
 
     # -- update, delete ---------------------------------------------------------------------------------
 
@@ -202,7 +202,7 @@ class Backups(common.Records):
             if self.has_dependents(backup_id):
                 raise common.invalid_backup("Incremental backups exist for this backup.")
             record["status"] = "deleting"
-            self._save(record)
+            self.save(record)
         self.bs.lifecycle.schedule(DELETE_JOB, backup_id)
 
     def _run_delete(self, job: dict[str, Any]) -> None:
@@ -244,7 +244,7 @@ class Backups(common.Records):
                 )
             self.bs.volumes.set_status(volume_id, "restoring-backup", previous_status=volume["status"])
             record.update(status="restoring", restore_volume_id=volume_id)
-            self._save(record)
+            self.save(record)
         self.bs.lifecycle.schedule(RESTORE_JOB, backup_id, volume_id=volume_id)
         return record, volume
 

@@ -186,7 +186,7 @@ class Records:
             return self.store.find(self.kind)
         return self.store.find(self.kind, project_id=ctx.project_id)
 
-    def _save(self, record: dict[str, Any]) -> dict[str, Any]:
+    def save(self, record: dict[str, Any]) -> dict[str, Any]:
         record["updated_at"] = now()
         return self.store.put(self.kind, record)
 
@@ -197,7 +197,7 @@ class Records:
             if record is None:
                 return None
             record.update(changes, status=status)
-            return self._save(record)
+            return self.save(record)
 
     def restore_status(self, record_id: str, expected: str, fallback: str = "available", **changes: Any) -> None:
         """Back to the status before ``expected`` (a transitional one), if the record is still in it."""
@@ -207,7 +207,7 @@ class Records:
                 record.update(changes, status=record.get("previous_status") or fallback)
                 if "previous_status" in record:
                     record["previous_status"] = None
-                self._save(record)
+                self.save(record)
 
     def reset_status(self, ctx: Context, record_id: str, status: Any) -> None:
         """``os-reset_status`` (admins): any status in :attr:`RESET_STATUSES`, as Cinder checks it."""
@@ -217,7 +217,7 @@ class Records:
         with self.store.transaction():
             record = self.get(ctx, record_id)
             record["status"] = status.lower()
-            self._save(record)
+            self.save(record)
 
     #: the policy rule and the statuses of :meth:`reset_status`, per kind
     reset_rule = ""
@@ -240,7 +240,7 @@ class Records:
             record = self.get(ctx, record_id)
             self._check_updatable(record)
             self._apply_changes(record, changes)
-            return self._save(record)
+            return self.save(record)
 
     update_rule = ""
 
@@ -261,7 +261,7 @@ class Records:
             record = self.get(ctx, record_id)
             self._check_metadata_writable(record, "Updating")
             record["metadata"] = checked if replace else {**record["metadata"], **checked}
-            self._save(record)
+            self.save(record)
             return dict(record["metadata"])
 
     def metadata_item(self, record: dict[str, Any], key: str) -> str:
@@ -278,7 +278,7 @@ class Records:
             self.metadata_item(record, key)
             self._check_metadata_writable(record, "Deleting")
             del record["metadata"][key]
-            self._save(record)
+            self.save(record)
 
     # -- restart ----------------------------------------------------------------------------------------
 

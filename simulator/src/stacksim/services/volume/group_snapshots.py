@@ -105,7 +105,7 @@ class GroupSnapshots(common.Records):
                 record["status"] = "available"
             else:
                 return
-            self._save(record)
+            self.save(record)
 
     def delete(self, ctx: Context, group_snapshot_id: str) -> None:
         common.require_member(ctx, "group:delete_group_snapshot")
@@ -118,7 +118,7 @@ class GroupSnapshots(common.Records):
                     "source for its creation."
                 )
             record["status"] = "deleting"
-            self._save(record)
+            self.save(record)
             for snap in self.bs.snapshots.of_group_snapshot(group_snapshot_id):
                 self.bs.snapshots.set_status(snap["id"], "deleting")
         self.bs.lifecycle.schedule(DELETE_JOB, group_snapshot_id)

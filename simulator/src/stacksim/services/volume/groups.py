@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from stacksim import faults
 from stacksim.auth import Context
 from stacksim.services.volume import common
-from stacksim.services.volume.volumes import NewVolume
+from stacksim.services.volume.volume_create import NewVolume
 
 if TYPE_CHECKING:
     from stacksim.services.volume.model import BlockStorage
@@ -175,7 +175,7 @@ class Groups(common.Records):
             if record is None or record["status"] != "creating":
                 return
             record["status"] = "available" if self.bs.hosts.accepts_volumes() else "error"
-            self._save(record)
+            self.save(record)
 
     def check_new_member(self, ctx: Context, group_id: str, type_record: dict[str, Any]) -> None:
         """A volume being created into ``group_id`` must be of one of its types (inside a transaction)."""
@@ -213,7 +213,7 @@ class Groups(common.Records):
                 self._remove_member(ctx, record, volume_id)
             for volume_id in changes.add_volumes:
                 self._add_member(ctx, record, volume_id)
-            return self._save(record)
+            return self.save(record)
 
     def _remove_member(self, ctx: Context, group: dict[str, Any], volume_id: str) -> None:
         volume = self.bs.volumes.record(volume_id)
@@ -275,7 +275,7 @@ class Groups(common.Records):
             for volume in volumes:
                 self.bs.volumes.start_delete(volume, [])
             record["status"] = "deleting"
-            self._save(record)
+            self.save(record)
         self.bs.lifecycle.schedule(DELETE_JOB, group_id)
 
     def _run_delete(self, job: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stacksim import faults
+from stacksim import faults, toolkit
 from stacksim.auth import Context
 from stacksim.services.volume import views
 from stacksim.services.volume.attachments import Attachments, ServerAttachment
@@ -32,7 +32,8 @@ from stacksim.services.volume.quotas import Quotas
 from stacksim.services.volume.snapshots import NewSnapshot, Snapshots
 from stacksim.services.volume.transfers import NewTransfer, Transfers
 from stacksim.services.volume.types import VolumeTypes
-from stacksim.services.volume.volumes import ImageUpload, NewVolume, Volumes
+from stacksim.services.volume.volume_create import NewVolume
+from stacksim.services.volume.volumes import ImageUpload, Volumes
 
 if TYPE_CHECKING:
     from stacksim.cloud import Cloud
@@ -95,8 +96,35 @@ class BlockStorage:
         self.types.ensure_default()
         self.group_types.ensure_default()
         self.files.clear_parts()
+        self.mend_text()
         for part in (self.volumes, self.snapshots, self.backups, self.groups, self.group_snapshots):
             part.recover()
+
+    #: every kind Block Storage keeps
+    KINDS = (
+        "volume",
+        "volume_snapshot",
+        "volume_backup",
+        "volume_attachment",
+        "volume_type",
+        "volume_group_type",
+        "volume_qos_specs",
+        "volume_group",
+        "volume_group_snapshot",
+        "volume_transfer",
+        "volume_message",
+        "volume_type_encryption",
+        "volume_service",
+    )
+
+    def mend_text(self) -> None:
+        """Records stored before text with lone surrogates was refused would break every list that
+        shows them (they cannot be sent as UTF-8): their text is mended at start (U+FFFD)."""
+        with self.store.transaction():
+            for kind in self.KINDS:
+                for record in self.store.find(kind):
+                    if toolkit.has_lone_surrogate(record):
+                        self.store.put(kind, toolkit.mend_text(record))
 
     # -- for other services (Nova, Heat) ------------------------------------------------------------
 

@@ -298,8 +298,10 @@ def list_routes(
     *,
     first: str | None = None,
     links_key: str | None = None,
+    body_key: str | None = None,
 ) -> None:
-    """``GET /<key>`` and ``/<key>/detail``: the caller's records of ``part``, filtered, sorted and paged."""
+    """``GET /<key>`` and ``/<key>/detail``: the caller's records of ``part``, filtered, sorted and paged,
+    as ``{<body_key or key>: [...]}``."""
 
     async def listed(call: Call, detail: bool) -> Response:
         if first is not None:
@@ -308,7 +310,7 @@ def list_routes(
         found = select(call, records.list(call.ctx, all_tenants(call)))
         page = paginate(call, found, sort_fields=sort_fields, marker_missing=records.not_found)
         shown = [view(viewer(call), r, detail) for r in page.items]
-        return reply(collection(call, key, page, shown, links_key))
+        return reply(collection(call, body_key or key, page, shown, links_key))
 
     @route(f"/{key}")
     async def summaries(call: Call) -> Response:

@@ -21,7 +21,8 @@ from stacksim.services.volume.backups import NewBackup
 from stacksim.services.volume.groups import GroupChanges, NewGroup
 from stacksim.services.volume.snapshots import NewSnapshot
 from stacksim.services.volume.transfers import NewTransfer
-from stacksim.services.volume.volumes import ImageUpload, NewVolume
+from stacksim.services.volume.volume_create import NewVolume
+from stacksim.services.volume.volumes import ImageUpload
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -144,7 +144,7 @@ class Snapshots(common.Records):
                 record = self.record(snapshot_id)
                 if record is not None and record["status"] == "creating":
                     record["status"] = "error"
-                    self._save(record)
+                    self.save(record)
                     self.bs.messages.add(
                         record["project_id"],
                         "SNAPSHOT",
@@ -162,7 +162,7 @@ class Snapshots(common.Records):
                 return
             if record["status"] == "creating":
                 record.update(status="available", progress="100%")
-                self._save(record)
+                self.save(record)
             self.bs.group_snapshots.settle(record.get("group_snapshot_id"))
 
     # -- delete, admin actions ----------------------------------------------------------------------
@@ -179,7 +179,7 @@ class Snapshots(common.Records):
                     "Snapshot status must be available or error and must not be part of a group."
                 )
             record["status"] = "deleting"
-            self._save(record)
+            self.save(record)
         self.bs.lifecycle.schedule(DELETE_JOB, snapshot_id)
 
     def _run_delete(self, job: dict[str, Any]) -> None:

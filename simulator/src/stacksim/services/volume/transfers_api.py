@@ -22,7 +22,9 @@ def select(call: Call, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def transfer_routes(key: str, first: str | None) -> None:
     """The transfer routes under ``/<key>`` (from microversion ``first``)."""
-    routing.list_routes(key, lambda bs: bs.transfers, select, SORT_FIELDS, views.transfer, first=first)
+    routing.list_routes(
+        key, lambda bs: bs.transfers, select, SORT_FIELDS, views.transfer, first=first, body_key="transfers"
+    )
     routing.item_routes(key, "transfer", lambda bs: bs.transfers, views.transfer, first=first)
 
     @route(f"/{key}", methods=("POST",))

@@ -21,17 +21,15 @@ Not implemented: migration, manage/unmanage, revert to snapshot, re-image
 from __future__ import annotations
 
 import logging
-import math
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from stacksim import faults
 from stacksim.auth import Context
-from stacksim.lifecycle import hold
 from stacksim.services.volume import common, messages
 from stacksim.services.volume.pools import NoValidBackend, footprint, host_of, pool_of
 from stacksim.services.volume.types import is_multiattach
+from stacksim.services.volume.volume_create import CREATE_JOB, IMAGE_CORE, NewVolume, VolumeMaker
 
 if TYPE_CHECKING:
     from stacksim.services.volume.model import BlockStorage
@@ -39,7 +37,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("stacksim.volume")
 
 KIND = "volume"
-CREATE_JOB = "volume.create"
 DELETE_JOB = "volume.delete"
 EXTEND_JOB = "volume.extend"
 UPLOAD_JOB = "volume.upload"
@@ -74,8 +71,6 @@ RESET_STATUSES = frozenset(
 )
 ATTACH_STATUSES = frozenset({"attached", "detached"})
 DISK_FORMATS = ("raw", "vmdk", "vdi", "qcow2", "vhd", "vhdx", "ploop")
-#: Image attributes Cinder copies into ``volume_image_metadata`` (custom properties come too).
-IMAGE_CORE = ("checksum", "container_format", "disk_format", "min_disk", "min_ram", "size")
 DELETE_MESSAGE = (
     "Volume status must be available or error or error_restoring or error_extending or error_managing "
     "and must not be migrating, attached, belong to a group, have snapshots or be disassociated from "
@@ -90,47 +85,13 @@ RETYPE_MESSAGE = (
     "consistency group, requested type has to be different that the one from the volume, and for in-use "
     "volumes front-end qos specs cannot change."
 )
-NO_SIZE = (
-    "Invalid volume size provided for create request: None (size argument must be an integer "
-    "(or string representation of an integer) and greater than zero)."
-)
-
-#: a volume type extra spec: the seconds a volume of that type spends in ``creating``
-CREATE_DELAY = "stacksim:create_delay"
 
 
 def not_found(volume_id: str) -> faults.NotFound:
     return faults.NotFound(f"Volume {volume_id} could not be found.")
 
 
-def gigabytes(size_bytes: int | None) -> int:
-    return max(1, math.ceil((size_bytes or 0) / (1 << 30)))
-
-
 # -- typed requests ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NewVolume:
-    """A volume to make (``POST /volumes``, Nova's boot volumes, Heat): a ``size``, a source, or both.
-
-    At most one source: ``snapshot_id``, ``source_volid``, ``image_ref`` (an image id)
-    or ``backup_id``. ``volume_type`` is a type's name or id; without it the volume
-    gets its source's type, else the project's default type, else ``__DEFAULT__``.
-    """
-
-    size: int | str | None = None
-    name: str | None = None
-    description: str | None = None
-    volume_type: str | None = None
-    availability_zone: str | None = None
-    metadata: dict[str, str] | None = None
-    snapshot_id: str | None = None
-    source_volid: str | None = None
-    image_ref: str | None = None
-    backup_id: str | None = None
-    group_id: str | None = None
-    multiattach: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,16 +105,6 @@ class ImageUpload:
     protected: bool | None = None
 
 
-@dataclass
-class _Origin:
-    """Where a new volume's bytes, size, type and image metadata come from."""
-
-    size: int
-    source: dict[str, str] = field(default_factory=dict)  #: ``{"kind": ..., "id": ...}``, empty for a blank one
-    type_record: dict[str, Any] | None = None
-    image_metadata: dict[str, str] = field(default_factory=dict)
-
-
 class Volumes(common.Records):
     label = "Volume"
     update_rule = "volume:update"
@@ -162,7 +113,7 @@ class Volumes(common.Records):
 
     def __init__(self, bs: BlockStorage) -> None:
         super().__init__(bs, KIND, not_found)
-        bs.lifecycle.register(CREATE_JOB, self._run_create)
+        self.maker = VolumeMaker(self)
         bs.lifecycle.register(DELETE_JOB, self._run_delete)
         bs.lifecycle.register(EXTEND_JOB, self._run_extend)
         bs.lifecycle.register(UPLOAD_JOB, self._run_upload)
@@ -172,300 +123,7 @@ class Volumes(common.Records):
 
     def create(self, ctx: Context, request: NewVolume) -> dict[str, Any]:
         """A new volume in ``creating`` (placed and filled by a lifecycle job); Cinder's checks first."""
-        common.require_member(ctx, "volume:create")
-        labels = common.Labels.check(request.name, request.description, request.metadata)
-        common.check_zone(request.availability_zone)
-        sources = [s for s in (request.snapshot_id, request.source_volid, request.image_ref, request.backup_id) if s]
-        if len(sources) > 1:
-            raise common.invalid_input("Only one of snapshot_id, source_volid, imageRef or backup_id may be given.")
-        size = common.check_size(request.size) if request.size is not None else None
-        with self.store.transaction():
-            origin = self._origin(ctx, request, size)
-            type_record = self._volume_type(ctx, request, origin)
-            if request.group_id:
-                self.bs.groups.check_new_member(ctx, request.group_id, type_record)
-            create_delay = self._create_delay(type_record)
-            self.bs.quotas.check(ctx.project_id or "", volumes=1, gigabytes=origin.size, volume_size=origin.size)
-            record = self.store.put(KIND, self._new_record(ctx, request, labels, origin, type_record))
-            if origin.source.get("kind") == "backup":
-                self.bs.backups.set_status(origin.source["id"], "restoring", restore_volume_id=record["id"])
-        self.bs.lifecycle.schedule(CREATE_JOB, record["id"], delay=create_delay)
-        return record
-
-    def _origin(self, ctx: Context, request: NewVolume, size: int | None) -> _Origin:
-        if request.snapshot_id:
-            return self._from_snapshot(ctx, request.snapshot_id, size)
-        if request.source_volid:
-            return self._from_volume(ctx, request.source_volid, size)
-        if request.image_ref:
-            return self._from_image(ctx, request.image_ref, size)
-        if request.backup_id:
-            return self._from_backup(ctx, request.backup_id, size)
-        if size is None:
-            raise common.invalid_input(NO_SIZE)
-        return _Origin(size)
-
-    def _from_snapshot(self, ctx: Context, snapshot_id: str, size: int | None) -> _Origin:
-        snap = self.bs.snapshots.get(ctx, snapshot_id)
-        if snap["status"] != "available":
-            raise common.invalid_snapshot("Originating snapshot status must be one of 'available' values")
-        parent = self.record(snap["volume_id"])
-        return _Origin(
-            self._at_least(size, snap["size"], "the snapshot size", "original snapshot size"),
-            {"kind": "snapshot", "id": snapshot_id},
-            self.bs.types.record(snap.get("volume_type_id") or ""),
-            dict(parent.get("image_metadata") or {}) if parent else {},
-        )
-
-    def _from_volume(self, ctx: Context, volume_id: str, size: int | None) -> _Origin:
-        src = self.get(ctx, volume_id)
-        if src["status"] not in ("available", "in-use"):
-            raise common.invalid_volume(
-                "Unable to create a volume from an originating source volume when its status is not "
-                "'available' or 'in-use'."
-            )
-        return _Origin(
-            self._at_least(size, src["size"], "original volume size", "original volume size"),
-            {"kind": "volume", "id": volume_id},
-            self.bs.types.record(src.get("volume_type_id") or ""),
-            dict(src.get("image_metadata") or {}),
-        )
-
-    def _from_image(self, ctx: Context, image_ref: str, size: int | None) -> _Origin:
-        try:
-            image = self.bs.images.get(ctx, image_ref)
-        except faults.NotFound:
-            raise common.invalid_input("Invalid image identifier or unable to access requested image.") from None
-        if image["status"] != "active":
-            raise common.invalid_input(f"Image {image_ref} is not active.")
-        need = gigabytes(image.get("virtual_size") or image.get("size"))
-        min_disk = int(image.get("min_disk") or 0)
-        if size is None:
-            size = max(need, min_disk)
-        if need > size:
-            raise common.invalid_input(f"Size of specified image {need}GB is larger than volume size {size}GB.")
-        if min_disk > size:
-            raise common.invalid_input(
-                f"Volume size {size}GB cannot be smaller than the image minDisk size {min_disk}GB."
-            )
-        return _Origin(size, {"kind": "image", "id": image["id"]}, image_metadata=self._image_metadata(image))
-
-    def _from_backup(self, ctx: Context, backup_id: str, size: int | None) -> _Origin:
-        backup = self.bs.backups.get(ctx, backup_id)
-        if backup["status"] != "available":
-            raise common.invalid_backup(
-                f'Backup status must be available but the current status is "{backup["status"]}".'
-            )
-        return _Origin(
-            self._at_least(size, backup["size"], "the backup size", "original backup size"),
-            {"kind": "backup", "id": backup_id},
-        )
-
-    def _volume_type(self, ctx: Context, request: NewVolume, origin: _Origin) -> dict[str, Any]:
-        """The type asked for, else the source's, else the project's default (3.62), else ``__DEFAULT__``."""
-        if request.volume_type:
-            type_record = self.bs.types.find(ctx, request.volume_type)
-        else:
-            type_record = origin.type_record or self.bs.types.default(ctx.project_id)
-        if request.multiattach and not is_multiattach(type_record):
-            raise common.invalid_input(
-                "multiattach is set by the volume type: its extra spec multiattach must be '<is> True'."
-            )
-        return type_record
-
-    @staticmethod
-    def _create_delay(type_record: dict[str, Any]) -> float | None:
-        try:  # a hold, for testing what a client does while a volume is "creating"
-            return hold(type_record.get("extra_specs"), CREATE_DELAY)
-        except ValueError as exc:
-            raise common.invalid_input(f"Volume type {type_record['name']}: {exc}") from None
-
-    def _new_record(
-        self,
-        ctx: Context,
-        request: NewVolume,
-        labels: common.Labels,
-        origin: _Origin,
-        type_record: dict[str, Any],
-    ) -> dict[str, Any]:
-        encrypted = self.bs.types.encryption_of(type_record["id"]) is not None
-        return {
-            "id": common.new_id(),
-            "project_id": ctx.project_id,
-            "user_id": ctx.user_id,
-            "name": labels.name,
-            "description": labels.description,
-            "size": origin.size,
-            "new_size": None,
-            "status": "creating",
-            "previous_status": None,
-            "attach_status": "detached",
-            "availability_zone": common.ZONE,
-            "volume_type_id": type_record["id"],
-            "host": None,
-            "bootable": False,
-            "multiattach": is_multiattach(type_record),
-            "metadata": labels.metadata,
-            "image_metadata": origin.image_metadata,
-            "admin_metadata": {},
-            "snapshot_id": request.snapshot_id or None,
-            "source_volid": request.source_volid or None,
-            "backup_id": request.backup_id or None,
-            "group_id": request.group_id or None,
-            "source": origin.source,
-            "encrypted": encrypted,
-            "encryption_key_id": common.new_id() if encrypted else None,
-            "consumes_quota": True,
-            "migration_status": None,
-            "replication_status": None,
-            "created_at": common.now(),
-            "updated_at": None,
-            "launched_at": None,
-        }
-
-    @staticmethod
-    def _at_least(size: int | None, source_size: int, what: str, plain: str) -> int:
-        if size is None:
-            return source_size
-        if size < source_size:
-            raise common.invalid_input(
-                f"Volume size '{size}'GB cannot be smaller than {what} {source_size}GB. They must be >= {plain}."
-            )
-        return size
-
-    @staticmethod
-    def _image_metadata(image: dict[str, Any]) -> dict[str, str]:
-        meta = {k: str(v) for k, v in (image.get("properties") or {}).items() if not k.startswith("os_glance")}
-        for key in IMAGE_CORE:
-            if image.get(key) is not None:
-                meta[key] = str(image[key])
-        meta["image_id"] = image["id"]
-        meta["image_name"] = image.get("name") or ""
-        return meta
-
-    # -- the create job: schedule, fill, finish ------------------------------------------------------
-
-    def place(self, record: dict[str, Any], prefer: str | None = None) -> str:
-        """Choose the pool for a new volume (inside a transaction); :class:`NoValidBackend` if none fits."""
-        if not self.bs.hosts.accepts_volumes():
-            raise NoValidBackend("No weighed backends available")
-        type_record = self.bs.types.record(record["volume_type_id"] or "")
-        specs = type_record["extra_specs"] if type_record else {}
-        used = self.bs.pools.allocated()
-        if prefer and self.bs.pools.fits(specs, prefer) and self.bs.pools.free(prefer, used) >= record["size"]:
-            return prefer
-        return self.bs.pools.choose(specs, record["size"], used)
-
-    def _run_create(self, job: dict[str, Any]) -> None:
-        """The scheduler and the driver, in a worker thread: place the volume, then fill its file."""
-        volume_id = job["target"]
-        placed = self._schedule(volume_id)
-        if placed is None:
-            return
-        source, size = placed
-        path = self.bs.files.volume(volume_id)
-        try:
-            src = self._source_path(source)
-            if src is None:
-                self.bs.files.create(path, size)
-            else:
-                self.bs.files.copy(src, path, size)
-        except Exception as exc:  # the create fails cleanly, whatever went wrong
-            self._fill_failed(volume_id, source, path, exc)
-            return
-        self._created(volume_id, source, path)
-
-    def _schedule(self, volume_id: str) -> tuple[dict[str, str], int] | None:
-        """Give a ``creating`` volume a pool (``error`` with a message if none fits): its source and size."""
-        with self.store.transaction():
-            record = self.record(volume_id)
-            if record is None or record["status"] != "creating":
-                return None
-            source = record.get("source") or {}
-            if record["host"] is None:
-                try:
-                    pool = self.place(record, self._source_pool(source))
-                except NoValidBackend as exc:
-                    log.info("volume %s: %s", volume_id, exc)
-                    record["status"] = "error"
-                    self._save(record)
-                    self._release(source)
-                    self.bs.messages.add(
-                        record["project_id"],
-                        "VOLUME",
-                        volume_id,
-                        messages.SCHEDULE_ALLOCATE_VOLUME,
-                        messages.NO_BACKEND,
-                        str(exc),
-                    )
-                    return None
-                record["host"] = host_of(pool)
-                self._save(record)
-            return source, record["size"]
-
-    def _fill_failed(self, volume_id: str, source: dict[str, str], path: Path, exc: Exception) -> None:
-        log.info("volume %s: filling it failed: %s", volume_id, exc)
-        self.bs.files.remove(path)
-        image = source.get("kind") == "image"
-        action = messages.COPY_IMAGE_TO_VOLUME if image else messages.CREATE_VOLUME_FROM_BACKEND
-        with self.store.transaction():
-            record = self.record(volume_id)
-            self._release(source)
-            if record is not None:
-                record.update(status="error", host=None)
-                self._save(record)
-                self.bs.messages.add(
-                    record["project_id"], "VOLUME", volume_id, action, messages.DRIVER_FAILED, str(exc)
-                )
-
-    def _created(self, volume_id: str, source: dict[str, str], path: Path) -> None:
-        with self.store.transaction():
-            self._release(source)
-            record = self.record(volume_id)
-            if record is None:
-                self.bs.files.remove(path)
-                return
-            if record["status"] != "creating":
-                return
-            record["status"] = "available"
-            record["launched_at"] = common.now()
-            if source.get("kind") == "image":
-                record["bootable"] = True
-            elif source.get("kind") in ("snapshot", "volume"):
-                parent = self._parent(source)
-                record["bootable"] = bool(parent and parent.get("bootable"))
-            self._save(record)
-
-    def _source_path(self, source: dict[str, str]) -> Path | None:
-        files = self.bs.files
-        kind = source.get("kind")
-        if kind == "snapshot":
-            return files.snapshot(source["id"])
-        if kind == "volume":
-            return files.volume(source["id"])
-        if kind == "image":
-            return self.bs.images.path(source["id"])
-        if kind == "backup":
-            return files.backup(source["id"])
-        return None
-
-    def _release(self, source: dict[str, str]) -> None:
-        """A backup a volume was made from is ``available`` again once the copy is over."""
-        if source.get("kind") == "backup":
-            self.bs.backups.restore_status(source["id"], "restoring", restore_volume_id=None)
-
-    def _parent(self, source: dict[str, str]) -> dict[str, Any] | None:
-        if source.get("kind") == "volume":
-            return self.record(source["id"])
-        if source.get("kind") == "snapshot":
-            snap = self.bs.snapshots.record(source["id"])
-            return self.record(snap["volume_id"]) if snap else None
-        return None
-
-    def _source_pool(self, source: dict[str, str]) -> str | None:
-        """Cinder's ``snapshot_same_host``: a copy goes next to its source if it fits there."""
-        parent = self._parent(source)
-        return pool_of(parent.get("host")) if parent else None
+        return self.maker.create(ctx, request)
 
     # -- update and metadata -------------------------------------------------------------------------
 
@@ -486,7 +144,7 @@ class Volumes(common.Records):
             record = self.get(ctx, volume_id)
             self._check_metadata_writable(record, "Updating")
             record["image_metadata"] = {**(record.get("image_metadata") or {}), **checked}
-            self._save(record)
+            self.save(record)
             return dict(record["image_metadata"])
 
     def unset_image_metadata(self, ctx: Context, volume_id: str, key: Any) -> None:
@@ -501,7 +159,7 @@ class Volumes(common.Records):
             self._check_metadata_writable(record, "Deleting")
             del meta[key]
             record["image_metadata"] = meta
-            self._save(record)
+            self.save(record)
 
     # -- delete ----------------------------------------------------------------------------------------
 
@@ -545,7 +203,7 @@ class Volumes(common.Records):
         """``deleting`` now, with its snapshots; gone once the delete job ran (inside a transaction)."""
         record["previous_status"] = record["status"]
         record["status"] = "deleting"
-        self._save(record)
+        self.save(record)
         for snap in snapshots:
             self.bs.snapshots.set_status(snap["id"], "deleting")
         self.bs.lifecycle.schedule(DELETE_JOB, record["id"])
@@ -596,7 +254,7 @@ class Volumes(common.Records):
             record["previous_status"] = record["status"]
             record["status"] = "extending"
             record["new_size"] = new
-            self._save(record)
+            self.save(record)
         self.bs.lifecycle.schedule(EXTEND_JOB, volume_id)
 
     def _run_extend(self, job: dict[str, Any]) -> None:
@@ -609,7 +267,7 @@ class Volumes(common.Records):
             used = self.bs.pools.allocated()
             if pool is None or self.bs.pools.free(pool, used) < 0:
                 record.update(status="error_extending", new_size=None, previous_status=None)
-                self._save(record)
+                self.save(record)
                 self.bs.messages.add(
                     record["project_id"],
                     "VOLUME",
@@ -627,7 +285,7 @@ class Volumes(common.Records):
                 return
             record.update(size=new, new_size=None, status=record.get("previous_status") or "available")
             record["previous_status"] = None
-            self._save(record)
+            self.save(record)
 
     # -- admin and plain actions ------------------------------------------------------------------------
 
@@ -658,7 +316,7 @@ class Volumes(common.Records):
                 record["migration_status"] = None if migration_status in ("", "none") else migration_status
             if record["status"] != "extending":
                 record["new_size"] = None
-            self._save(record)
+            self.save(record)
 
     def set_bootable(self, ctx: Context, volume_id: str, bootable: Any) -> None:
         common.require_member(ctx, "volume_extension:volume_actions:set_bootable")
@@ -666,7 +324,7 @@ class Volumes(common.Records):
         with self.store.transaction():
             record = self.get(ctx, volume_id)
             record["bootable"] = value
-            self._save(record)
+            self.save(record)
 
     def set_readonly(self, ctx: Context, volume_id: str, readonly: Any) -> None:
         common.require_member(ctx, "volume_extension:volume_actions:update_readonly_flag")
@@ -679,7 +337,7 @@ class Volumes(common.Records):
                     f"is: {record['status']}."
                 )
             record["admin_metadata"]["readonly"] = str(value)
-            self._save(record)
+            self.save(record)
 
     # -- upload to image --------------------------------------------------------------------------------
 
@@ -707,7 +365,7 @@ class Volumes(common.Records):
                 raise common.invalid_volume(f"Volume {volume_id} status must be available")
             record["previous_status"] = record["status"]
             record["status"] = "uploading"
-            self._save(record)
+            self.save(record)
         attrs: dict[str, Any] = {
             "name": request.image_name,
             "disk_format": request.disk_format,
@@ -775,7 +433,7 @@ class Volumes(common.Records):
                 raise common.invalid_volume(RETYPE_MESSAGE)
             record["previous_status"] = record["status"]
             record["status"] = "retyping"
-            self._save(record)
+            self.save(record)
         self.bs.lifecycle.schedule(RETYPE_JOB, volume_id, type_id=target["id"], policy=policy)
 
     def _run_retype(self, job: dict[str, Any]) -> None:
@@ -797,7 +455,7 @@ class Volumes(common.Records):
                 )
             record["status"] = record.get("previous_status") or "available"
             record["previous_status"] = None
-            self._save(record)
+            self.save(record)
 
     def _move_for_type(self, record: dict[str, Any], specs: dict[str, str], policy: str) -> str | None:
         """Keep the volume's pool if the new type allows it, else migrate (``on-demand``); why not, or None."""
@@ -823,7 +481,7 @@ class Volumes(common.Records):
         if record is None:
             raise not_found(volume_id)
         record.update(project_id=project_id, user_id=user_id, status="available")
-        return self._save(record)
+        return self.save(record)
 
     # -- reading for other parts ---------------------------------------------------------------------------
 
