@@ -62,12 +62,10 @@ class Backups(common.Records):
     reset_rule = "volume_extension:backup_admin_actions:reset_status"
     reset_statuses = frozenset({"available", "error"})
     resumable = {"creating": CREATE_JOB, "deleting": DELETE_JOB}
+    jobs = {CREATE_JOB: "_run_create", DELETE_JOB: "_run_delete", RESTORE_JOB: "_run_restore"}
 
     def __init__(self, bs: BlockStorage) -> None:
         super().__init__(bs, KIND, not_found)
-        bs.lifecycle.register(CREATE_JOB, self._run_create)
-        bs.lifecycle.register(DELETE_JOB, self._run_delete)
-        bs.lifecycle.register(RESTORE_JOB, self._run_restore)
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -153,8 +151,8 @@ class Backups(common.Records):
 
     def _run_create(self, job: dict[str, Any]) -> None:
         backup_id = job["target"]
-        record = self.record(backup_id)
-        if record is None or record["status"] != "creating":
+        record = self.still(backup_id, "creating")
+        if record is None:
             return
         files = self.bs.files
         source = files.snapshot(record["snapshot_id"]) if record["snapshot_id"] else files.volume(record["volume_id"])
@@ -205,13 +203,9 @@ class Backups(common.Records):
             self.save(record)
         self.bs.lifecycle.schedule(DELETE_JOB, backup_id)
 
-    def _run_delete(self, job: dict[str, Any]) -> None:
-        with self.store.transaction():
-            record = self.record(job["target"])
-            if record is None or record["status"] != "deleting":
-                return
-            self.store.delete(KIND, record["id"])
-            self.bs.files.remove(self.bs.files.backup(record["id"]))
+    def _remove(self, record: dict[str, Any]) -> None:
+        self.store.delete(KIND, record["id"])
+        self.bs.files.remove(self.bs.files.backup(record["id"]))
 
     # -- restore -----------------------------------------------------------------------------------------
 

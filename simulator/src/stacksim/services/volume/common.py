@@ -165,11 +165,16 @@ def flag(value: Any, name: str) -> bool:
 class Records:
     """What volumes, snapshots, backups and groups share: one store kind, owner-only reads, stamped saves."""
 
+    #: job name -> the method that runs it (registered with the lifecycle)
+    jobs: dict[str, str] = {}
+
     def __init__(self, bs: BlockStorage, kind: str, not_found: Callable[[str], faults.NotFound]) -> None:
         self.bs = bs
         self.store = bs.store
         self.kind = kind
         self.not_found = not_found
+        for job, method in self.jobs.items():
+            bs.lifecycle.register(job, getattr(self, method))
 
     def record(self, record_id: str) -> dict[str, Any] | None:
         return self.store.get(self.kind, record_id)
@@ -189,6 +194,22 @@ class Records:
     def save(self, record: dict[str, Any]) -> dict[str, Any]:
         record["updated_at"] = now()
         return self.store.put(self.kind, record)
+
+    def still(self, record_id: str, status: str) -> dict[str, Any] | None:
+        """The record if it is still in ``status`` (what a job checks first: it may have moved or gone)."""
+        record = self.record(record_id)
+        return record if record is not None and record["status"] == status else None
+
+    def _run_delete(self, job: dict[str, Any]) -> None:
+        """The delete job: remove a record that is still ``deleting``, with what goes with it."""
+        with self.store.transaction():
+            record = self.still(job["target"], "deleting")
+            if record is not None:
+                self._remove(record)
+
+    def _remove(self, record: dict[str, Any]) -> None:
+        """What deleting a record takes away (inside a transaction): the record itself, and a kind's more."""
+        self.store.delete(self.kind, record["id"])
 
     def set_status(self, record_id: str, status: str, **changes: Any) -> dict[str, Any] | None:
         """Move a record to ``status`` (for the other parts of the model); None if it is gone."""

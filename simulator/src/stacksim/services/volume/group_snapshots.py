@@ -35,11 +35,10 @@ class GroupSnapshots(common.Records):
     reset_rule = "group:reset_group_snapshot_status"
     reset_statuses = STATUSES
     resumable = {"creating": CREATE_JOB, "deleting": DELETE_JOB}
+    jobs = {CREATE_JOB: "_run_create", DELETE_JOB: "_run_delete"}
 
     def __init__(self, bs: BlockStorage) -> None:
         super().__init__(bs, KIND, not_found)
-        bs.lifecycle.register(CREATE_JOB, self._run_create)
-        bs.lifecycle.register(DELETE_JOB, self._run_delete)
 
     def create(self, ctx: Context, group_id: str, name: Any = None, description: Any = None) -> dict[str, Any]:
         """Snapshots of every volume of the group (each checked and counted as a plain snapshot)."""
@@ -95,8 +94,8 @@ class GroupSnapshots(common.Records):
         if not group_snapshot_id:
             return
         with self.store.transaction():
-            record = self.record(group_snapshot_id)
-            if record is None or record["status"] != "creating":
+            record = self.still(group_snapshot_id, "creating")
+            if record is None:
                 return
             states = {s["status"] for s in self.bs.snapshots.of_group_snapshot(group_snapshot_id)}
             if "error" in states:
@@ -123,14 +122,10 @@ class GroupSnapshots(common.Records):
                 self.bs.snapshots.set_status(snap["id"], "deleting")
         self.bs.lifecycle.schedule(DELETE_JOB, group_snapshot_id)
 
-    def _run_delete(self, job: dict[str, Any]) -> None:
-        with self.store.transaction():
-            record = self.record(job["target"])
-            if record is None or record["status"] != "deleting":
-                return
-            for snap in self.bs.snapshots.of_group_snapshot(record["id"]):
-                self.bs.snapshots.purge(snap["id"])
-            self.store.delete(KIND, record["id"])
+    def _remove(self, record: dict[str, Any]) -> None:
+        for snap in self.bs.snapshots.of_group_snapshot(record["id"]):
+            self.bs.snapshots.purge(snap["id"])
+        self.store.delete(KIND, record["id"])
 
     def of_group(self, group_id: str) -> list[dict[str, Any]]:
         return self.store.find(KIND, group_id=group_id)

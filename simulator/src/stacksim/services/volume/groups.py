@@ -69,11 +69,10 @@ class Groups(common.Records):
     reset_rule = "group:reset_status"
     reset_statuses = STATUSES
     resumable = {"creating": CREATE_JOB, "deleting": DELETE_JOB}
+    jobs = {CREATE_JOB: "_run_create", DELETE_JOB: "_run_delete"}
 
     def __init__(self, bs: BlockStorage) -> None:
         super().__init__(bs, KIND, not_found)
-        bs.lifecycle.register(CREATE_JOB, self._run_create)
-        bs.lifecycle.register(DELETE_JOB, self._run_delete)
 
     # -- create ------------------------------------------------------------------------------------
 
@@ -171,8 +170,8 @@ class Groups(common.Records):
     def _run_create(self, job: dict[str, Any]) -> None:
         """The scheduler's part: the backend takes the group (if the volume service accepts work)."""
         with self.store.transaction():
-            record = self.record(job["target"])
-            if record is None or record["status"] != "creating":
+            record = self.still(job["target"], "creating")
+            if record is None:
                 return
             record["status"] = "available" if self.bs.hosts.accepts_volumes() else "error"
             self.save(record)
@@ -278,15 +277,11 @@ class Groups(common.Records):
             self.save(record)
         self.bs.lifecycle.schedule(DELETE_JOB, group_id)
 
-    def _run_delete(self, job: dict[str, Any]) -> None:
-        """Gone once its volumes are (their delete jobs run first: they were scheduled first)."""
-        with self.store.transaction():
-            record = self.record(job["target"])
-            if record is None or record["status"] != "deleting":
-                return
-            for volume in self.bs.volumes.of_group(record["id"]):
-                self.bs.volumes.set_status(volume["id"], volume["status"], group_id=None)
-            self.store.delete(KIND, record["id"])
+    def _remove(self, record: dict[str, Any]) -> None:
+        """The group goes; a volume its delete has not taken yet leaves it (it is ``deleting`` itself)."""
+        for volume in self.bs.volumes.of_group(record["id"]):
+            self.bs.volumes.set_status(volume["id"], volume["status"], group_id=None)
+        self.store.delete(KIND, record["id"])
 
     # -- reading for other parts -----------------------------------------------------------------------
 

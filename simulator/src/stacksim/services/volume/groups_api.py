@@ -13,7 +13,7 @@ from stacksim import faults
 from stacksim.services.volume import common, routing, schemas, views
 from stacksim.services.volume.group_types import not_found as group_type_not_found
 from stacksim.services.volume.routing import model, require_version, route, since, viewer
-from stacksim.services.volume.types_api import is_public_flag, is_public_query, single_spec
+from stacksim.services.volume.types_api import is_public_flag, is_public_query, single_spec, type_changes
 from stacksim.web import Call, reply
 
 SORT_FIELDS = {"id": "id", "name": "name", "status": "status", "created_at": "created_at", "updated_at": "updated_at"}
@@ -69,16 +69,8 @@ async def show_group_type(call: Call) -> Response:
 async def update_group_type(call: Call) -> Response:
     require_version(call, "3.11")
     common.require_admin(call.ctx, "group:group_types:update")
-    body = schemas.parse(schemas.TypeUpdate, await routing.body_of(call, "group_type"), "group_type")
-    given = body.model_fields_set
-    if not given:
-        raise faults.BadRequest("Specify group type name, description or a combination thereof.")
-    kwargs: dict = {"name": body.name}
-    if "description" in given:
-        kwargs["description"] = body.description
-    if "is_public" in given:
-        kwargs["is_public"] = is_public_flag(body.is_public)
-    record = model(call).group_types.update(call.params["type_id"], **kwargs)
+    nothing = "Specify group type name, description or a combination thereof."
+    record = model(call).group_types.update(call.params["type_id"], **await type_changes(call, "group_type", nothing))
     return reply({"group_type": views.group_type(viewer(call), record)})
 
 

@@ -57,11 +57,10 @@ class Snapshots(common.Records):
     reset_rule = "volume_extension:snapshot_admin_actions:reset_status"
     reset_statuses = frozenset({"available", "error", "creating", "deleting", "error_deleting"})
     resumable = {"creating": CREATE_JOB, "deleting": DELETE_JOB}
+    jobs = {CREATE_JOB: "_run_create", DELETE_JOB: "_run_delete"}
 
     def __init__(self, bs: BlockStorage) -> None:
         super().__init__(bs, KIND, not_found)
-        bs.lifecycle.register(CREATE_JOB, self._run_create)
-        bs.lifecycle.register(DELETE_JOB, self._run_delete)
 
     # -- create -------------------------------------------------------------------------------------
 
@@ -131,8 +130,8 @@ class Snapshots(common.Records):
     def _run_create(self, job: dict[str, Any]) -> None:
         """Copy the volume's bytes as they are now (in a worker thread)."""
         snapshot_id = job["target"]
-        record = self.record(snapshot_id)
-        if record is None or record["status"] != "creating":
+        record = self.still(snapshot_id, "creating")
+        if record is None:
             return
         path = self.bs.files.snapshot(snapshot_id)
         try:
@@ -182,12 +181,8 @@ class Snapshots(common.Records):
             self.save(record)
         self.bs.lifecycle.schedule(DELETE_JOB, snapshot_id)
 
-    def _run_delete(self, job: dict[str, Any]) -> None:
-        with self.store.transaction():
-            record = self.record(job["target"])
-            if record is None or record["status"] != "deleting":
-                return
-            self.purge(record["id"])
+    def _remove(self, record: dict[str, Any]) -> None:
+        self.purge(record["id"])
 
     def purge(self, snapshot_id: str) -> None:
         """Remove the snapshot and its bytes now (inside a transaction)."""

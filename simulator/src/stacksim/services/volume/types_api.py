@@ -76,20 +76,25 @@ async def show_type(call: Call) -> Response:
     )
 
 
+async def type_changes(call: Call, root: str, nothing: str) -> dict[str, Any]:
+    """An update of a volume or group type: its new name, description and publicity (what was given)."""
+    body = schemas.parse(schemas.TypeUpdate, await routing.body_of(call, root), root)
+    given = body.model_fields_set
+    if not given:
+        raise faults.BadRequest(nothing)
+    changes: dict[str, Any] = {"name": body.name}
+    if "description" in given:
+        changes["description"] = body.description
+    if "is_public" in given:
+        changes["is_public"] = is_public_flag(body.is_public)
+    return changes
+
+
 @route("/types/{type_id}", methods=("PUT",))
 async def update_type(call: Call) -> Response:
     common.require_admin(call.ctx, "volume_extension:type_update")
-    raw = await routing.body_of(call, "volume_type")
-    body = schemas.parse(schemas.TypeUpdate, raw, "volume_type")
-    given = body.model_fields_set
-    if not given:
-        raise faults.BadRequest("Specify volume type name, description, is_public or a combination thereof.")
-    kwargs: dict[str, Any] = {"name": body.name}
-    if "description" in given:
-        kwargs["description"] = body.description
-    if "is_public" in given:
-        kwargs["is_public"] = is_public_flag(body.is_public)
-    record = model(call).types.update(call.params["type_id"], **kwargs)
+    nothing = "Specify volume type name, description, is_public or a combination thereof."
+    record = model(call).types.update(call.params["type_id"], **await type_changes(call, "volume_type", nothing))
     return reply({"volume_type": views.volume_type(viewer(call), record)})
 
 

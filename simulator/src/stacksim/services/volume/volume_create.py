@@ -292,8 +292,8 @@ class VolumeMaker:
     def _schedule(self, volume_id: str) -> tuple[dict[str, str], int] | None:
         """Give a ``creating`` volume a pool (``error`` with a message if none fits): its source and size."""
         with self.store.transaction():
-            record = self.volumes.record(volume_id)
-            if record is None or record["status"] != "creating":
+            record = self.volumes.still(volume_id, "creating")
+            if record is None:
                 return None
             source = record.get("source") or {}
             if record["host"] is None:

@@ -110,14 +110,11 @@ class Volumes(common.Records):
     update_rule = "volume:update"
     metadata_rules = ("volume:update_volume_metadata", "volume:delete_volume_metadata")
     resumable = {"creating": CREATE_JOB, "deleting": DELETE_JOB, "extending": EXTEND_JOB}
+    jobs = {DELETE_JOB: "_run_delete", EXTEND_JOB: "_run_extend", UPLOAD_JOB: "_run_upload", RETYPE_JOB: "_run_retype"}
 
     def __init__(self, bs: BlockStorage) -> None:
         super().__init__(bs, KIND, not_found)
         self.maker = VolumeMaker(self)
-        bs.lifecycle.register(DELETE_JOB, self._run_delete)
-        bs.lifecycle.register(EXTEND_JOB, self._run_extend)
-        bs.lifecycle.register(UPLOAD_JOB, self._run_upload)
-        bs.lifecycle.register(RETYPE_JOB, self._run_retype)
 
     # -- create ----------------------------------------------------------------------------------
 
@@ -217,14 +214,10 @@ class Volumes(common.Records):
         self.store.delete(KIND, volume_id)
         self.bs.files.remove(self.bs.files.volume(volume_id))
 
-    def _run_delete(self, job: dict[str, Any]) -> None:
-        with self.store.transaction():
-            record = self.record(job["target"])
-            if record is None or record["status"] != "deleting":
-                return
-            for action in (CREATE_JOB, EXTEND_JOB, UPLOAD_JOB, RETYPE_JOB):
-                self.bs.lifecycle.cancel(record["id"], action)
-            self._purge(record)
+    def _remove(self, record: dict[str, Any]) -> None:
+        for action in (CREATE_JOB, EXTEND_JOB, UPLOAD_JOB, RETYPE_JOB):
+            self.bs.lifecycle.cancel(record["id"], action)
+        self._purge(record)
 
     # -- extend -----------------------------------------------------------------------------------------
 
@@ -260,8 +253,8 @@ class Volumes(common.Records):
     def _run_extend(self, job: dict[str, Any]) -> None:
         volume_id = job["target"]
         with self.store.transaction():
-            record = self.record(volume_id)
-            if record is None or record["status"] != "extending":
+            record = self.still(volume_id, "extending")
+            if record is None:
                 return
             pool = pool_of(record["host"])
             used = self.bs.pools.allocated()
@@ -280,8 +273,8 @@ class Volumes(common.Records):
             new = record["new_size"]
         self.bs.files.resize(self.bs.files.volume(volume_id), new)
         with self.store.transaction():
-            record = self.record(volume_id)
-            if record is None or record["status"] != "extending":
+            record = self.still(volume_id, "extending")
+            if record is None:
                 return
             record.update(size=new, new_size=None, status=record.get("previous_status") or "available")
             record["previous_status"] = None
@@ -439,8 +432,8 @@ class Volumes(common.Records):
     def _run_retype(self, job: dict[str, Any]) -> None:
         volume_id, args = job["target"], job["args"]
         with self.store.transaction():
-            record = self.record(volume_id)
-            if record is None or record["status"] != "retyping":
+            record = self.still(volume_id, "retyping")
+            if record is None:
                 return
             target = self.bs.types.record(args["type_id"])
             problem = f"volume type {args['type_id']} no longer exists" if target is None else None
