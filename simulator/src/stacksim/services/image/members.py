@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from stacksim import clock, faults
+from stacksim import clock, faults, toolkit
 from stacksim.auth import Context
 from stacksim.services.image.schemas import MEMBER_STATUSES
 
 if TYPE_CHECKING:
-    from stacksim.services.image.model import Images
+    from stacksim.services.image.images import ImageRecords
 
 KIND = "image_member"
 
@@ -26,7 +26,7 @@ def _key(image_id: str, member_id: str) -> str:
 
 
 class Members:
-    def __init__(self, images: Images) -> None:
+    def __init__(self, images: ImageRecords) -> None:
         self.images = images
         self.store = images.store
 
@@ -74,6 +74,8 @@ class Members:
         return record
 
     def add(self, ctx: Context, image_id: str, member_id: str) -> dict[str, Any]:
+        if toolkit.has_lone_surrogate(member_id):
+            raise faults.BadRequest(f"Invalid member {toolkit.printable(member_id)!r}: it is not valid Unicode text.")
         refusal = f"Not allowed to create members for image {image_id}."
         image = self._image(ctx, image_id, refusal)
         if not (ctx.is_admin or image["owner"] == ctx.project_id):
