@@ -7,7 +7,7 @@
 - Ids: :func:`new_id` (a UUID, as Nova, Neutron, Cinder, Glance and Heat
   write them) and :func:`new_hex_id` (32 hex digits, Keystone's).
 - Text: :func:`has_lone_surrogate` (text no UTF-8 can carry), :func:`printable` and
-  :func:`mend_text`.
+  :func:`mend_text` (:func:`mend_records` for a store).
 - Timestamps: :func:`timestamp` in the two styles the APIs use (ISO 8601 with
   ``Z``, with or without microseconds) and :func:`naive_timestamp` (Nova's and
   Cinder's database style: microseconds, no zone). Parsing is
@@ -19,7 +19,7 @@ Paging lives in :mod:`stacksim.listing`, quotas in :mod:`stacksim.quotas`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from stacksim import clock
@@ -108,3 +108,13 @@ def mend_text(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [mend_text(v) for v in value]
     return value
+
+
+def mend_records(store: Any, kinds: Iterable[str]) -> None:
+    """Mend (:func:`mend_text`) every record of ``kinds`` that holds a lone surrogate, in one
+    transaction: a service's start repairs what an older stacksim stored, so its lists work."""
+    with store.transaction():
+        for kind in kinds:
+            for record in store.find(kind):
+                if has_lone_surrogate(record):
+                    store.put(kind, mend_text(record))
