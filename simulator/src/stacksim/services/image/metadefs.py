@@ -33,6 +33,7 @@ PROPERTY = "metadef_property"
 TAG = "metadef_tag"
 RESOURCE_TYPE = "metadef_resource_type"
 ASSOCIATION = "metadef_resource_type_association"
+KINDS = (NAMESPACE, OBJECT, PROPERTY, TAG, RESOURCE_TYPE, ASSOCIATION)
 #: resource types a cloud starts with (as Glance's database is seeded)
 SEEDED_RESOURCE_TYPES = (
     "OS::Glance::Image",

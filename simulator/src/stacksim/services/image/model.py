@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stacksim import faults
+from stacksim import faults, toolkit
 from stacksim.auth import Context
 from stacksim.lifecycle import Lifecycle
-from stacksim.services.image import schemas, views
+from stacksim.services.image import metadefs, schemas, views
 from stacksim.services.image.data import ImageFiles
 from stacksim.services.image.images import ImageRecords
 from stacksim.services.image.imports import TASK, Imports
@@ -75,8 +75,13 @@ class Images:
         self.tasks = Tasks(self.records)
         self.metadefs = Metadefs(store)
 
+    #: every kind the Image service keeps
+    KINDS = ("image", "image_member", TASK, *metadefs.KINDS)
+
     def recover(self) -> None:
-        """Every start: uploads a crash cut off go back to ``queued``, imports without a job fail."""
+        """Every start: uploads a crash cut off go back to ``queued``, imports without a job fail;
+        text an older stacksim stored with lone surrogates is mended (U+FFFD), so lists work."""
+        toolkit.mend_records(self.store, self.KINDS)
         self.records.recover()
         self.imports.recover()
         self.metadefs.seed()

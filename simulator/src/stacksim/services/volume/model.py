@@ -120,11 +120,7 @@ class BlockStorage:
     def mend_text(self) -> None:
         """Records stored before text with lone surrogates was refused would break every list that
         shows them (they cannot be sent as UTF-8): their text is mended at start (U+FFFD)."""
-        with self.store.transaction():
-            for kind in self.KINDS:
-                for record in self.store.find(kind):
-                    if toolkit.has_lone_surrogate(record):
-                        self.store.put(kind, toolkit.mend_text(record))
+        toolkit.mend_records(self.store, self.KINDS)
 
     # -- for other services (Nova, Heat) ------------------------------------------------------------
 
