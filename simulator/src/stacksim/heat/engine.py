@@ -59,6 +59,7 @@ from stacksim.heat.run import (
 )
 from stacksim.heat.stack import StackDefinition
 from stacksim.lifecycle import Interrupted
+from stacksim.services.orchestration.configs import SoftwareConfigs
 
 if TYPE_CHECKING:
     from stacksim.cloud import Cloud
@@ -77,6 +78,7 @@ class Orchestration:
         self.cloud = cloud
         self.store = cloud.store
         self.boot = uuid.uuid4().hex
+        self.configs = SoftwareConfigs(self.store)
         self._controls: dict[str, Control] = {}
         self._lock = threading.Lock()
         last = max((e.get("seq", 0) for e in self.store.find(EVENT)), default=0)
@@ -607,7 +609,7 @@ class Orchestration:
             reason = f"Engine went down during stack {record['action']}"
             self.set_stack_state(record, record["action"], FAILED, reason)
         run = StackRun(self, record)
-        for res in run.records.values():
+        for res in [*run.records.values(), *run.replaced]:
             if res["status"] == IN_PROGRESS:
                 run.resource_state(res, res["action"], FAILED, f"Engine went down during resource {res['action']}")
             if res.get("nested_id"):

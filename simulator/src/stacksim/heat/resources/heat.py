@@ -15,13 +15,13 @@ behave as ``TOKEN_SIGNAL``).
 
 from __future__ import annotations
 
+import email
 import hashlib
 import json
 import secrets
 import string
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Generator, Mapping
 from email.mime.multipart import MIMEMultipart
@@ -30,19 +30,29 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from stacksim import clock
 from stacksim.heat import errors
 from stacksim.heat.constraints import AllowedValues, Checker, Length, Range
 from stacksim.heat.functions import select
 from stacksim.heat.parameters import convert
-from stacksim.heat.resources.base import Attr, Prop, Resource, check_properties, recheck_after
+from stacksim.heat.resources.base import (
+    Attr,
+    Call,
+    From,
+    Mapped,
+    Prop,
+    Resource,
+    Source,
+    Table,
+    check_properties,
+    recheck_after,
+)
 from stacksim.heat.template import load_yaml
+from stacksim.services.orchestration.configs import KIND as CONFIG_KIND
+from stacksim.services.orchestration.configs import SoftwareConfigCreate, SoftwareConfigs
 
 if TYPE_CHECKING:
     from stacksim.heat.run import StackRun
     from stacksim.heat.stack import ResourceDefinition, StackDefinition
-
-CONFIG_KIND = "software_config"
 
 
 class NestedStackFailed(Exception):
@@ -216,22 +226,34 @@ class Value(Resource):
 
 
 def config_content(store: Any, ref: Any) -> str | None:
-    """The content of a software config, if ``ref`` names one."""
+    """The content of a software config, if ``ref`` names one (for a server's ``user_data``)."""
     if not isinstance(ref, str):
         return None
     record = store.get(CONFIG_KIND, ref)
     return None if record is None else record.get("config")
 
 
-class SoftwareConfig(Resource):
+GROUP = Prop(
+    "string", "Namespace to group this software config by when delivered to a server.", default="Heat::Ungrouped"
+)
+CONFIG_ATTRIBUTES = {"config": Attr("The config value of the software config.")}
+
+
+def _config_table(**fields: Source) -> Table:
+    """A software config kept through Orchestration's own configs; ``fields`` say how its content is made."""
+    return Table(
+        service="orchestration.configs",
+        create=Call(SoftwareConfigs.create, SoftwareConfigCreate, {"name": From((), Resource.physical_name), **fields}),
+        delete=Call(SoftwareConfigs.delete),
+        view=SoftwareConfigs.get,
+    )
+
+
+class SoftwareConfig(Mapped):
     type_name = "OS::Heat::SoftwareConfig"
     description = "A resource for describing and storing software configuration."
     properties_schema = {
-        "group": Prop(
-            "string",
-            "Namespace to group this software config by when delivered to a server.",
-            default="Heat::Ungrouped",
-        ),
+        "group": GROUP,
         "config": Prop(
             "string", "Configuration script or manifest which specifies what actual configuration is performed."
         ),
@@ -245,38 +267,15 @@ class SoftwareConfig(Resource):
             "list", "Schema representing the outputs that this software config will produce.", schema=Prop("map")
         ),
     }
-    attributes_schema = {"config": Attr("The config value of the software config.")}
-
-    def config(self) -> str:
-        return self.props.get("config") or ""
-
-    def handle_create(self) -> None:
-        record = {
-            "id": str(uuid.uuid4()),
-            "name": self.physical_name(),
-            "group": self.props.get("group") or "Heat::Ungrouped",
-            "config": self.config(),
-            "options": self.props.get("options") or {},
-            "inputs": self.props.get("inputs") or [],
-            "outputs": self.props.get("outputs") or [],
-            "project_id": self.ctx.project_id,
-            "creation_time": clock.iso(clock.now(), micro=False),
-        }
-        self.store.put(CONFIG_KIND, record)
-        self.resource_id = record["id"]
-
-    def handle_delete(self) -> None:
-        if self.resource_id:
-            self.store.delete(CONFIG_KIND, self.resource_id)
-
-    def resolve_attribute(self, attr: str) -> Any:
-        return config_content(self.store, self.resource_id)
-
-    def show(self) -> Any:
-        return self.store.get(CONFIG_KIND, self.resource_id) if self.resource_id else None
+    attributes_schema = CONFIG_ATTRIBUTES
+    table = _config_table()
 
 
-class CloudConfig(SoftwareConfig):
+def _cloud_config(res: Resource, data: Any) -> str:
+    return "#cloud-config\n" + yaml.safe_dump(data or {}, default_flow_style=False)
+
+
+class CloudConfig(Mapped):
     type_name = "OS::Heat::CloudConfig"
     description = "A configuration resource for representing cloud-init cloud-config."
     properties_schema = {
@@ -284,13 +283,33 @@ class CloudConfig(SoftwareConfig):
             "map", "Map representing the cloud-config data structure which will be formatted as YAML."
         ),
     }
-
-    def config(self) -> str:
-        body = yaml.safe_dump(self.props.get("cloud_config") or {}, default_flow_style=False)
-        return f"#cloud-config\n{body}"
+    attributes_schema = CONFIG_ATTRIBUTES
+    table = _config_table(config=From(("cloud_config",), _cloud_config))
 
 
-class MultipartMime(SoftwareConfig):
+def _multipart(res: Mapped, parts: Any) -> str:
+    """The parts as one MIME message; a part that names a software config gets its content."""
+    message = MIMEMultipart()
+    for part in parts or []:
+        content = res.facade.content(res.ctx, part["config"])
+        content = part["config"] if content is None else content
+        if part.get("type") == "multipart":
+            for sub in email.message_from_string(content).walk():
+                if not sub.is_multipart():
+                    message.attach(sub)
+            continue
+        subtype = part.get("subtype") or ""
+        filename = part.get("filename") or ""
+        if not subtype and filename:
+            subtype = filename.rsplit(".", 1)[0]
+        mime = MIMEText(content, subtype) if subtype else MIMEText(content)
+        if filename:
+            mime.add_header("Content-Disposition", "attachment", filename=filename)
+        message.attach(mime)
+    return message.as_string()
+
+
+class MultipartMime(Mapped):
     type_name = "OS::Heat::MultipartMime"
     description = "Assembles a collection of software configurations as a multi-part mime message."
     properties_schema = {
@@ -318,33 +337,10 @@ class MultipartMime(SoftwareConfig):
                 },
             ),
         ),
-        "group": Prop(
-            "string",
-            "Namespace to group this software config by when delivered to a server.",
-            default="Heat::Ungrouped",
-        ),
+        "group": GROUP,
     }
-
-    def config(self) -> str:
-        message = MIMEMultipart()
-        for part in self.props.get("parts") or []:
-            content = config_content(self.store, part["config"])
-            content = part["config"] if content is None else content
-            if part.get("type") == "multipart":
-                inner = __import__("email").message_from_string(content)
-                for sub in inner.walk():
-                    if not sub.is_multipart():
-                        message.attach(sub)
-                continue
-            subtype = part.get("subtype") or ""
-            filename = part.get("filename") or ""
-            if not subtype and filename:
-                subtype = filename.rsplit(".", 1)[0]
-            mime = MIMEText(content, subtype) if subtype else MIMEText(content)
-            if filename:
-                mime.add_header("Content-Disposition", "attachment", filename=filename)
-            message.attach(mime)
-        return message.as_string()
+    attributes_schema = CONFIG_ATTRIBUTES
+    table = _config_table(config=From(("parts",), _multipart))
 
 
 # -- wait conditions ----------------------------------------------------------------------------------
