@@ -33,6 +33,34 @@ ImageChange = tuple[str, str, Any]
 
 
 @dataclass(frozen=True)
+class ImageChanges:
+    """What an update changes: base attributes (``...`` leaves one as it is), custom properties to
+    set (``properties``) and to remove (``removed``)."""
+
+    name: Any = ...
+    protected: Any = ...
+    visibility: Any = ...
+    tags: Any = ...
+    owner: Any = ...
+    properties: dict[str, str] | None = None
+    removed: list[str] | None = None
+
+    def patch(self) -> list[ImageChange]:
+        """The changes as JSON-patch operations."""
+        base = (
+            ("name", self.name),
+            ("protected", self.protected),
+            ("visibility", self.visibility),
+            ("tags", self.tags),
+            ("owner", self.owner),
+        )
+        ops: list[ImageChange] = [("replace", key, value) for key, value in base if value is not ...]
+        ops += [("remove", key, None) for key in self.removed or ()]
+        ops += [("add", key, value) for key, value in (self.properties or {}).items()]
+        return ops
+
+
+@dataclass(frozen=True)
 class NewImage:
     """An image to make (``queued``, no data yet): its base attributes and custom properties."""
 
@@ -47,6 +75,8 @@ class NewImage:
     id: str | None = None
     owner: str | None = None
     properties: dict[str, str] = field(default_factory=dict)
+    #: a URL to import the data from at once (the ``web-download`` method)
+    web_download: str | None = None
 
     def attributes(self) -> dict[str, Any]:
         """The attributes as a create body holds them (base attributes and properties side by side)."""
@@ -108,19 +138,32 @@ class Images:
         """The images a list of ``ctx`` starts from (Glance's visibility rules; see :meth:`named`)."""
         return self.records.listable(ctx, visibility, member_status)
 
-    def image_view(self, image_id: str) -> dict[str, Any] | None:
-        """The image as ``GET /v2/images/<id>`` shows it (None if it is gone)."""
-        record = self.records.record(image_id)
-        return views.image(record) if record is not None else None
+    def view(self, ctx: Context, image_id: str) -> dict[str, Any]:
+        """The image as ``GET /v2/images/<id>`` shows it to ``ctx`` (``NotFound`` if it may not see it)."""
+        return views.image(self.records.get(ctx, image_id))
 
     def create_image(self, who: Context | str, request: NewImage) -> dict[str, Any]:
         """A new ``queued`` image: ``who`` is the caller (Glance's checks and policy apply) or an owner
-        project id (the simulator's own images). ``BadRequest``/``Forbidden``/``Conflict`` as the API."""
-        return self.records.create(who, **request.attributes())
+        project id (the simulator's own images). ``BadRequest``/``Forbidden``/``Conflict`` as the API.
+
+        With ``web_download`` (and a caller), its ``web-download`` import starts at once: the image is
+        ``importing``, then ``active`` or back to ``queued`` (see :meth:`import_failure`).
+        """
+        image = self.records.create(who, **request.attributes())
+        if request.web_download is not None:
+            if not isinstance(who, Context):
+                raise TypeError("a web-download import needs the caller's context")
+            self.web_import(who, image["id"], request.web_download)
+            image = self.records.find(image["id"])
+        return image
 
     def create(self, who: Context | str, /, **attrs: Any) -> dict[str, Any]:
         """:meth:`create_image` with the attributes a create body holds, as keywords."""
         return self.records.create(who, **attrs)
+
+    def change_image(self, ctx: Context, image_id: str, changes: ImageChanges) -> dict[str, Any]:
+        """:meth:`update` with typed changes."""
+        return self.update(ctx, image_id, changes.patch())
 
     def update(self, ctx: Context, image_id: str, changes: list[ImageChange]) -> dict[str, Any]:
         """Apply ``changes`` (checked as a PATCH's) as ``ctx``: 403 unless it owns the image."""

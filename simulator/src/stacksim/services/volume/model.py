@@ -160,6 +160,11 @@ class BlockStorage:
         """Change the volume's type (by name or id): ``retyping`` -> its status before."""
         self.volumes.retype(ctx, volume_id, new_type, migration_policy)
 
+    def restore_backup(self, ctx: Context, volume_id: str, backup_id: str) -> None:
+        """Put a backup's bytes back into the volume (``restoring-backup`` -> ``available``); the volume
+        must be ``available`` and big enough, the backup ``available`` (else ``BadRequest``)."""
+        self.backups.restore(ctx, backup_id, volume_id=volume_id)
+
     def set_read_only(self, ctx: Context, volume_id: str, read_only: bool) -> None:
         """Attach the volume read-only (or not) from now on; it must be ``available``."""
         self.volumes.set_readonly(ctx, volume_id, read_only)
