@@ -194,3 +194,43 @@ def test_text_utf8_cannot_carry_is_refused(demo, admin):
     bad_ns = admin.image.post("/metadefs/namespaces", json={"namespace": f"n{LONE}"}, headers=JSON)
     assert bad_ns.status_code == 400
     assert admin.image.get("/metadefs/namespaces").status_code == 200
+
+
+@pytest.fixture
+def reader(demo, sim):
+    """demo's project, through an application credential with the ``reader`` role only."""
+    import openstack
+
+    cred = demo.identity.create_application_credential(demo.current_user_id, _n("ro"), roles=[{"name": "reader"}])
+    return openstack.connect(
+        auth_url=f"{sim.url}/identity",
+        auth_type="v3applicationcredential",
+        application_credential_id=cred.id,
+        application_credential_secret=cred.secret,
+    )
+
+
+def test_a_reader_only_looks(demo, alt, reader):
+    """Issue 14: Glance's default policy gives writes (and downloads) to members, not readers."""
+    mine = demo.image.create_image(name=_n("mine"), disk_format="raw", container_format="bare", data=b"x" * 10)
+    assert reader.image.get_image(mine.id).name == mine.name
+    assert mine.id in {i.id for i in reader.image.images()}
+    refusals = [
+        ("POST", "/images", {"name": "x", "disk_format": "raw", "container_format": "bare"}, "add_image"),
+        ("PATCH", f"/images/{mine.id}", [{"op": "replace", "path": "/name", "value": "y"}], "modify_image"),
+        ("DELETE", f"/images/{mine.id}", None, "delete_image"),
+        ("PUT", f"/images/{mine.id}/tags/t", None, "modify_image"),
+        ("POST", f"/images/{mine.id}/actions/deactivate", None, "deactivate"),
+        ("GET", f"/images/{mine.id}/file", None, "download_image"),
+    ]
+    for method, path, body, action in refusals:
+        headers = {**JSON}
+        if method == "PATCH":
+            headers["Content-Type"] = "application/openstack-images-v2.1-json-patch"
+        response = reader.image.request(path, method, json=body, headers=headers, raise_exc=False)
+        assert response.status_code == 403, (path, response.text)
+        assert action in response.json()["message"], (path, response.text)
+    demo.image.update_image(mine, visibility="shared")
+    refused = reader.image.post(f"/images/{mine.id}/members", json={"member": alt.current_project_id}, headers=JSON)
+    assert refused.status_code == 403
+    assert demo.image.get_image(mine.id).name == mine.name

@@ -211,3 +211,28 @@ def test_who_sees_which_attributes(admin, demo, connect):
     for made in (volume, created):
         demo.block_storage.wait_for_status(demo.block_storage.get_volume(made["id"]), "available", **WAIT)
         cinder(demo, "DELETE", f"/volumes/{made['id']}")
+
+
+def test_a_reader_only_looks_at_the_new_resources(demo, sim):
+    """Cinder's default policy: a reader lists and shows groups and transfers but makes none."""
+    import openstack
+
+    cred = demo.identity.create_application_credential(demo.current_user_id, unique("ro"), roles=[{"name": "reader"}])
+    reader = openstack.connect(
+        auth_url=f"{sim.url}/identity",
+        auth_type="v3applicationcredential",
+        application_credential_id=cred.id,
+        application_credential_secret=cred.secret,
+    )
+    volume = make_volume(demo)
+    writes = [
+        ("/volume-transfers", {"transfer": {"volume_id": volume["id"]}}, "volume:create_transfer"),
+        ("/groups", {"group": {"group_type": "x", "volume_types": ["y"]}}, "group:create"),
+        ("/group_snapshots", {"group_snapshot": {"group_id": "x"}}, "group:create_group_snapshot"),
+    ]
+    for path, body, rule in writes:
+        refused = cinder(reader, "POST", path, version="3.70", json=body)
+        assert fault(refused, 403, "forbidden") == f"Policy doesn't allow {rule} to be performed.", path
+    for path in ("/volume-transfers", "/groups", "/group_snapshots", "/volumes/detail"):
+        assert cinder(reader, "GET", path, version="3.70").status_code == 200, path
+    cinder(demo, "DELETE", f"/volumes/{volume['id']}")

@@ -77,3 +77,13 @@ def test_a_stored_lone_surrogate_is_mended_at_start(tmp_path):
         assert listed.status_code == 200
         (shown,) = listed.json()["volumes"]
         assert shown["name"] == "bad\ufffd" and shown["metadata"] == {"k\ufffd": "\ufffd"}
+
+
+def test_storage_data_folders_are_private(tmp_path):
+    """Volume and image bytes are readable by the simulator's user only, whatever the folders were."""
+    data = tmp_path / "data"
+    (data / "volumes").mkdir(parents=True, mode=0o755)
+    (data / "volumes").chmod(0o755)
+    with Simulator(state_dir=tmp_path):
+        for folder in ("volumes", "snapshots", "backups", "images", "images/staging", "images/tmp"):
+            assert (data / folder).stat().st_mode & 0o777 == 0o700, folder

@@ -49,6 +49,11 @@ def _now() -> str:
     return timestamp(micro=True)
 
 
+def may_write(ctx: Context) -> bool:
+    """Glance's writes (and downloads) need the ``member`` role (or ``admin``): a ``reader`` only looks."""
+    return ctx.is_admin or "member" in ctx.roles
+
+
 def flat(rec: dict[str, Any]) -> dict[str, Any]:
     """An image as Glance shows it, without links: custom properties at the top level."""
     body = {k: v for k, v in rec.get("properties", {}).items() if k not in HIDDEN_PROPERTIES}
@@ -110,8 +115,9 @@ class ImageRecords:
         return ctx.is_admin or (ctx.project_id is not None and rec["owner"] == ctx.project_id)
 
     def mutable(self, ctx: Context, image_id: str, action: str) -> dict[str, Any]:
+        """The image, if ``ctx`` may change it: an admin, or a ``member`` of its owner (not a reader)."""
         rec = self.get(ctx, image_id)
-        if not self.owns(ctx, rec):
+        if not self.owns(ctx, rec) or not may_write(ctx):
             raise denied(action)
         return rec
 
@@ -182,6 +188,8 @@ class ImageRecords:
             if schemas.is_reserved(key):
                 raise schemas.reserved(key)
         if isinstance(who, Context):
+            if not may_write(who):
+                raise denied("add_image")
             owner = base.get("owner", who.project_id)
             if not who.is_admin and owner != who.project_id:
                 raise faults.Forbidden(f"You are not permitted to create images owned by '{owner}'.")
@@ -331,9 +339,7 @@ class ImageRecords:
 
     def _toggle(self, ctx: Context, image_id: str, action: str, source: str, target: str) -> None:
         with self.store.transaction():
-            rec = self.get(ctx, image_id)
-            if not ctx.is_admin:  # Glance's default policy: admins only
-                raise denied(action)
+            rec = self.mutable(ctx, image_id, action)  # Glance's default: admin or the owner's member
             if rec["status"] == target:
                 return
             if rec["status"] != source:
@@ -406,6 +412,8 @@ class ImageRecords:
     def download(self, ctx: Context, image_id: str) -> dict[str, Any] | None:
         """The image whose data the caller may read; None if it has no data (Glance's 204)."""
         rec = self.get(ctx, image_id)
+        if not may_write(ctx):
+            raise denied("download_image")
         if rec["status"] == "deactivated" and not ctx.is_admin:
             raise faults.Forbidden("The requested image has been deactivated. Image data download is forbidden.")
         if rec["status"] not in ("active", "deactivated") or not self.files.exists(image_id):
