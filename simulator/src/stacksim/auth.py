@@ -9,6 +9,7 @@ rule, which is what a stock deployment enforces).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,34 @@ if TYPE_CHECKING:
     from stacksim.services.identity.model import Identity
 
 AUTH_REQUIRED = "The request you have made requires authentication."
+
+#: a path pattern's parts, as keystonemiddleware reads them: ``{name}`` and ``*`` match one
+#: path segment, ``**`` any number of them, everything else itself
+_PATTERN_PART = re.compile(r"(?P<one>\{[^}]*\}|\*(?!\*))|(?P<any>\*\*)|(?P<literal>[^{}*]+)")
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """One kind of request an application credential's tokens may make (Keystone's access rules)."""
+
+    service: str  #: the catalog type, e.g. ``compute``
+    method: str  #: ``GET``, ``POST`` ...
+    path: str  #: relative to the service's endpoint root, e.g. ``/v2.1/servers/*``
+
+    def allows(self, service: str, method: str, path: str) -> bool:
+        """Whether a ``method`` request for ``path`` (relative to ``service``'s endpoint) matches."""
+        return self.service == service and self.method == method.upper() and bool(self._regex().fullmatch(path))
+
+    def _regex(self) -> re.Pattern[str]:
+        parts = []
+        for m in _PATTERN_PART.finditer(self.path):
+            if m["one"]:
+                parts.append(r"[^/]+")
+            elif m["any"]:
+                parts.append(".*")
+            else:
+                parts.append(re.escape(m["literal"]))
+        return re.compile("".join(parts))
 
 
 @dataclass(frozen=True)
@@ -34,6 +63,10 @@ class Context:
     system: bool = False
     app_cred_id: str | None = None
     app_cred_restricted: bool = False
+    #: the access rules of the application credential the token came from: None when it
+    #: has none (the token may make any request its roles allow), else only the requests
+    #: one of them allows (see :meth:`permits`)
+    access_rules: tuple[AccessRule, ...] | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -47,6 +80,16 @@ class Context:
     def require(self, allowed: bool, action: str) -> None:
         if not (allowed or self.is_admin):
             raise forbidden(action)
+
+    def permits(self, service: str, method: str, path: str) -> bool:
+        """Whether the token's access rules let it make this request (``path`` relative to
+        ``service``'s endpoint root). As keystonemiddleware does, a token may always validate
+        itself (``GET /v3/auth/tokens``) whatever its rules."""
+        if self.access_rules is None:
+            return True
+        if service == "identity" and method.upper() == "GET" and path.endswith("/v3/auth/tokens"):
+            return True
+        return any(rule.allows(service, method, path) for rule in self.access_rules)
 
     def owns_project(self, project_id: str | None) -> bool:
         return self.is_admin or (project_id is not None and project_id == self.project_id)

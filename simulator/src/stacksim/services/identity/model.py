@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from stacksim import clock, faults
-from stacksim.auth import Context
+from stacksim.auth import AccessRule, Context
 from stacksim.services.identity.passwords import hash_secret, verify_secret
 from stacksim.store import Store, atomic
 from stacksim.toolkit import new_hex_id
@@ -36,6 +36,14 @@ def _is_scoped(token: dict[str, Any]) -> bool:
 #: Every token begins as Keystone's Fernet tokens do; above all never with "-", which a
 #: command line (``openstack token revoke <id>``) would take for an option.
 TOKEN_PREFIX = "gAAAAA"
+
+
+def _access_rules(cred: dict[str, Any] | None) -> tuple[AccessRule, ...] | None:
+    """The rules a credential's tokens are held to; None when it has none (as Keystone)."""
+    if not cred or not cred.get("access_rules"):
+        return None
+    rules = cred["access_rules"]
+    return tuple(AccessRule(r.get("service", ""), r.get("method", ""), r.get("path", "")) for r in rules)
 
 
 def _token_key(token: str) -> str:
@@ -558,6 +566,7 @@ class Identity:
             system=bool(record["system"]),
             app_cred_id=record.get("app_cred_id"),
             app_cred_restricted=bool(cred and not cred["unrestricted"]),
+            access_rules=_access_rules(cred),
         )
 
     def revoke_token(self, token: str) -> None:
