@@ -9,6 +9,7 @@ import pytest
 from stacksim.auth import AccessRule
 from stacksim.cloud import Cloud
 from stacksim.config import Settings
+from stacksim.services.identity.specs import AccessRuleSpec, AppCredSpec
 
 
 @pytest.fixture
@@ -37,9 +38,9 @@ def test_access_rule_patterns_match_as_keystonemiddleware_does():
 
 def test_token_context_carries_the_credentials_access_rules(cloud):
     user = _demo(cloud)
-    rules = [{"service": "compute", "method": "GET", "path": "/v2.1/servers"}]
-    cred, _ = cloud.identity.create_app_cred(
-        user["id"], user["default_project_id"], "limited", None, None, access_rules=rules
+    rules = [AccessRuleSpec(service="compute", method="GET", path="/v2.1/servers")]
+    cred, _ = cloud.identity.app_creds.create(
+        user["id"], user["default_project_id"], AppCredSpec("limited", access_rules=rules)
     )
     token, _ = cloud.identity.issue_token(
         user["id"], ["application_credential"], project_id=cred["project_id"], app_cred_id=cred["id"]
@@ -54,7 +55,7 @@ def test_token_context_carries_the_credentials_access_rules(cloud):
 
 def test_a_credential_without_rules_or_a_password_token_is_not_limited(cloud):
     user = _demo(cloud)
-    cred, _ = cloud.identity.create_app_cred(user["id"], user["default_project_id"], "open", None, None)
+    cred, _ = cloud.identity.app_creds.create(user["id"], user["default_project_id"], AppCredSpec("open"))
     token, _ = cloud.identity.issue_token(
         user["id"], ["application_credential"], project_id=cred["project_id"], app_cred_id=cred["id"]
     )
