@@ -31,10 +31,12 @@ class AccessRule:
 
     service: str  #: the catalog type, e.g. ``compute``
     method: str  #: ``GET``, ``POST`` ...
-    path: str  #: relative to the service's endpoint root, e.g. ``/v2.1/servers/*``
+    #: a pattern for the path as the service itself sees it (below its mount prefix: ``/v2.1/servers/*``
+    #: for ``/compute/v2.1/servers/<id>``, ``/v2.0/networks`` for ``/network/v2.0/networks``)
+    path: str
 
     def allows(self, service: str, method: str, path: str) -> bool:
-        """Whether a ``method`` request for ``path`` (relative to ``service``'s endpoint) matches."""
+        """Whether a ``method`` request for ``path`` (below ``service``'s mount prefix) matches."""
         return self.service == service and self.method == method.upper() and bool(self._regex().fullmatch(path))
 
     def _regex(self) -> re.Pattern[str]:
@@ -82,9 +84,10 @@ class Context:
             raise forbidden(action)
 
     def permits(self, service: str, method: str, path: str) -> bool:
-        """Whether the token's access rules let it make this request (``path`` relative to
-        ``service``'s endpoint root). As keystonemiddleware does, a token may always validate
-        itself (``GET /v3/auth/tokens``) whatever its rules."""
+        """Whether the token's access rules let it make this request: ``service`` is the catalog
+        type (``compute``, ``network``, ``block-storage`` ...), ``path`` the request's path below the
+        service's mount prefix (``/v2.1/servers`` for ``/compute/v2.1/servers``). As
+        keystonemiddleware does, a token may always validate itself (``GET /v3/auth/tokens``)."""
         if self.access_rules is None:
             return True
         if service == "identity" and method.upper() == "GET" and path.endswith("/v3/auth/tokens"):
