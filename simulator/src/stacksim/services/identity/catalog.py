@@ -42,13 +42,7 @@ class Regions(Part):
             raise conflict("region", f"Duplicate ID, {id}")
         if spec.parent_region_id is not None:
             self.get(spec.parent_region_id)
-        record = {
-            **spec.extra,
-            "id": id,
-            "description": spec.description or "",
-            "parent_region_id": spec.parent_region_id,
-        }
-        return self.store.put(self.kind, record)
+        return self.put_new(spec, id=id, description=spec.description or "")
 
     @atomic
     def update(self, id: str, changes: dict[str, Any]) -> Record:
@@ -99,15 +93,7 @@ class Services(Part):
 
     @atomic
     def create(self, spec: ServiceSpec) -> Record:
-        record = {
-            **spec.extra,
-            "id": new_id(),
-            "type": spec.type,
-            "name": spec.name,
-            "description": spec.description,
-            "enabled": spec.enabled,
-        }
-        return self.store.put(self.kind, record)
+        return self.put_new(spec)
 
     @atomic
     def update(self, id: str, changes: dict[str, Any]) -> Record:
@@ -141,16 +127,7 @@ class Endpoints(Part):
     @atomic
     def create(self, spec: EndpointSpec) -> Record:
         self._check(spec.service_id, spec.region_id)
-        record = {
-            **spec.extra,
-            "id": new_id(),
-            "service_id": spec.service_id,
-            "interface": spec.interface,
-            "region_id": spec.region_id,
-            "url": spec.url,
-            "enabled": spec.enabled,
-        }
-        return self.store.put(self.kind, record)
+        return self.put_new(spec)
 
     @atomic
     def update(self, id: str, changes: dict[str, Any]) -> Record:
@@ -188,8 +165,7 @@ class EndpointGroups(Part):
     @atomic
     def create(self, spec: EndpointGroupSpec) -> Record:
         self._check_filters(spec.filters)
-        record = {"id": new_id(), "name": spec.name, "description": spec.description, "filters": dict(spec.filters)}
-        return self.store.put(self.kind, record)
+        return self.put_new(spec)
 
     @atomic
     def update(self, id: str, changes: dict[str, Any]) -> Record:

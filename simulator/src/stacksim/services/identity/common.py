@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from stacksim import faults
@@ -46,6 +47,10 @@ class Part:
             raise faults.NotFound(self.missing.format(label=self.label, id=id))
         return record
 
+    def peek(self, id: str) -> Record | None:
+        """The record, or None if there is none (for views that show what is left of a reference)."""
+        return self.store.get(self.kind, id)
+
     def find(self, **equal: Any) -> list[Record]:
         """Records whose fields equal ``equal``'s values (None matches a missing field), oldest first."""
         return self.store.find(self.kind, **equal)
@@ -63,6 +68,14 @@ class Part:
         if self.store.first(self.kind, **key) is not None:
             where = f" in domain {domain_id}" if domain_id else ""
             raise conflict(what or self.label, f"Duplicate entry found with name {name}{where}")
+
+    def put_new(self, spec: Any, omit: tuple[str, ...] = (), **fields: Any) -> Record:
+        """Store a new record made of a typed request: its fields (but ``omit``), its ``extra``
+        attributes, then ``fields``; a new id unless the request names one."""
+        values = {k: v for k, v in dataclasses.asdict(spec).items() if k not in omit}
+        extra = values.pop("extra", {})
+        record = {"id": values.pop("id", None) or new_id(), **extra, **values, **fields}
+        return self.store.put(self.kind, record)
 
     def changed(self, id: str, changes: dict[str, Any]) -> Record:
         """Write ``changes`` over the record in one transaction (404 if it is gone)."""

@@ -59,15 +59,7 @@ class Credentials(Part):
             id = ec2_id(data["access"])
         if self.store.get(self.kind, id) is not None:
             raise conflict("credential", f"Duplicate ID, {id}")
-        record = {
-            **spec.extra,
-            "id": id,
-            "user_id": spec.user_id,
-            "project_id": spec.project_id,
-            "type": spec.type,
-            "blob": blob,
-        }
-        return self.store.put(self.kind, record)
+        return self.put_new(spec, id=id, blob=blob)
 
     @atomic
     def update(self, id: str, changes: dict[str, Any]) -> Record:

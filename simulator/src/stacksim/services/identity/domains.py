@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stacksim import faults
-from stacksim.services.identity.common import DEFAULT_DOMAIN, Part, Record, new_id
+from stacksim.services.identity.common import DEFAULT_DOMAIN, Part, Record
 from stacksim.services.identity.specs import DomainSpec
 from stacksim.store import atomic
 
@@ -32,16 +32,7 @@ class Domains(Part):
     @atomic
     def create(self, spec: DomainSpec) -> Record:
         self.unique_name(spec.name)
-        record = {
-            **spec.extra,
-            "id": spec.id or new_id(),
-            "name": spec.name,
-            "description": spec.description,
-            "enabled": spec.enabled,
-            "tags": list(spec.tags),
-            "options": dict(spec.options),
-        }
-        return self.store.put(self.kind, record)
+        return self.put_new(spec)
 
     @atomic
     def update(self, id: str, changes: dict[str, Any]) -> Record:

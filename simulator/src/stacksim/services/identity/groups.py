@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stacksim import faults
-from stacksim.services.identity.common import DomainOwned, Record, new_id
+from stacksim.services.identity.common import DomainOwned, Record
 from stacksim.services.identity.specs import GroupSpec
 from stacksim.store import atomic
 
@@ -23,14 +23,7 @@ class Groups(DomainOwned):
         except faults.NotFound as exc:
             raise faults.BadRequest(exc.message) from None
         self.unique_name(spec.name, spec.domain_id)
-        record = {
-            **spec.extra,
-            "id": new_id(),
-            "name": spec.name,
-            "domain_id": spec.domain_id,
-            "description": spec.description,
-        }
-        return self.store.put(self.kind, record)
+        return self.put_new(spec)
 
     @atomic
     def update(self, id: str, changes: dict[str, Any]) -> Record:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from stacksim import faults
-from stacksim.services.identity.common import Part, Record, conflict, new_id
+from stacksim.services.identity.common import Part, Record, conflict
 from stacksim.services.identity.specs import LimitSpec, RegisteredLimitSpec
 from stacksim.store import atomic
 
@@ -47,15 +47,7 @@ class RegisteredLimits(Part):
         for spec in specs:
             _refers(self.store, "registered_limit", spec.service_id, spec.region_id)
             self._unique(spec.service_id, spec.resource_name, spec.region_id)
-            record = {
-                "id": spec.id or new_id(),
-                "service_id": spec.service_id,
-                "region_id": spec.region_id,
-                "resource_name": spec.resource_name,
-                "default_limit": spec.default_limit,
-                "description": spec.description,
-            }
-            made.append(self.store.put(self.kind, record))
+            made.append(self.put_new(spec))
         return made
 
     def _unused(self, record: Record) -> None:
@@ -120,17 +112,7 @@ class Limits(Part):
                 service_id=spec.service_id, resource_name=spec.resource_name, region_id=spec.region_id, **owner
             ):
                 raise conflict("limit", "Duplicate entry")
-            record = {
-                "id": spec.id or new_id(),
-                "project_id": project_id,
-                "domain_id": domain_id,
-                "service_id": spec.service_id,
-                "region_id": spec.region_id,
-                "resource_name": spec.resource_name,
-                "resource_limit": spec.resource_limit,
-                "description": spec.description,
-            }
-            made.append(self.store.put(self.kind, record))
+            made.append(self.put_new(spec, project_id=project_id, domain_id=domain_id))
         return made
 
     @atomic

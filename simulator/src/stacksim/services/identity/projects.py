@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stacksim import faults
-from stacksim.services.identity.common import DomainOwned, Record, new_id
+from stacksim.services.identity.common import DomainOwned, Record
 from stacksim.services.identity.specs import ProjectSpec
 from stacksim.store import atomic
 
@@ -68,19 +68,8 @@ class Projects(DomainOwned):
                 f"a parent in a different domain ({parent['domain_id']})."
             )
         self.unique_name(spec.name, spec.domain_id)
-        record = {
-            **spec.extra,
-            "id": spec.id or new_id(),
-            "name": spec.name,
-            "domain_id": spec.domain_id,
-            "description": spec.description,
-            "enabled": spec.enabled,
-            "parent_id": parent["id"] if parent else spec.domain_id,
-            "is_domain": False,
-            "tags": check_tags(list(spec.tags)),
-            "options": dict(spec.options),
-        }
-        return self.store.put(self.kind, record)
+        parent_id = parent["id"] if parent else spec.domain_id
+        return self.put_new(spec, parent_id=parent_id, is_domain=False, tags=check_tags(list(spec.tags)))
 
     @atomic
     def update(self, id: str, changes: dict[str, Any]) -> Record:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stacksim import faults
-from stacksim.services.identity.common import Part, Record, conflict, new_id
+from stacksim.services.identity.common import Part, Record, conflict
 from stacksim.services.identity.specs import RoleRef, RoleSpec
 from stacksim.store import atomic
 
@@ -31,14 +31,7 @@ class Roles(Part):
         if spec.domain_id is not None:
             self.identity.domains.get(spec.domain_id)
         self._unique(spec.name, spec.domain_id)
-        record = {
-            "id": spec.id or new_id(),
-            "name": spec.name,
-            "domain_id": spec.domain_id,
-            "description": spec.description,
-            "options": dict(spec.options),
-        }
-        return self.store.put(self.kind, record)
+        return self.put_new(spec)
 
     @atomic
     def update(self, id: str, changes: dict[str, Any]) -> Record:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stacksim import faults
-from stacksim.services.identity.common import DomainOwned, Record, new_id
+from stacksim.services.identity.common import DomainOwned, Record
 from stacksim.services.identity.passwords import hash_secret, verify_secret
 from stacksim.services.identity.specs import UserSpec
 from stacksim.store import atomic
@@ -26,21 +26,9 @@ class Users(DomainOwned):
             self.unique_name(spec.name, spec.domain_id)
             if spec.default_project_id:
                 self.identity.projects.get(spec.default_project_id)
-            record = {
-                **spec.extra,
-                "id": spec.id or new_id(),
-                "name": spec.name,
-                "domain_id": spec.domain_id,
-                "enabled": spec.enabled,
-                "options": dict(spec.options),
-                "password_expires_at": None,
-                "password_hash": password_hash,
-            }
-            if spec.default_project_id is not None:
-                record["default_project_id"] = spec.default_project_id
-            if spec.description is not None:
-                record["description"] = spec.description
-            return self.store.put(self.kind, record)
+            unset = (k for k in ("default_project_id", "description") if getattr(spec, k) is None)
+            omit = ("password", *unset)
+            return self.put_new(spec, omit, password_expires_at=None, password_hash=password_hash)
 
     def update(self, id: str, changes: dict[str, Any]) -> Record:
         self.get(id)

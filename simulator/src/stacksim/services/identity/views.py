@@ -34,7 +34,7 @@ class Views:
 
     def ref(self, record: Record) -> dict[str, Any]:
         """A user or project as a token or an assignment names it: id, name and domain."""
-        domain = self.identity.store.get("domain", record["domain_id"])
+        domain = self.identity.domains.peek(record["domain_id"])
         return {
             "id": record["id"],
             "name": record["name"],
@@ -92,7 +92,6 @@ class Views:
 
     def assignment(self, row: AssignmentRow, names: bool) -> dict[str, Any]:
         """One row of ``GET /v3/role_assignments`` (with names when ``include_names``)."""
-        store = self.identity.store
         target = row.target
         out: dict[str, Any] = {}
         if target.project_id:
@@ -123,24 +122,24 @@ class Views:
             links["prior_role"] = self.url(f"/prior_role/{prior}/implies/{row.role_id}")
         out["links"] = links
         if names:
-            self._name(out, store)
+            self._name(out)
         return out
 
-    def _name(self, out: dict[str, Any], store: Any) -> None:
-        role = store.get("role", out["role"]["id"])
+    def _name(self, out: dict[str, Any]) -> None:
+        identity = self.identity
+        role = identity.roles.peek(out["role"]["id"])
         out["role"]["name"] = role["name"] if role else None
-        for key, kind in (("user", "user"), ("group", "group")):
-            if key in out:
-                record = store.get(kind, out[key]["id"])
-                if record:
-                    out[key].update(self.ref(record))
+        for key, part in (("user", identity.users), ("group", identity.groups)):
+            record = part.peek(out[key]["id"]) if key in out else None
+            if record:
+                out[key].update(self.ref(record))
         scope = out["scope"]
         if "project" in scope:
-            project = store.get("project", scope["project"]["id"])
+            project = identity.projects.peek(scope["project"]["id"])
             if project:
                 scope["project"].update(self.ref(project))
         elif "domain" in scope:
-            domain = store.get("domain", scope["domain"]["id"])
+            domain = identity.domains.peek(scope["domain"]["id"])
             scope["domain"]["name"] = domain["name"] if domain else None
 
     # -- credentials ------------------------------------------------------------------------------
