@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 Record = dict[str, Any]
 
 DEFAULT_DOMAIN = "default"
+#: what records keep for stacksim alone: never shown, never set through the API
+PRIVATE = frozenset({"password_hash", "secret_hash", "role_ids", "path", "access_rule_ids", "access_rules"})
 
 #: Keystone's ids: 32 hex digits
 new_id = new_hex_id
@@ -22,11 +24,6 @@ new_id = new_hex_id
 def conflict(label: str, details: str) -> faults.Conflict:
     """Keystone's 409: ``Conflict occurred attempting to store <label> - <details>.``"""
     return faults.Conflict(f"Conflict occurred attempting to store {label} - {details}.")
-
-
-def invalid(field: str, problem: str) -> faults.BadRequest:
-    """Keystone's 400 for a bad field: ``Invalid input for field '<field>': <problem>``."""
-    return faults.BadRequest(f"Invalid input for field '{field}': {problem}")
 
 
 class Part:
@@ -60,14 +57,14 @@ class Part:
         found = self.store.get_many(self.kind, ids)
         return [found[i] for i in ids if i in found]
 
-    def unique_name(self, name: str, domain_id: str | None = None, what: str | None = None) -> None:
+    def unique_name(self, name: str, domain_id: str | None = None) -> None:
         """409 if a record of this kind already has ``name`` (in ``domain_id`` when given)."""
         key: dict[str, Any] = {"name": name}
         if domain_id is not None:
             key["domain_id"] = domain_id
         if self.store.first(self.kind, **key) is not None:
             where = f" in domain {domain_id}" if domain_id else ""
-            raise conflict(what or self.label, f"Duplicate entry found with name {name}{where}")
+            raise conflict(self.label, f"Duplicate entry found with name {name}{where}")
 
     def put_new(self, spec: Any, omit: tuple[str, ...] = (), **fields: Any) -> Record:
         """Store a new record made of a typed request: its fields (but ``omit``), its ``extra``
@@ -78,9 +75,12 @@ class Part:
         return self.store.put(self.kind, record)
 
     def changed(self, id: str, changes: dict[str, Any]) -> Record:
-        """Write ``changes`` over the record in one transaction (404 if it is gone)."""
+        """Write ``changes`` over the record in one transaction (404 if it is gone; 400 if they
+        would change its id)."""
         self.get(id)
-        return self.store.update(self.kind, id, lambda record: {**record, **changes})
+        if changes.get("id", id) != id:
+            raise faults.BadRequest(f"Cannot change the ID of {self.label} {id}.")
+        return self.store.update(self.kind, id, lambda record: {**record, **changes, "id": id})
 
 
 class DomainOwned(Part):

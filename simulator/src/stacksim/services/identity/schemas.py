@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from stacksim.services.identity import specs
+from stacksim.services.identity.common import PRIVATE
 
 Name64 = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Name255 = Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -26,8 +27,16 @@ class _Open(BaseModel):
     # Keystone keeps unknown attributes (its "extras") of most resources.
     model_config = ConfigDict(extra="allow")
 
+    @model_validator(mode="after")
+    def _not_private(self) -> _Open:
+        for key in self.model_extra or {}:
+            if key in PRIVATE:
+                raise ValueError(f"'{key}' is not an attribute that can be set")
+        return self
+
     def extras(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
+        """The extra attributes to keep (an ``id`` is not one: Keystone makes its own)."""
+        return {k: v for k, v in (self.model_extra or {}).items() if k != "id"}
 
 
 class _Closed(BaseModel):

@@ -37,6 +37,8 @@ class Users(DomainOwned):
         password_hash = hash_secret(password) if password is not None else None  # outside the lock
         with self.store.transaction():
             record = self.get(id)
+            if changes.get("domain_id", record["domain_id"]) != record["domain_id"]:
+                raise faults.BadRequest("Invalid input for field 'user/domain_id': Cannot change Domain ID.")
             if "name" in changes and changes["name"] != record["name"]:
                 self.unique_name(changes["name"], record["domain_id"])
             if changes.get("default_project_id"):

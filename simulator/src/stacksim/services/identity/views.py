@@ -7,12 +7,9 @@ from typing import Any
 
 from stacksim.services.identity.assignments import AssignmentRow
 from stacksim.services.identity.catalog import endpoint_url
-from stacksim.services.identity.common import Record
+from stacksim.services.identity.common import PRIVATE, Record
 from stacksim.services.identity.model import Identity
 from stacksim.services.identity.tokens import is_scoped
-
-#: what records keep for stacksim alone
-HIDDEN = frozenset({"password_hash", "secret_hash", "role_ids", "path", "access_rule_ids", "access_rules"})
 
 
 class Views:
@@ -28,7 +25,7 @@ class Views:
 
     def record(self, collection: str, record: Record) -> dict[str, Any]:
         """A record with its private fields dropped and its ``links.self``."""
-        body = {k: v for k, v in record.items() if k not in HIDDEN}
+        body = {k: v for k, v in record.items() if k not in PRIVATE}
         body["links"] = {"self": self.url(f"/{collection}/{record['id']}")}
         return body
 
