@@ -34,6 +34,9 @@ class Context:
     system: bool = False
     app_cred_id: str | None = None
     app_cred_restricted: bool = False
+    #: the application credential's access rules (``service``, ``method``, ``path`` each), or
+    #: None when the token may be used for any request its roles allow (see ``policy``)
+    access_rules: tuple | None = field(default=None, compare=False)
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
