@@ -558,6 +558,7 @@ class Identity:
             system=bool(record["system"]),
             app_cred_id=record.get("app_cred_id"),
             app_cred_restricted=bool(cred and not cred["unrestricted"]),
+            access_rules=tuple(cred["access_rules"]) if cred and cred.get("access_rules") else None,
         )
 
     def revoke_token(self, token: str) -> None:
