@@ -72,6 +72,11 @@ class Authenticator:
         self._identity = identity
         self._challenge = {"WWW-Authenticate": f'Keystone uri="{auth_url}"'}
 
+    @property
+    def challenge(self) -> dict[str, str]:
+        """The ``WWW-Authenticate`` header a 401 carries."""
+        return dict(self._challenge)
+
     def optional_context(self, token: str | None) -> Context | None:
         return self._identity.token_context(token) if token else None
 
