@@ -202,6 +202,10 @@ class Api:
 
         return register
 
+    def routes(self) -> list[tuple[str, tuple[str, ...], bool, bool]]:
+        """Every route: its path template, methods, whether it is public and whether it streams."""
+        return [(path, tuple(methods), public, stream) for path, methods, _, public, stream in self._routes]
+
     def app(self, cloud: Cloud, service: Service | None = None) -> Any:
         """The ASGI app of these routes for ``cloud``, mounted as ``service``.
 
