@@ -32,8 +32,10 @@ ROUTES = [
 
 _scalars = st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False, allow_infinity=False)
 _text = st.text(max_size=40) | st.sampled_from(["", "default", "public", "admin", "1", "-1", "10.0.0.1/24", "x" * 300])
+#: JSON text may hold lone surrogates (sent as \\ud800 escapes); URLs cannot carry them
+_surrogates = st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=3)
 _json = st.recursive(
-    _scalars | _text,
+    _scalars | _text | _surrogates,
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(_text, inner, max_size=5),
     max_leaves=20,
 )
@@ -67,7 +69,11 @@ _shaped = st.builds(
     ),
     _json,
 )
-_bodies = st.one_of(st.none(), _json, _shaped, st.binary(max_size=200).map(lambda b: ("raw", b)))
+#: what no JSON parser should be asked to hold: deep nesting, lone surrogates, no JSON at all
+_hostile = st.sampled_from([b"[" * 5000 + b"]" * 5000, b'{"a": "\\ud800"}', b'{"\\udfff": 1}', b"[NaN]"])
+_bodies = st.one_of(
+    st.none(), _json, _shaped, st.binary(max_size=200).map(lambda b: ("raw", b)), _hostile.map(lambda b: ("raw", b))
+)
 _queries = st.dictionaries(
     st.sampled_from(
         [
