@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 from edge_helpers import JSON, read_response, service_error, status_of
+from edge_helpers import token as password_token
 
 from stacksim.testing import Simulator, wait_until
 
@@ -101,19 +102,7 @@ def test_a_busy_keep_alive_connection_is_not_cut(tight):
 
 
 def test_the_body_limit_can_be_set(tight):
-    token = requests.post(
-        f"{tight.url}/identity/v3/auth/tokens",
-        json={
-            "auth": {
-                "identity": {
-                    "methods": ["password"],
-                    "password": {"user": {"name": "demo", "domain": {"id": "default"}, "password": "stacksim"}},
-                },
-                "scope": {"project": {"name": "demo", "domain": {"id": "default"}}},
-            }
-        },
-        timeout=10,
-    ).headers["X-Subject-Token"]
+    token = password_token(tight.url, "demo")
     headers = {**JSON, "X-Auth-Token": token}
     padded = '{"network": {"name": "n", "description": "%s"}}'
     big = requests.post(f"{tight.url}/network/v2.0/networks", data=padded % ("x" * 5000), headers=headers, timeout=10)

@@ -44,69 +44,30 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     )
     limits = parser.add_argument_group("limits (defaults: the real services')")
     defaults = Settings()
-    limits.add_argument(
-        "--max-body-size",
-        type=int,
-        default=defaults.max_body_size,
-        help="largest JSON request body in bytes, every service but Heat; larger ones get 413 "
-        f"(default {defaults.max_body_size}, oslo.middleware's max_request_body_size)",
-    )
-    limits.add_argument(
-        "--max-json-body-size",
-        type=int,
-        default=defaults.max_json_body_size,
-        help=f"largest Heat request body in bytes (default {defaults.max_json_body_size}, Heat's max_json_body_size)",
-    )
-    limits.add_argument(
-        "--idle-timeout",
-        type=float,
-        default=defaults.idle_timeout,
-        help=f"seconds a client connection may idle before it is closed (default {defaults.idle_timeout:g})",
-    )
-    limits.add_argument(
-        "--request-timeout",
-        type=float,
-        default=defaults.request_timeout,
-        help="seconds a request may take to arrive, plus one per 500 bytes "
-        f"(default {defaults.request_timeout:g}, Apache's RequestReadTimeout)",
-    )
-    limits.add_argument(
-        "--max-connections",
-        type=int,
-        default=defaults.max_connections,
-        help=f"most client connections open at once; over it the idlest is closed (default {defaults.max_connections})",
-    )
-    limits.add_argument(
-        "--max-resources-per-stack",
-        type=int,
-        default=defaults.max_resources_per_stack,
-        help=f"Heat: most resources in a top-level stack, -1 for no limit (default {defaults.max_resources_per_stack})",
-    )
-    limits.add_argument(
-        "--max-template-size",
-        type=int,
-        default=defaults.max_template_size,
-        help=f"Heat: largest template in bytes (default {defaults.max_template_size})",
-    )
-    limits.add_argument(
-        "--max-nested-stack-depth",
-        type=int,
-        default=defaults.max_nested_stack_depth,
-        help=f"Heat: deepest nesting of stacks (default {defaults.max_nested_stack_depth})",
-    )
+    for flag, field, kind, text in LIMITS:
+        default = getattr(defaults, field)
+        metavar = "SECONDS" if kind is float else "N"
+        limits.add_argument(
+            flag, dest=field, type=kind, default=default, metavar=metavar, help=f"{text} (default {default})"
+        )
 
 
-#: the limit options, by Settings field (forwarded by ``start`` to ``serve``)
-LIMITS = (
-    "max_body_size",
-    "max_json_body_size",
-    "idle_timeout",
-    "request_timeout",
-    "max_connections",
-    "max_resources_per_stack",
-    "max_template_size",
-    "max_nested_stack_depth",
+#: the limit options: flag, Settings field, type, what it limits (``start`` forwards them to ``serve``)
+LIMITS: tuple[tuple[str, str, type, str], ...] = (
+    ("--max-body-size", "max_body_size", int, "largest JSON body in bytes, every service but Heat; larger: 413"),
+    ("--idle-timeout", "idle_timeout", float, "seconds a client connection may idle before it is closed"),
+    ("--request-timeout", "request_timeout", float, "seconds a request may take to arrive, plus 1 per 500 bytes"),
+    ("--max-connections", "max_connections", int, "most client connections open at once (then the idlest goes)"),
+    ("--max-json-body-size", "heat_max_json_body_size", int, "Heat: largest request body in bytes"),
+    ("--max-template-size", "heat_max_template_size", int, "Heat: largest template in bytes"),
+    ("--max-nested-stack-depth", "heat_max_nested_stack_depth", int, "Heat: deepest nesting of stacks"),
+    ("--max-resources-per-stack", "heat_max_resources_per_stack", int, "Heat: most resources in a stack, -1: any"),
+    ("--max-stacks-per-tenant", "heat_max_stacks_per_tenant", int, "Heat: most stacks in a project, -1: any"),
+    ("--max-template-depth", "heat_max_template_depth", int, "Heat: deepest nesting of a template's maps and lists"),
+    ("--template-fetch-timeout", "heat_template_fetch_timeout", float, "Heat: seconds a template_url may take"),
 )
+#: limits where -1 means none
+UNLIMITED_OK = ("heat_max_resources_per_stack", "heat_max_stacks_per_tenant")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -120,7 +81,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         token_ttl=args.token_ttl,
         public_url=args.public_url,
         delay=args.delay,
-        **{name: getattr(args, name) for name in LIMITS},
+        **{field: getattr(args, field) for _, field, _, _ in LIMITS},
     )
 
 
@@ -135,10 +96,10 @@ def _check(settings: Settings) -> str | None:
         return "--token-ttl must be a positive number of seconds"
     if settings.delay < 0:
         return "--delay must not be negative"
-    for name in LIMITS:
-        value = getattr(settings, name)
-        if value <= 0 and not (name == "max_resources_per_stack" and value == -1):
-            return f"--{name.replace('_', '-')} must be a positive number"
+    for flag, field, _, _ in LIMITS:
+        value = getattr(settings, field)
+        if value <= 0 and not (field in UNLIMITED_OK and value == -1):
+            return f"{flag} must be a positive number" + (" or -1" if field in UNLIMITED_OK else "")
     if settings.compute_driver == "docker":
         from stacksim.drivers.docker import check
 
@@ -241,8 +202,8 @@ def _forward(args: argparse.Namespace) -> list[str]:
         out += ["--clouds-yaml", str(args.clouds_yaml)]
     if args.public_url:
         out += ["--public-url", args.public_url]
-    for name in LIMITS:
-        out += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
+    for flag, field, _, _ in LIMITS:
+        out += [flag, str(getattr(args, field))]
     return out
 
 

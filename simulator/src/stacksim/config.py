@@ -32,22 +32,25 @@ class Settings:
     instance_host: str | None = None
     #: the largest JSON body (bytes) of every service but Heat (oslo.middleware's sizelimit default)
     max_body_size: int = 114688
-    #: the largest JSON body (bytes) of Heat (Heat's ``max_json_body_size``)
-    max_json_body_size: int = 1048576
     #: seconds a connection may stay idle (no request under way) before it is closed
     idle_timeout: float = 65.0
     #: seconds a request's head and body may take to arrive, plus one per 500 bytes received
     request_timeout: float = 20.0
     #: the most client connections open at once
     max_connections: int = 1000
-    #: Heat's limits: resources per top-level stack, template bytes, nested stack depth
-    max_resources_per_stack: int = 1000
-    max_template_size: int = 524288
-    max_nested_stack_depth: int = 5
+    #: Heat's limits (``heat.conf``'s names and defaults, read by the orchestration service)
+    heat_max_template_size: int = 524288
+    heat_max_json_body_size: int = 1048576
+    heat_max_nested_stack_depth: int = 5
+    heat_max_resources_per_stack: int = 1000
+    heat_max_stacks_per_tenant: int = 512
+    #: stacksim's own: how deeply a template's maps and lists may nest, how long a template_url may take
+    heat_max_template_depth: int = 100
+    heat_template_fetch_timeout: float = 10.0
 
     def body_limit(self, service: str) -> int:
         """The largest request body the service (by catalog type) reads."""
-        return self.max_json_body_size if service == "orchestration" else self.max_body_size
+        return self.heat_max_json_body_size if service == "orchestration" else self.max_body_size
 
     @property
     def bootstrap_password(self) -> str:
