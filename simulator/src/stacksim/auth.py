@@ -9,6 +9,7 @@ rule, which is what a stock deployment enforces).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -20,9 +21,25 @@ if TYPE_CHECKING:
 
 AUTH_REQUIRED = "The request you have made requires authentication."
 
-#: a path pattern's parts, as keystonemiddleware reads them: ``{name}`` and ``*`` match one
-#: path segment, ``**`` any number of them, everything else itself
-_PATTERN_PART = re.compile(r"(?P<one>\{[^}]*\}|\*(?!\*))|(?P<any>\*\*)|(?P<literal>[^{}*]+)")
+
+@functools.lru_cache(maxsize=1024)
+def path_pattern(template: str) -> re.Pattern[str]:
+    """The regular expression of an access rule's path: ``*`` and ``{name}`` match one path
+    segment, ``**`` any number of them (keystonemiddleware's matching)."""
+    out = []
+    for match in re.finditer(r"(\{[^}]*\})|(\*\*)|(\*)|([^{}*]+|[{}])", template):
+        tag, deep, one, literal = match.groups()
+        if deep:
+            out.append(".*")
+        elif tag or one:
+            out.append(r"[^/]+")
+        else:
+            out.append(re.escape(literal))
+    return re.compile("^" + "".join(out) + "$")
+
+
+def path_matches(path: str, template: str) -> bool:
+    return path_pattern(template).match(path) is not None
 
 
 @dataclass(frozen=True)
@@ -37,18 +54,7 @@ class AccessRule:
 
     def allows(self, service: str, method: str, path: str) -> bool:
         """Whether a ``method`` request for ``path`` (below ``service``'s mount prefix) matches."""
-        return self.service == service and self.method == method.upper() and bool(self._regex().fullmatch(path))
-
-    def _regex(self) -> re.Pattern[str]:
-        parts = []
-        for m in _PATTERN_PART.finditer(self.path):
-            if m["one"]:
-                parts.append(r"[^/]+")
-            elif m["any"]:
-                parts.append(".*")
-            else:
-                parts.append(re.escape(m["literal"]))
-        return re.compile("".join(parts))
+        return self.service == service and self.method == method.upper() and path_matches(path, self.path)
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,11 @@ class Authenticator:
     def __init__(self, identity: Identity, auth_url: str) -> None:
         self._identity = identity
         self._challenge = {"WWW-Authenticate": f'Keystone uri="{auth_url}"'}
+
+    @property
+    def challenge(self) -> dict[str, str]:
+        """The ``WWW-Authenticate`` header a 401 carries."""
+        return dict(self._challenge)
 
     def optional_context(self, token: str | None) -> Context | None:
         return self._identity.token_context(token) if token else None
