@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from stacksim import clock, faults, limits
-from stacksim.policy import path_matches
+from stacksim.auth import path_matches
 from stacksim.web import describe
 
 if TYPE_CHECKING:
