@@ -14,7 +14,7 @@ import uvicorn
 
 from stacksim.cloud import Cloud
 from stacksim.config import Settings
-from stacksim.services.image.api import GlanceApi
+from stacksim.services.image.routing import GlanceApi
 from stacksim.services.registry import Service
 from stacksim.testing import free_port, wait_until
 from stacksim.web import Api, Call, RequestId, reply

@@ -142,7 +142,7 @@ def test_thousands_of_invalid_members_are_described_briefly(sim):
     body = {"auth": {"identity": {"methods": [1] * 9000}}}
     response = call(sim.url, "POST", "/identity/v3/auth/tokens", json=body)
     message = service_error("identity", response, 400)
-    assert "9000 problems" in message and len(message) < 2000
+    assert "'auth/identity/methods'" in message and len(message) < 2000
 
 
 def test_heat_reads_up_to_its_own_larger_limit(sim, admin_token, posts):

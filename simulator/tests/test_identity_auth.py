@@ -27,7 +27,8 @@ def _password(user: object = USER, scope: object = None) -> dict:
         (_password(scope={"project": "demo"}), "auth/scope/project"),
         (_password(scope={"domain": {}}), "auth/scope/domain"),
         (_password(scope="everything"), "auth/scope"),
-        ({"auth": {"identity": {"methods": [1, 1] * 50_000}}}, "auth/identity/methods"),
+        # (a longer list is over the 114688-byte body limit: 413, as keystone's sizelimit answers)
+        ({"auth": {"identity": {"methods": [1, 1] * 5_000}}}, "auth/identity/methods"),
         ({"auth": {"identity": {"methods": "password"}}}, "auth/identity/methods"),
         ({"auth": {"identity": {"methods": []}}}, "auth/identity/methods"),
         ({"auth": {"identity": {"methods": ["token"], "token": {"id": 5}}}}, "auth/identity/token/id"),
