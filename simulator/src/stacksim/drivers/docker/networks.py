@@ -108,7 +108,6 @@ class Networks:
                     except engine.errors().APIError:
                         pass  # a container joined meanwhile, or it is already gone
 
-
     def remove_orphans(self, exists: Callable[[str], bool]) -> None:
         """Remove the Docker networks whose Neutron network is gone, once no container uses them:
         a network deleted while its last instance's container was still being removed stays
