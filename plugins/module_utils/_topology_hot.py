@@ -230,7 +230,13 @@ class _Builder:
     # -- networks ---------------------------------------------------------------------------
 
     def network(
-        self, name: str, cidr: str, gateway: str | None, *, dhcp: bool = False, routes: list[dict[str, str]] | None = None
+        self,
+        name: str,
+        cidr: str,
+        gateway: str | None,
+        *,
+        dhcp: bool = False,
+        routes: list[dict[str, str]] | None = None,
     ) -> None:
         """A network and its subnet; ``gateway`` None means no gateway (Heat's empty string)."""
         self.resources[_net_key(name)] = {"type": "OS::Neutron::Net", "properties": {"name": self.name(name)}}
