@@ -996,7 +996,7 @@ class Networking:
             updated = self._apply(record, "port", changes)
             if "fixed_ips" in changes:
                 self.l3.port_addresses_changed(updated)
-        if {"security_groups", "port_security_enabled", "fixed_ips"} & set(changes):
+        if {"security_groups", "port_security_enabled", "fixed_ips", "allowed_address_pairs"} & set(changes):
             self.hooks.port_updated(updated)
         return updated
 
