@@ -176,7 +176,9 @@ def start(args: argparse.Namespace) -> int:
         driver = running.get("compute_driver", "?")
         print(f"stacksim is already running (pid {pid}) at {url}, compute driver {driver}")
         if driver != settings.compute_driver:
-            print(f"  (not {settings.compute_driver}: stop it first, `stacksim stop --state-dir {state_dir}`, to change)")
+            print(
+                f"  (not {settings.compute_driver}: stop it first, `stacksim stop --state-dir {state_dir}`, to change)"
+            )
         return 0
     if pid:
         print(f"stacksim (pid {pid}) is not answering; restarting it")
