@@ -372,8 +372,10 @@ class DockerDriver(ComputeDriver):
             if delay == 0.1:
                 container.reload()
                 if container.status != "running":
-                    if (self._dir(instance_id) / "agent" / "run" / "power").exists():
-                        return  # it powered itself off (user data): that is a finished boot
+                    if status.exists() or (self._dir(instance_id) / "agent" / "run" / "power").exists():
+                        # It booted, then powered itself off (user data) within one poll, and the
+                        # exit handler may have taken the power file already: a finished boot.
+                        return
                     tail = container.logs(tail=5).decode(errors="replace").strip()
                     raise DriverError(f"the instance stopped while booting: {tail}")
         raise DriverError(f"the instance did not finish booting within {BOOT_TIMEOUT:.0f} s")
