@@ -171,6 +171,7 @@ def test_demo_playbook(ansible_env: dict[str, str], collection_root: Path, tmp_p
         ):
             assert expected in out, f"{expected!r} missing from the demo output:\n{out}"
         assert (tmp_path / "small-sandbox.inventory.yml").is_file()
+        assert not (tmp_path / ".stacksim").exists()  # records: no key, nothing to reach over ssh
         again = run_playbook(playbooks / "demo.yml", ansible_env, tmp_path)
         assert _recap(again.stdout)["changed"] == 0, again.stdout
     finally:

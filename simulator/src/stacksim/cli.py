@@ -228,12 +228,18 @@ def start(args: argparse.Namespace) -> int:
     private_dir(state_dir)
     url = settings.base_url
     pid = control.read_pid(state_dir)
-    if pid and control.healthy(url):
+    running = control.health(url) if pid else None
+    if running is not None:
         if settings.clouds_yaml:
             from stacksim.clouds import write_clouds_yaml
 
             write_clouds_yaml(settings.clouds_yaml, f"{url}/identity", settings.bootstrap_password)
-        print(f"stacksim is already running (pid {pid}) at {url}")
+        driver = running.get("compute_driver", "?")
+        print(f"stacksim is already running (pid {pid}) at {url}, compute driver {driver}")
+        if driver != settings.compute_driver:
+            print(
+                f"  (not {settings.compute_driver}: stop it first, `stacksim stop --state-dir {state_dir}`, to change)"
+            )
         return 0
     if pid:
         print(f"stacksim (pid {pid}) is not answering; restarting it")
