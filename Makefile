@@ -50,10 +50,15 @@ format: $(BIN)/.installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Every suite: lint, then pytest (simulator, collection unit, integration and
-# ansible-test sanity), whose summary line ends the output.
+# Every suite: lint, then pytest (collection unit, integration and ansible-test sanity,
+# and the simulator's), whose summary line ends the output. The tests run on
+# TEST_WORKERS pytest-xdist workers, each with its own simulator; each test starts
+# from the simulator's bootstrap state, so any order works: `make test
+# PYTEST_ARGS="--random-order"` or `PYTEST_ARGS=--reverse` shows it.
+TEST_WORKERS ?= 3
+PYTEST_ARGS ?=
 test: lint collection
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # openstacksdk's own functional tests against a private stacksim, in a venv of their own
 # (about ten minutes; not part of `make test`). Writes docs/conformance.md and

@@ -11,7 +11,9 @@ tree (ansible-test, an installed collection) it uses that tree as it is.
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
+import os
 import sys
 import types
 from collections.abc import Callable
@@ -38,10 +40,24 @@ def _inside_collection_tree(path: Path) -> bool:
     return path.parent.parent.name == "ansible_collections"
 
 
-if _inside_collection_tree(COLLECTION_SRC):
-    COLLECTION_ROOT = COLLECTION_SRC
-else:
-    COLLECTION_ROOT = tree_builder.build(COLLECTION_SRC / "build", COLLECTION_SRC)
+def _built_tree() -> Path:
+    """The tree, laid out afresh once per session.
+
+    Under ``pytest -n`` the controller lays it out and its workers use it (one
+    worker's ansible-test must not see another relay it); a lock keeps two
+    sessions (or a worker started without a controller's tree) from colliding.
+    """
+    build = COLLECTION_SRC / "build"
+    build.mkdir(exist_ok=True)
+    with open(build / ".collection-tree.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        target = tree_builder.collection_path(build)
+        if os.environ.get("PYTEST_XDIST_WORKER") and (target / "galaxy.yml").is_file():
+            return target
+        return tree_builder.build(build, COLLECTION_SRC)
+
+
+COLLECTION_ROOT = COLLECTION_SRC if _inside_collection_tree(COLLECTION_SRC) else _built_tree()
 COLLECTIONS_PATH = COLLECTION_ROOT.parents[2]  # the directory holding ansible_collections/
 
 if str(COLLECTIONS_PATH) not in sys.path:

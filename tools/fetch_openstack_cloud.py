@@ -11,6 +11,7 @@ of that wheel (never installing the wheel itself).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import subprocess
 import sys
@@ -24,6 +25,14 @@ PREFIX = "ansible_collections/openstack/cloud/"
 
 
 def main(dest: Path) -> int:
+    dest.mkdir(parents=True, exist_ok=True)
+    # Tests run side by side (pytest -n) may ask at once: one fetches, the others wait and find it there.
+    with open(dest / ".fetch-openstack-cloud.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _fetch(dest)
+
+
+def _fetch(dest: Path) -> int:
     target = dest / PREFIX / "MANIFEST.json"
     if target.exists() and json.loads(target.read_text())["collection_info"]["version"] == COLLECTION:
         return 0

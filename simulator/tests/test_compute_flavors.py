@@ -1,4 +1,4 @@
-"""Flavors through the ``openstack`` CLI, openstacksdk and raw Nova calls."""
+"""Flavors through openstacksdk and raw Nova calls."""
 
 from __future__ import annotations
 
@@ -26,76 +26,83 @@ def _name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
 
 
-def test_default_flavors_as_devstack_makes_them(cli):
-    rows = cli.json("flavor", "list")
-    found = {r["ID"]: (r["Name"], r["RAM"], r["Disk"], r["VCPUs"]) for r in rows if r["ID"] in DEVSTACK}
+def test_default_flavors_as_devstack_makes_them(demo):
+    rows = nova(demo, "GET", "/flavors/detail").json()["flavors"]
+    found = {r["id"]: (r["name"], r["ram"], r["disk"], r["vcpus"]) for r in rows if r["id"] in DEVSTACK}
     assert found == DEVSTACK
     # Nova sorts by flavor id, as text
-    ids = [r["ID"] for r in rows if r["ID"] in DEVSTACK]
+    ids = [r["id"] for r in rows if r["id"] in DEVSTACK]
     assert ids == ["1", "2", "3", "4", "42", "5", "84"]
-    small = cli.json("flavor", "show", "m1.small")
-    assert small["id"] == "2" and small["ram"] == 2048 and small["disk"] == 20 and small["vcpus"] == 1
-    assert small["os-flavor-access:is_public"] is True and small["OS-FLV-EXT-DATA:ephemeral"] == 0
+    small = demo.compute.find_flavor("m1.small")
+    shown = nova(demo, "GET", f"/flavors/{small.id}").json()["flavor"]
+    assert shown["id"] == "2" and shown["ram"] == 2048 and shown["disk"] == 20 and shown["vcpus"] == 1
+    assert shown["os-flavor-access:is_public"] is True and shown["OS-FLV-EXT-DATA:ephemeral"] == 0
 
 
-def test_admin_create_set_show_delete(cli):
+def test_admin_create_set_show_delete(admin, demo):
     name = _name("fl")
-    made = cli.json(
-        "flavor", "create", name, "--ram", "1024", "--disk", "10", "--vcpus", "2", "--swap", "512",
-        "--ephemeral", "5", "--id", f"{name}-id", "--description", "made by a test", cloud="stacksim-admin",
-    )  # fmt: skip
+    body = {
+        "flavor": {
+            "name": name, "ram": 1024, "disk": 10, "vcpus": 2, "swap": 512, "OS-FLV-EXT-DATA:ephemeral": 5,
+            "id": f"{name}-id", "description": "made by a test",
+        }
+    }  # fmt: skip
+    made = nova(admin, "POST", "/flavors", version="2.55", json=body).json()["flavor"]
     assert made["id"] == f"{name}-id" and made["ram"] == 1024 and made["swap"] == 512
     assert made["OS-FLV-EXT-DATA:ephemeral"] == 5 and made["description"] == "made by a test"
-    cli.run("flavor", "set", "--property", "hw:cpu_policy=dedicated", "--property", "a=1", name, cloud="stacksim-admin")
-    cli.run("flavor", "set", "--description", "changed", name, cloud="stacksim-admin")
-    shown = cli.json("flavor", "show", name)  # a member sees a public flavor and its extra specs
-    assert shown["properties"] == {"hw:cpu_policy": "dedicated", "a": "1"}
+    flavor_id = made["id"]
+    specs = {"extra_specs": {"hw:cpu_policy": "dedicated", "a": "1"}}
+    assert nova(admin, "POST", f"/flavors/{flavor_id}/os-extra_specs", json=specs).status_code == 200
+    described = nova(admin, "PUT", f"/flavors/{flavor_id}", version="2.55", json={"flavor": {"description": "changed"}})
+    assert described.status_code == 200
+    # a member sees a public flavor and its extra specs
+    shown = nova(demo, "GET", f"/flavors/{flavor_id}", version="2.61").json()["flavor"]
+    assert shown["extra_specs"] == {"hw:cpu_policy": "dedicated", "a": "1"}
     assert shown["description"] == "changed"
-    cli.run("flavor", "unset", "--property", "a", name, cloud="stacksim-admin")
-    assert cli.json("flavor", "show", name)["properties"] == {"hw:cpu_policy": "dedicated"}
-    duplicate = cli.run("flavor", "create", name, "--ram", "1", "--disk", "1", "--vcpus", "1",
-                        cloud="stacksim-admin", check=False)  # fmt: skip
-    assert duplicate.returncode != 0 and f"Flavor with name {name} already exists." in duplicate.stderr
-    cli.run("flavor", "delete", name, cloud="stacksim-admin")
-    gone = cli.run("flavor", "show", name, check=False)
-    assert gone.returncode != 0
+    assert nova(admin, "DELETE", f"/flavors/{flavor_id}/os-extra_specs/a").status_code == 200
+    assert demo.compute.fetch_flavor_extra_specs(flavor_id).extra_specs == {"hw:cpu_policy": "dedicated"}
+    duplicate = nova(admin, "POST", "/flavors", json={"flavor": {"name": name, "ram": 1, "disk": 1, "vcpus": 1}})
+    assert fault(duplicate, 409, "conflictingRequest") == f"Flavor with name {name} already exists."
+    assert nova(admin, "DELETE", f"/flavors/{flavor_id}").status_code == 202
+    assert nova(demo, "GET", f"/flavors/{flavor_id}").status_code == 404
 
 
-def test_members_may_not_manage_flavors(cli, demo):
-    denied = cli.run("flavor", "create", _name("fl"), "--ram", "1", "--disk", "1", "--vcpus", "1", check=False)
-    assert denied.returncode != 0
-    assert "Policy doesn't allow os_compute_api:os-flavor-manage:create to be performed." in denied.stderr
+def test_members_may_not_manage_flavors(demo):
+    denied = nova(demo, "POST", "/flavors", json={"flavor": {"name": _name("fl"), "ram": 1, "disk": 1, "vcpus": 1}})
+    assert fault(denied, 403, "forbidden") == (
+        "Policy doesn't allow os_compute_api:os-flavor-manage:create to be performed."
+    )
     fault(nova(demo, "DELETE", "/flavors/1"), 403, "forbidden")
     body = {"extra_specs": {"k": "v"}}
     fault(nova(demo, "POST", "/flavors/1/os-extra_specs", json=body), 403, "forbidden")
 
 
-def test_private_flavor_is_hidden_without_access(cli, admin, connect):
+def test_private_flavor_is_hidden_without_access(admin, alt):
     name = _name("priv")
     flavor = admin.compute.create_flavor(name=name, ram=256, vcpus=1, disk=1, is_public=False)
-    alt = connect("stacksim-alt")
-    try:
-        # invisible to a project without access: not listed, and 404 on show
-        assert name not in [f.name for f in alt.compute.flavors()]
-        with pytest.raises(exc.NotFoundException, match=f"Flavor {flavor.id} could not be found."):
-            alt.compute.get_flavor(flavor.id)
-        cli.run("flavor", "set", "--project", "alt_demo", name, cloud="stacksim-admin")
-        access = admin.compute.get_flavor_access(flavor)
-        alt_project = alt.current_project_id
-        assert [(a["flavor_id"], a["tenant_id"]) for a in access] == [(flavor.id, alt_project)]
-        assert name in [f.name for f in alt.compute.flavors()]
-        assert alt.compute.get_flavor(flavor.id).name == name
-        # the admin's default list is public + its own project's; --all shows every flavor
-        assert name not in [r["Name"] for r in cli.json("flavor", "list", cloud="stacksim-admin")]
-        assert name in [r["Name"] for r in cli.json("flavor", "list", "--all", cloud="stacksim-admin")]
-        assert [r["Name"] for r in cli.json("flavor", "list", "--private", cloud="stacksim-admin")].count(name) == 1
-        again = nova(admin, "POST", f"/flavors/{flavor.id}/action", json={"addTenantAccess": {"tenant": alt_project}})
-        assert "already exists" in fault(again, 409, "conflictingRequest")
-        cli.run("flavor", "unset", "--project", "alt_demo", name, cloud="stacksim-admin")
-        with pytest.raises(exc.NotFoundException):
-            alt.compute.get_flavor(flavor.id)
-    finally:
-        admin.compute.delete_flavor(flavor)
+
+    def admin_list(**params) -> list[str]:
+        return [f["name"] for f in nova(admin, "GET", "/flavors", params=params).json()["flavors"]]
+
+    # invisible to a project without access: not listed, and 404 on show
+    assert name not in [f.name for f in alt.compute.flavors()]
+    with pytest.raises(exc.NotFoundException, match=f"Flavor {flavor.id} could not be found."):
+        alt.compute.get_flavor(flavor.id)
+    alt_project = alt.current_project_id
+    admin.compute.flavor_add_tenant_access(flavor, alt_project)
+    access = admin.compute.get_flavor_access(flavor)
+    assert [(a["flavor_id"], a["tenant_id"]) for a in access] == [(flavor.id, alt_project)]
+    assert name in [f.name for f in alt.compute.flavors()]
+    assert alt.compute.get_flavor(flavor.id).name == name
+    # the admin's default list is public + its own project's; --all shows every flavor
+    assert name not in admin_list()
+    assert name in admin_list(is_public="None")  # the CLI's --all
+    assert admin_list(is_public="false").count(name) == 1  # and --private
+    again = nova(admin, "POST", f"/flavors/{flavor.id}/action", json={"addTenantAccess": {"tenant": alt_project}})
+    assert "already exists" in fault(again, 409, "conflictingRequest")
+    admin.compute.flavor_remove_tenant_access(flavor, alt_project)
+    with pytest.raises(exc.NotFoundException):
+        alt.compute.get_flavor(flavor.id)
     public = nova(admin, "GET", "/flavors/1/os-flavor-access")
     assert fault(public, 404, "itemNotFound") == "Access list not available for public flavors."
 

@@ -6,9 +6,7 @@ import pytest
 from compute_http import fault, nova
 
 
-def test_availability_zones(cli, admin, demo):
-    zones = cli.json("availability", "zone", "list", "--compute")
-    assert zones == [{"Zone Name": "nova", "Zone Status": "available"}]
+def test_availability_zones(admin, demo):
     body = nova(demo, "GET", "/os-availability-zone").json()
     assert body == {"availabilityZoneInfo": [{"zoneName": "nova", "zoneState": {"available": True}, "hosts": None}]}
     detail = nova(admin, "GET", "/os-availability-zone/detail").json()["availabilityZoneInfo"]
@@ -19,18 +17,18 @@ def test_availability_zones(cli, admin, demo):
     assert fault(denied, 403, "forbidden") == (
         "Policy doesn't allow os_compute_api:os-availability-zone:detail to be performed."
     )
-    long = cli.json("availability", "zone", "list", "--compute", "--long", cloud="stacksim-admin")
-    assert {(r["Zone Name"], r["Service Name"]) for r in long} >= {("nova", "nova-compute")}
+    assert "nova-compute" in by_zone["nova"]["hosts"]["stacksim"]  # what `zone list --compute --long` shows
 
 
-def test_hypervisor_list_for_admin_and_403_for_member(cli):
-    (row,) = cli.json("hypervisor", "list", cloud="stacksim-admin")
-    assert row["Hypervisor Hostname"] == "stacksim" and row["State"] == "up" and row["Hypervisor Type"] == "fake"
-    denied = cli.run("hypervisor", "list", check=False)
-    assert denied.returncode != 0
-    assert "Policy doesn't allow os_compute_api:os-hypervisors:list-detail to be performed." in denied.stderr
-    shown = cli.json("hypervisor", "show", "stacksim", cloud="stacksim-admin")
-    assert shown["id"] == row["ID"] and shown["service_host"] == "stacksim" and shown["status"] == "enabled"
+def test_hypervisor_list_for_admin_and_403_for_member(admin, demo):
+    (row,) = nova(admin, "GET", "/os-hypervisors/detail", version="2.88").json()["hypervisors"]
+    assert row["hypervisor_hostname"] == "stacksim" and row["state"] == "up" and row["hypervisor_type"] == "fake"
+    denied = nova(demo, "GET", "/os-hypervisors/detail", version="2.88")
+    assert fault(denied, 403, "forbidden") == (
+        "Policy doesn't allow os_compute_api:os-hypervisors:list-detail to be performed."
+    )
+    shown = nova(admin, "GET", f"/os-hypervisors/{row['id']}", version="2.88").json()["hypervisor"]
+    assert shown["id"] == row["id"] and shown["service"]["host"] == "stacksim" and shown["status"] == "enabled"
 
 
 def test_hypervisor_shapes_by_microversion(admin):
@@ -63,29 +61,34 @@ def test_sdk_hypervisors(admin, demo):
         list(demo.compute.hypervisors())
 
 
-def test_services_list_and_disable(cli, demo):
-    rows = cli.json("compute", "service", "list", cloud="stacksim-admin")
-    assert {(r["Binary"], r["Zone"]) for r in rows} == {
+def test_services_list_and_disable(admin, demo):
+    def services(**params) -> list[dict]:
+        return nova(admin, "GET", "/os-services", version="2.53", params=params).json()["services"]
+
+    def zone_state() -> bool:
+        (zone,) = nova(demo, "GET", "/os-availability-zone").json()["availabilityZoneInfo"]
+        return zone["zoneState"]["available"]
+
+    rows = services()
+    assert {(r["binary"], r["zone"]) for r in rows} == {
         ("nova-scheduler", "internal"),
         ("nova-conductor", "internal"),
         ("nova-compute", "nova"),
     }
-    assert all(r["Host"] == "stacksim" and r["State"] == "up" and r["Status"] == "enabled" for r in rows)
+    assert all(r["host"] == "stacksim" and r["state"] == "up" and r["status"] == "enabled" for r in rows)
     denied = nova(demo, "GET", "/os-services")
     assert fault(denied, 403, "forbidden") == "Policy doesn't allow os_compute_api:os-services:list to be performed."
-    try:
-        cli.run("compute", "service", "set", "--disable", "--disable-reason", "maintenance", "stacksim",
-                "nova-compute", cloud="stacksim-admin")  # fmt: skip
-        (compute,) = cli.json("compute", "service", "list", "--service", "nova-compute", "--long",
-                              cloud="stacksim-admin")  # fmt: skip
-        assert compute["Status"] == "disabled" and compute["Disabled Reason"] == "maintenance"
-        zones = cli.json("availability", "zone", "list", "--compute")
-        assert zones == [{"Zone Name": "nova", "Zone Status": "not available"}]
-        hypervisor = cli.json("hypervisor", "list", "--long", cloud="stacksim-admin")[0]
-        assert hypervisor["State"] == "up"
-    finally:
-        cli.run("compute", "service", "set", "--enable", "stacksim", "nova-compute", cloud="stacksim-admin")
-    assert cli.json("availability", "zone", "list", "--compute")[0]["Zone Status"] == "available"
+    (compute,) = services(binary="nova-compute")
+    body = {"status": "disabled", "disabled_reason": "maintenance"}
+    assert nova(admin, "PUT", f"/os-services/{compute['id']}", version="2.53", json=body).status_code == 200
+    (compute,) = services(binary="nova-compute")
+    assert compute["status"] == "disabled" and compute["disabled_reason"] == "maintenance"
+    assert zone_state() is False
+    (hypervisor,) = nova(admin, "GET", "/os-hypervisors/detail", version="2.88").json()["hypervisors"]
+    assert hypervisor["state"] == "up"
+    enable = {"status": "enabled"}
+    assert nova(admin, "PUT", f"/os-services/{compute['id']}", version="2.53", json=enable).status_code == 200
+    assert zone_state() is True
 
 
 def test_service_updates_by_microversion(admin):

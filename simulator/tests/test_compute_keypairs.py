@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from pathlib import Path
 
 import openstack.exceptions as exc
 import pytest
@@ -26,24 +25,24 @@ def _public_key() -> tuple[str, str]:
     return line + " me@host", ":".join(digest[i : i + 2] for i in range(0, 32, 2))
 
 
-def test_cli_create_import_show_list_delete(cli, tmp_path: Path):
+def test_create_import_show_list_delete(demo):
     k1, k2 = _name("k1"), _name("k2")
-    private = cli.run("keypair", "create", k1).stdout  # the CLI makes the key and uploads its public half
-    assert "PRIVATE KEY-----" in private
+    generated = demo.compute.create_keypair(name=k1)  # made by Nova, its private half returned once
+    assert "PRIVATE KEY-----" in generated.private_key
     line, fingerprint = _public_key()
-    pub = tmp_path / "id.pub"
-    pub.write_text(line + "\n")
-    made = cli.json("keypair", "create", "--public-key", str(pub), k2)
+    made = nova(demo, "POST", "/os-keypairs", version="2.2", json={"keypair": {"name": k2, "public_key": line}})
+    made = made.json()["keypair"]
     assert made["fingerprint"] == fingerprint and made["type"] == "ssh"
-    shown = cli.json("keypair", "show", k2)
+    shown = nova(demo, "GET", f"/os-keypairs/{k2}", version="2.2").json()["keypair"]
     assert shown["fingerprint"] == fingerprint and shown["name"] == k2 and shown["created_at"]
-    assert cli.run("keypair", "show", "--public-key", k2).stdout.strip() == line
-    listed = {r["Name"]: r for r in cli.json("keypair", "list")}
-    assert {k1, k2} <= set(listed) and listed[k2]["Fingerprint"] == fingerprint
-    again = cli.run("keypair", "create", "--public-key", str(pub), k2, check=False)
-    assert again.returncode != 0 and f"Key pair '{k2}' already exists." in again.stderr
-    cli.run("keypair", "delete", k1, k2)
-    names = [r["Name"] for r in cli.json("keypair", "list")]
+    assert shown["public_key"] == line
+    listed = {k.name: k for k in demo.compute.keypairs()}
+    assert {k1, k2} <= set(listed) and listed[k2].fingerprint == fingerprint
+    again = nova(demo, "POST", "/os-keypairs", json={"keypair": {"name": k2, "public_key": line}})
+    assert fault(again, 409, "conflictingRequest") == f"Key pair '{k2}' already exists."
+    demo.compute.delete_keypair(k1)
+    demo.compute.delete_keypair(k2)
+    names = [k.name for k in demo.compute.keypairs()]
     assert k1 not in names and k2 not in names
 
 

@@ -1,4 +1,4 @@
-"""Compute quotas and limits: the CLI, openstacksdk, microversions, and the model servers call."""
+"""Compute quotas and limits: openstacksdk, raw calls and microversions, and the model servers call."""
 
 from __future__ import annotations
 
@@ -25,33 +25,31 @@ NOVA_DEFAULTS = {
 }
 
 
-def test_cli_quota_show_has_novas_defaults(cli):
-    rows = {r["Resource"]: r["Limit"] for r in cli.json("quota", "show", "--compute", "--default")}
+def test_quota_defaults_are_novas(demo):
+    rows = nova(demo, "GET", f"/os-quota-sets/{demo.current_project_id}/defaults").json()["quota_set"]
     assert rows["instances"] == 10 and rows["cores"] == 20 and rows["ram"] == 51200
-    assert rows["key-pairs"] == 100 and rows["properties"] == 128
-    assert rows["server-groups"] == 10 and rows["server-group-members"] == 10
+    assert rows["key_pairs"] == 100 and rows["metadata_items"] == 128
+    assert rows["server_groups"] == 10 and rows["server_group_members"] == 10
 
 
-def test_cli_admin_sets_and_member_may_not(cli, connect):
-    alt = connect("stacksim-alt")
+def test_admin_sets_and_member_may_not(admin, alt):
     project = alt.current_project_id
-    try:
-        cli.run("quota", "set", "--instances", "20", "--cores", "40", "alt_demo", cloud="stacksim-admin")
-        rows = {r["Resource"]: r["Limit"] for r in cli.json("quota", "show", "--compute", cloud="stacksim-alt")}
-        assert (rows["instances"], rows["cores"], rows["ram"]) == (20, 40, 51200)
-        usage = {r["Resource"]: r for r in cli.json("quota", "show", "--compute", "--usage", cloud="stacksim-alt")}
-        assert usage["instances"]["Limit"] == 20 and usage["instances"]["In Use"] == 0
-        denied = cli.run("quota", "set", "--instances", "5", project, cloud="stacksim-alt", check=False)
-        assert denied.returncode != 0
-        assert "Policy doesn't allow os_compute_api:os-quota-sets:update to be performed." in denied.stderr
-    finally:
-        cli.run("quota", "delete", "--compute", "alt_demo", cloud="stacksim-admin")
-    rows = {r["Resource"]: r["Limit"] for r in cli.json("quota", "show", "--compute", cloud="stacksim-alt")}
-    assert rows["instances"] == 10
+    body = {"quota_set": {"instances": 20, "cores": 40}}
+    assert nova(admin, "PUT", f"/os-quota-sets/{project}", json=body).status_code == 200
+    rows = nova(alt, "GET", f"/os-quota-sets/{project}").json()["quota_set"]
+    assert (rows["instances"], rows["cores"], rows["ram"]) == (20, 40, 51200)
+    usage = nova(alt, "GET", f"/os-quota-sets/{project}/detail").json()["quota_set"]
+    assert usage["instances"]["limit"] == 20 and usage["instances"]["in_use"] == 0
+    denied = nova(alt, "PUT", f"/os-quota-sets/{project}", json={"quota_set": {"instances": 5}})
+    assert (
+        fault(denied, 403, "forbidden") == "Policy doesn't allow os_compute_api:os-quota-sets:update to be performed."
+    )
+    assert nova(admin, "DELETE", f"/os-quota-sets/{project}").status_code == 202
+    assert nova(alt, "GET", f"/os-quota-sets/{project}").json()["quota_set"]["instances"] == 10
 
 
-def test_cli_limits_show_absolute(cli):
-    rows = {r["Name"]: r["Value"] for r in cli.json("limits", "show", "--absolute")}  # openstacksdk's names
+def test_limits_absolute(demo):
+    rows = dict(demo.compute.get_limits().absolute)  # openstacksdk's names, as `limits show --absolute` shows
     assert rows["max_total_instances"] == 10 and rows["max_total_cores"] == 20
     assert rows["max_total_ram_size"] == 51200 and rows["max_total_keypairs"] == 100 and rows["max_server_meta"] == 128
     used = {"total_instances_used", "total_cores_used", "total_ram_used", "total_server_groups_used"}

@@ -13,21 +13,22 @@ def _name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
 
 
-def test_cli_create_show_list_delete(cli):
+def test_create_show_list_delete(demo):
     name = _name("g")
-    made = cli.json("server", "group", "create", "--policy", "anti-affinity", name)
-    assert made["name"] == name and made["policy"] == "anti-affinity" and made["members"] == []
-    shown = cli.json("server", "group", "show", name)
-    assert shown["id"] == made["id"] and shown["project_id"] == made["project_id"]
-    assert name in [r["Name"] for r in cli.json("server", "group", "list")]
-    ruled = cli.json("server", "group", "create", "--policy", "anti-affinity", "--rule", "max_server_per_host=2",
-                     _name("g"))  # fmt: skip
+    made = demo.compute.create_server_group(name=name, policy="anti-affinity")
+    assert made.name == name and made.policy == "anti-affinity" and made.member_ids == []
+    shown = demo.compute.find_server_group(name)
+    assert shown.id == made.id and shown.project_id == made.project_id
+    assert name in [g.name for g in demo.compute.server_groups()]
+    body = {"server_group": {"name": _name("g"), "policy": "anti-affinity", "rules": {"max_server_per_host": 2}}}
+    ruled = nova(demo, "POST", "/os-server-groups", version="2.64", json=body).json()["server_group"]
     assert ruled["rules"] == {"max_server_per_host": 2}
-    wrong = cli.run("server", "group", "create", "--policy", "affinity", "--rule", "max_server_per_host=2",
-                    _name("g"), check=False)  # fmt: skip
-    assert wrong.returncode != 0 and "Only anti-affinity policy supports rules." in wrong.stderr
-    cli.run("server", "group", "delete", name, ruled["id"])
-    assert name not in [r["Name"] for r in cli.json("server", "group", "list")]
+    body = {"server_group": {"name": _name("g"), "policy": "affinity", "rules": {"max_server_per_host": 2}}}
+    wrong = nova(demo, "POST", "/os-server-groups", version="2.64", json=body)
+    assert "Only anti-affinity policy supports rules." in fault(wrong, 400, "badRequest")
+    demo.compute.delete_server_group(made)
+    demo.compute.delete_server_group(ruled["id"])
+    assert name not in [g.name for g in demo.compute.server_groups()]
 
 
 def test_groups_are_the_projects_own(demo, admin, connect):

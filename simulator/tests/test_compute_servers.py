@@ -1,47 +1,45 @@
-"""Nova servers through the ``openstack`` CLI and openstacksdk, with the fake driver."""
+"""Nova servers through the ``openstack`` CLI (Compute's smoke test) and openstacksdk, with the fake driver."""
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import openstack.exceptions as exc
 import pytest
 
 from stacksim.services.image.bootstrap import DEFAULT_IMAGE_NAME
-from stacksim.testing import Simulator
+from stacksim.testing import Simulator, wait_until
 
 
 def _name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
 
 
-@pytest.fixture(scope="module")
-def net(cli):
+@pytest.fixture
+def net(demo):
     """A network n1 with a subnet, owned by demo."""
     name = _name("n1")
-    cli.run("network", "create", name)
-    cli.run("subnet", "create", "--network", name, "--subnet-range", "10.20.0.0/24", f"{name}-s")
+    network = demo.network.create_network(name=name)
+    demo.network.create_subnet(network_id=network.id, name=f"{name}-s", cidr="10.20.0.0/24", ip_version=4)
     return name
 
 
-@pytest.fixture(scope="module")
-def key(cli, tmp_path_factory):
+@pytest.fixture
+def key(demo):
     name = _name("k1")
-    cli.run("keypair", "create", name)
+    demo.compute.create_keypair(name=name)
     return name
 
 
-def _wait(conn, server_id: str, status: str, timeout: float = 15) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        server = conn.compute.get_server(server_id)
-        if server.status == status or time.monotonic() > deadline:
-            return server
-        time.sleep(0.1)
+def _wait(conn, server_id: str, status: str, timeout: float = 15):
+    return wait_until(
+        lambda: (server := conn.compute.get_server(server_id)).status == status and server,
+        timeout,
+        f"server {server_id} to be {status}",
+    )
 
 
-def test_cli_server_lifecycle(cli, net, key, tmp_path):
+def test_cli_server_lifecycle(cli, demo, net, key):
     vm = _name("vm1")
     server = cli.json(
         "server",
@@ -59,42 +57,28 @@ def test_cli_server_lifecycle(cli, net, key, tmp_path):
     )
     assert server["status"] == "ACTIVE"
     assert server["addresses"][net][0].startswith("10.20.0.")
-    assert server["key_name"] == key
-    listed = cli.json("server", "list", "--name", vm)
-    assert [s["Name"] for s in listed] == [vm] and listed[0]["Status"] == "ACTIVE"
-    shown = cli.json("server", "show", vm)
-    assert "m1.small" in str(shown["flavor"])
+    assert server["key_name"] == key and "m1.small" in str(server["flavor"])
     console = cli.run("console", "log", "show", vm).stdout
     assert "booting" in console and "login:" in console
-
     cli.run("server", "stop", vm)
-    assert _poll_status(cli, vm, "SHUTOFF")
-    cli.run("server", "start", vm)
-    assert _poll_status(cli, vm, "ACTIVE")
-    cli.run("server", "reboot", vm)
-    assert _poll_status(cli, vm, "ACTIVE")
-
-    snap = _name("snap")
-    cli.run("server", "image", "create", "--name", snap, "--wait", vm)
-    image = cli.json("image", "show", snap)
-    assert image["status"] == "active" and image["size"] > 0
-    out = tmp_path / "snap.img"
-    cli.run("image", "save", "--file", str(out), snap)
-    assert out.stat().st_size == image["size"]
+    assert demo.compute.get_server(server["id"]).status == "SHUTOFF"  # on the first read
 
     cli.run("server", "delete", "--wait", vm)
-    assert cli.json("server", "list", "--name", vm) == []
-    ports = cli.json("port", "list", "--network", net, "--device-owner", "compute:nova")
-    assert ports == []
+    assert demo.compute.find_server(server["id"]) is None
+    network = demo.network.find_network(net)
+    assert list(demo.network.ports(network_id=network.id, device_owner="compute:nova")) == []
 
 
-def _poll_status(cli, name: str, status: str, timeout: float = 15) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cli.json("server", "show", name)["status"] == status:
-            return True
-        time.sleep(0.2)
-    return False
+def test_snapshot_to_image(demo, net):
+    server = demo.create_server(
+        _name("snapme"), image=DEFAULT_IMAGE_NAME, flavor="m1.small", network=net, auto_ip=False, wait=True
+    )
+    snap = _name("snap")
+    # what `openstack server image create --wait` does
+    made = demo.compute.create_server_image(server, name=snap, wait=True)
+    image = demo.image.get_image(made.id)
+    assert image.name == snap and image.status == "active" and image.size > 0
+    assert len(demo.image.download_image(image).content) == image.size
 
 
 def test_sdk_create_server_wait_console_and_actions(demo, net):
@@ -126,6 +110,13 @@ def test_sdk_create_server_wait_console_and_actions(demo, net):
     assert _wait(demo, server.id, "ACTIVE").status == "ACTIVE"
     with pytest.raises(exc.ConflictException, match="vm_state active"):
         demo.compute.start_server(server)
+    demo.compute.stop_server(server)
+    assert demo.compute.get_server(server.id).status == "SHUTOFF"
+    demo.compute.start_server(server)
+    assert demo.compute.get_server(server.id).status == "ACTIVE"
+    demo.compute.reboot_server(server, "SOFT")
+    assert demo.compute.get_server(server.id).status == "ACTIVE"
+    assert [s.name for s in demo.compute.servers(name=server.name)] == [server.name]
     demo.delete_server(server.id, wait=True, timeout=30)
     assert demo.compute.find_server(server.id) is None
 
@@ -211,11 +202,14 @@ def test_failed_port_leaves_no_server_or_port(demo, cli, net):
 def test_boot_fault_goes_to_error_with_a_fault(admin, demo, net):
     flavor = admin.compute.create_flavor(name=_name("broken"), ram=64, vcpus=1, disk=1)
     admin.compute.create_flavor_extra_specs(flavor, {"stacksim:boot_fault": "no valid host was found"})
-    server = demo.create_server(_name("err"), image=DEFAULT_IMAGE_NAME, flavor=flavor.id, network=net)
-    failed = _wait(demo, server.id, "ERROR")
+    name = _name("err")
+    # The build has failed by the time the SDK reads the server back after creating it.
+    with pytest.raises(exc.SDKException, match="no valid host was found"):
+        demo.create_server(name, image=DEFAULT_IMAGE_NAME, flavor=flavor.id, network=net)
+    failed = demo.compute.find_server(name)
     assert failed.status == "ERROR"
     assert "no valid host was found" in failed.fault["message"]
-    demo.delete_server(server.id, wait=True)
+    demo.delete_server(failed.id, wait=True)
     admin.compute.delete_flavor(flavor)
 
 
@@ -282,33 +276,18 @@ def test_user_data_must_be_base64(demo, net):
 
 
 def test_restart_mid_build_finishes_the_build(tmp_path):
-    import openstack
 
     state = tmp_path / "state"
     first = Simulator(state_dir=state, extra_args=["--delay", "3"]).start()
     try:
-        conn = openstack.connect(
-            auth_url=f"{first.url}/identity",
-            username="demo",
-            password="stacksim",
-            project_name="demo",
-            user_domain_id="default",
-            project_domain_id="default",
-        )
+        conn = first.connect()
         image = conn.image.find_image(DEFAULT_IMAGE_NAME)
         server = conn.compute.create_server(name="mid-build", image_id=image.id, flavor_id="1", networks="none")
         assert conn.compute.get_server(server.id).status == "BUILD"
     finally:
         first.stop(kill=True)
     with Simulator(state_dir=state, port=first.port, extra_args=["--delay", "0.1"]) as second:
-        conn = openstack.connect(
-            auth_url=f"{second.url}/identity",
-            username="demo",
-            password="stacksim",
-            project_name="demo",
-            user_domain_id="default",
-            project_domain_id="default",
-        )
+        conn = second.connect()
         assert _wait(conn, server.id, "ACTIVE", timeout=10).status == "ACTIVE"
 
 
@@ -320,11 +299,11 @@ def test_anti_affinity_beyond_one_host_fails_the_build(demo, net):
         _name("aa1"), image=image.id, flavor="m1.tiny", network=network.id, auto_ip=False, group=group.id, wait=True
     )
     assert first.status == "ACTIVE"
-    second = demo.create_server(
-        _name("aa2"), image=image.id, flavor="m1.tiny", network=network.id, auto_ip=False, group=group.id
-    )
-    failed = _wait(demo, second.id, "ERROR")
-    assert "No valid host was found" in failed.fault["message"]
+    name = _name("aa2")
+    with pytest.raises(exc.SDKException, match="No valid host was found"):
+        demo.create_server(name, image=image.id, flavor="m1.tiny", network=network.id, auto_ip=False, group=group.id)
+    second = demo.compute.find_server(name)
+    assert second.status == "ERROR" and "No valid host was found" in second.fault["message"]
     for server in (first, second):
         demo.delete_server(server.id, wait=True)
     demo.compute.delete_server_group(group)

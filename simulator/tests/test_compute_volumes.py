@@ -2,52 +2,44 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
 
 from stacksim.services.image.bootstrap import DEFAULT_IMAGE_NAME
+from stacksim.testing import wait_until
 
 
 def _name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
 
 
-def _until(fetch, done, timeout: float = 20):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def vm(demo):
     image = demo.image.find_image(DEFAULT_IMAGE_NAME)
     server = demo.compute.create_server(name=_name("vm"), image_id=image.id, flavor_id="1", networks="none")
-    server = demo.compute.wait_for_server(server, wait=30)
-    yield server
-    demo.delete_server(server.id, wait=True)
+    return demo.compute.wait_for_server(server, wait=30)
 
 
-def test_cli_add_and_remove_volume(cli, vm):
-    name = _name("v1")
-    cli.run("volume", "create", "--size", "1", name)
-    _until(lambda: cli.json("volume", "show", name)["status"], lambda s: s == "available")
-    cli.run("server", "add", "volume", vm.name, name)
-    volume = cli.json("volume", "show", name)
-    assert volume["status"] == "in-use"
-    (attachment,) = volume["attachments"]
+def test_add_and_remove_volume_through_nova(demo, vm):
+    # what `openstack server add volume` / `remove volume` call
+    volume = demo.block_storage.create_volume(size=1, name=_name("v1"))
+    assert demo.block_storage.get_volume(volume.id).status == "available"
+    resp = demo.compute.post(
+        f"/servers/{vm.id}/os-volume_attachments", json={"volumeAttachment": {"volumeId": volume.id}}
+    )
+    assert resp.status_code == 200, resp.text
+    shown = demo.block_storage.get_volume(volume.id)
+    assert shown.status == "in-use"
+    (attachment,) = shown.attachments
     assert attachment["server_id"] == vm.id and attachment["device"] == "/dev/vdb"
-    shown = cli.json("server", "show", vm.name)
-    assert volume["id"] in str(shown["volumes_attached"])
-    busy = cli.run("volume", "delete", name, check=False)
-    assert busy.returncode != 0 and "400" in busy.stderr
-    cli.run("server", "remove", "volume", vm.name, name)
-    assert cli.json("volume", "show", name)["status"] == "available"
-    cli.run("volume", "delete", name)
+    assert volume.id in str(demo.compute.get_server(vm.id).attached_volumes)
+    busy = demo.block_storage.delete(f"/volumes/{volume.id}", raise_exc=False)
+    assert busy.status_code == 400
+    resp = demo.compute.delete(f"/servers/{vm.id}/os-volume_attachments/{volume.id}")
+    assert resp.status_code == 202, resp.text
+    assert demo.block_storage.get_volume(volume.id).status == "available"
+    demo.block_storage.delete_volume(volume)
 
 
 def test_sdk_attach_detach_and_console(demo, vm):
@@ -96,8 +88,7 @@ def test_boot_from_volume_made_from_an_image(demo):
     resp = demo.compute.delete(f"/servers/{server.id}/os-volume_attachments/{root.id}")
     assert resp.status_code == 400 and "root device" in resp.json()["badRequest"]["message"]
     demo.delete_server(server.id, wait=True)
-    gone = _until(lambda: demo.block_storage.find_volume(root.id), lambda v: v is None)
-    assert gone is None  # delete_on_termination
+    assert wait_until(lambda: demo.block_storage.find_volume(root.id) is None)  # delete_on_termination
 
 
 def test_boot_from_an_existing_volume_keeps_it(demo):
@@ -108,5 +99,5 @@ def test_boot_from_an_existing_volume_keeps_it(demo):
     server = demo.compute.wait_for_server(server, wait=30)
     assert demo.block_storage.get_volume(volume.id).status == "in-use"
     demo.delete_server(server.id, wait=True)
-    assert _until(lambda: demo.block_storage.get_volume(volume.id).status, lambda s: s == "available") == "available"
+    assert wait_until(lambda: demo.block_storage.get_volume(volume.id).status == "available")
     demo.delete_volume(volume.id, wait=True)

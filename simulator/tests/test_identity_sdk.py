@@ -6,6 +6,7 @@ import uuid
 
 import openstack.exceptions as exc
 import pytest
+import requests
 
 
 def _name(prefix: str) -> str:
@@ -155,3 +156,12 @@ def test_app_credential_roles_and_restriction(demo, sim):
     )
     assert resp.status_code == 403
     demo.identity.delete_application_credential(demo.current_user_id, cred.id)
+
+
+def test_token_ids_begin_as_fernet_tokens_and_never_with_a_dash(sim, demo):
+    # A token id that begins with "-" is taken for an option by `openstack token revoke <id>`.
+    body = {"auth": {"identity": {"methods": ["token"], "token": {"id": demo.auth_token}}}}
+    for _ in range(20):  # random ids began with "-" one time in 64
+        resp = requests.post(f"{sim.url}/identity/v3/auth/tokens", json=body, timeout=30)
+        assert resp.status_code == 201
+        assert resp.headers["X-Subject-Token"].startswith("gAAAAA")

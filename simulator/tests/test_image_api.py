@@ -38,11 +38,6 @@ def _names(conn, **query) -> list[str]:
     return [i["name"] for i in response.json()["images"]]
 
 
-@pytest.fixture(scope="module")
-def alt(connect):
-    return connect("stacksim-alt")
-
-
 def _project(conn) -> str:
     return conn.session.get_project_id()
 
@@ -397,7 +392,7 @@ def test_only_shared_images_have_members(demo):
 # -- lists: pagination, filters, sorting --------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def listed(demo):
     """Five images with a tag of their own, made a little apart so created_at differs."""
     tag = _n("page")

@@ -11,7 +11,7 @@ import openstack
 import requests
 
 from stacksim.services.image.bootstrap import DEFAULT_IMAGE_NAME
-from stacksim.testing import Simulator
+from stacksim.testing import Simulator, wait_until
 
 OCTET = {"Content-Type": "application/octet-stream"}
 
@@ -56,9 +56,7 @@ def test_a_cut_off_upload_leaves_the_image_queued_and_no_partial_file(tmp_path):
             requests.put(
                 f"{sim.url}/image/v2/images/{image_id}/file", data=body(), headers={"X-Auth-Token": token, **OCTET}
             )
-        deadline = time.monotonic() + 10
-        while conn.image.get(f"/images/{image_id}").json()["status"] != "queued" and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: conn.image.get(f"/images/{image_id}").json()["status"] == "queued", 10)
         shown = conn.image.get(f"/images/{image_id}").json()
         assert shown["status"] == "queued" and shown["size"] is None and shown["checksum"] is None
         files = _files(state)
@@ -93,9 +91,7 @@ def test_images_survive_a_crash_and_an_upload_cut_by_it_is_rolled_back(tmp_path)
 
         threading.Thread(target=upload, daemon=True).start()
         assert started.wait(10)
-        deadline = time.monotonic() + 10
-        while conn.image.get(f"/images/{cut}").json()["status"] != "saving" and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: conn.image.get(f"/images/{cut}").json()["status"] == "saving", 10)
         assert conn.image.get(f"/images/{cut}").json()["status"] == "saving"
         first.stop(kill=True)
     finally:

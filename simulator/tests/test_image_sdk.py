@@ -6,11 +6,12 @@ import hashlib
 import http.server
 import os
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
+
+from stacksim.testing import wait_until
 
 OCTET = {"Content-Type": "application/octet-stream"}
 
@@ -20,12 +21,7 @@ def _n(prefix: str) -> str:
 
 
 def _wait(conn, image_id: str, done, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        image = conn.image.get_image(image_id)
-        if done(image) or time.monotonic() > deadline:
-            return image
-        time.sleep(0.05)
+    return wait_until(lambda: done(image := conn.image.get_image(image_id)) and image, timeout, f"image {image_id}")
 
 
 @pytest.fixture(scope="module")

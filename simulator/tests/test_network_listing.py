@@ -14,7 +14,7 @@ def _get(conn, path: str, params: Any = None) -> tuple[int, dict]:
     return resp.status_code, (resp.json() if resp.content else {})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def tagged(admin):
     """Five networks with one fresh tag, names out of creation order."""
     tag = f"page-{uuid.uuid4().hex[:6]}"

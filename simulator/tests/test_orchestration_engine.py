@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from heat_helpers import wait_condition
 
 from stacksim.cloud import Cloud
 from stacksim.config import Settings
 from stacksim.heat.engine import JOB
 from stacksim.heat.run import ctx_load
 
-WAITING = """
-heat_template_version: 2016-10-14
-resources:
-  handle: {type: OS::Heat::WaitConditionHandle}
-  wait:
-    type: OS::Heat::WaitCondition
-    properties: {handle: {get_resource: handle}, timeout: 600}
-"""
+WAITING = wait_condition(timeout=600)
 
 
 @pytest.fixture
@@ -35,7 +31,7 @@ def test_the_stack_timeout_is_honoured(cloud):
     record["timeout_mins"] = 0.01
     cloud.store.put("heat_stack", record)
     (job,) = [j for j in cloud.lifecycle.pending(record["id"]) if j["action"] == JOB]
-    engine.run_job(job)
+    asyncio.run(engine.run_job(job))
     stack = engine.get(ctx, record["id"])
     assert (stack["action"], stack["status"], stack["status_reason"]) == ("CREATE", "FAILED", "Timed out")
     resources = {r["name"]: r for r in engine.resource_records(record["id"])}

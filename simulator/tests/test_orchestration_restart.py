@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
-import openstack
-
-from stacksim.testing import Simulator
+from stacksim.testing import Simulator, wait_until
 
 WAITING = """
 heat_template_version: 2016-10-14
@@ -23,35 +19,20 @@ resources:
 """
 
 
-def _demo(sim: Simulator):
-    return openstack.connect(
-        auth_url=f"{sim.url}/identity",
-        username="demo",
-        password="stacksim",
-        project_name="demo",
-        user_domain_id="default",
-        project_domain_id="default",
-    )
-
-
 def _resources(conn, name: str, stack_id: str) -> dict[str, dict]:
     body = conn.orchestration.get(f"/stacks/{name}/{stack_id}/resources").json()["resources"]
     return {r["resource_name"]: r for r in body}
 
 
 def _until(check, timeout: float = 30):
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    return found
+    return wait_until(check, timeout)
 
 
 def test_a_restart_fails_the_running_create(tmp_path):
     state = tmp_path / "state"
     first = Simulator(state_dir=state).start()
     try:
-        conn = _demo(first)
+        conn = first.connect()
         stack_id = conn.orchestration.post("/stacks", json={"stack_name": "waiting", "template": WAITING}).json()[
             "stack"
         ]["id"]
@@ -60,7 +41,7 @@ def test_a_restart_fails_the_running_create(tmp_path):
         first.stop(kill=True)
 
     with Simulator(state_dir=state, port=first.port) as second:
-        conn = _demo(second)
+        conn = second.connect()
 
         def failed():
             stack = conn.orchestration.get(f"/stacks/waiting/{stack_id}").json()["stack"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -13,6 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from heat_helpers import MULTI_TIER
+
+from stacksim.testing import wait_until
 
 pytestmark = pytest.mark.usefixtures("roomy_demo_quota")
 
@@ -28,16 +29,14 @@ def api(conn, method: str, path: str, **kwargs):
 
 
 def wait_status(conn, stack_id: str, wanted: set[str], timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
+    def reached() -> dict | None:
         resp = api(conn, "GET", f"/stacks/{stack_id}")
         if resp.status_code == 302:
             resp = conn.orchestration.get(resp.headers["Location"], raise_exc=False)
         body = resp.json()["stack"]
-        if body["stack_status"] in wanted:
-            return body
-        assert time.monotonic() < deadline, f"stack stayed {body['stack_status']}: {body['stack_status_reason']}"
-        time.sleep(0.2)
+        return body if body["stack_status"] in wanted else None
+
+    return wait_until(reached, timeout, f"stack {stack_id} to reach {sorted(wanted)}")
 
 
 def create(conn, name: str, template: str, **extra) -> str:
@@ -356,10 +355,7 @@ def _outputs(demo, name: str, stack_id: str) -> dict:
 def test_wait_condition_signalled_over_http(demo):
     name = _n("wait")
     stack_id = create(demo, name, WAIT)
-    deadline = time.monotonic() + 30
-    while not (outputs := _outputs(demo, name, stack_id))["endpoint"]:
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    outputs = wait_until(lambda: (found := _outputs(demo, name, stack_id))["endpoint"] and found)
     endpoint, curl = outputs["endpoint"], outputs["curl"]
     assert endpoint.startswith(f"{demo.orchestration.get_endpoint()}/stacks/{name}/{stack_id}/resources/handle/signal")
     token = curl.split("X-Auth-Token: ", 1)[1].split("'", 1)[0]
@@ -384,8 +380,7 @@ def test_wait_condition_signalled_over_http(demo):
 def test_wait_condition_failure_and_timeout(demo):
     name = _n("wfail")
     stack_id = create(demo, name, WAIT)
-    while not (outputs := _outputs(demo, name, stack_id))["endpoint"]:
-        time.sleep(0.1)
+    outputs = wait_until(lambda: (found := _outputs(demo, name, stack_id))["endpoint"] and found)
     assert _signal(outputs["endpoint"], {"status": "FAILURE", "reason": "the build broke"}) == 200
     stack = wait_status(demo, stack_id, {"CREATE_COMPLETE", "CREATE_FAILED"})
     assert (
@@ -412,13 +407,12 @@ def test_cancel_update_rolls_back(demo):
     resp = api(demo, "POST", f"/stacks/{name}/{stack_id}/actions", json={"suspend": None})
     assert resp.status_code == 409
     assert resp.json()["error"]["message"] == f"Stack {name} already has an action (UPDATE) in progress."
-    deadline = time.monotonic() + 30
-    while True:
+
+    def waiting() -> bool:
         resources = demo.orchestration.get(f"/stacks/{name}/{stack_id}/resources").json()["resources"]
-        if any(r["resource_name"] == "wait" and r["resource_status"] == "CREATE_IN_PROGRESS" for r in resources):
-            break
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+        return any(r["resource_name"] == "wait" and r["resource_status"] == "CREATE_IN_PROGRESS" for r in resources)
+
+    wait_until(waiting, what="the update to wait for its signal")
     assert api(demo, "POST", f"/stacks/{name}/{stack_id}/actions", json={"cancel_update": None}).status_code == 200
     stack = wait_status(demo, stack_id, {"ROLLBACK_COMPLETE", "ROLLBACK_FAILED"})
     assert stack["stack_status"] == "ROLLBACK_COMPLETE"

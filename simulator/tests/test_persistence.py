@@ -12,14 +12,7 @@ def test_state_survives_kill_9(tmp_path):
     state = tmp_path / "state"
     first = Simulator(state_dir=state).start()
     try:
-        admin = openstack.connect(
-            auth_url=f"{first.url}/identity",
-            username="admin",
-            password="stacksim",
-            project_name="admin",
-            user_domain_id="default",
-            project_domain_id="default",
-        )
+        admin = first.connect("admin")
         project = admin.identity.create_project(name="p1", domain_id="default")
         user = admin.identity.create_user(name="u1", password="s3cret", default_project_id=project.id)
         member = admin.identity.find_role("member")

@@ -42,6 +42,12 @@ def user(state):
     return _connect(state[0].url, "demo")
 
 
+@pytest.fixture(autouse=True)
+def _bootstrap_state(state) -> None:
+    """This module's own simulator (it keeps its state on disk) starts each test from its bootstrap state."""
+    state[0].reset()
+
+
 def _file(data: Path, kind: str, item_id: str) -> Path:
     return data / kind / item_id
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
 import requests
+
+from stacksim.testing import wait_until
 
 
 def unique(prefix: str) -> str:
@@ -44,25 +45,23 @@ def fault(response: requests.Response, status: int, name: str) -> str:
 def wait_for(conn: Any, kind: str, item_id: str, statuses: tuple[str, ...], timeout: float = 30.0) -> dict:
     """Poll ``GET /<kind>/<id>`` until its status is one of ``statuses``; return the body's object."""
     root = {"volumes": "volume", "snapshots": "snapshot", "backups": "backup"}[kind]
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def settled() -> dict | None:
         found = cinder(conn, "GET", f"/{kind}/{item_id}", version="3.70").json()[root]
-        if found["status"] in statuses:
-            return found
-        assert time.monotonic() < deadline, f"{kind} {item_id} stuck in {found['status']}"
-        time.sleep(0.1)
+        return found if found["status"] in statuses else None
+
+    return wait_until(settled, timeout, f"{kind} {item_id} to be {' or '.join(statuses)}")
 
 
 def wait_gone(conn: Any, kind: str, item_id: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while cinder(conn, "GET", f"/{kind}/{item_id}").status_code != 404:
-        assert time.monotonic() < deadline, f"{kind} {item_id} was not deleted"
-        time.sleep(0.1)
+    wait_until(lambda: cinder(conn, "GET", f"/{kind}/{item_id}").status_code == 404, timeout, f"{kind} {item_id} to go")
 
 
-def make_volume(conn: Any, size: int = 1, **attrs: Any) -> dict:
+def make_volume(conn: Any, size: int | None = 1, **attrs: Any) -> dict:
     """Create a volume through the API and wait until it is available."""
-    body = {"volume": {"size": size, "name": attrs.pop("name", unique("vol")), **attrs}}
+    body = {"volume": {"name": attrs.pop("name", unique("vol")), **attrs}}
+    if size is not None:
+        body["volume"]["size"] = size
     response = cinder(conn, "POST", "/volumes", version="3.70", json=body)
     assert response.status_code == 202, response.text
     return wait_for(conn, "volumes", response.json()["volume"]["id"], ("available",))

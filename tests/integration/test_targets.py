@@ -61,12 +61,31 @@ def stacksim() -> Iterator[object]:
         yield sim
 
 
+@pytest.fixture(autouse=True)
+def _bootstrap_state(stacksim) -> None:
+    """Each target and the demo start from the simulator's bootstrap state (none sees another's leftovers)."""
+    stacksim.reset()
+
+
 #: Where ``make`` installs the collections the playbooks use besides ours (openstack.cloud).
 DEPENDENCIES = Path(__file__).resolve().parents[2] / "build" / "collections"
 
 
 @pytest.fixture(scope="session")
-def ansible_env(stacksim, collections_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def dependencies() -> Path:
+    """openstack.cloud in build/collections, installed now if `make collection` has not (from PyPI)."""
+    fetch = DEPENDENCIES.parents[1] / "tools" / "fetch_openstack_cloud.py"
+    proc = subprocess.run(
+        [sys.executable, str(fetch), str(DEPENDENCIES)], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert proc.returncode == 0, f"could not install openstack.cloud:\n{proc.stdout}{proc.stderr}"
+    return DEPENDENCIES
+
+
+@pytest.fixture(scope="session")
+def ansible_env(
+    stacksim, dependencies: Path, collections_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
     """Environment for ansible-playbook: the built collection, the simulator's clouds, no user config."""
     home = tmp_path_factory.mktemp("ansible-home")
     config = home / "ansible.cfg"
@@ -77,7 +96,7 @@ def ansible_env(stacksim, collections_path: Path, tmp_path_factory: pytest.TempP
             del env[name]
     env.update(
         # The collection under test first, then what it needs (openstack.cloud, for the demo).
-        ANSIBLE_COLLECTIONS_PATH=f"{collections_path}:{DEPENDENCIES}",
+        ANSIBLE_COLLECTIONS_PATH=f"{collections_path}:{dependencies}",
         ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
         ANSIBLE_ROLES_PATH=str(TARGETS_DIR),
         ANSIBLE_HOME=str(home),

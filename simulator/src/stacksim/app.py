@@ -1,16 +1,73 @@
-"""The ASGI application: ``/health`` and each service under its path prefix."""
+"""The ASGI application: ``/health``, the admin extras under ``/_stacksim/`` and each service under its prefix.
+
+Every API call goes through :class:`Gate` (so a reset happens between calls,
+never during one) and answers only once the jobs it set going have settled
+(see :meth:`Lifecycle.settle`: the first read after a call sees its work
+done, unless that work takes time on purpose).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.responses import JSONResponse
 
-from stacksim import __version__
+from stacksim import __version__, faults
 from stacksim.cloud import Cloud
 from stacksim.config import Settings
+from stacksim.reset import NoSnapshot
 from stacksim.web import RequestId
+
+log = logging.getLogger("stacksim")
+
+RESET_PATH = "/_stacksim/reset"
+#: methods that change nothing: the lifecycle need not look again after them
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: the longest a reset waits for the calls under way to finish
+RESET_WAIT = 30.0
+
+
+class Gate:
+    """API calls pass side by side; a reset waits until none is under way and holds new ones back."""
+
+    def __init__(self) -> None:
+        self._calls = 0
+        self._closed = False
+        self._changed = asyncio.Condition()
+
+    @contextlib.asynccontextmanager
+    async def call(self) -> AsyncIterator[None]:
+        if self._closed:
+            async with self._changed:
+                await self._changed.wait_for(lambda: not self._closed)
+        self._calls += 1
+        try:
+            yield
+        finally:
+            self._calls -= 1
+            if self._closed and not self._calls:
+                async with self._changed:
+                    self._changed.notify_all()
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, timeout: float = RESET_WAIT) -> AsyncIterator[None]:
+        async with self._changed:
+            await self._changed.wait_for(lambda: not self._closed)
+            self._closed = True
+            try:
+                await asyncio.wait_for(self._changed.wait_for(lambda: not self._calls), timeout)
+            except TimeoutError:
+                log.warning("%d API call(s) still under way after %.0fs; resetting anyway", self._calls, timeout)
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._closed = False
+                self._changed.notify_all()
 
 
 class _Dispatcher:
@@ -19,6 +76,7 @@ class _Dispatcher:
     def __init__(self, cloud: Cloud) -> None:
         self.cloud = cloud
         self.mounts = [(s.prefix, s.api.app(cloud)) for s in cloud.services]
+        self.gate = Gate()
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -28,20 +86,59 @@ class _Dispatcher:
         if path == "/health":
             await self._health(scope, receive, send)
             return
+        if path == RESET_PATH:
+            await self._reset(scope, receive, send)
+            return
         for prefix, app in self.mounts:
             if path == prefix or path.startswith(prefix + "/"):
                 sub = dict(scope, root_path=scope.get("root_path", "") + prefix)
                 if path == prefix:
                     sub["path"] = prefix + "/"
-                await app(sub, receive, send)
+                async with self.gate.call():
+                    await self._settled(app, sub, receive, send)
                 return
-        await JSONResponse(
-            {"error": {"code": 404, "title": "Not Found", "message": f"No service is mounted at {path}."}}, 404
-        )(scope, receive, send)
+        await self._error(faults.NotFound(f"No service is mounted at {path}."), scope, receive, send)
+
+    async def _settled(self, app: Any, scope: dict, receive: Any, send: Any) -> None:
+        """Run the call; before its answer goes out, let what it set going settle."""
+        life = self.cloud.lifecycle
+        changes = scope.get("method") not in SAFE_METHODS
+        with life.settling() as settle:
+
+            async def send_settled(message: dict) -> None:
+                if message["type"] == "http.response.start":
+                    if changes:
+                        life.changed()  # wake work waiting for what this call may have changed
+                    await life.settle(settle)
+                await send(message)
+
+            await app(scope, receive, send_settled)
 
     async def _health(self, scope: dict, receive: Any, send: Any) -> None:
         body = {"status": "ok", "version": __version__, "services": {s.type: "running" for s in self.cloud.services}}
         await JSONResponse(body)(scope, receive, send)
+
+    async def _reset(self, scope: dict, receive: Any, send: Any) -> None:
+        """``POST /_stacksim/reset`` (admins only): the cloud back to its bootstrap state."""
+        try:
+            if scope.get("method") != "POST":
+                raise faults.MethodNotAllowed("Use POST to reset the cloud.", headers={"Allow": "POST"})
+            headers = dict(scope.get("headers") or [])
+            token = headers.get(b"x-auth-token", b"").decode("latin-1") or None
+            self.cloud.auth.context(token).require_admin("reset the cloud")
+            async with self.gate.exclusive():
+                removed = await self.cloud.reset()
+        except faults.ApiError as err:
+            await self._error(err, scope, receive, send)
+            return
+        except NoSnapshot as exc:
+            await self._error(faults.Conflict(str(exc)), scope, receive, send)
+            return
+        log.info("reset to the bootstrap state: %s", removed)
+        await JSONResponse({"reset": removed})(scope, receive, send)
+
+    async def _error(self, err: faults.ApiError, scope: dict, receive: Any, send: Any) -> None:
+        await JSONResponse(faults.keystone(err), err.status, headers=err.headers)(scope, receive, send)
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
@@ -50,6 +147,7 @@ class _Dispatcher:
                 self.cloud.lifecycle.start(asyncio.get_running_loop())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await self.cloud.lifecycle.interrupt()  # running work stops where it is; its jobs stay
                 self.cloud.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

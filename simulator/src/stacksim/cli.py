@@ -1,4 +1,4 @@
-"""``stacksim``: serve the simulated cloud, or start and stop it in the background."""
+"""``stacksim``: serve the simulated cloud, start and stop it in the background, reset it."""
 
 from __future__ import annotations
 
@@ -37,8 +37,9 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--delay",
         type=float,
-        default=0.2,
-        help="seconds a resource spends in each transitional state, e.g. BUILD (default 0.2)",
+        default=0.0,
+        help="seconds a resource spends in each transitional state, e.g. BUILD, in real time "
+        "(default 0: a client's first read after a call sees the work done)",
     )
 
 
@@ -92,6 +93,10 @@ def serve(args: argparse.Namespace) -> int:
     from stacksim.clouds import write_clouds_yaml
 
     app = create_app(settings)
+    if settings.state_dir is not None:
+        from stacksim.control import URL_FILE
+
+        (settings.state_dir / URL_FILE).write_text(f"{settings.base_url}\n")
     if settings.clouds_yaml:
         write_clouds_yaml(settings.clouds_yaml, f"{settings.base_url}/identity", settings.bootstrap_password)
     uvicorn.run(
@@ -183,6 +188,55 @@ def stop(args: argparse.Namespace) -> int:
     return 0
 
 
+def reset(args: argparse.Namespace) -> int:
+    """Back to the bootstrap state: through the API of a running simulator, or in its state dir."""
+    from stacksim import control
+
+    password = args.password or Settings().bootstrap_password
+    url = args.url
+    if url is None:
+        pid = control.read_pid(args.state_dir)
+        url_file = args.state_dir / control.URL_FILE
+        if pid is not None:
+            if not url_file.exists() or not control.healthy(url := url_file.read_text().strip()):
+                print(f"stacksim: stacksim (pid {pid}) is not answering; stop it first", file=sys.stderr)
+                return 1
+        else:
+            return _reset_state_dir(args.state_dir)
+    url = url.rstrip("/")
+    try:
+        done = control.reset(url, control.admin_token(url, password))
+    except control.ControlError as exc:
+        print(f"stacksim: {exc}", file=sys.stderr)
+        return 1
+    print(f"stacksim at {url} is back to its bootstrap state ({_summary(done)})")
+    return 0
+
+
+def _reset_state_dir(state_dir: Path) -> int:
+    from stacksim.reset import NoSnapshot, Snapshot
+    from stacksim.store import Store
+
+    settings = Settings(state_dir=state_dir)
+    if not Path(settings.database).exists():
+        print(f"stacksim: there is no cloud in {state_dir} to reset", file=sys.stderr)
+        return 1
+    store = Store(settings.database)
+    try:
+        done = Snapshot(store, state_dir / "data", state_dir).restore()
+    except NoSnapshot as exc:
+        print(f"stacksim: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"the cloud in {state_dir} is back to its bootstrap state ({_summary(done)})")
+    return 0
+
+
+def _summary(done: dict) -> str:
+    return f"{done.get('records', 0)} records and {done.get('files', 0)} files removed"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="stacksim", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -193,10 +247,20 @@ def main(argv: list[str] | None = None) -> int:
     p_start.set_defaults(state_dir=Path(".stacksim"))
     p_stop = sub.add_parser("stop", help="stop a background simulator")
     p_stop.add_argument("--state-dir", type=Path, default=Path(".stacksim"))
+    p_reset = sub.add_parser(
+        "reset",
+        help="back to the bootstrap state (a running simulator through its API, else its state dir)",
+    )
+    where = p_reset.add_mutually_exclusive_group()
+    where.add_argument("--state-dir", type=Path, default=Path(".stacksim"), help="default .stacksim")
+    where.add_argument("--url", help="the simulator's URL, e.g. http://127.0.0.1:8780")
+    p_reset.add_argument(
+        "--password", help=f"the admin user's password (default: ${PASSWORD_ENV}, else '{DEFAULT_PASSWORD}')"
+    )
     for p in (p_serve, p_start):
         p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     args = parser.parse_args(argv)
-    return {"serve": serve, "start": start, "stop": stop}[args.command](args)
+    return {"serve": serve, "start": start, "stop": stop, "reset": reset}[args.command](args)
 
 
 if __name__ == "__main__":

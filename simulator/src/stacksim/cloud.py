@@ -10,10 +10,11 @@ from stacksim.auth import Authenticator
 from stacksim.config import Settings
 from stacksim.heat.engine import Orchestration
 from stacksim.lifecycle import Lifecycle
+from stacksim.reset import Snapshot, reset
 from stacksim.services.compute.bootstrap import bootstrap as compute_bootstrap
 from stacksim.services.compute.model import Compute
 from stacksim.services.identity.bootstrap import bootstrap
-from stacksim.services.identity.model import Identity
+from stacksim.services.identity.model import DEFAULT_DOMAIN, Identity
 from stacksim.services.image.bootstrap import bootstrap as image_bootstrap
 from stacksim.services.image.model import Images
 from stacksim.services.network.bootstrap import bootstrap as network_bootstrap
@@ -35,6 +36,7 @@ class Cloud:
             settings.state_dir / "data" if settings.state_dir else Path(tempfile.mkdtemp(prefix="stacksim-data-"))
         )
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.snapshot = Snapshot(self.store, self.data_dir, settings.state_dir)
         self.services: list[Service] = services()
         self.identity = Identity(self.store, token_ttl=settings.token_ttl)
         self.network = Networking(self.store)
@@ -45,7 +47,15 @@ class Cloud:
         self.auth = Authenticator(self.identity, f"{settings.base_url}/identity")
 
     def start(self) -> None:
-        """Bootstrap on first start; keep the catalog in step on every start."""
+        """Bootstrap on first start (and keep that state for :meth:`reset`); every start, settle
+        what a crash left and keep the catalog in step."""
+        fresh = not self.snapshot.exists() and self.store.get("domain", DEFAULT_DOMAIN) is None
+        self.bootstrap()
+        if fresh:
+            self.snapshot.take()
+
+    def bootstrap(self) -> None:
+        """What every start does: the first start's set-up if it is missing, then the rest."""
         bootstrap(self.identity, self.settings.bootstrap_password, self.services)
         network_bootstrap(self.network)
         image_bootstrap(self.image)
@@ -53,9 +63,12 @@ class Cloud:
         volume_bootstrap(self.volume)
         self.orchestration.recover()
 
+    async def reset(self) -> dict:
+        """Back to the bootstrap state (see :mod:`stacksim.reset`); no API call may be under way."""
+        return await reset(self)
+
     def close(self) -> None:
         self.lifecycle.stop()
-        self.orchestration.close()
         self.store.close()
         if self._tmp_data:
             shutil.rmtree(self.data_dir, ignore_errors=True)

@@ -23,8 +23,9 @@ class Settings:
     clouds_yaml: Path | None = None
     password: str | None = None
     token_ttl: int = 3600
-    #: seconds an asynchronous resource spends in each transitional state
-    delay: float = 0.2
+    #: seconds an asynchronous resource spends in each transitional state; 0 (the default):
+    #: none that a client can see, its first read after a call shows the work done
+    delay: float = 0.0
     public_url: str | None = None
 
     @property

@@ -9,11 +9,16 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+from email.message import Message
 from pathlib import Path
 
 PID_FILE = "stacksim.pid"
 LOG_FILE = "stacksim.log"
+#: the URL a simulator serving this state dir answers at (written by ``serve``)
+URL_FILE = "stacksim.url"
+RESET_PATH = "/_stacksim/reset"
 
 
 def healthy(url: str) -> bool:
@@ -22,6 +27,43 @@ def healthy(url: str) -> bool:
             return json.load(resp).get("status") == "ok"
     except (OSError, ValueError):
         return False
+
+
+class ControlError(Exception):
+    """A call to a running simulator failed; the message says why."""
+
+
+def _post(url: str, body: dict | None, headers: dict[str, str], timeout: float) -> tuple[dict, Message]:
+    data = json.dumps(body).encode() if body is not None else b""
+    request = urllib.request.Request(
+        url, data=data, headers={"Content-Type": "application/json", **headers}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            raw = resp.read()
+            return (json.loads(raw) if raw else {}), resp.headers
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode(errors="replace")
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            detail = json.loads(detail)["error"]["message"]
+        raise ControlError(f"{url}: HTTP {exc.code}: {detail}") from None
+    except OSError as exc:
+        raise ControlError(f"{url}: {exc}") from None
+
+
+def admin_token(url: str, password: str) -> str:
+    """A token of the bootstrap user ``admin`` on the project ``admin``."""
+    scope = {"project": {"name": "admin", "domain": {"id": "default"}}}
+    user = {"name": "admin", "domain": {"id": "default"}, "password": password}
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": user}}, "scope": scope}}
+    _, headers = _post(f"{url}/identity/v3/auth/tokens", body, {}, timeout=30)
+    return headers["X-Subject-Token"]
+
+
+def reset(url: str, token: str, timeout: float = 120.0) -> dict:
+    """``POST /_stacksim/reset`` with an admin's token: what the reset removed, and how long it took."""
+    body, _ = _post(f"{url}{RESET_PATH}", None, {"X-Auth-Token": token}, timeout=timeout)
+    return body.get("reset", {})
 
 
 def spawn(serve_args: list[str], log: Path | None = None) -> subprocess.Popen:

@@ -25,29 +25,26 @@ Not implemented: filters on nested dicts unless a service gives a matcher.
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from stacksim import clock, faults
+from stacksim import clock, faults, toolkit
+from stacksim.store import Store
 
 #: Query keys that steer the list rather than filter it.
 RESERVED = frozenset({"fields", "sort_key", "sort_dir", "limit", "marker", "page_reverse"})
 
-TRUE = frozenset({"1", "t", "true", "on", "y", "yes"})
-FALSE = frozenset({"0", "f", "false", "off", "n", "no"})
+TRUE, FALSE = toolkit.TRUE, toolkit.FALSE
 
 #: ``matcher(view_value, wanted_values) -> bool`` for attributes that need more than equality.
 Matcher = Callable[[Any, list[str]], bool]
 
 
 def to_bool(text: str, name: str = "value") -> bool:
-    lowered = text.strip().lower()
-    if lowered in TRUE:
-        return True
-    if lowered in FALSE:
-        return False
-    raise faults.BadRequest(f"Invalid input for {name}. Reason: '{text}' cannot be converted to boolean.")
+    return toolkit.to_bool(
+        text, lambda _: faults.BadRequest(f"Invalid input for {name}. Reason: '{text}' cannot be converted to boolean.")
+    )
 
 
 @dataclass
@@ -101,13 +98,19 @@ def _multi_items(params: Any) -> list[tuple[str, str]]:
     return items
 
 
-def _limit(text: str) -> int | None:
+def whole_number(text: str, not_a_number: Exception, negative: Exception | None = None) -> int:
+    """``text`` as an integer of 0 or more (a limit, an offset), else the service's error."""
     try:
         value = int(text)
     except ValueError:
-        raise faults.BadRequest(f"Limit must be an integer 0 or greater and not '{text}'") from None
+        raise not_a_number from None
     if value < 0:
-        raise faults.BadRequest(f"Limit must be an integer 0 or greater and not '{text}'")
+        raise negative or not_a_number
+    return value
+
+
+def _limit(text: str) -> int | None:
+    value = whole_number(text, faults.BadRequest(f"Limit must be an integer 0 or greater and not '{text}'"))
     return value or None  # 0 means no limit
 
 
@@ -240,6 +243,75 @@ def select(
         if not page and mark is not None:
             has_next = any(i > mark for i, _ in chosen)
     return Page([v for _, v in page], has_next=has_next, has_previous=has_previous)
+
+
+def sort_page(
+    records: Iterable[dict[str, Any]],
+    order: Sequence[tuple[str, bool]],
+    *,
+    marker: str | None = None,
+    offset: int | None = None,
+    limit: int | None = None,
+    sort_value: Callable[[Any], Any] = _sort_value,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Records sorted (``(field, descending)`` pairs, ties in the given order), then the
+    ones after ``marker`` (an id; KeyError if it is not there), less ``offset``, cut at
+    ``limit``: ``(page, more_follow)``. For lists the store cannot sort (see :func:`fetch_page`)."""
+    ordered = list(records)
+    for name, descending in reversed(order):
+        ordered.sort(key=lambda r, f=name: sort_value(r.get(f)), reverse=descending)
+    if marker:
+        index = next((i for i, r in enumerate(ordered) if r.get("id") == marker), None)
+        if index is None:
+            raise KeyError(marker)
+        ordered = ordered[index + 1 :]
+    if offset:
+        ordered = ordered[offset:]
+    if limit is None:
+        return ordered, False
+    return ordered[:limit], len(ordered) > limit
+
+
+def fetch_page(
+    store: Store,
+    kind: str,
+    *,
+    equal: dict[str, Any] | None = None,
+    any_of: dict[str, list[Any]] | None = None,
+    order: list[tuple[str, bool]] | None = None,
+    marker: str | None = None,
+    limit: int | None = None,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+    batch: int = 200,
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of records straight from the store: ``(records, more_follow)``.
+
+    ``equal``, ``any_of``, ``order`` (``(field, descending)``, ties oldest
+    first), ``marker`` and ``limit`` are done in SQL (see
+    :meth:`Store.query`); ``keep`` is a test for what SQL cannot ask (a regular
+    expression, a nested field), applied as records stream by, so a page costs
+    what it holds and not what the project holds. A marker that is not among
+    the selected records raises :class:`stacksim.store.MissingRecord`.
+    """
+    args: dict[str, Any] = {"equal": equal, "any_of": any_of, "order": order or ()}
+    if limit is None:
+        rows = store.query(kind, after=marker, **args)
+        return ([r for r in rows if keep(r)] if keep else rows), False
+    if keep is None:
+        rows = store.query(kind, after=marker, limit=limit + 1, **args)
+        return rows[:limit], len(rows) > limit
+    chosen: list[dict[str, Any]] = []
+    after = marker
+    while True:
+        rows = store.query(kind, after=after, limit=batch, **args)
+        for row in rows:
+            if keep(row):
+                if len(chosen) == limit:
+                    return chosen, True
+                chosen.append(row)
+        if len(rows) < batch:
+            return chosen, False
+        after = rows[-1]["id"]
 
 
 def pick(view: dict[str, Any], fields: Collection[str]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ outside our range a 406, as in Nova and Cinder.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from functools import total_ordering
@@ -42,10 +43,17 @@ class Version:
         return (self.major, self.minor) >= (other.major, other.minor)
 
     def at_least(self, text: str) -> bool:
-        return self >= Version.parse(text)
+        other = _known(text)
+        return (self.major, self.minor) >= (other.major, other.minor)
 
     def __str__(self) -> str:
         return f"{self.major}.{self.minor}"
+
+
+@functools.lru_cache(maxsize=512)
+def _known(text: str) -> Version:
+    """A version the code names (``"2.47"``), parsed once: views ask dozens of times a record."""
+    return Version.parse(text)
 
 
 class Microversions:

@@ -3,15 +3,36 @@
 Services never write SQL; they read and write plain dicts through this
 class. Every write commits at once (WAL journal), so state survives
 ``kill -9``. Without a state dir the database lives in memory.
+
+What keeps it correct and fast as the cloud grows:
+
+- **One lock, one connection.** Every call and every :meth:`transaction`
+  holds the store's lock, so a request thread, a lifecycle job and the event
+  loop never see each other's half-made changes.
+- **Safe updates.** :meth:`update` reads, changes and writes a record inside
+  one transaction; each record has a revision, so a caller that read a record
+  earlier and writes it later passes ``expect=`` and gets :class:`StaleRecord`
+  instead of silently overwriting someone else's change.
+- **Indexes.** Top-level fields that lists and lookups filter or sort on are
+  indexed (SQLite expression indexes over the JSON): see :data:`INDEXES` and
+  :meth:`index`. :meth:`query` pushes equality filters, ordering, a marker and
+  a limit down to SQL.
+- **Counters.** :meth:`track` keeps per-project sums of a kind's records
+  (instances, cores, RAM ...) up to date in the same transaction as each
+  write, so a quota check reads one row instead of every record.
+- **Unique values.** :meth:`unique` keeps a table of values a kind's records
+  hold (a port's fixed IPs per subnet), so "is it taken?" and "the lowest free
+  one" are index look-ups, and two records can never hold the same value.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,6 +47,75 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (kind, id)
 );
 """
+# Per-connection tables, rebuilt at start from the records (so they need no migration).
+_TEMP_SCHEMA = """
+CREATE TEMP TABLE IF NOT EXISTS usage (
+    kind TEXT NOT NULL, owner TEXT NOT NULL, name TEXT NOT NULL, value INTEGER NOT NULL,
+    PRIMARY KEY (kind, owner, name)
+);
+CREATE TEMP TABLE IF NOT EXISTS claims (
+    scope TEXT NOT NULL, value TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY (scope, value)
+);
+CREATE INDEX IF NOT EXISTS temp.claims_owner ON claims (kind, id);
+"""
+
+#: Field tuples indexed for every kind: what the services filter, sort and look up by.
+INDEXES: tuple[tuple[str, ...], ...] = (
+    ("project_id", "created"),
+    ("project_id", "created DESC"),  # newest first, ties oldest first: Nova's list order, no sort step
+    ("project_id", "name"),
+    ("project_id", "status"),
+    ("name",),
+    ("status",),
+    ("network_id", "device_owner"),
+    ("device_id",),
+    ("port_id",),
+    ("mac_address",),
+    ("user_id",),
+    ("domain_id",),
+    ("target",),
+    ("security_group_id",),
+    ("server_id",),
+    ("volume_id",),
+    ("instance_uuid",),
+    ("provider:network_type", "provider:segmentation_id"),
+)
+
+Measure = Callable[[dict[str, Any]], int]
+Derive = Callable[[dict[str, Any]], Iterable[tuple[str, str]]]
+Release = Callable[[str, str], None]
+
+
+class StaleRecord(Exception):
+    """The record changed since the caller read it (its revision moved on)."""
+
+    def __init__(self, kind: str, id: str, expected: int, current: int) -> None:
+        super().__init__(f"{kind} {id} is at revision {current}, not {expected}")
+        self.kind, self.id, self.expected, self.current = kind, id, expected, current
+
+
+class MissingRecord(KeyError):
+    """:meth:`Store.update` of a record that does not exist."""
+
+    def __init__(self, kind: str, id: str) -> None:
+        super().__init__(f"{kind} {id}")
+        self.kind, self.id = kind, id
+
+
+class Taken(Exception):
+    """A write would give a unique value (see :meth:`Store.unique`) to a second record."""
+
+    def __init__(self, scope: str, value: str, holder: str) -> None:
+        super().__init__(f"{value} in {scope} is held by {holder}")
+        self.scope, self.value, self.holder = scope, value, holder
+
+
+def _path(field: str) -> str:
+    """A JSON path literal for a checked top-level field (inlined so expression indexes match)."""
+    if not _FIELD.match(field):
+        raise ValueError(f"bad field name {field!r}")
+    return f"json_extract(data, '$.\"{field}\"')"
 
 
 class Store:
@@ -35,18 +125,45 @@ class Store:
         self._db = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
         self._depth = 0
+        self._tracked: dict[str, tuple[str, dict[str, Measure]]] = {}
+        self._unique: dict[str, tuple[Derive, Release | None]] = {}
+        self._rollback_hooks: list[Callable[[], None]] = []
         if database != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(records)")}
+        if "rev" not in columns:  # a state dir from before revisions
+            self._db.execute("ALTER TABLE records ADD COLUMN rev INTEGER NOT NULL DEFAULT 1")
+        self._db.executescript(_TEMP_SCHEMA)
+        for fields in INDEXES:
+            self.index(*fields)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
+    def index(self, *fields: str) -> None:
+        """Index records by these top-level fields (for every kind; idempotent).
+
+        A field may end in `` DESC``: the index then serves "that field descending,
+        ties in the order made" without a sort step.
+        """
+        name = "ix_" + "__".join(re.sub(r"\W", "_", f) for f in fields)
+        parts = [f.rsplit(" ", 1) if f.endswith(" DESC") else (f, "") for f in fields]
+        columns = ", ".join(["kind", *(f"{_path(f)} {how}".rstrip() for f, how in parts)])
+        with self._lock:
+            self._db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON records ({columns})")
+
+    # -- transactions -----------------------------------------------------------------
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Group writes so they land together or not at all (nests)."""
+        """Group writes so they land together or not at all (nests).
+
+        The store's lock is held throughout: other threads wait, and see
+        either none of the writes or all of them.
+        """
         with self._lock:
             outer = self._depth == 0
             if outer:
@@ -58,65 +175,321 @@ class Store:
                 self._depth -= 1
                 if outer:
                     self._db.execute("ROLLBACK")
+                    for hook in self._rollback_hooks:
+                        hook()
                 raise
             self._depth -= 1
             if outer:
                 self._db.execute("COMMIT")
+
+    def on_rollback(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` after a transaction rolls back (to drop caches built on its writes)."""
+        self._rollback_hooks.append(hook)
+
+    # -- reading ----------------------------------------------------------------------
 
     def get(self, kind: str, id: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._db.execute("SELECT data FROM records WHERE kind = ? AND id = ?", (kind, id)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def put(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:
-        """Insert or replace ``record`` (keyed by its ``id``)."""
-        data = json.dumps(record, separators=(",", ":"))
+    def get_rev(self, kind: str, id: str) -> tuple[dict[str, Any], int] | None:
+        """A record and its revision (for a later ``update(..., expect=rev)``)."""
         with self._lock:
-            self._db.execute(
-                "INSERT INTO records (kind, id, data) VALUES (?, ?, ?) "
-                "ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data",
-                (kind, record["id"], data),
-            )
-        return record
+            row = self._db.execute("SELECT data, rev FROM records WHERE kind = ? AND id = ?", (kind, id)).fetchone()
+        return (json.loads(row[0]), row[1]) if row else None
 
-    def delete(self, kind: str, id: str) -> bool:
-        with self._lock:
-            cur = self._db.execute("DELETE FROM records WHERE kind = ? AND id = ?", (kind, id))
-        return cur.rowcount > 0
+    def get_many(self, kind: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The records of ``kind`` with these ids, by id, in one read (missing ones left out)."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT id, data FROM records WHERE kind = ? AND id IN ({marks})", (kind, *chunk)
+                ).fetchall()
+            found.update((r[0], json.loads(r[1])) for r in rows)
+        return found
 
     def find(self, kind: str, **equal: Any) -> list[dict[str, Any]]:
         """Records of ``kind`` whose top-level fields equal the given values, oldest first."""
-        where, args = _where(kind, equal)
-        with self._lock:
-            rows = self._db.execute(f"SELECT data FROM records WHERE {where} ORDER BY rowid", args).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return self.query(kind, equal)
+
+    def find_in(self, kind: str, field: str, values: Iterable[Any], **equal: Any) -> list[dict[str, Any]]:
+        """Records whose ``field`` is one of ``values`` (and the rest equal), oldest first: one read."""
+        return self.query(kind, equal, any_of={field: list(values)})
 
     def first(self, kind: str, **equal: Any) -> dict[str, Any] | None:
-        found = self.find(kind, **equal)
+        found = self.query(kind, equal, limit=1)
         return found[0] if found else None
+
+    def kinds(self) -> list[str]:
+        """Every kind of record the store holds, sorted."""
+        with self._lock:
+            return [row[0] for row in self._db.execute("SELECT DISTINCT kind FROM records ORDER BY kind")]
 
     def count(self, kind: str, **equal: Any) -> int:
         where, args = _where(kind, equal)
         with self._lock:
             return self._db.execute(f"SELECT COUNT(*) FROM records WHERE {where}", args).fetchone()[0]
 
-    def delete_where(self, kind: str, **equal: Any) -> int:
-        where, args = _where(kind, equal)
+    def query(
+        self,
+        kind: str,
+        equal: dict[str, Any] | None = None,
+        *,
+        any_of: dict[str, Sequence[Any]] | None = None,
+        order: Sequence[tuple[str, bool]] = (),
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Records filtered, sorted and paged in SQL.
+
+        ``equal``: top-level field -> value (None matches a missing or null
+        field); ``any_of``: field -> the values it may take; ``order``:
+        ``(field, descending)`` pairs, ties in the order the records were made
+        (the fields should never be null: SQL puts nulls first); ``after``: the
+        id of the record the page starts after (:class:`MissingRecord` if it is
+        not among the records selected); ``limit``: at most this many.
+        """
+        where, args = _where(kind, equal or {})
+        for field, values in (any_of or {}).items():
+            values = list(values)
+            if not values:
+                return []
+            where += f" AND {_path(field)} IN ({','.join('?' * len(values))})"
+            args.extend(values)
+        terms = [f"{_path(f)} {'DESC' if desc else 'ASC'}" for f, desc in order]
+        order_sql = ", ".join([*terms, "rowid ASC"])
         with self._lock:
+            if after is not None:
+                cols = ", ".join([*(_path(f) for f, _ in order), "rowid"])
+                mark = self._db.execute(
+                    f"SELECT {cols} FROM records WHERE {where} AND id = ?", [*args, after]
+                ).fetchone()
+                if mark is None:
+                    raise MissingRecord(kind, after)
+                later, later_args = _after(order, mark)
+                where += f" AND ({later})"
+                args.extend(later_args)
+            sql = f"SELECT data FROM records WHERE {where} ORDER BY {order_sql}"
+            if limit is not None:
+                sql += " LIMIT ?"
+                args.append(limit)
+            rows = self._db.execute(sql, args).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    # -- writing ----------------------------------------------------------------------
+
+    def put(self, kind: str, record: dict[str, Any], expect: int | None = None) -> dict[str, Any]:
+        """Insert or replace ``record`` (keyed by its ``id``).
+
+        With ``expect``, the record must still be at that revision
+        (:class:`StaleRecord` otherwise; 0 means it must not exist yet).
+        """
+        with self._lock:
+            if expect is None and kind not in self._tracked and kind not in self._unique:
+                self._write(kind, record)
+                return record
+            with self.transaction():
+                row = self._db.execute("SELECT data, rev FROM records WHERE kind = ? AND id = ?", (kind, record["id"]))
+                old = row.fetchone()
+                if expect is not None and (old[1] if old else 0) != expect:
+                    raise StaleRecord(kind, record["id"], expect, old[1] if old else 0)
+                self._write(kind, record, json.loads(old[0]) if old else None)
+        return record
+
+    def update(
+        self,
+        kind: str,
+        id: str,
+        change: Callable[[dict[str, Any]], dict[str, Any] | None],
+        expect: int | None = None,
+    ) -> dict[str, Any]:
+        """Read, change and write one record in one transaction; returns what was written.
+
+        ``change`` gets the current record and returns the new one (or None to
+        leave it as it is); it may raise to abandon the update. It runs under
+        the store's lock: it must not wait on anything (no driver calls, no
+        ``await``). :class:`MissingRecord` if there is no such record,
+        :class:`StaleRecord` if ``expect`` is given and the revision moved on.
+        """
+        with self.transaction():
+            row = self._db.execute("SELECT data, rev FROM records WHERE kind = ? AND id = ?", (kind, id)).fetchone()
+            if row is None:
+                raise MissingRecord(kind, id)
+            if expect is not None and row[1] != expect:
+                raise StaleRecord(kind, id, expect, row[1])
+            current = json.loads(row[0])
+            new = change(json.loads(row[0]))
+            if new is None:
+                return current
+            if new.get("id") != id:
+                raise ValueError("an update must keep the record's id")
+            self._write(kind, new, current)
+            return new
+
+    def delete(self, kind: str, id: str) -> bool:
+        with self.transaction():
+            old = self.get(kind, id) if (kind in self._tracked or kind in self._unique) else None
+            cur = self._db.execute("DELETE FROM records WHERE kind = ? AND id = ?", (kind, id))
+            if old is not None:
+                self._account(kind, old, None)
+        return cur.rowcount > 0
+
+    def delete_where(self, kind: str, **equal: Any) -> int:
+        with self.transaction():
+            if kind in self._tracked or kind in self._unique:
+                for old in self.find(kind, **equal):
+                    self._account(kind, old, None)
+            where, args = _where(kind, equal)
             return self._db.execute(f"DELETE FROM records WHERE {where}", args).rowcount
+
+    def _write(self, kind: str, record: dict[str, Any], old: dict[str, Any] | None = None) -> None:
+        data = json.dumps(record, separators=(",", ":"))
+        self._db.execute(
+            "INSERT INTO records (kind, id, data, rev) VALUES (?, ?, ?, 1) "
+            "ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data, rev = records.rev + 1",
+            (kind, record["id"], data),
+        )
+        if kind in self._tracked or kind in self._unique:
+            self._account(kind, old, record)
+
+    # -- counters -----------------------------------------------------------------------
+
+    def track(self, kind: str, measures: dict[str, Measure], by: str = "project_id") -> None:
+        """Keep the sums of ``measures`` over the records of ``kind``, per value of ``by``.
+
+        Read them with :meth:`usage`. They are kept in the transaction of each
+        write through this store, so they are exact whatever rolls back.
+        """
+        with self.transaction():
+            self._tracked[kind] = (by, measures)
+            self._db.execute("DELETE FROM usage WHERE kind = ?", (kind,))
+            for record in self.find(kind):
+                self._count(kind, record, 1)
+
+    def usage(self, kind: str, owner: str) -> dict[str, int]:
+        """The tracked sums of ``kind`` for ``owner`` (every measure, 0 when there is nothing)."""
+        names = self._tracked[kind][1]
+        with self._lock:
+            rows = self._db.execute("SELECT name, value FROM usage WHERE kind = ? AND owner = ?", (kind, owner))
+            found = dict(rows.fetchall())
+        return {name: int(found.get(name, 0)) for name in names}
+
+    def _count(self, kind: str, record: dict[str, Any], sign: int) -> None:
+        by, measures = self._tracked[kind]
+        owner = record.get(by)
+        if owner is None:
+            return
+        for name, measure in measures.items():
+            amount = measure(record) * sign
+            if amount:
+                self._db.execute(
+                    "INSERT INTO usage (kind, owner, name, value) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (kind, owner, name) DO UPDATE SET value = value + excluded.value",
+                    (kind, str(owner), name, amount),
+                )
+
+    # -- unique values ------------------------------------------------------------------
+
+    def unique(self, kind: str, derive: Derive, on_release: Release | None = None) -> None:
+        """Let each record of ``kind`` hold the ``(scope, value)`` pairs ``derive`` gives, exclusively.
+
+        A write that would give a pair another record holds raises
+        :class:`Taken` (and writes nothing); :meth:`holder` and
+        :meth:`values_in` answer from an index. ``on_release(scope, value)`` is
+        called when a write or delete lets a pair go (a rolled-back transaction
+        calls the :meth:`on_rollback` hooks instead).
+        """
+        with self.transaction():
+            self._unique[kind] = (derive, on_release)
+            self._db.execute("DELETE FROM claims WHERE kind = ?", (kind,))
+            for record in self.find(kind):
+                self._claim(kind, record, strict=False)
+
+    def holder(self, scope: str, value: str) -> tuple[str, str] | None:
+        """The ``(kind, id)`` of the record holding ``value`` in ``scope``, if any."""
+        with self._lock:
+            row = self._db.execute("SELECT kind, id FROM claims WHERE scope = ? AND value = ?", (scope, value))
+            found = row.fetchone()
+        return (found[0], found[1]) if found else None
+
+    def values_in(self, scope: str, low: str, high: str, limit: int | None = None) -> list[str]:
+        """The held values of ``scope`` between ``low`` and ``high`` (text order), ascending."""
+        sql = "SELECT value FROM claims WHERE scope = ? AND value >= ? AND value <= ? ORDER BY value"
+        args: list[Any] = [scope, low, high]
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        with self._lock:
+            return [r[0] for r in self._db.execute(sql, args).fetchall()]
+
+    def _claim(self, kind: str, record: dict[str, Any], strict: bool = True) -> None:
+        for scope, value in self._unique[kind][0](record):
+            try:
+                self._db.execute(
+                    "INSERT INTO claims (scope, value, kind, id) VALUES (?, ?, ?, ?)",
+                    (scope, value, kind, record["id"]),
+                )
+            except sqlite3.IntegrityError:
+                held = self._db.execute("SELECT kind, id FROM claims WHERE scope = ? AND value = ?", (scope, value))
+                other = held.fetchone()
+                if (other and tuple(other) == (kind, record["id"])) or not strict:
+                    continue  # the record names the same value twice (or old state is read as it is)
+                raise Taken(scope, value, f"{other[0]} {other[1]}" if other else "?") from None
+
+    def _account(self, kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        if kind in self._tracked:
+            if old is not None:
+                self._count(kind, old, -1)
+            if new is not None:
+                self._count(kind, new, 1)
+        if kind in self._unique:
+            derive, on_release = self._unique[kind]
+            record_id = (new or old or {}).get("id")
+            self._db.execute("DELETE FROM claims WHERE kind = ? AND id = ?", (kind, record_id))
+            if new is not None:
+                self._claim(kind, new)
+            if old is not None and on_release is not None:
+                kept = set(derive(new)) if new is not None else set()
+                for pair in set(derive(old)) - kept:
+                    on_release(*pair)
 
 
 def _where(kind: str, equal: dict[str, Any]) -> tuple[str, list[Any]]:
     clauses = ["kind = ?"]
     args: list[Any] = [kind]
     for field, value in equal.items():
-        if not _FIELD.match(field):
-            raise ValueError(f"bad field name {field!r}")
-        path = f'$."{field}"'
         if value is None:
-            clauses.append("json_extract(data, ?) IS NULL")
-            args.append(path)
+            clauses.append(f"{_path(field)} IS NULL")
         else:
-            clauses.append("json_extract(data, ?) = ?")
-            args.extend((path, value))
+            clauses.append(f"{_path(field)} = ?")
+            args.append(value)
     return " AND ".join(clauses), args
+
+
+def _after(order: Sequence[tuple[str, bool]], mark: Sequence[Any]) -> tuple[str, list[Any]]:
+    """SQL for "sorts after the row whose sort values (and rowid) are ``mark``"."""
+    keys = [(_path(f), desc) for f, desc in order] + [("rowid", False)]
+    alternatives: list[str] = []
+    args: list[Any] = []
+    for i, (expr, desc) in enumerate(keys):
+        same = [f"{keys[j][0]} = ?" for j in range(i)]
+        alternatives.append("(" + " AND ".join([*same, f"{expr} {'<' if desc else '>'} ?"]) + ")")
+        args.extend([*mark[:i], mark[i]])
+    return " OR ".join(alternatives), args
+
+
+def atomic(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A model method that runs in one transaction of its object's ``store``: what it reads
+    and what it writes are one step, which no other thread's write can come between."""
+
+    @functools.wraps(method)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with self.store.transaction():
+            return method(self, *args, **kwargs)
+
+    return run

@@ -1,13 +1,22 @@
-"""A simulator in a child process, for tests: ``with Simulator() as sim: ...``."""
+"""For tests: a simulator in a child process (``with Simulator() as sim: ...``) and :func:`wait_until`."""
 
 from __future__ import annotations
 
 import os
 import socket
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from stacksim import control
+from stacksim.config import DEFAULT_PASSWORD
+
+T = TypeVar("T")
+
+#: how often :func:`wait_until` looks, at first and at most
+POLL_FIRST, POLL_MAX = 0.01, 0.1
 
 
 def free_port() -> int:
@@ -16,11 +25,33 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until(check: Callable[[], T], timeout: float = 30.0, what: str | None = None) -> T:
+    """Call ``check`` until it returns a true value, and return that value.
+
+    It looks at once, then every 10 ms growing to 100 ms; after ``timeout``
+    seconds it fails with an AssertionError that says ``what`` was awaited and
+    what ``check`` last returned. For states a test sets going and expects to
+    settle (the simulator shows final states at once by default, so this is for
+    held resources, ``--delay`` and work that outlives a call).
+    """
+    deadline = time.monotonic() + timeout
+    pause = POLL_FIRST
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what or check}: last saw {value!r}")
+        time.sleep(pause)
+        pause = min(pause * 2, POLL_MAX)
+
+
 class Simulator:
     """Serves on a free loopback port; in-memory state unless ``state_dir`` is given.
 
     ``url``, ``clouds_yaml`` and ``env`` (the environment with
-    ``OS_CLIENT_CONFIG_FILE`` set) are ready once the block is entered.
+    ``OS_CLIENT_CONFIG_FILE`` set) are ready once the block is entered;
+    :meth:`reset` brings the cloud back to its bootstrap state between tests.
     """
 
     def __init__(
@@ -37,6 +68,7 @@ class Simulator:
         self.env.pop("STACKSIM_PASSWORD", None)
         self.extra_args = extra_args or []
         self.proc = None
+        self._admin_token: str | None = None
 
     def start(self) -> Simulator:
         args = [
@@ -57,6 +89,31 @@ class Simulator:
             self.stop()
             raise RuntimeError(f"stacksim failed to start:\n{self.log.read_text()}") from None
         return self
+
+    def connect(self, user: str = "demo", password: str = DEFAULT_PASSWORD, **options: Any) -> Any:
+        """An openstacksdk connection as a bootstrap user (``admin``, ``demo``, ``alt_demo``), scoped
+        to the project of the same name (openstacksdk is a test dependency, imported here)."""
+        import openstack
+
+        return openstack.connect(
+            auth_url=f"{self.url}/identity",
+            username=user,
+            password=password,
+            project_name=user,
+            user_domain_id="default",
+            project_domain_id="default",
+            **options,
+        )
+
+    def reset(self) -> dict:
+        """``POST /_stacksim/reset`` as admin (the token is kept: a reset keeps the bootstrap users' tokens)."""
+        if self._admin_token is None:
+            self._admin_token = control.admin_token(self.url, DEFAULT_PASSWORD)
+        try:
+            return control.reset(self.url, self._admin_token)
+        except control.ControlError:
+            self._admin_token = control.admin_token(self.url, DEFAULT_PASSWORD)  # it expired
+            return control.reset(self.url, self._admin_token)
 
     def stop(self, kill: bool = False) -> None:
         if self.proc and self.proc.poll() is None:

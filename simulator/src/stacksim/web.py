@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import json
+import threading
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -22,7 +26,45 @@ if TYPE_CHECKING:
     from stacksim.cloud import Cloud
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 Handler = Callable[["Call"], Awaitable[Response]]
+
+#: Threads that run the handlers' work (store reads and writes, JSON, views), so a
+#: slow request never stalls the event loop and the others behind it.
+WORKERS = 8
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_local = threading.local()
+
+
+def _workers() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="stacksim-request")
+        return _pool
+
+
+def _complete(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a handler's coroutine to its end in this worker thread, on the thread's own loop.
+
+    The body was read on the server's loop before, so awaiting it here does not
+    wait; a handler that awaits real work (``asyncio.to_thread``) gets a loop.
+    """
+    loop = getattr(_local, "loop", None)
+    if loop is None:
+        loop = _local.loop = asyncio.new_event_loop()
+    return loop.run_until_complete(coro)
+
+
+async def off_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """Await ``coro`` run to completion in the request workers.
+
+    The caller's context goes along, so context variables (the lifecycle's record of
+    the jobs a call starts) are seen by the handler as if it ran on the loop.
+    """
+    ctx = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(_workers(), ctx.run, _complete, coro)
 
 
 class Call:
@@ -99,24 +141,37 @@ class Api:
     def __init__(self, fault_format: str, microversions: Microversions | None = None) -> None:
         self.format = faults.FORMATS[fault_format]
         self.microversions = microversions
-        self._routes: list[tuple[str, list[str], Handler, bool]] = []
+        self._routes: list[tuple[str, list[str], Handler, bool, bool]] = []
 
-    def route(self, path: str, methods: tuple[str, ...] = ("GET",), public: bool = False):
+    def route(self, path: str, methods: tuple[str, ...] = ("GET",), public: bool = False, stream: bool = False):
+        """Register a handler. ``stream``: it reads the request body itself, as it
+        arrives, so it runs on the event loop (its blocking work must go to a thread);
+        every other handler runs in a request worker thread, its body read first."""
+
         def register(handler: Handler) -> Handler:
-            self._routes.append((path, list(methods), handler, public))
+            self._routes.append((path, list(methods), handler, public, stream))
             return handler
 
         return register
 
     def app(self, cloud: Cloud) -> Starlette:
-        routes = [Route(path, self._endpoint(cloud, h, public), methods=m) for path, m, h, public in self._routes]
+        routes = [
+            Route(path, self._endpoint(cloud, h, public, stream), methods=m)
+            for path, m, h, public, stream in self._routes
+        ]
         return Starlette(
             routes=routes,
             exception_handlers={faults.ApiError: self._fault, HTTPException: self._http_fault},
         )
 
-    def _endpoint(self, cloud: Cloud, handler: Handler, public: bool):
+    def _endpoint(self, cloud: Cloud, handler: Handler, public: bool, stream: bool):
         async def endpoint(request: Request) -> Response:
+            if stream:
+                return await handle(request)
+            await request.body()  # read on the loop; the handler then finds it cached
+            return await off_loop(handle(request))
+
+        async def handle(request: Request) -> Response:
             token = request.headers.get("x-auth-token")
             # On public routes a stale token must not break discovery or authentication.
             ctx = cloud.auth.optional_context(token) if public else cloud.auth.context(token)

@@ -2,13 +2,16 @@
 
 A request is validated at once (a bad template is a 400 with Heat's message);
 the work itself (create, update, delete, suspend, resume, check, rollback) is
-a lifecycle job, run in the engine's own thread pool. Each action is a
-generator over the resource graph (see :mod:`.run`): resources whose
-requirements are done start together, each through its plugin's ``handle_*``
-and then its ``check_*_complete`` until done (polled every :data:`POLL`
-seconds), so independent resources are made concurrently in one thread.
-Nested stacks (template resources, resource groups) run inline in their
-parent's action.
+a lifecycle job. Each action is a generator over the resource graph (see
+:mod:`.run`): resources whose requirements are done start together, each
+through its plugin's ``handle_*`` and then its ``check_*_complete`` until
+done, so independent resources are made concurrently. The job steps the
+generator in the lifecycle's executor; when a step leaves resources
+unfinished it waits on the loop, holding no thread, until the lifecycle says
+something changed (a job finished, an API call was made: see
+:meth:`Lifecycle.wait_change`), or until the time a resource or the stack's
+time-out asks to be looked at again (:func:`~stacksim.heat.resources.base.recheck_after`). Nested stacks
+(template resources, resource groups) run inline in their parent's action.
 
 State lives in the store: ``heat_stack``, ``heat_resource`` and
 ``heat_event`` records. After a restart an action that was running is marked
@@ -21,17 +24,17 @@ hooks (breakpoints), convergence, the ``Snapshot`` deletion policy (it deletes).
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import itertools
+import math
 import re
 import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from stacksim.auth import Context
@@ -39,7 +42,7 @@ from stacksim.heat import errors
 from stacksim.heat.environment import Environment
 from stacksim.heat.lookup import CloudChecker
 from stacksim.heat.resources import plugin_for
-from stacksim.heat.resources.base import Resource
+from stacksim.heat.resources.base import Recheck, Resource, rechecking
 from stacksim.heat.run import (
     COMPLETE,
     EVENT,
@@ -55,6 +58,7 @@ from stacksim.heat.run import (
     now,
 )
 from stacksim.heat.stack import StackDefinition
+from stacksim.lifecycle import Interrupted
 
 if TYPE_CHECKING:
     from stacksim.cloud import Cloud
@@ -62,8 +66,6 @@ if TYPE_CHECKING:
 __all__ = ["EVENT", "RESOURCE", "STACK", "Orchestration", "StackRun"]
 
 JOB = "orchestration.run"
-#: seconds between two checks of the resources an action waits for
-POLL = 0.05
 DEFAULT_TIMEOUT_MINS = 60
 NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$")
 
@@ -75,22 +77,20 @@ class Orchestration:
         self.cloud = cloud
         self.store = cloud.store
         self.boot = uuid.uuid4().hex
-        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="heat-engine")
         self._controls: dict[str, Control] = {}
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
         last = max((e.get("seq", 0) for e in self.store.find(EVENT)), default=0)
         self._seq = itertools.count(last + 1)
-        cloud.lifecycle.register(JOB, self._job)
+        cloud.lifecycle.register(JOB, self.run_job)
 
-    def close(self) -> None:
-        """Stop working (the process is going down): running actions stop where they are.
+    @property
+    def stopping(self) -> bool:
+        """The process is going down (or the cloud is being reset): running actions stop where they are.
 
-        Their stacks stay IN_PROGRESS with their jobs pending, and the next
-        start marks them failed (or resumes a delete).
+        Their jobs stay pending, and the next start marks their stacks failed
+        (or resumes a delete).
         """
-        self._stopping.set()
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        return self.cloud.lifecycle.interrupted
 
     # -- type lookups ----------------------------------------------------------------------
 
@@ -505,73 +505,101 @@ class Orchestration:
 
     # -- the jobs ---------------------------------------------------------------------------------
 
-    async def _job(self, job: dict[str, Any]) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self.pool, self.run_job, job)
+    async def run_job(self, job: dict[str, Any]) -> None:
+        """A stack action: its steps run in the lifecycle's executor, its waits on the loop."""
+        life = self.cloud.lifecycle
+        action = job["args"]["op"]
+        if action == "delete":
+            previous = self.control(job["target"])
+            if previous is not None:
+                previous.cancel = "delete"
+                life.changed()  # wake it if it waits, so it sees the cancel
+                await previous.done.wait()
+        control = Control()
+        run = await life.call(self._begin, job, control)
+        if run is None:
+            return
+        try:
+            await self.drive(run, action, control)
+        except Exception:
+            log.exception("stack %s: %s failed unexpectedly", run.id, action)
+            await life.call(self._failed, run.id)
+        finally:
+            with self._lock:
+                if self._controls.get(run.id) is control:
+                    del self._controls[run.id]
+            control.done.set()
 
-    def run_job(self, job: dict[str, Any]) -> None:
+    def _begin(self, job: dict[str, Any], control: Control) -> StackRun | None:
+        """The run a job works on, its control registered; None if there is nothing to do."""
         record = self.store.get(STACK, job["target"])
         if record is None:
-            return
+            return None
         args = job["args"]
         action = args["op"]
         if args.get("boot") != self.boot and action != "delete":
             self.engine_went_down(record)
-            return
+            return None
         if action != "delete" and (record["action"], record["status"]) != (action.upper(), IN_PROGRESS):
-            return  # overtaken (deleted before it started)
-        if action == "delete":
-            previous = self.control(record["id"])
-            if previous is not None:
-                previous.done.wait(timeout=600)
-            record = self.store.get(STACK, job["target"])
-            if record is None or record.get("deleted"):
-                return
-        control = Control()
+            return None  # overtaken (deleted before it started)
+        if action == "delete" and record.get("deleted"):
+            return None
         with self._lock:
             self._controls[record["id"]] = control
-        try:
-            run = StackRun(self, record)
-            self.drive(run, action, control)
-        except Exception:
-            log.exception("stack %s: %s failed unexpectedly", record["id"], action)
-            fresh = self.store.get(STACK, record["id"])
-            if fresh is not None and fresh["status"] == IN_PROGRESS:
-                self.set_stack_state(fresh, fresh["action"], FAILED, "Internal error in the stack engine")
-        finally:
-            with self._lock:
-                if self._controls.get(record["id"]) is control:
-                    del self._controls[record["id"]]
-            control.done.set()
+        return StackRun(self, record)
 
-    def drive(self, run: StackRun, action: str, control: Control) -> None:
+    def _failed(self, stack_id: str) -> None:
+        fresh = self.store.get(STACK, stack_id)
+        if fresh is not None and fresh["status"] == IN_PROGRESS:
+            self.set_stack_state(fresh, fresh["action"], FAILED, "Internal error in the stack engine")
+
+    async def drive(self, run: StackRun, action: str, control: Control) -> None:
+        """Step the action until it ends; between steps that leave work unfinished, wait for a change."""
+        life = self.cloud.lifecycle
         minutes = run.record.get("timeout_mins") or DEFAULT_TIMEOUT_MINS
-        deadline = time.monotonic() + minutes * 60 if action in ("create", "update") else None
-        gen = run.action(action, control)
-        while True:
-            if self._stopping.is_set():
-                gen.close()
-                return
-            try:
-                if control.cancel and action != "delete":
-                    reason = control.cancel
-                    control.cancel = None
-                    gen.throw(errors.Cancelled(reason))
-                elif deadline is not None and time.monotonic() > deadline:
-                    deadline = None
-                    gen.throw(errors.TimedOut())
-                else:
-                    next(gen)
-            except StopIteration:
-                return
-            except errors.Cancelled as exc:
-                if str(exc) != "delete":
-                    run.set_state(run.record["action"], FAILED, f"Stack {run.record['action']} cancelled")
-                return
-            except errors.TimedOut:
-                run.set_state(run.record["action"], FAILED, "Timed out")
-                return
-            time.sleep(POLL)
+        state = _Drive(run.action(action, control), action, control)
+        if action in ("create", "update"):
+            state.deadline = time.monotonic() + minutes * 60
+        try:
+            while True:
+                seen = life.generation
+                wait = await life.call(self._step, run, state)
+                if wait is None:
+                    return
+                await life.wait_change(seen, None if math.isinf(wait) else wait)
+        except Interrupted:
+            await life.call(state.gen.close)  # the action stops where it is ("Engine went down")
+            raise
+
+    def _step(self, run: StackRun, state: _Drive) -> float | None:
+        """Advance the action once: None when it ended, else the seconds after which it must be
+        stepped again even if nothing changes (``inf``: only a change can move it)."""
+        with rechecking() as hint:
+            return self._advance(run, state, hint)
+
+    def _advance(self, run: StackRun, state: _Drive, hint: Recheck) -> float | None:
+        try:
+            if state.control.cancel and state.action != "delete":
+                reason = state.control.cancel
+                state.control.cancel = None
+                state.gen.throw(errors.Cancelled(reason))
+            elif state.deadline is not None and time.monotonic() > state.deadline:
+                state.deadline = None
+                state.gen.throw(errors.TimedOut())
+            else:
+                next(state.gen)
+        except StopIteration:
+            return None
+        except errors.Cancelled as exc:
+            if str(exc) != "delete":
+                run.set_state(run.record["action"], FAILED, f"Stack {run.record['action']} cancelled")
+            return None
+        except errors.TimedOut:
+            run.set_state(run.record["action"], FAILED, "Timed out")
+            return None
+        now = time.monotonic()
+        times = [t for t in (state.deadline, hint.at) if t is not None]
+        return max(0.0, min(times) - now) if times else math.inf
 
     def engine_went_down(self, record: dict[str, Any]) -> None:
         """A restart found this stack's action running: mark it (and its nested stacks) failed."""
@@ -680,6 +708,16 @@ class Orchestration:
         record.update(template=defn.raw, files=merged_files, environment=env.as_dict())
         self.set_stack_state(record, "UPDATE", IN_PROGRESS, "Stack UPDATE started")
         return defn
+
+
+@dataclass
+class _Drive:
+    """One action being driven: its generator, and the stack's time-out (once, then None)."""
+
+    gen: Generator[None, None, None]
+    action: str
+    control: Control
+    deadline: float | None = None
 
 
 def resource_facade(resource: Resource) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from stacksim import toolkit
 from stacksim.heat import constraints, errors
 from stacksim.heat.constraints import Checker
 from stacksim.heat.template import Template, at_least
@@ -31,20 +32,13 @@ VALIDATE_TYPES = {
 }
 PSEUDO = ("OS::stack_name", "OS::stack_id", "OS::project_id")
 HIDDEN_TEXT = "******"
-TRUE = ("1", "t", "true", "on", "y", "yes")
-FALSE = ("0", "f", "false", "off", "n", "no")
-_BOOL_WORDS = "'0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'"
+_BOOL_WORDS = ", ".join(f"'{w}'" for w in sorted(toolkit.TRUE | toolkit.FALSE))
 
 
 def to_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in TRUE:
-        return True
-    if text in FALSE:
-        return False
-    raise ValueError(f"Unrecognized value '{value}', acceptable values are: {_BOOL_WORDS}")
+    return toolkit.to_bool(
+        value, lambda _: ValueError(f"Unrecognized value '{value}', acceptable values are: {_BOOL_WORDS}")
+    )
 
 
 def convert(kind: str, value: Any) -> Any:

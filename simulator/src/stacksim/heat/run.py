@@ -10,15 +10,15 @@ the stack or of a resource is written to the store and recorded as an event.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-import threading
 import uuid
 from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from stacksim import clock, faults
+from stacksim import faults
 from stacksim.auth import Context
 from stacksim.heat import errors, functions, graph
 from stacksim.heat.environment import Environment
@@ -34,6 +34,7 @@ from stacksim.heat.resources.base import (
     check_properties,
 )
 from stacksim.heat.stack import ResourceDefinition, StackDefinition
+from stacksim.toolkit import timestamp
 
 if TYPE_CHECKING:
     from stacksim.heat.engine import Orchestration
@@ -47,8 +48,7 @@ IN_PROGRESS, COMPLETE, FAILED = "IN_PROGRESS", "COMPLETE", "FAILED"
 Task = Generator[None, None, None]
 
 
-def now() -> str:
-    return clock.iso(clock.now(), micro=False)
+now = timestamp
 
 
 def ctx_dump(ctx: Context) -> dict[str, Any]:
@@ -94,7 +94,7 @@ class Control:
     """How the API talks to a running action: cancel it (and how), and know when it stopped."""
 
     cancel: str | None = None  # "rollback", "no_rollback" or "delete"
-    done: threading.Event = field(default_factory=threading.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def new_resource_record(stack_id: str, name: str, defn: ResourceDefinition) -> dict[str, Any]:
@@ -575,7 +575,7 @@ class StackRun:
                 yield from self.rollback_create(reason)
             return
         except GeneratorExit:
-            stopping = self.engine._stopping.is_set()
+            stopping = self.engine.stopping
             self.set_state(
                 "CREATE", FAILED, "Engine went down during stack CREATE" if stopping else "Stack CREATE cancelled"
             )

@@ -25,9 +25,12 @@ module's ``TYPES``; a family module is listed in ``resources/__init__.py``.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import random
 import string
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -225,6 +228,39 @@ def short_id(seed: str) -> str:
     """Heat's 12-character id part of a physical resource name (stable for a resource)."""
     rng = random.Random(seed)
     return "".join(rng.choice(string.ascii_lowercase + string.digits) for _ in range(12))
+
+
+# -- checks whose answer changes with time ---------------------------------------------------------
+
+
+class Recheck:
+    """When the engine's step under way was asked to look again, whatever changes (monotonic seconds)."""
+
+    at: float | None = None
+
+
+_RECHECK: contextvars.ContextVar[Recheck | None] = contextvars.ContextVar("stacksim_heat_recheck", default=None)
+
+
+@contextlib.contextmanager
+def rechecking() -> Iterator[Recheck]:
+    """The engine's side: collect what :func:`recheck_after` asks during one step."""
+    hint = Recheck()
+    token = _RECHECK.set(hint)
+    try:
+        yield hint
+    finally:
+        _RECHECK.reset(token)
+
+
+def recheck_after(seconds: float) -> None:
+    """For a ``check_*_complete`` whose answer changes with time alone (a wait condition's
+    time-out): the engine looks again after ``seconds`` even if nothing else changed. Other
+    checks need not call it: the engine looks again whenever a job ends or an API call is made."""
+    hint = _RECHECK.get()
+    if hint is not None:
+        at = time.monotonic() + max(0.0, seconds)
+        hint.at = at if hint.at is None else min(hint.at, at)
 
 
 # -- the plugin base class -------------------------------------------------------------------------

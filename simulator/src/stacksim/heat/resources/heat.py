@@ -19,8 +19,10 @@ import hashlib
 import json
 import secrets
 import string
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Generator, Mapping
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -33,7 +35,7 @@ from stacksim.heat import errors
 from stacksim.heat.constraints import AllowedValues, Checker, Length, Range
 from stacksim.heat.functions import select
 from stacksim.heat.parameters import convert
-from stacksim.heat.resources.base import Attr, Prop, Resource, check_properties
+from stacksim.heat.resources.base import Attr, Prop, Resource, check_properties, recheck_after
 from stacksim.heat.template import load_yaml
 
 if TYPE_CHECKING:
@@ -484,8 +486,10 @@ class WaitCondition(Resource):
         successes = [s for s in signals.values() if s["status"] == "SUCCESS"]
         if len(successes) >= (self.props.get("count") or 1):
             return True
-        if time.time() > self.data.get("deadline", 0):
+        left = self.data.get("deadline", 0) - time.time()
+        if left < 0:
             raise WaitConditionTimeout(f"{len(successes)} of {self.props.get('count') or 1} received")
+        recheck_after(left)  # a signal is an API call, which wakes the engine; the time-out is not
         return False
 
     def handle_update(self, changed: dict[str, Any], old: dict[str, Any]) -> None:
@@ -610,9 +614,9 @@ class NestedStackResource(Resource):
         if child is None:
             raise errors.HeatError(f"The nested stack of {self.name} is gone")
         child.set_state("CHECK", "IN_PROGRESS", "Stack CHECK started")
-        gen = child.simple_stack_action("CHECK")
-        for _ in gen:
-            time.sleep(0.01)
+        # A CHECK never waits (each resource's handle_check answers at once), so run it through here.
+        for _ in child.simple_stack_action("CHECK"):
+            pass
         if child.record["status"] != "COMPLETE":
             raise NestedStackFailed(child.record["status_reason"])
 
@@ -877,15 +881,37 @@ _PARAM_TO_PROP = {
     "json": "map",
     "boolean": "boolean",
 }
-_TEMPLATE_CLASSES: dict[str, type[TemplateResource]] = {}
+#: template resource classes by content, the most recently used last (at most TEMPLATE_CLASSES_MAX)
+_TEMPLATE_CLASSES: OrderedDict[str, type[TemplateResource]] = OrderedDict()
+_TEMPLATE_CLASSES_LOCK = threading.Lock()
+TEMPLATE_CLASSES_MAX = 256
 
 
 def template_resource(key: str, content: str) -> type[TemplateResource] | None:
-    """The plugin class for the template ``files[key]`` (made once per content)."""
+    """The plugin class for the template ``files[key]`` (made once per content, while it is in use).
+
+    The classes are kept in a bounded cache: one template gives one class, so
+    an update compares a resource's old and new class by identity; the least
+    recently used ones go when the cache is full.
+    """
     digest = hashlib.sha256(f"{key}\0{content}".encode()).hexdigest()
-    found = _TEMPLATE_CLASSES.get(digest)
-    if found is not None:
-        return found
+    with _TEMPLATE_CLASSES_LOCK:
+        found = _TEMPLATE_CLASSES.get(digest)
+        if found is not None:
+            _TEMPLATE_CLASSES.move_to_end(digest)
+            return found
+    cls = _template_class(key, content, digest)
+    if cls is None:
+        return None
+    with _TEMPLATE_CLASSES_LOCK:
+        cls = _TEMPLATE_CLASSES.setdefault(digest, cls)  # a thread that made it first wins
+        _TEMPLATE_CLASSES.move_to_end(digest)
+        while len(_TEMPLATE_CLASSES) > TEMPLATE_CLASSES_MAX:
+            _TEMPLATE_CLASSES.popitem(last=False)
+    return cls
+
+
+def _template_class(key: str, content: str, digest: str) -> type[TemplateResource] | None:
     try:
         body = json.loads(content) if content.lstrip().startswith("{") else load_yaml(content)
     except Exception:
@@ -904,7 +930,7 @@ def template_resource(key: str, content: str) -> type[TemplateResource] | None:
             update_allowed=True,
         )
     outputs = tuple(str(n) for n in (body.get("outputs") or {}))
-    cls = type(
+    return type(
         "TemplateResource",
         (TemplateResource,),
         {
@@ -917,8 +943,6 @@ def template_resource(key: str, content: str) -> type[TemplateResource] | None:
             "outputs": outputs,
         },
     )
-    _TEMPLATE_CLASSES[digest] = cls
-    return cls
 
 
 TYPES = (

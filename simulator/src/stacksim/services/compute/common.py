@@ -9,9 +9,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from stacksim import clock, faults, listing
+from stacksim import faults, listing, toolkit
 from stacksim.microversion import Version
 from stacksim.services.compute.api import base_url
+from stacksim.toolkit import naive_timestamp as now  # noqa: F401 - Nova's timestamps, for the route modules
+from stacksim.toolkit import new_id  # noqa: F401 - for the route modules
 from stacksim.web import Call
 
 
@@ -47,15 +49,6 @@ def require_version_below(call: Call, removed: str) -> None:
         raise faults.NotFound("The resource could not be found.")
 
 
-def now() -> str:
-    """Nova's timestamps: ISO 8601 without fraction or zone (``2026-01-02T03:04:05.000000``)."""
-    return clock.now().strftime("%Y-%m-%dT%H:%M:%S.%f")
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
 def is_uuid(text: str) -> bool:
     try:
         uuid.UUID(text)
@@ -76,12 +69,10 @@ def links(call: Call, collection: str, id: str) -> list[dict[str, str]]:
 
 def flag(text: str, name: str) -> bool:
     """A strict boolean query parameter (Nova's ``bool_from_string(strict=True)``)."""
-    lowered = text.strip().lower()
-    if lowered in listing.TRUE:
-        return True
-    if lowered in listing.FALSE:
-        return False
-    raise faults.BadRequest(f"Invalid input for query parameters {name}. Value: {text}. Expected a boolean.")
+    return toolkit.to_bool(
+        text,
+        lambda _: faults.BadRequest(f"Invalid input for query parameters {name}. Value: {text}. Expected a boolean."),
+    )
 
 
 def integer(text: str, name: str, minimum: int = 0) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 from stacksim import clock, faults
 from stacksim.auth import Context
-from stacksim.store import Store
+from stacksim.store import Store, atomic
 
 KIND = "flavor"
 
@@ -128,6 +128,7 @@ class Flavors:
             raise not_found(flavor_id)
         return record
 
+    @atomic
     def update(self, flavor_id: str, description: str | None) -> dict[str, Any]:
         record = self._existing(flavor_id)
         record["description"] = description
@@ -139,6 +140,7 @@ class Flavors:
 
     # -- extra specs -----------------------------------------------------------------
 
+    @atomic
     def set_extra_specs(self, flavor_id: str, specs: dict[str, str]) -> dict[str, str]:
         record = self._existing(flavor_id)
         record["extra_specs"].update(specs)
@@ -150,6 +152,7 @@ class Flavors:
             raise faults.NotFound(f"Flavor {record['id']} has no extra specs with key {key}.")
         return record["extra_specs"][key]
 
+    @atomic
     def delete_extra_spec(self, flavor_id: str, key: str) -> None:
         record = self._existing(flavor_id)
         self.extra_spec(record, key)
@@ -164,6 +167,7 @@ class Flavors:
             raise faults.NotFound("Access list not available for public flavors.")
         return [{"flavor_id": record["id"], "tenant_id": p} for p in record["projects"]]
 
+    @atomic
     def add_access(self, flavor_id: str, project_id: str) -> list[dict[str, str]]:
         record = self._existing(flavor_id)
         if record["is_public"]:
@@ -176,6 +180,7 @@ class Flavors:
         self.store.put(KIND, record)
         return self.access(flavor_id)
 
+    @atomic
     def remove_access(self, flavor_id: str, project_id: str) -> list[dict[str, str]]:
         record = self._existing(flavor_id)
         if project_id not in record["projects"]:

@@ -91,9 +91,10 @@ class Hosts:
         return found
 
     def update_service(self, record: dict[str, Any], **changes: Any) -> dict[str, Any]:
-        record.update(changes)
-        record["updated_at"] = _nova_time()
-        return self.store.put(SERVICE_KIND, record)
+        """Set ``changes`` on the service as it is now (one store transaction)."""
+        return self.store.update(
+            SERVICE_KIND, record["id"], lambda current: {**current, **changes, "updated_at": _nova_time()}
+        )
 
     @staticmethod
     def is_up(service: dict[str, Any]) -> bool:

@@ -2,8 +2,11 @@
 
 Usage is counted from the records, as Nova counts it since Pike (no
 reservations): servers (kind ``server``) give instances, cores and RAM from
-their embedded flavor; server groups and keypairs are counted where they are
-stored. Per-user quotas are not implemented: a ``user_id`` query is ignored.
+their embedded flavor, summed by the store as each server is written
+(:meth:`~stacksim.store.Store.track`), so a check reads one row whatever the
+project holds; server groups are an indexed count. Limits and the over-limit
+test are the shared :class:`stacksim.quotas.QuotaEngine`. Per-user quotas are
+not implemented: a ``user_id`` query is ignored.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from stacksim import faults
+from stacksim.quotas import QuotaEngine, below_usage
 from stacksim.store import Store
 
 KIND = "compute_quota"
@@ -40,11 +44,18 @@ INJECTED_QUOTAS = ("injected_files", "injected_file_content_bytes", "injected_fi
 SERVER_GROUP_QUOTAS = ("server_groups", "server_group_members")
 #: Server statuses that hold no quota any more.
 GONE = frozenset({"DELETED"})
+#: What the store sums over each project's servers.
+SERVER_USAGE = ("instances", "cores", "ram")
+
+
+def counts(server: dict[str, Any]) -> bool:
+    """Does the server still count (not deleted)?"""
+    return server.get("status") not in GONE and not server.get("deleted")
 
 
 def live_servers(store: Store, **equal: Any) -> list[dict[str, Any]]:
     """Server records that still count (not deleted)."""
-    return [s for s in store.find("server", **equal) if s.get("status") not in GONE and not s.get("deleted")]
+    return [s for s in store.find("server", **equal) if counts(s)]
 
 
 def flavor_sizes(server: dict[str, Any]) -> tuple[int, int]:
@@ -55,32 +66,41 @@ def flavor_sizes(server: dict[str, Any]) -> tuple[int, int]:
 class Quotas:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.engine = QuotaEngine(store, KIND, self.defaults)
+        self.classes = QuotaEngine(store, CLASS_KIND, DEFAULTS)
+        store.track(
+            "server",
+            {
+                "instances": lambda s: int(counts(s)),
+                "cores": lambda s: flavor_sizes(s)[0] if counts(s) else 0,
+                "ram": lambda s: flavor_sizes(s)[1] if counts(s) else 0,
+            },
+        )
 
     # -- limits ------------------------------------------------------------------------
 
     def class_limits(self, name: str = DEFAULT_CLASS) -> dict[str, int]:
         """A quota class; only ``default`` changes what projects get, as in Nova."""
-        record = self.store.get(CLASS_KIND, name)
         base = DEFAULTS if name == DEFAULT_CLASS else self.class_limits(DEFAULT_CLASS)
-        return {**base, **(record["limits"] if record else {})}
+        return {**base, **self.classes.overrides(name)}
 
     def defaults(self) -> dict[str, int]:
         return self.class_limits(DEFAULT_CLASS)
 
     def limits(self, project_id: str) -> dict[str, int]:
-        record = self.store.get(KIND, project_id)
-        return {**self.defaults(), **(record["limits"] if record else {})}
+        return self.engine.limits(project_id)
 
     # -- usage -----------------------------------------------------------------------------
 
-    def usage(self, project_id: str) -> dict[str, int]:
-        """What the project uses of each quota (per-user ones, key_pairs and members, show 0)."""
-        servers = live_servers(self.store, project_id=project_id)
-        used = dict.fromkeys(DEFAULTS, 0)
-        used["instances"] = len(servers)
-        used["cores"] = sum(flavor_sizes(s)[0] for s in servers)
-        used["ram"] = sum(flavor_sizes(s)[1] for s in servers)
-        used["server_groups"] = self.store.count("server_group", project_id=project_id)
+    def usage(self, project_id: str, names: list[str] | None = None) -> dict[str, int]:
+        """What the project uses of each quota (per-user ones, key_pairs and members, show 0);
+        with ``names``, of those only."""
+        used = dict.fromkeys(names or DEFAULTS, 0)
+        if any(n in SERVER_USAGE for n in used):
+            servers = self.store.usage("server", project_id)
+            used.update((n, servers[n]) for n in SERVER_USAGE if n in used)
+        if "server_groups" in used:
+            used["server_groups"] = self.store.count("server_group", project_id=project_id)
         return used
 
     def detail(self, project_id: str) -> dict[str, dict[str, int]]:
@@ -96,9 +116,9 @@ class Quotas:
         The message is Nova's: "Quota exceeded for cores: Requested 4, but already used 18 of
         20 cores". Call it in the same store transaction that writes the servers.
         """
-        limits, used = self.limits(project_id), self.usage(project_id)
+        limits = self.limits(project_id)
         wanted = {"instances": instances, "cores": cores, "ram": ram}
-        overs = [k for k, n in wanted.items() if n > 0 and 0 <= limits[k] < used[k] + n]
+        overs, used = self.engine.over(limits, wanted, lambda names: self.usage(project_id, names))
         if overs:
 
             def each(values: dict[str, int]) -> str:
@@ -125,24 +145,17 @@ class Quotas:
         """Set some of a project's limits; unless ``force``, none may go below what is in use."""
         with self.store.transaction():
             if not force:
-                used = self.usage(project_id)
-                for name, value in values.items():
-                    if 0 <= value < used[name]:
-                        raise faults.BadRequest(
-                            f"Quota limit {value} for {name} must be greater than or equal to already used "
-                            f"and reserved {used[name]}."
-                        )
-            record = self.store.get(KIND, project_id) or {"id": project_id, "limits": {}}
-            record["limits"].update(values)
-            self.store.put(KIND, record)
-        return self.limits(project_id)
+                for name, value, used in below_usage(values, self.usage(project_id, list(values))):
+                    raise faults.BadRequest(
+                        f"Quota limit {value} for {name} must be greater than or equal to already used "
+                        f"and reserved {used}."
+                    )
+            return self.engine.set_limits(project_id, values)
 
     def reset(self, project_id: str) -> None:
         """Back to the defaults (Nova's DELETE of a quota set)."""
-        self.store.delete(KIND, project_id)
+        self.engine.reset(project_id)
 
     def update_class(self, name: str, values: dict[str, int]) -> dict[str, int]:
-        record = self.store.get(CLASS_KIND, name) or {"id": name, "limits": {}}
-        record["limits"].update(values)
-        self.store.put(CLASS_KIND, record)
+        self.classes.set_limits(name, values)
         return self.class_limits(name)

@@ -14,7 +14,7 @@ from typing import Any
 
 from stacksim import faults
 from stacksim.auth import Context
-from stacksim.services.compute.quotas import Quotas, live_servers
+from stacksim.services.compute.quotas import Quotas, counts
 from stacksim.store import Store
 
 KIND = "server_group"
@@ -54,8 +54,8 @@ class ServerGroups:
 
     def members(self, record: dict[str, Any]) -> list[str]:
         """The member servers that still exist."""
-        alive = {s["id"] for s in live_servers(self.store)}
-        return [m for m in record["members"] if m in alive]
+        found = self.store.get_many("server", record["members"])
+        return [m for m in record["members"] if m in found and counts(found[m])]
 
     def create(
         self, project_id: str, user_id: str, name: str, policy: str, rules: dict[str, Any] | None = None
@@ -114,4 +114,12 @@ class ServerGroups:
 
     def groups_of(self, server_id: str) -> list[str]:
         """The ids of the groups a server belongs to (``server_groups`` in the server body, 2.71)."""
-        return [r["id"] for r in self.store.find(KIND) if server_id in r["members"]]
+        return self.groups_of_servers([server_id]).get(server_id, [])
+
+    def groups_of_servers(self, server_ids: list[str]) -> dict[str, list[str]]:
+        """:meth:`groups_of` for many servers in one read: server id -> group ids."""
+        wanted, found = set(server_ids), {}
+        for record in self.store.find(KIND):
+            for member in wanted.intersection(record["members"]):
+                found.setdefault(member, []).append(record["id"])
+        return found

@@ -21,11 +21,14 @@ import contextlib
 import hashlib
 import logging
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from stacksim import clock, faults
 from stacksim.auth import Context
 from stacksim.drivers.base import DriverError, DriverEvents, Instance, make_driver
+from stacksim.lifecycle import hold
+from stacksim.store import MissingRecord
 
 if TYPE_CHECKING:
     from stacksim.cloud import Cloud
@@ -78,7 +81,11 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str, str, int]] = {
 
 
 ROOT_DEVICE = "/dev/vda"
+#: a flavor extra spec: the seconds a server of that flavor spends in BUILD
+BOOT_DELAY = "stacksim:boot_delay"
 ATTACHABLE = ("active", "stopped", "paused", "suspended")
+#: What a rebuild may change on the server record.
+REBUILD_FIELDS = ("image_id", "name", "metadata", "user_data", "description", "key_name", "public_key")
 
 
 def owner_context(server: dict[str, Any]) -> Context:
@@ -153,8 +160,32 @@ class Servers:
         return found
 
     def ports(self, server: dict[str, Any]) -> list[dict[str, Any]]:
-        ports = (self.store.get("port", pid) for pid in server["ports"])
-        return [p for p in ports if p is not None]
+        found = self.store.get_many("port", server["ports"])
+        return [found[pid] for pid in server["ports"] if pid in found]
+
+    # -- changing --------------------------------------------------------------------
+
+    def modify(self, server_id: str, change: Callable[[dict[str, Any]], bool | None]) -> dict[str, Any]:
+        """Change a server in one store transaction and return it as written.
+
+        ``change`` edits the current record in place (it may raise to refuse,
+        or return False to leave the record as it is); it runs under the
+        store's lock, so it must not call the driver. NotFound if the server
+        is gone.
+        """
+
+        def apply(server: dict[str, Any]) -> dict[str, Any] | None:
+            return None if change(server) is False else server
+
+        try:
+            return self.store.update("server", server_id, apply)
+        except MissingRecord:
+            raise faults.NotFound(f"Instance {server_id} could not be found.") from None
+
+    def _settle(self, server_id: str, change: Callable[[dict[str, Any]], bool | None]) -> None:
+        """:meth:`modify` from a job: a server deleted meanwhile needs nothing more."""
+        with contextlib.suppress(faults.NotFound):
+            self.modify(server_id, change)
 
     # -- create ----------------------------------------------------------------------
 
@@ -166,6 +197,7 @@ class Servers:
         """
         compute = self.cloud.compute
         flavor = self._flavor(ctx, req["flavorRef"])
+        boot_delay = self._boot_delay(flavor)
         bdms = self._block_devices(ctx, req.get("block_device_mapping_v2") or [])
         volume_root = any(b["boot_index"] == 0 and b["destination_type"] == "volume" for b in bdms)
         image = self._image(ctx, req.get("imageRef"), flavor, volume_root)
@@ -199,10 +231,18 @@ class Servers:
                 if group_id:
                     compute.server_groups.add_member(group_id, server["id"])
                 made.append(server)
-        delay = boot_delay(flavor)
         for server in made:
-            self.cloud.lifecycle.schedule("server.build", server["id"], delay=delay)
+            self.cloud.lifecycle.schedule("server.build", server["id"], delay=boot_delay)
         return made
+
+    @staticmethod
+    def _boot_delay(flavor: dict[str, Any]) -> float | None:
+        """The seconds a build takes, if the flavor says (``stacksim:boot_delay``: for testing
+        what a client does while a server is in ``BUILD``); else ``--delay``."""
+        try:
+            return hold(flavor.get("extra_specs"), BOOT_DELAY)
+        except ValueError as exc:
+            raise faults.BadRequest(f"Flavor {flavor['id']}: {exc}") from None
 
     def _block_devices(self, ctx: Context, requested: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``block_device_mapping_v2`` checked and normalised (volumes must exist and be free)."""
@@ -413,17 +453,19 @@ class Servers:
             config_drive=server["config_drive"],
         )
 
-    def _fail(self, server: dict[str, Any], message: str, code: int = 500) -> None:
-        server["fault"] = {"code": code, "message": message, "created": clock.iso(clock.now(), micro=False)}
-        set_state(server, "error", None, NOSTATE)
-        self.store.put("server", server)
+    def _fail(self, server_id: str, message: str, code: int = 500) -> None:
+        def fail(server: dict[str, Any]) -> None:
+            server["fault"] = {"code": code, "message": message, "created": clock.iso(clock.now(), micro=False)}
+            set_state(server, "error", None, NOSTATE)
+
+        self._settle(server_id, fail)
 
     def _build(self, job: dict[str, Any]) -> None:
         server = self.store.get("server", job["target"])
         if server is None or server["vm_state"] != "building":
             return  # deleted meanwhile, or a resumed job that already ran
         if server.get("schedule_error"):
-            self._fail(server, server["schedule_error"])
+            self._fail(server["id"], server["schedule_error"])
             return
         net = self.cloud.network
         try:
@@ -438,19 +480,22 @@ class Servers:
                 )
         except (DriverError, faults.ApiError, OSError) as exc:
             log.warning("build of server %s failed: %s", server["id"], exc)
-            self._fail(self.store.get("server", server["id"]) or server, f"Build of instance failed: {exc}")
+            self._fail(server["id"], f"Build of instance failed: {exc}")
             return
-        server = self.store.get("server", server["id"])
-        if server is None or server["vm_state"] != "building":
-            return
-        server["launched_at"] = clock.iso(clock.now())
-        set_state(server, "active", None, RUNNING)
-        self.store.put("server", server)
+
+        def built(current: dict[str, Any]) -> bool | None:
+            if current["vm_state"] != "building":
+                return False  # reset or failed meanwhile
+            current["launched_at"] = clock.iso(clock.now())
+            set_state(current, "active", None, RUNNING)
+            return None
+
+        self._settle(server["id"], built)
 
     def _boot_volumes(self, server: dict[str, Any]) -> None:
         """Make (if need be) and attach the server's block-device volumes, the root one as /dev/vda."""
         volumes, ctx = self.cloud.volume, owner_context(server)
-        for bdm in server["block_devices"]:
+        for index, bdm in enumerate(server["block_devices"]):
             if bdm["volume_id"] is None:
                 source = {"image": "image_ref", "snapshot": "snapshot_id"}.get(bdm["source_type"])
                 made = volumes.create(
@@ -461,13 +506,16 @@ class Servers:
                 )
                 bdm["volume_id"] = made["id"]
                 bdm["made_here"] = True
-                self.store.put("server", server)
+
+                def record_volume(current: dict[str, Any], i: int = index, volume_id: str = made["id"]) -> None:
+                    current["block_devices"][i].update(volume_id=volume_id, made_here=True)
+
+                self.modify(server["id"], record_volume)
                 volumes.wait(made["id"], timeout=120.0)  # this job runs in a worker thread
             used = {a["mountpoint"] for a in self.volume_attachments(server)}
             device = ROOT_DEVICE if bdm["boot_index"] == 0 else next_device(used | {ROOT_DEVICE})
             if bdm["volume_id"] not in {a["volume_id"] for a in self.volume_attachments(server)}:
                 volumes.attach(ctx, bdm["volume_id"], server["id"], device, host_name=HOST)
-        self.store.put("server", server)
 
     # -- volume attachments ------------------------------------------------------------
 
@@ -503,8 +551,13 @@ class Servers:
         except DriverError as exc:
             self.cloud.volume.detach(ctx, volume_id, server["id"])
             raise faults.BadRequest(f"The volume could not be attached: {exc}") from None
-        flags = dict(server.get("delete_on_termination") or {}, **{volume_id: delete_on_termination})
-        self.update(server, {"delete_on_termination": flags})
+
+        def remember(current: dict[str, Any]) -> None:
+            flags = dict(current.get("delete_on_termination") or {}, **{volume_id: delete_on_termination})
+            current["delete_on_termination"] = flags
+            current["updated"] = clock.iso(clock.now(), micro=False)
+
+        self.modify(server["id"], remember)
         return attachment
 
     def detach_volume(self, ctx: Context, server: dict[str, Any], volume_id: str) -> None:
@@ -537,11 +590,13 @@ class Servers:
         self.cloud.lifecycle.schedule("server.powered_off", server_id)
 
     def _power_off_event(self, job: dict[str, Any]) -> None:
-        server = self.store.get("server", job["target"])
-        if server is None or server["vm_state"] not in ("active", "building"):
-            return
-        set_state(server, "stopped", None, SHUTDOWN)
-        self.store.put("server", server)
+        def stopped(server: dict[str, Any]) -> bool | None:
+            if server["vm_state"] not in ("active", "building"):
+                return False
+            set_state(server, "stopped", None, SHUTDOWN)
+            return None
+
+        self._settle(job["target"], stopped)
 
     # -- actions ---------------------------------------------------------------------
 
@@ -576,19 +631,25 @@ class Servers:
         if action == "rebuild":
             image = self._image(ctx, args.get("image_ref"), server["flavor"], False)
             args["image_id"] = image["id"] if image else ""
-        set_state(server, server["vm_state"], ACTIONS[action][1])
-        self.store.put("server", server)
+
+        def begin(current: dict[str, Any]) -> None:
+            self.check_action(current, action, ctx)  # again: another call may have started one
+            set_state(current, current["vm_state"], ACTIONS[action][1])
+
+        server = self.modify(server["id"], begin)
         self.cloud.lifecycle.schedule("server.action", server["id"], op=action, **args)
         return server
 
     def _act(self, job: dict[str, Any]) -> None:
+        """Do an action's work with the driver, then record its outcome on the server as it is now."""
         server = self.store.get("server", job["target"])
         args = dict(job["args"])
         action = args.pop("op")
-        if server is None or server["task_state"] != ACTIONS[action][1]:
+        _, task_state, vm_state, power = ACTIONS[action]
+        if server is None or server["task_state"] != task_state:
             return
-        _, _, vm_state, power = ACTIONS[action]
         driver, sid = self.driver, server["id"]
+        rebuilt = {k: v for k, v in args.items() if k in REBUILD_FIELDS} if action == "rebuild" else {}
         try:
             if action == "start":
                 driver.power_on(sid)
@@ -599,42 +660,44 @@ class Servers:
             elif action in ("pause", "unpause", "suspend", "resume"):
                 getattr(driver, action)(sid)
             elif action == "rebuild":
-                server.update(
-                    {
-                        k: v
-                        for k, v in args.items()
-                        if k in ("image_id", "name", "metadata", "user_data", "description", "key_name", "public_key")
-                    }
-                )
                 driver.destroy(sid)
-                driver.spawn(self.instance(server))
-            elif action == "resize":
-                server["old_flavor"], server["flavor"] = server["flavor"], args["flavor"]
-            elif action == "revert_resize":
-                server["flavor"], server["old_flavor"] = server["old_flavor"], None
-            elif action == "confirm_resize":
-                server["old_flavor"] = None
+                driver.spawn(self.instance({**server, **rebuilt}))
         except (DriverError, OSError) as exc:
-            self._fail(server, f"{action} failed: {exc}")
+            self._fail(sid, f"{action} failed: {exc}")
             return
-        if action == "resize" and server["vm_state"] == "stopped":
-            power = SHUTDOWN
-        set_state(server, vm_state, None, power)
-        self.store.put("server", server)
+
+        def finish(current: dict[str, Any]) -> bool | None:
+            if current["task_state"] != task_state:
+                return False  # overtaken: reset, or deleted
+            current.update(rebuilt)
+            if action == "resize":
+                current["old_flavor"], current["flavor"] = current["flavor"], args["flavor"]
+            elif action == "revert_resize":
+                current["flavor"], current["old_flavor"] = current["old_flavor"], None
+            elif action == "confirm_resize":
+                current["old_flavor"] = None
+            after = SHUTDOWN if action == "resize" and current["vm_state"] == "stopped" else power
+            set_state(current, vm_state, None, after)
+            return None
+
+        self._settle(sid, finish)
 
     def lock(self, ctx: Context, server: dict[str, Any], reason: str | None) -> dict[str, Any]:
-        server.update(locked=True, locked_reason=reason, locked_by="admin" if ctx.is_admin else "owner")
-        return self.store.put("server", server)
+        def lock(current: dict[str, Any]) -> None:
+            current.update(locked=True, locked_reason=reason, locked_by="admin" if ctx.is_admin else "owner")
+
+        return self.modify(server["id"], lock)
 
     def unlock(self, ctx: Context, server: dict[str, Any]) -> dict[str, Any]:
-        if server.get("locked_by") == "admin" and not ctx.is_admin:
-            raise faults.Forbidden("Instance is locked by an administrator; only an administrator can unlock it.")
-        server.update(locked=False, locked_reason=None, locked_by=None)
-        return self.store.put("server", server)
+        def unlock(current: dict[str, Any]) -> None:
+            if current.get("locked_by") == "admin" and not ctx.is_admin:
+                raise faults.Forbidden("Instance is locked by an administrator; only an administrator can unlock it.")
+            current.update(locked=False, locked_reason=None, locked_by=None)
+
+        return self.modify(server["id"], unlock)
 
     def reset_state(self, server: dict[str, Any], state: str) -> dict[str, Any]:
-        set_state(server, state, None)
-        return self.store.put("server", server)
+        return self.modify(server["id"], lambda current: set_state(current, state, None))
 
     def console(self, server: dict[str, Any], length: int | None) -> str:
         if server["vm_state"] == "building":
@@ -645,9 +708,17 @@ class Servers:
             raise faults.NotFound(f"Guest does not have a console available: {exc}") from None
 
     def update(self, server: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-        server.update(changes)
-        server["updated"] = clock.iso(clock.now(), micro=False)
-        return self.store.put("server", server)
+        """Set these fields on the server as it is now (the rest stays as others left it)."""
+        return self.edit(server["id"], lambda current: current.update(changes))
+
+    def edit(self, server_id: str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        """:meth:`modify`, stamping ``updated`` (what a user's change to a server does)."""
+
+        def apply(server: dict[str, Any]) -> None:
+            change(server)
+            server["updated"] = clock.iso(clock.now(), micro=False)
+
+        return self.modify(server_id, apply)
 
     def set_security_group(self, ctx: Context, server: dict[str, Any], name: str, add: bool) -> None:
         (group_id,) = self._security_groups(ctx, [{"name": name}])
@@ -687,8 +758,7 @@ class Servers:
             visibility="private",
             **props,
         )
-        set_state(server, server["vm_state"], "image_snapshot")
-        self.store.put("server", server)
+        self.modify(server["id"], lambda current: set_state(current, current["vm_state"], "image_snapshot"))
         self.cloud.lifecycle.schedule("server.snapshot", server["id"], image_id=image["id"])
         return image
 
@@ -709,19 +779,27 @@ class Servers:
             log.warning("snapshot of server %s failed: %s", job["target"], exc)
             images.delete_failed(image_id)
         if server is not None:
-            server = self.store.get("server", server["id"])
-            if server is not None and server["task_state"] == "image_snapshot":
-                set_state(server, server["vm_state"], None)
-                self.store.put("server", server)
+
+            def taken(current: dict[str, Any]) -> bool | None:
+                if current["task_state"] != "image_snapshot":
+                    return False
+                set_state(current, current["vm_state"], None)
+                return None
+
+            self._settle(server["id"], taken)
 
     # -- delete ----------------------------------------------------------------------
 
     def delete(self, ctx: Context, server: dict[str, Any], force: bool = False) -> None:
+        def deleting(current: dict[str, Any]) -> None:
+            if current["locked"] and not ctx.is_admin:
+                raise faults.Conflict(f"Instance {current['id']} is locked")
+            current["task_state"] = "deleting"
+
         if server["locked"] and not ctx.is_admin:
             raise faults.Conflict(f"Instance {server['id']} is locked")
         self.cloud.lifecycle.cancel(server["id"])
-        server["task_state"] = "deleting"
-        self.store.put("server", server)
+        self.modify(server["id"], deleting)
         self.cloud.lifecycle.schedule("server.delete", server["id"], delay=0 if force else None)
 
     def _delete(self, job: dict[str, Any]) -> None:
@@ -737,20 +815,6 @@ class Servers:
             self._release_ports(server)
             self.cloud.compute.server_groups.remove_member(server["id"])
             self.store.delete("server", server["id"])
-
-
-def boot_delay(flavor: dict[str, Any]) -> float | None:
-    """A flavor's ``stacksim:boot_delay`` extra spec: seconds its servers stay in BUILD.
-
-    For testing what a client does with a slow boot (waits that time out, builds
-    judged overdue); None (the default delay) when unset or not a number >= 0.
-    """
-    value = (flavor.get("extra_specs") or {}).get("stacksim:boot_delay")
-    try:
-        seconds = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return seconds if seconds is not None and seconds >= 0 else None
 
 
 def _hostname(name: str) -> str:

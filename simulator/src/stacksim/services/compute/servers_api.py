@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -11,6 +12,7 @@ from starlette.responses import Response
 from stacksim import clock, faults, listing
 from stacksim.services.compute.api import api, base_url
 from stacksim.services.compute.servers import HOST, Servers, decode_user_data, hash_host
+from stacksim.store import MissingRecord
 from stacksim.web import Call, parse, reply
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -86,12 +88,34 @@ def _link(call: Call, path: str) -> list[dict[str, str]]:
 # -- views ---------------------------------------------------------------------------------
 
 
-def addresses(call: Call, server: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+class Related:
+    """What the views of some servers need from Neutron, Cinder and server groups, read in
+    a few batched reads for all of them (not a handful of reads per server)."""
+
+    def __init__(self, call: Call, servers: list[dict[str, Any]]) -> None:
+        store = call.cloud.store
+        port_ids = [pid for s in servers for pid in s["ports"]]
+        self.ports = store.get_many("port", port_ids)
+        self.networks = store.get_many("network", {p["network_id"] for p in self.ports.values()})
+        self.floating: dict[str, list[dict[str, Any]]] = {}
+        for fip in store.find_in("floatingip", "port_id", list(self.ports)):
+            self.floating.setdefault(fip["port_id"], []).append(fip)
+        group_ids = {g for p in self.ports.values() for g in p["security_groups"]}
+        self.security_groups = store.get_many("security_group", group_ids)
+        ids = [s["id"] for s in servers]
+        self.attachments = call.cloud.volume.attachments_of_servers(ids)
+        self.server_groups = call.cloud.compute.server_groups.groups_of_servers(ids)
+
+    def ports_of(self, server: dict[str, Any]) -> list[dict[str, Any]]:
+        return [self.ports[pid] for pid in server["ports"] if pid in self.ports]
+
+
+def addresses(call: Call, server: dict[str, Any], related: Related | None = None) -> dict[str, list[dict[str, Any]]]:
     """The server's addresses by network name, fixed ones and the floating IPs on its ports."""
-    store = call.cloud.store
+    related = related or Related(call, [server])
     out: dict[str, list[dict[str, Any]]] = {}
-    for port in _servers(call).ports(server):
-        network = store.get("network", port["network_id"]) or {"name": port["network_id"]}
+    for port in related.ports_of(server):
+        network = related.networks.get(port["network_id"]) or {"name": port["network_id"]}
         entries = out.setdefault(network["name"], [])
         for ip in port["fixed_ips"]:
             version = 6 if ":" in ip["ip_address"] else 4
@@ -103,7 +127,7 @@ def addresses(call: Call, server: dict[str, Any]) -> dict[str, list[dict[str, An
                     "OS-EXT-IPS-MAC:mac_addr": port["mac_address"],
                 }
             )
-        for fip in store.find("floatingip", port_id=port["id"]):
+        for fip in related.floating.get(port["id"], ()):
             entries.append(
                 {
                     "version": 4,
@@ -115,11 +139,12 @@ def addresses(call: Call, server: dict[str, Any]) -> dict[str, list[dict[str, An
     return out
 
 
-def _security_group_names(call: Call, server: dict[str, Any]) -> list[dict[str, str]]:
+def _security_group_names(call: Call, server: dict[str, Any], related: Related | None = None) -> list[dict[str, str]]:
+    related = related or Related(call, [server])
     names: list[str] = []
-    for port in _servers(call).ports(server):
+    for port in related.ports_of(server):
         for gid in port["security_groups"]:
-            group = call.cloud.store.get("security_group", gid)
+            group = related.security_groups.get(gid)
             if group and group["name"] not in names:
                 names.append(group["name"])
     return [{"name": n} for n in names]
@@ -134,9 +159,9 @@ def _flavor_view(call: Call, flavor: dict[str, Any]) -> dict[str, Any]:
     return {"id": flavor["id"], "links": [_link(call, f"flavors/{flavor['id']}")[1]]}
 
 
-def _volumes_attached(call: Call, server: dict[str, Any]) -> list[dict[str, Any]]:
+def _volumes_attached(call: Call, server: dict[str, Any], related: Related) -> list[dict[str, Any]]:
     servers, out = _servers(call), []
-    for attachment in servers.volume_attachments(server):
+    for attachment in related.attachments.get(server["id"], ()):
         volume_id = attachment["volume_id"]
         entry: dict[str, Any] = {"id": volume_id}
         if call.version.at_least("2.3"):
@@ -145,8 +170,9 @@ def _volumes_attached(call: Call, server: dict[str, Any]) -> list[dict[str, Any]
     return out
 
 
-def server_view(call: Call, server: dict[str, Any]) -> dict[str, Any]:
+def server_view(call: Call, server: dict[str, Any], related: Related | None = None) -> dict[str, Any]:
     ctx, v = call.ctx, call.version
+    related = related or Related(call, [server])
     image: Any = ""
     if server["image_id"]:
         image = {"id": server["image_id"], "links": [_link(call, f"images/{server['image_id']}")[1]]}
@@ -162,7 +188,7 @@ def server_view(call: Call, server: dict[str, Any]) -> dict[str, Any]:
         "flavor": _flavor_view(call, server["flavor"]),
         "created": server["created"],
         "updated": server["updated"],
-        "addresses": addresses(call, server),
+        "addresses": addresses(call, server, related),
         "accessIPv4": server["access_ipv4"],
         "accessIPv6": server["access_ipv6"],
         "links": _link(call, f"servers/{server['id']}"),
@@ -173,11 +199,11 @@ def server_view(call: Call, server: dict[str, Any]) -> dict[str, Any]:
         "key_name": server["key_name"],
         "OS-SRV-USG:launched_at": server["launched_at"],
         "OS-SRV-USG:terminated_at": server["terminated_at"],
-        "security_groups": _security_group_names(call, server),
+        "security_groups": _security_group_names(call, server, related),
         "OS-EXT-STS:task_state": server["task_state"],
         "OS-EXT-STS:vm_state": server["vm_state"],
         "OS-EXT-STS:power_state": server["power_state"],
-        "os-extended-volumes:volumes_attached": _volumes_attached(call, server),
+        "os-extended-volumes:volumes_attached": _volumes_attached(call, server, related),
     }
     if server["fault"]:
         view["fault"] = dict(server["fault"])
@@ -212,7 +238,7 @@ def server_view(call: Call, server: dict[str, Any]) -> dict[str, Any]:
     if v.at_least("2.63"):
         view["trusted_image_certificates"] = None
     if v.at_least("2.71"):
-        view["server_groups"] = call.cloud.compute.server_groups.groups_of(server["id"])
+        view["server_groups"] = related.server_groups.get(server["id"], [])
     if v.at_least("2.73"):
         view["locked_reason"] = server.get("locked_reason")
     if v.at_least("2.96"):
@@ -266,90 +292,131 @@ async def create_server(call: Call) -> Response:
     return reply({"server": view}, status=202, headers={"Location": view["links"][0]["href"]})
 
 
-def _filtered(call: Call) -> list[dict[str, Any]]:
+#: Nova's sort key aliases.
+_SORT_ALIASES = {"created_at": "created", "updated_at": "updated", "display_name": "name"}
+#: Sort fields the store orders by itself (text that a server record always holds).
+_SQL_SORTABLE = frozenset({"created", "updated", "name", "id", "status", "vm_state", "project_id", "user_id"})
+
+
+def _tag_test(key: str, text: str) -> Callable[[dict[str, Any]], bool]:
+    tags, every, negate = set(text.split(",")), key in ("tags", "not-tags"), key.startswith("not-")
+
+    def test(server: dict[str, Any]) -> bool:
+        held = set(server["tags"])
+        found = tags <= held if every else bool(tags & held)
+        return found != negate
+
+    return test
+
+
+def _select(call: Call) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The servers a list call asks for: filters, Nova's sort (newest first unless sorted),
+    ``limit``/``marker`` and a ``servers_links`` next link.
+
+    What the store can answer (project, status, image, locked, the sort, the
+    page) is asked of it; the rest (name and ip patterns, flavor, tags,
+    changes-since) is tested as records stream by.
+    """
     ctx, q = call.ctx, call.query
     all_tenants = q.get("all_tenants") not in (None, "0", "false", "False")
     project = q.get("project_id") or q.get("tenant_id")
     if project and not all_tenants and ctx.is_admin:
         all_tenants = True
-    records = _servers(call).visible(ctx, all_projects=all_tenants, project_id=project)
+    equal: dict[str, Any] = {}
+    if not (ctx.is_admin and all_tenants):
+        equal["project_id"] = ctx.project_id
+    elif project:
+        equal["project_id"] = project
+    any_of: dict[str, list[Any]] = {}
+    tests: list[Callable[[dict[str, Any]], bool]] = []
     if q.get("name"):
-        pattern = re.compile(q["name"])
-        records = [s for s in records if pattern.search(s["name"])]
+        name = re.compile(q["name"])
+        tests.append(lambda s: bool(name.search(s["name"])))
     if q.get("status"):
-        wanted = {s.upper() for s in q.getlist("status")}
-        records = [s for s in records if s["status"] in wanted]
+        any_of["status"] = sorted({s.upper() for s in q.getlist("status")})
     if q.get("image"):
-        records = [s for s in records if s["image_id"] == q["image"].rsplit("/", 1)[-1]]
+        equal["image_id"] = q["image"].rsplit("/", 1)[-1]
     if q.get("flavor"):
-        records = [s for s in records if s["flavor"]["id"] == q["flavor"].rsplit("/", 1)[-1]]
+        flavor = q["flavor"].rsplit("/", 1)[-1]
+        tests.append(lambda s: s["flavor"]["id"] == flavor)
     if q.get("locked") is not None:
-        wanted_lock = listing.to_bool(q["locked"], "locked")
-        records = [s for s in records if s["locked"] == wanted_lock]
+        equal["locked"] = listing.to_bool(q["locked"], "locked")
     if q.get("changes-since"):
         since = clock.parse(q["changes-since"])
-        records = [s for s in records if clock.parse(s["updated"]) >= since]
-    for key, every in (("tags", True), ("tags-any", False)):
+        tests.append(lambda s: clock.parse(s["updated"]) >= since)
+    for key in ("tags", "tags-any", "not-tags", "not-tags-any"):
         if q.get(key):
-            tags = set(q[key].split(","))
-            records = [s for s in records if (tags <= set(s["tags"]) if every else tags & set(s["tags"]))]
-    for key, every in (("not-tags", True), ("not-tags-any", False)):
-        if q.get(key):
-            tags = set(q[key].split(","))
-            records = [s for s in records if not (tags <= set(s["tags"]) if every else tags & set(s["tags"]))]
+            tests.append(_tag_test(key, q[key]))
     if q.get("ip"):
-        pattern = re.compile(q["ip"])
-        records = [
-            s
-            for s in records
-            if any(pattern.search(a["addr"]) for entries in addresses(call, s).values() for a in entries)
-        ]
-    return records
-
-
-def _page(call: Call, records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Nova's paging: newest first unless sorted, ``limit``/``marker``, a ``servers_links`` next link."""
-    q = call.query
+        ip = re.compile(q["ip"])
+        tests.append(lambda s: any(ip.search(a["addr"]) for entries in addresses(call, s).values() for a in entries))
     keys = q.getlist("sort_key") or ["created"]
     dirs = q.getlist("sort_dir") or ["desc"]
-    for key, direction in reversed(list(zip(keys, dirs + [dirs[-1]] * (len(keys) - len(dirs)), strict=False))):
-        field = {"created_at": "created", "updated_at": "updated", "display_name": "name"}.get(key, key)
-        records = sorted(records, key=lambda s, f=field: (s.get(f) is None, str(s.get(f))), reverse=direction == "desc")
-    if q.get("marker"):
-        ids = [s["id"] for s in records]
-        if q["marker"] not in ids:
-            raise faults.BadRequest(f"marker [{q['marker']}] not found")
-        records = records[ids.index(q["marker"]) + 1 :]
-    extra: dict[str, Any] = {}
+    dirs = dirs + [dirs[-1]] * (len(keys) - len(dirs))
+    order = [(_SORT_ALIASES.get(k, k), d == "desc") for k, d in zip(keys, dirs, strict=False)]
+    limit, limit_error = None, None
     if q.get("limit"):
         try:
             limit = int(q["limit"])
         except ValueError:
-            raise faults.BadRequest(
+            limit_error = (
                 f"Invalid input for query parameters limit. Value: {q['limit']}. '{q['limit']}' is not a 'integer'"
-            ) from None
-        if limit < 0:
-            raise faults.BadRequest("Invalid input for query parameters limit: must be >= 0")
-        if len(records) > limit:
-            records = records[:limit]
-            params = [(k, v) for k, v in q.multi_items() if k != "marker"]
-            params.append(("marker", records[-1]["id"]) if records else ("marker", ""))
-            query = "&".join(f"{k}={v}" for k, v in params)
-            path = call.request.url.path.rsplit("/v2.1/", 1)[-1]
-            extra["servers_links"] = [{"rel": "next", "href": f"{base_url(call)}/{path}?{query}"}]
+            )
+        else:
+            if limit < 0:
+                limit, limit_error = None, "Invalid input for query parameters limit: must be >= 0"
+    keep = (lambda s: all(t(s) for t in tests)) if tests else None
+    marker = q.get("marker") or None
+    try:
+        if all(f in _SQL_SORTABLE for f, _ in order):
+            records, more = listing.fetch_page(
+                call.cloud.store,
+                "server",
+                equal=equal,
+                any_of=any_of,
+                order=order,
+                marker=marker,
+                limit=None if limit_error else limit,
+                keep=keep,
+            )
+        else:
+            records, more = _sorted_page(call, equal, any_of, keep, order, marker, limit)
+    except MissingRecord:
+        raise faults.BadRequest(f"marker [{q['marker']}] not found") from None
+    if limit_error:
+        raise faults.BadRequest(limit_error)
+    extra: dict[str, Any] = {}
+    if more:
+        params = [(k, v) for k, v in q.multi_items() if k != "marker"]
+        params.append(("marker", records[-1]["id"]) if records else ("marker", ""))
+        query = "&".join(f"{k}={v}" for k, v in params)
+        path = call.request.url.path.rsplit("/v2.1/", 1)[-1]
+        extra["servers_links"] = [{"rel": "next", "href": f"{base_url(call)}/{path}?{query}"}]
     return records, extra
+
+
+def _sorted_page(call, equal, any_of, keep, order, marker, limit) -> tuple[list[dict[str, Any]], bool]:
+    """The page when sorted by a field the store does not order by: sorted here, as Nova's
+    sort compares them (missing values last, the rest as text)."""
+    records = call.cloud.store.query("server", equal, any_of=any_of)
+    records = [s for s in records if keep(s)] if keep else records
+    try:
+        return listing.sort_page(records, order, marker=marker, limit=limit, sort_value=lambda v: (v is None, str(v)))
+    except KeyError:
+        raise MissingRecord("server", marker or "") from None
 
 
 @api.route("/v2.1/servers")
 async def list_servers(call: Call) -> Response:
-    records, extra = _page(call, _filtered(call))
+    records, extra = _select(call)
     return reply({"servers": [_brief(call, s) for s in records], **extra})
 
 
 @api.route("/v2.1/servers/detail")
 async def list_servers_detail(call: Call) -> Response:
-    records, extra = _page(call, _filtered(call))
-    return reply({"servers": [server_view(call, s) for s in records], **extra})
+    records, extra = _select(call)
+    related = Related(call, records)
+    return reply({"servers": [server_view(call, s, related) for s in records], **extra})
 
 
 @api.route("/v2.1/servers/{id}")
@@ -522,11 +589,15 @@ async def set_metadata(call: Call) -> Response:
     servers = _servers(call)
     server = servers.get(call.ctx, call.params["id"])
     items = _check_metadata((await call.json()).get("metadata"))
-    merged = items if call.request.method == "PUT" else {**server["metadata"], **items}
-    if len(merged) > MAX_METADATA:
-        raise faults.Forbidden("Quota exceeded for metadata_items: too many metadata items.")
-    servers.update(server, {"metadata": merged})
-    return reply({"metadata": merged})
+    replace = call.request.method == "PUT"
+
+    def merge(current: dict[str, Any]) -> None:
+        merged = items if replace else {**current["metadata"], **items}
+        if len(merged) > MAX_METADATA:
+            raise faults.Forbidden("Quota exceeded for metadata_items: too many metadata items.")
+        current["metadata"] = merged
+
+    return reply({"metadata": servers.edit(server["id"], merge)["metadata"]})
 
 
 @api.route("/v2.1/servers/{id}/metadata/{key}")
@@ -544,17 +615,21 @@ async def set_metadata_item(call: Call) -> Response:
     meta = _check_metadata((await call.json()).get("meta"))
     if list(meta) != [call.params["key"]]:
         raise faults.BadRequest("Request body and URI mismatch")
-    servers.update(server, {"metadata": {**server["metadata"], **meta}})
+    servers.edit(server["id"], lambda current: current["metadata"].update(meta))
     return reply({"meta": meta})
 
 
 @api.route("/v2.1/servers/{id}/metadata/{key}", methods=("DELETE",))
 async def delete_metadata_item(call: Call) -> Response:
-    servers = _servers(call)
+    servers, key = _servers(call), call.params["key"]
     server = servers.get(call.ctx, call.params["id"])
-    if call.params["key"] not in server["metadata"]:
-        raise faults.NotFound("Metadata item was not found")
-    servers.update(server, {"metadata": {k: v for k, v in server["metadata"].items() if k != call.params["key"]}})
+
+    def remove(current: dict[str, Any]) -> None:
+        if key not in current["metadata"]:
+            raise faults.NotFound("Metadata item was not found")
+        del current["metadata"][key]
+
+    servers.edit(server["id"], remove)
     return reply(status=204)
 
 
@@ -583,7 +658,7 @@ async def replace_tags(call: Call) -> Response:
     if not isinstance(tags, list) or len(tags) > 50:
         raise faults.BadRequest("Invalid input for field/attribute tags: a list of at most 50 tags is required.")
     tags = list(dict.fromkeys(_check_tag(t) for t in tags))
-    servers.update(server, {"tags": tags})
+    servers.update(server, {"tags": tags})  # a whole new value: nothing read to lose
     return reply({"tags": tags})
 
 
@@ -605,17 +680,29 @@ async def check_tag(call: Call) -> Response:
 async def add_tag(call: Call) -> Response:
     servers, server = _tagged(call)
     tag = _check_tag(call.params["tag"])
-    if tag not in server["tags"]:
-        if len(server["tags"]) >= 50:
+
+    def add(current: dict[str, Any]) -> bool | None:
+        if tag in current["tags"]:
+            return False
+        if len(current["tags"]) >= 50:
             raise faults.BadRequest("The number of tags exceeded the per-server limit 50")
-        servers.update(server, {"tags": [*server["tags"], tag]})
+        current["tags"].append(tag)
+        current["updated"] = clock.iso(clock.now(), micro=False)
+        return None
+
+    servers.modify(server["id"], add)
     return reply(status=201, headers={"Location": f"{base_url(call)}/servers/{server['id']}/tags/{tag}"})
 
 
 @api.route("/v2.1/servers/{id}/tags/{tag}", methods=("DELETE",))
 async def delete_tag(call: Call) -> Response:
     servers, server = _tagged(call)
-    if call.params["tag"] not in server["tags"]:
-        raise faults.NotFound(f"Tag {call.params['tag']} could not be found.")
-    servers.update(server, {"tags": [t for t in server["tags"] if t != call.params["tag"]]})
+    tag = call.params["tag"]
+
+    def remove(current: dict[str, Any]) -> None:
+        if tag not in current["tags"]:
+            raise faults.NotFound(f"Tag {tag} could not be found.")
+        current["tags"].remove(tag)
+
+    servers.edit(server["id"], remove)
     return reply(status=204)

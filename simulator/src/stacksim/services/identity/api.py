@@ -6,11 +6,14 @@ policies, limits, project tags sub-resources and access-rule endpoints.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel
 from starlette.responses import Response
 
-from stacksim import faults
+from stacksim import faults, toolkit
+from stacksim.crud import Crud, crud_routes
 from stacksim.services.identity import schemas
 from stacksim.services.identity.model import AUTH_FAILED, DEFAULT_DOMAIN, Identity
 from stacksim.web import Api, Call, reply
@@ -51,9 +54,10 @@ def _listing(call: Call, collection: str, records: list[dict[str, Any]], view=No
 
 
 def _flag(text: str | None) -> bool | None:
+    """A query flag: absent is None; empty or a false word is False; anything else True."""
     if text is None:
         return None
-    return text.lower() not in ("0", "false", "no", "off", "")
+    return text != "" and text.strip().lower() not in toolkit.FALSE
 
 
 def _filters(call: Call, *names: str) -> dict[str, Any]:
@@ -278,126 +282,102 @@ async def auth_system(call: Call) -> Response:
     return reply({"system": [{"all": True}] if held else [], "links": {"self": str(call.request.url)}})
 
 
-# -- domains -------------------------------------------------------------------
+# -- domains, projects, users, roles: one CRUD family ----------------------------------
 
 
-@api.route("/v3/domains")
-async def list_domains(call: Call) -> Response:
-    call.ctx.require_admin("identity:list_domains")
-    return _listing(call, "domains", call.cloud.store.find("domain", **_filters(call, "name")))
+Getter = Callable[[Identity, str], dict[str, Any]]
+Updater = Callable[[Identity, str, dict[str, Any]], dict[str, Any]]
+Deleter = Callable[[Identity, str], None]
 
 
-@api.route("/v3/domains", methods=("POST",))
-async def create_domain(call: Call) -> Response:
-    call.ctx.require_admin("identity:create_domain")
-    body = (await call.body(schemas.DomainCreate, root="domain")).model_dump()
-    record = _model(call).create_domain(body.pop("name"), **body)
-    return reply({"domain": _view(call, "domains", record)}, status=201)
+def _crud(
+    singular: str,
+    plural: str,
+    filters: tuple[str, ...],
+    model: tuple[Getter, Updater, Deleter],
+    bodies: tuple[type[BaseModel], type[BaseModel]],
+    create: Callable[[Call, Any], dict[str, Any]],
+    owner: Callable[[Call, dict[str, Any]], bool] | None = None,
+) -> Crud:
+    """A Keystone resource: admin-only but for ``get``, which ``owner`` may do too."""
+    get, update, delete = model
+    return Crud(
+        singular=singular,
+        plural=plural,
+        path=f"/v3/{plural}",
+        view=lambda call, record: _view(call, plural, record),
+        listing=lambda call, records: _listing(call, plural, records),
+        rule=lambda verb: f"identity:{verb}_{plural if verb == 'list' else singular}",
+        find=lambda call: call.cloud.store.find(singular, **_filters(call, *filters)),
+        get=lambda call, id: get(_model(call), id),
+        create=create,
+        create_body=bodies[0],
+        update=lambda call, id, changes: update(_model(call), id, changes),
+        update_body=bodies[1],
+        delete=lambda call, id: delete(_model(call), id),
+        admin_verbs=frozenset({"list", "create", "update", "delete"} | (set() if owner else {"get"})),
+        owner=owner,
+    )
 
 
-@api.route("/v3/domains/{id}")
-async def show_domain(call: Call) -> Response:
-    record = _model(call).domain(call.params["id"])
-    own = record["id"] in (call.ctx.domain_id, call.ctx.project_domain_id, call.ctx.user_domain_id)
-    call.ctx.require(own, "identity:get_domain")
-    return reply({"domain": _view(call, "domains", record)})
+def _create_domain(call: Call, body: schemas.DomainCreate) -> dict[str, Any]:
+    values = body.model_dump()
+    return _model(call).create_domain(values.pop("name"), **values)
 
 
-@api.route("/v3/domains/{id}", methods=("PATCH",))
-async def update_domain(call: Call) -> Response:
-    call.ctx.require_admin("identity:update_domain")
-    changes = (await call.body(schemas.DomainUpdate, root="domain")).model_dump(exclude_unset=True)
-    record = _model(call).update_domain(call.params["id"], changes)
-    return reply({"domain": _view(call, "domains", record)})
+def _create_project(call: Call, body: schemas.ProjectCreate) -> dict[str, Any]:
+    values = body.model_dump()
+    values.pop("is_domain")
+    domain_id = values.pop("domain_id") or call.ctx.project_domain_id or DEFAULT_DOMAIN
+    return _model(call).create_project(values.pop("name"), domain_id, **values)
 
 
-@api.route("/v3/domains/{id}", methods=("DELETE",))
-async def delete_domain(call: Call) -> Response:
-    call.ctx.require_admin("identity:delete_domain")
-    _model(call).delete_domain(call.params["id"])
-    return reply(status=204)
+def _create_user(call: Call, body: schemas.UserCreate) -> dict[str, Any]:
+    values = body.model_dump()
+    domain_id = values.pop("domain_id") or call.ctx.project_domain_id or DEFAULT_DOMAIN
+    return _model(call).create_user(values.pop("name"), domain_id, **values)
 
 
-# -- projects ------------------------------------------------------------------
+def _create_role(call: Call, body: schemas.RoleCreate) -> dict[str, Any]:
+    values = body.model_dump()
+    return _model(call).create_role(values.pop("name"), **values)
 
 
-@api.route("/v3/projects")
-async def list_projects(call: Call) -> Response:
-    call.ctx.require_admin("identity:list_projects")
-    found = call.cloud.store.find("project", **_filters(call, "name", "domain_id", "parent_id"))
-    return _listing(call, "projects", found)
+def _own_domain(call: Call, record: dict[str, Any]) -> bool:
+    return record["id"] in (call.ctx.domain_id, call.ctx.project_domain_id, call.ctx.user_domain_id)
 
 
-@api.route("/v3/projects", methods=("POST",))
-async def create_project(call: Call) -> Response:
-    call.ctx.require_admin("identity:create_project")
-    body = (await call.body(schemas.ProjectCreate, root="project")).model_dump()
-    body.pop("is_domain")
-    domain_id = body.pop("domain_id") or call.ctx.project_domain_id or DEFAULT_DOMAIN
-    record = _model(call).create_project(body.pop("name"), domain_id, **body)
-    return reply({"project": _view(call, "projects", record)}, status=201)
+def _own_project(call: Call, record: dict[str, Any]) -> bool:
+    return record["id"] == call.ctx.project_id
 
 
-@api.route("/v3/projects/{id}")
-async def show_project(call: Call) -> Response:
-    record = _model(call).project(call.params["id"])
-    call.ctx.require(record["id"] == call.ctx.project_id, "identity:get_project")
-    return reply({"project": _view(call, "projects", record)})
+def _own_user(call: Call, record: dict[str, Any]) -> bool:
+    return record["id"] == call.ctx.user_id
 
 
-@api.route("/v3/projects/{id}", methods=("PATCH",))
-async def update_project(call: Call) -> Response:
-    call.ctx.require_admin("identity:update_project")
-    changes = (await call.body(schemas.ProjectUpdate, root="project")).model_dump(exclude_unset=True)
-    record = _model(call).update_project(call.params["id"], changes)
-    return reply({"project": _view(call, "projects", record)})
+_M = Identity
+#: singular -> the model's show, update and delete
+_CALLS = {
+    "domain": (_M.domain, _M.update_domain, _M.delete_domain),
+    "project": (_M.project, _M.update_project, _M.delete_project),
+    "user": (_M.user, _M.update_user, _M.delete_user),
+    "role": (_M.role, _M.update_role, _M.delete_role),
+}
+#: singular -> list filters, bodies (create, update), create
+_RULES = {
+    "domain": (("name",), (schemas.DomainCreate, schemas.DomainUpdate), _create_domain),
+    "project": (("name", "domain_id", "parent_id"), (schemas.ProjectCreate, schemas.ProjectUpdate), _create_project),
+    "user": (("name", "domain_id"), (schemas.UserCreate, schemas.UserUpdate), _create_user),
+    "role": (("name", "domain_id"), (schemas.RoleCreate, schemas.RoleUpdate), _create_role),
+}
+#: who, besides an admin, may show one (roles: admins only)
+_OWNERS = {"domain": _own_domain, "project": _own_project, "user": _own_user}
+for _singular, (_filters_of, _bodies, _create) in _RULES.items():
+    _crud_args = (_filters_of, _CALLS[_singular], _bodies, _create, _OWNERS.get(_singular))
+    crud_routes(api, _crud(_singular, f"{_singular}s", *_crud_args))
 
 
-@api.route("/v3/projects/{id}", methods=("DELETE",))
-async def delete_project(call: Call) -> Response:
-    call.ctx.require_admin("identity:delete_project")
-    _model(call).delete_project(call.params["id"])
-    return reply(status=204)
-
-
-# -- users -----------------------------------------------------------------------
-
-
-@api.route("/v3/users")
-async def list_users(call: Call) -> Response:
-    call.ctx.require_admin("identity:list_users")
-    return _listing(call, "users", call.cloud.store.find("user", **_filters(call, "name", "domain_id")))
-
-
-@api.route("/v3/users", methods=("POST",))
-async def create_user(call: Call) -> Response:
-    call.ctx.require_admin("identity:create_user")
-    body = (await call.body(schemas.UserCreate, root="user")).model_dump()
-    domain_id = body.pop("domain_id") or call.ctx.project_domain_id or DEFAULT_DOMAIN
-    record = _model(call).create_user(body.pop("name"), domain_id, **body)
-    return reply({"user": _view(call, "users", record)}, status=201)
-
-
-@api.route("/v3/users/{id}")
-async def show_user(call: Call) -> Response:
-    record = _model(call).user(call.params["id"])
-    call.ctx.require(record["id"] == call.ctx.user_id, "identity:get_user")
-    return reply({"user": _view(call, "users", record)})
-
-
-@api.route("/v3/users/{id}", methods=("PATCH",))
-async def update_user(call: Call) -> Response:
-    call.ctx.require_admin("identity:update_user")
-    changes = (await call.body(schemas.UserUpdate, root="user")).model_dump(exclude_unset=True)
-    record = _model(call).update_user(call.params["id"], changes)
-    return reply({"user": _view(call, "users", record)})
-
-
-@api.route("/v3/users/{id}", methods=("DELETE",))
-async def delete_user(call: Call) -> Response:
-    call.ctx.require_admin("identity:delete_user")
-    _model(call).delete_user(call.params["id"])
-    return reply(status=204)
+# -- users' own calls ---------------------------------------------------------------
 
 
 @api.route("/v3/users/{id}/password", methods=("POST",))
@@ -425,40 +405,6 @@ async def user_groups(call: Call) -> Response:
 
 
 # -- roles and assignments ------------------------------------------------------------
-
-
-@api.route("/v3/roles")
-async def list_roles(call: Call) -> Response:
-    call.ctx.require_admin("identity:list_roles")
-    return _listing(call, "roles", call.cloud.store.find("role", **_filters(call, "name", "domain_id")))
-
-
-@api.route("/v3/roles", methods=("POST",))
-async def create_role(call: Call) -> Response:
-    call.ctx.require_admin("identity:create_role")
-    body = (await call.body(schemas.RoleCreate, root="role")).model_dump()
-    record = _model(call).create_role(body.pop("name"), **body)
-    return reply({"role": _view(call, "roles", record)}, status=201)
-
-
-@api.route("/v3/roles/{id}")
-async def show_role(call: Call) -> Response:
-    call.ctx.require_admin("identity:get_role")
-    return reply({"role": _view(call, "roles", _model(call).role(call.params["id"]))})
-
-
-@api.route("/v3/roles/{id}", methods=("PATCH",))
-async def update_role(call: Call) -> Response:
-    call.ctx.require_admin("identity:update_role")
-    changes = (await call.body(schemas.RoleUpdate, root="role")).model_dump(exclude_unset=True)
-    return reply({"role": _view(call, "roles", _model(call).update_role(call.params["id"], changes))})
-
-
-@api.route("/v3/roles/{id}", methods=("DELETE",))
-async def delete_role(call: Call) -> Response:
-    call.ctx.require_admin("identity:delete_role")
-    _model(call).delete_role(call.params["id"])
-    return reply(status=204)
 
 
 @api.route("/v3/role_inferences")
@@ -662,48 +608,37 @@ def _endpoint_view(call: Call, ep: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-@api.route("/v3/regions")
-async def list_regions(call: Call) -> Response:
-    return _listing(call, "regions", call.cloud.store.find("region", **_filters(call, "parent_region_id")))
+def _catalog_part(singular: str, filters: Callable[[Call], dict[str, Any]], admin: bool, view=None) -> Crud:
+    """A read-only Keystone catalog resource (regions, services, endpoints)."""
+    plural = f"{singular}s"
+    shown = view or (lambda call, record: _view(call, plural, record))
+
+    def get(call: Call, id: str) -> dict[str, Any]:
+        record = call.cloud.store.get(singular, id)
+        if record is None:
+            raise faults.NotFound(f"Could not find {singular}: {id}.")
+        return record
+
+    return Crud(
+        singular=singular,
+        plural=plural,
+        path=f"/v3/{plural}",
+        view=shown,
+        listing=lambda call, records: _listing(call, plural, records, view=lambda r: shown(call, r)),
+        rule=lambda verb: f"identity:{verb}_{plural if verb == 'list' else singular}",
+        find=lambda call: call.cloud.store.find(singular, **filters(call)),
+        get=get,
+        admin_verbs=frozenset({"list", "get"} if admin else ()),
+    )
 
 
-@api.route("/v3/regions/{id}")
-async def show_region(call: Call) -> Response:
-    record = call.cloud.store.get("region", call.params["id"])
-    if record is None:
-        raise faults.NotFound(f"Could not find region: {call.params['id']}.")
-    return reply({"region": _view(call, "regions", record)})
-
-
-@api.route("/v3/services")
-async def list_services(call: Call) -> Response:
-    call.ctx.require_admin("identity:list_services")
-    return _listing(call, "services", call.cloud.store.find("service", **_filters(call, "type", "name")))
-
-
-@api.route("/v3/services/{id}")
-async def show_service(call: Call) -> Response:
-    call.ctx.require_admin("identity:get_service")
-    record = call.cloud.store.get("service", call.params["id"])
-    if record is None:
-        raise faults.NotFound(f"Could not find service: {call.params['id']}.")
-    return reply({"service": _view(call, "services", record)})
-
-
-@api.route("/v3/endpoints")
-async def list_endpoints(call: Call) -> Response:
-    call.ctx.require_admin("identity:list_endpoints")
+def _endpoint_filters(call: Call) -> dict[str, Any]:
     equal = _filters(call, "interface", "service_id", "region_id")
     if "region" in call.query:
         equal["region_id"] = call.query["region"]
-    found = call.cloud.store.find("endpoint", **equal)
-    return _listing(call, "endpoints", found, view=lambda ep: _endpoint_view(call, ep))
+    return equal
 
 
-@api.route("/v3/endpoints/{id}")
-async def show_endpoint(call: Call) -> Response:
-    call.ctx.require_admin("identity:get_endpoint")
-    record = call.cloud.store.get("endpoint", call.params["id"])
-    if record is None:
-        raise faults.NotFound(f"Could not find endpoint: {call.params['id']}.")
-    return reply({"endpoint": _endpoint_view(call, record)})
+crud_routes(api, _catalog_part("region", lambda call: _filters(call, "parent_region_id"), admin=False))
+crud_routes(api, _catalog_part("service", lambda call: _filters(call, "type", "name"), admin=True))
+crud_routes(api, _catalog_part("endpoint", _endpoint_filters, admin=True, view=_endpoint_view))

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import uuid
 from datetime import timedelta
 from typing import Any
 
 from stacksim import clock, faults
 from stacksim.auth import Context
 from stacksim.services.identity.passwords import hash_secret, verify_secret
-from stacksim.store import Store
+from stacksim.store import Store, atomic
+from stacksim.toolkit import new_hex_id
 
 DEFAULT_DOMAIN = "default"
 # Keystone's default role hierarchy.
@@ -26,12 +26,16 @@ IMPLIED_ROLES = {"admin": "member", "member": "reader"}
 AUTH_FAILED = "The request you have made requires authentication: invalid credentials or disabled account."
 
 
-def new_id() -> str:
-    return uuid.uuid4().hex
+new_id = new_hex_id
 
 
 def _is_scoped(token: dict[str, Any]) -> bool:
     return bool(token["project_id"] or token["domain_id"] or token["system"])
+
+
+#: Every token begins as Keystone's Fernet tokens do; above all never with "-", which a
+#: command line (``openstack token revoke <id>``) would take for an option.
+TOKEN_PREFIX = "gAAAAA"
 
 
 def _token_key(token: str) -> str:
@@ -97,6 +101,7 @@ class Identity:
                 f"Conflict occurred attempting to store {label} - Duplicate entry found with name {key['name']}{where}."
             )
 
+    @atomic
     def create_domain(self, name: str, **fields: Any) -> dict[str, Any]:
         self._unique("domain", "domain", name=name)
         record = {
@@ -110,6 +115,7 @@ class Identity:
         record.update(fields)
         return self.store.put("domain", record)
 
+    @atomic
     def update_domain(self, id: str, changes: dict[str, Any]) -> dict[str, Any]:
         record = self.domain(id)
         if "name" in changes and changes["name"] != record["name"]:
@@ -117,6 +123,7 @@ class Identity:
         record.update(changes)
         return self.store.put("domain", record)
 
+    @atomic
     def delete_domain(self, id: str) -> None:
         record = self.domain(id)
         if id == DEFAULT_DOMAIN:
@@ -131,6 +138,7 @@ class Identity:
             self.store.delete_where("assignment", domain_id=id)
             self.store.delete("domain", id)
 
+    @atomic
     def create_project(self, name: str, domain_id: str, **fields: Any) -> dict[str, Any]:
         self.domain(domain_id)
         self._unique("project", "project", name=name, domain_id=domain_id)
@@ -151,6 +159,7 @@ class Identity:
         record.update(fields)
         return self.store.put("project", record)
 
+    @atomic
     def update_project(self, id: str, changes: dict[str, Any]) -> dict[str, Any]:
         record = self.project(id)
         if "domain_id" in changes and changes["domain_id"] != record["domain_id"]:
@@ -162,6 +171,7 @@ class Identity:
         record.update(changes)
         return self.store.put("project", record)
 
+    @atomic
     def delete_project(self, id: str) -> None:
         self.project(id)
         if self.store.first("project", parent_id=id):
@@ -175,31 +185,37 @@ class Identity:
     def create_user(self, name: str, domain_id: str, password: str | None = None, **fields: Any) -> dict[str, Any]:
         self.domain(domain_id)
         self._unique("user", "user", name=name, domain_id=domain_id)
-        if fields.get("default_project_id"):
-            self.project(fields["default_project_id"])
-        record = {
-            "id": fields.pop("id", None) or new_id(),
-            "name": name,
-            "domain_id": domain_id,
-            "enabled": True,
-            "options": {},
-            "password_expires_at": None,
-            "password_hash": hash_secret(password) if password else None,
-        }
-        record.update(fields)
-        return self.store.put("user", record)
+        # Hashed before the transaction: the store's lock is not held for the slow part.
+        password_hash = hash_secret(password) if password else None
+        with self.store.transaction():
+            self._unique("user", "user", name=name, domain_id=domain_id)
+            if fields.get("default_project_id"):
+                self.project(fields["default_project_id"])
+            record = {
+                "id": fields.pop("id", None) or new_id(),
+                "name": name,
+                "domain_id": domain_id,
+                "enabled": True,
+                "options": {},
+                "password_expires_at": None,
+                "password_hash": password_hash,
+            }
+            record.update(fields)
+            return self.store.put("user", record)
 
     def update_user(self, id: str, changes: dict[str, Any]) -> dict[str, Any]:
-        record = self.user(id)
+        self.user(id)
         password = changes.pop("password", None)
-        if "name" in changes and changes["name"] != record["name"]:
-            self._unique("user", "user", name=changes["name"], domain_id=record["domain_id"])
-        if changes.get("default_project_id"):
-            self.project(changes["default_project_id"])
-        record.update(changes)
+        password_hash = hash_secret(password) if password is not None else None  # outside the lock
         with self.store.transaction():
-            if password is not None:
-                record["password_hash"] = hash_secret(password)
+            record = self.user(id)
+            if "name" in changes and changes["name"] != record["name"]:
+                self._unique("user", "user", name=changes["name"], domain_id=record["domain_id"])
+            if changes.get("default_project_id"):
+                self.project(changes["default_project_id"])
+            record.update(changes)
+            if password_hash is not None:
+                record["password_hash"] = password_hash
                 self.revoke_user_tokens(id)
             if record["enabled"] is False:
                 self.revoke_user_tokens(id)
@@ -219,6 +235,7 @@ class Identity:
             self.revoke_user_tokens(id)
             self.store.delete("user", id)
 
+    @atomic
     def create_role(self, name: str, **fields: Any) -> dict[str, Any]:
         self._unique("role", "role", name=name, domain_id=fields.get("domain_id"))
         record = {
@@ -231,6 +248,7 @@ class Identity:
         record.update(fields)
         return self.store.put("role", record)
 
+    @atomic
     def update_role(self, id: str, changes: dict[str, Any]) -> dict[str, Any]:
         record = self.role(id)
         if "name" in changes and changes["name"] != record["name"]:
@@ -238,6 +256,7 @@ class Identity:
         record.update(changes)
         return self.store.put("role", record)
 
+    @atomic
     def delete_role(self, id: str) -> None:
         self.role(id)
         with self.store.transaction():
@@ -271,6 +290,7 @@ class Identity:
         self.user(user_id)
         return self._assignment_id(user_id, self._target(project_id, domain_id, system), role_id)
 
+    @atomic
     def grant(
         self,
         role_id: str,
@@ -304,6 +324,7 @@ class Identity:
             self.store.get("assignment", self._grant_key(role_id, user_id, project_id, domain_id, system)) is not None
         )
 
+    @atomic
     def revoke(
         self,
         role_id: str,
@@ -466,7 +487,7 @@ class Identity:
         """A new token and its record; the caller has checked the credentials."""
         issued = clock.now()
         expires = expires_at or clock.iso(issued + timedelta(seconds=self.token_ttl))
-        token = secrets.token_urlsafe(32)
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         record = {
             "id": _token_key(token),
             "user_id": user_id,

@@ -282,7 +282,7 @@ async def _receive(call: Call, dest_of, begin, finish, abort) -> Response:
     return reply(status=204)
 
 
-@api.route("/v2/images/{image_id}/file", methods=("PUT",))
+@api.route("/v2/images/{image_id}/file", methods=("PUT",), stream=True)
 async def upload(call: Call) -> Response:
     _octet_stream(call)
     images = _images(call)
@@ -300,7 +300,7 @@ async def download(call: Call) -> Response:
     return FileResponse(images.path(image_id), media_type=OCTET_STREAM, headers=headers)
 
 
-@api.route("/v2/images/{image_id}/stage", methods=("PUT",))
+@api.route("/v2/images/{image_id}/stage", methods=("PUT",), stream=True)
 async def stage(call: Call) -> Response:
     _octet_stream(call)
     images = _images(call)

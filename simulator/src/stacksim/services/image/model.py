@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from stacksim import clock, faults
+from stacksim import faults
 from stacksim.auth import Context
 from stacksim.lifecycle import Lifecycle
 from stacksim.services.image import schemas
@@ -34,6 +34,7 @@ from stacksim.services.image.data import CHUNK, HASH_ALGO, ImageFiles, Written
 from stacksim.services.image.imports import IMPORT_JOB, STORE_ID, TASK, Imports, denied
 from stacksim.services.image.members import Members
 from stacksim.store import Store
+from stacksim.toolkit import timestamp
 
 KIND = "image"
 #: Glance's allowed status transitions.
@@ -53,7 +54,7 @@ HIDDEN_PROPERTIES = ("os_glance_stage_host",)
 
 
 def _now() -> str:
-    return clock.iso(clock.now())
+    return timestamp(micro=True)
 
 
 def flat(rec: dict[str, Any]) -> dict[str, Any]:

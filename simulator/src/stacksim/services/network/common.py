@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from stacksim import clock, faults
+from stacksim import faults
 from stacksim.auth import Context
+from stacksim.toolkit import new_id
+from stacksim.toolkit import timestamp as now
 
 #: Port owners Neutron deletes along with their network or subnet.
 AUTO_DELETE_OWNERS = frozenset({"network:dhcp", "network:distributed"})
@@ -47,14 +48,6 @@ def as_context(who: Context | str | None) -> Context:
         roles=frozenset({"admin", "member", "reader"}),
         project_id=who,
     )
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-def now() -> str:
-    return clock.iso(clock.now(), micro=False)
 
 
 def stamp(record: dict[str, Any]) -> dict[str, Any]:

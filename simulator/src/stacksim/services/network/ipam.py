@@ -131,7 +131,8 @@ def _pool(version: int, start: int, end: int) -> dict[str, str]:
     return {"start": str(make(start)), "end": str(make(end))}
 
 
-def _bounds(pool: dict[str, str]) -> tuple[int, int]:
+def pool_bounds(pool: dict[str, str]) -> tuple[int, int]:
+    """A pool's first and last address, as numbers."""
     return int(ipaddress.ip_address(pool["start"])), int(ipaddress.ip_address(pool["end"]))
 
 
@@ -166,9 +167,9 @@ def check_pools(net: Net, pools: list[dict[str, Any]], gateway: str | None) -> l
         if net.num_addresses > 2 and (start in reserved or end in reserved):
             raise faults.BadRequest(f"The allocation pool {text} is not valid.", kind="InvalidAllocationPool")
         checked.append({"start": str(start), "end": str(end)})
-    ordered = sorted(checked, key=_bounds)
+    ordered = sorted(checked, key=pool_bounds)
     for a, b in itertools.pairwise(ordered):
-        if _bounds(b)[0] <= _bounds(a)[1]:
+        if pool_bounds(b)[0] <= pool_bounds(a)[1]:
             raise faults.BadRequest(
                 f"Found overlapping allocation pools: {a['start']}-{a['end']} and {b['start']}-{b['end']} "
                 f"for subnet {net}.",
@@ -177,26 +178,13 @@ def check_pools(net: Net, pools: list[dict[str, Any]], gateway: str | None) -> l
     if gateway is not None:
         gw = int(ipaddress.ip_address(gateway))
         for pool in checked:
-            low, high = _bounds(pool)
+            low, high = pool_bounds(pool)
             if low <= gw <= high:
                 raise faults.Conflict(
                     f"Gateway ip {gateway} conflicts with allocation pool {pool['start']}-{pool['end']}.",
                     kind="GatewayConflictWithAllocationPools",
                 )
     return checked
-
-
-def next_free(net: Net, pools: list[dict[str, str]], used: set[str]) -> str | None:
-    """The lowest free address of the pools, or None when they are full."""
-    taken = {int(ipaddress.ip_address(u)) for u in used}
-    make = ipaddress.IPv4Address if net.version == 4 else ipaddress.IPv6Address
-    for low, high in sorted(map(_bounds, pools)):
-        candidate = low
-        while candidate <= high:
-            if candidate not in taken:
-                return str(make(candidate))
-            candidate += 1
-    return None
 
 
 def usable(net: Net, addr: Addr) -> bool:

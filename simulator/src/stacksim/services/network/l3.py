@@ -33,6 +33,7 @@ from stacksim.services.network.common import (
     stamp,
     touch,
 )
+from stacksim.store import atomic
 
 if TYPE_CHECKING:
     from stacksim.services.network.model import Networking
@@ -62,8 +63,8 @@ class L3:
 
     # -- routers -------------------------------------------------------------------
 
-    def routers(self, who: Who) -> list[dict[str, Any]]:
-        return self.net.visible(who, "router")
+    def routers(self, who: Who, where: dict[str, list[Any]] | None = None) -> list[dict[str, Any]]:
+        return self.net.visible(who, "router", where)
 
     def router(self, who: Who, id: str) -> dict[str, Any]:
         return self.net.load(who, "router", id)
@@ -74,6 +75,7 @@ class L3:
     def gateway_port(self, router: dict[str, Any]) -> dict[str, Any] | None:
         return self.store.get("port", router["gw_port_id"]) if router.get("gw_port_id") else None
 
+    @atomic
     def create_router(self, who: Who, **attrs: Any) -> dict[str, Any]:
         ctx = as_context(who)
         owner = owner_of(ctx, attrs)
@@ -154,6 +156,7 @@ class L3:
             "external_fixed_ips": [dict(ip) for ip in port["fixed_ips"]],
         }
 
+    @atomic
     def update_router(self, who: Who, id: str, changes: dict[str, Any], if_match: str | None = None) -> dict[str, Any]:
         ctx = as_context(who)
         router = self.net.writable(ctx, "router", id, "update_router")
@@ -197,6 +200,7 @@ class L3:
                 checked.append(entry)
         return checked
 
+    @atomic
     def add_routes(self, who: Who, id: str, routes: list[dict[str, Any]]) -> dict[str, Any]:
         router = self.net.load(who, "router", id)
         merged = list(router["routes"])
@@ -205,11 +209,13 @@ class L3:
                 merged.append(route)
         return self.update_router(who, id, {"routes": merged})
 
+    @atomic
     def remove_routes(self, who: Who, id: str, routes: list[dict[str, Any]]) -> dict[str, Any]:
         router = self.net.load(who, "router", id)
         gone = [{"destination": r.get("destination"), "nexthop": r.get("nexthop")} for r in routes]
         return self.update_router(who, id, {"routes": [r for r in router["routes"] if r not in gone]})
 
+    @atomic
     def delete_router(self, who: Who, id: str) -> None:
         ctx = as_context(who)
         router = self.net.writable(ctx, "router", id, "delete_router")
@@ -240,6 +246,7 @@ class L3:
                         f"of subnet {other['id']}",
                     )
 
+    @atomic
     def add_interface(
         self, who: Who, id: str, subnet_id: str | None = None, port_id: str | None = None
     ) -> dict[str, Any]:
@@ -289,6 +296,7 @@ class L3:
             self.store.put("router", touch(router))
         return _interface_info(router, port, [ip["subnet_id"] for ip in port["fixed_ips"]])
 
+    @atomic
     def remove_interface(
         self, who: Who, id: str, subnet_id: str | None = None, port_id: str | None = None
     ) -> dict[str, Any]:
@@ -350,12 +358,13 @@ class L3:
 
     # -- floating IPs -------------------------------------------------------------------------
 
-    def floating_ips(self, who: Who) -> list[dict[str, Any]]:
-        return self.net.visible(who, "floatingip")
+    def floating_ips(self, who: Who, where: dict[str, list[Any]] | None = None) -> list[dict[str, Any]]:
+        return self.net.visible(who, "floatingip", where)
 
     def floating_ip(self, who: Who, id: str) -> dict[str, Any]:
         return self.net.load(who, "floatingip", id)
 
+    @atomic
     def create_floating_ip(self, who: Who, **attrs: Any) -> dict[str, Any]:
         ctx = as_context(who)
         owner = owner_of(ctx, attrs)
@@ -404,11 +413,8 @@ class L3:
         v4 = [s for s in self.store.find("subnet", network_id=network["id"]) if s["ip_version"] == 4]
         if not v4:
             raise ipam.bad_request("floatingip", f"Network {network['id']} does not contain any IPv4 subnet")
-        used: set[str] = {
-            ip["ip_address"] for p in self.store.find("port", network_id=network["id"]) for ip in p["fixed_ips"]
-        }
         for subnet in v4:
-            if ipam.next_free(ipaddress.ip_network(subnet["cidr"]), subnet["allocation_pools"], used):
+            if self.net.free_address(subnet):
                 return subnet["id"]
         raise faults.Conflict(
             f"No more IP addresses available on network {network['id']}.", kind="IpAddressGenerationFailure"
@@ -470,6 +476,7 @@ class L3:
     def _disassociate(fip: dict[str, Any]) -> None:
         fip.update(port_id=None, fixed_ip_address=None, router_id=None, status="DOWN")
 
+    @atomic
     def update_floating_ip(
         self, who: Who, id: str, changes: dict[str, Any], if_match: str | None = None
     ) -> dict[str, Any]:
@@ -498,6 +505,7 @@ class L3:
             return fip
         return self.store.put("floatingip", touch(fip))
 
+    @atomic
     def delete_floating_ip(self, who: Who, id: str) -> None:
         ctx = as_context(who)
         fip = self.net.writable(ctx, "floatingip", id, "delete_floatingip")

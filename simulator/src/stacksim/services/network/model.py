@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from stacksim import faults
@@ -44,9 +45,10 @@ from stacksim.services.network.common import (
 from stacksim.services.network.l3 import L3
 from stacksim.services.network.quotas import Quotas
 from stacksim.services.network.secgroups import SecurityGroups
-from stacksim.store import Store
+from stacksim.store import Store, atomic
 
 Who = Context | str | None
+Where = dict[str, list[Any]]
 
 #: The host service ports (DHCP, routers) are bound to.
 NETWORK_HOST = "stacksim"
@@ -112,11 +114,32 @@ def _auto_address(subnet: dict[str, Any]) -> bool:
     return subnet["ip_version"] == 6 and subnet.get("ipv6_address_mode") in AUTO_ADDRESS_MODES
 
 
+def _ip_scope(subnet_id: str) -> str:
+    return f"ip:{subnet_id}"
+
+
+def _ip_key(address: str | int) -> str:
+    """An address as text that sorts in numeric order (v4 and v6 alike)."""
+    value = address if isinstance(address, int) else int(ipaddress.ip_address(address))
+    return f"{value:032x}"
+
+
+def _held_addresses(port: dict[str, Any]) -> list[tuple[str, str]]:
+    """The ``(scope, value)`` pairs a port holds alone: each fixed IP in its subnet."""
+    return [(_ip_scope(ip["subnet_id"]), _ip_key(ip["ip_address"])) for ip in port.get("fixed_ips") or ()]
+
+
 class Networking:
     """Neutron's state and rules, over a :class:`Store`."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        # A port's fixed IPs are unique in their subnet: the store indexes them, so
+        # "is it taken" and "the lowest free one" never scan the network's ports.
+        store.unique("port", _held_addresses, on_release=self._released)
+        store.on_rollback(self._forget_free)
+        #: scope -> pool start -> an address below which the pool is all taken
+        self._all_taken_below: dict[str, dict[int, int]] = {}
         self.quotas = Quotas(store)
         self.security = SecurityGroups(self)
         self.l3 = L3(self)
@@ -158,9 +181,11 @@ class Networking:
                 return record
         raise denied(action)
 
-    def visible(self, who: Who, kind: str) -> list[dict[str, Any]]:
+    def visible(self, who: Who, kind: str, where: Where | None = None) -> list[dict[str, Any]]:
+        """The records of ``kind`` the caller may see; ``where`` (field -> the values it may
+        take) narrows them in the store first, from its indexes."""
         ctx = as_context(who)
-        records = self.store.find(kind)
+        records = self.store.query(kind, any_of=where)
         if ctx.is_admin:
             return records
         if kind in ("subnet", "port"):
@@ -184,8 +209,8 @@ class Networking:
 
     # -- networks ----------------------------------------------------------------
 
-    def networks(self, who: Who) -> list[dict[str, Any]]:
-        return self.visible(who, "network")
+    def networks(self, who: Who, where: Where | None = None) -> list[dict[str, Any]]:
+        return self.visible(who, "network", where)
 
     def network(self, who: Who, id: str) -> dict[str, Any]:
         return self.load(who, "network", id)
@@ -193,6 +218,7 @@ class Networking:
     def subnet_ids(self, network_id: str) -> list[str]:
         return [s["id"] for s in self.store.find("subnet", network_id=network_id)]
 
+    @atomic
     def create_network(self, who: Who, **attrs: Any) -> dict[str, Any]:
         ctx = as_context(who)
         owner = owner_of(ctx, attrs)
@@ -235,11 +261,14 @@ class Networking:
             }
         )
         with self.store.transaction():
+            # Chosen in the transaction that writes it: two creates never take the same one.
+            record["provider:segmentation_id"] = self._segment(ntype, physnet, segment)
             self.ensure_project(owner)
             self.quotas.check(owner, "network")
             return self.store.put("network", record)
 
     def _provider(self, ntype: str, physnet: str | None, segment: Any) -> tuple[str, str | None, int | None]:
+        """The provider attributes checked; the segment is chosen later, by :meth:`_segment`."""
         if ntype not in MAX_MTU:
             raise ipam.invalid_input(f"network_type value '{ntype}' not supported")
         if ntype in ("flat", "vlan") and not physnet:
@@ -252,19 +281,23 @@ class Networking:
             return ntype, physnet, None
         if ntype == "vlan" and (segment is None or not 1 <= int(segment) <= 4094):
             raise ipam.invalid_input("segmentation_id out of range (1 through 4094)")
+        return ntype, physnet, None if segment is None else int(segment)
+
+    def _segment(self, ntype: str, physnet: str | None, segment: int | None) -> int | None:
+        """The segmentation id: the one asked for if free, else one past the highest (indexed)."""
+        if ntype in ("flat", "local"):
+            return None
+        kind = {"provider:network_type": ntype}
         if segment is None:
-            taken = [
-                n["provider:segmentation_id"] or 0
-                for n in self.store.find("network", **{"provider:network_type": ntype})
-            ]
-            segment = max(taken, default=0) + 1
-        for other in self.store.find("network", **{"provider:network_type": ntype}):
-            if other["provider:segmentation_id"] == int(segment) and other["provider:physical_network"] == physnet:
-                raise faults.Conflict(
-                    f"Unable to create the network. The segmentation ID {segment} is in use.",
-                    kind="SegmentationIdInUse",
-                )
-        return ntype, physnet, int(segment)
+            top = self.store.query("network", kind, order=[("provider:segmentation_id", True)], limit=1)
+            return int((top[0]["provider:segmentation_id"] if top else 0) or 0) + 1
+        same = {**kind, "provider:segmentation_id": segment, "provider:physical_network": physnet}
+        if self.store.first("network", **same):
+            raise faults.Conflict(
+                f"Unable to create the network. The segmentation ID {segment} is in use.",
+                kind="SegmentationIdInUse",
+            )
+        return segment
 
     @staticmethod
     def _mtu(ntype: str, mtu: Any) -> int:
@@ -277,6 +310,7 @@ class Networking:
             raise ipam.invalid_input(f"Requested MTU is too big, maximum is {largest}")
         return int(mtu)
 
+    @atomic
     def update_network(self, who: Who, id: str, changes: dict[str, Any], if_match: str | None = None) -> dict[str, Any]:
         ctx = as_context(who)
         record = self.writable(ctx, "network", id, "update_network")
@@ -314,6 +348,7 @@ class Networking:
         record.update(changes)
         return self.store.put(kind, touch(record))
 
+    @atomic
     def delete_network(self, who: Who, id: str) -> None:
         ctx = as_context(who)
         self.writable(ctx, "network", id, "delete_network")
@@ -332,12 +367,13 @@ class Networking:
 
     # -- subnets -------------------------------------------------------------------
 
-    def subnets(self, who: Who) -> list[dict[str, Any]]:
-        return self.visible(who, "subnet")
+    def subnets(self, who: Who, where: Where | None = None) -> list[dict[str, Any]]:
+        return self.visible(who, "subnet", where)
 
     def subnet(self, who: Who, id: str) -> dict[str, Any]:
         return self.load(who, "subnet", id)
 
+    @atomic
     def create_subnet(self, who: Who, **attrs: Any) -> dict[str, Any]:
         ctx = as_context(who)
         network = self.load(ctx, "network", attrs.get("network_id") or "")
@@ -458,6 +494,7 @@ class Networking:
             checked.append(entry)
         return checked
 
+    @atomic
     def update_subnet(self, who: Who, id: str, changes: dict[str, Any], if_match: str | None = None) -> dict[str, Any]:
         ctx = as_context(who)
         record = self.writable(ctx, "subnet", id, "update_subnet")
@@ -496,6 +533,7 @@ class Networking:
                 self._sync_dhcp(self.store.get("network", record["network_id"]))
         return record
 
+    @atomic
     def delete_subnet(self, who: Who, id: str) -> None:
         ctx = as_context(who)
         record = self.writable(ctx, "subnet", id, "delete_subnet")
@@ -558,6 +596,7 @@ class Networking:
 
     # -- addresses -------------------------------------------------------------------
 
+    @atomic
     def allocate(
         self,
         network: dict[str, Any],
@@ -572,21 +611,25 @@ class Networking:
         """
         subnets = self.store.find("subnet", network_id=network["id"])
         by_id = {s["id"]: s for s in subnets}
+        # What this call takes, and what the port being changed holds (free for it to keep).
         used: dict[str, set[str]] = {s["id"]: set() for s in subnets}
-        for port in self.store.find("port", network_id=network["id"]):
-            if port["id"] != exclude_port:
-                for ip in port["fixed_ips"]:
-                    used.setdefault(ip["subnet_id"], set()).add(ip["ip_address"])
+        own: dict[str, set[str]] = {}
+        if exclude_port is not None:
+            for ip in (self.store.get("port", exclude_port) or {}).get("fixed_ips", ()):
+                own.setdefault(ip["subnet_id"], set()).add(_ip_key(ip["ip_address"]))
         result: list[dict[str, str]] = []
 
         def take(subnet: dict[str, Any], address: str) -> None:
-            used[subnet["id"]].add(address)
+            used[subnet["id"]].add(_ip_key(address))
             result.append({"subnet_id": subnet["id"], "ip_address": address})
+
+        def free_in(subnet: dict[str, Any]) -> str | None:
+            return self.free_address(subnet, used[subnet["id"]], own.get(subnet["id"], set()))
 
         if requests is None:
             v4 = [s for s in subnets if s["ip_version"] == 4]
             for subnet in v4:
-                free = ipam.next_free(_net(subnet), subnet["allocation_pools"], used[subnet["id"]])
+                free = free_in(subnet)
                 if free:
                     take(subnet, free)
                     break
@@ -601,7 +644,7 @@ class Networking:
                 if _auto_address(subnet):
                     take(subnet, ipam.eui64(_net(subnet), mac))
                 elif not stateful_done:
-                    free = ipam.next_free(_net(subnet), subnet["allocation_pools"], used[subnet["id"]])
+                    free = free_in(subnet)
                     if free:
                         take(subnet, free)
                         stateful_done = True
@@ -634,7 +677,9 @@ class Networking:
                     raise faults.BadRequest(
                         f"IP address {address} is not a valid IP for the specified subnet.", kind="InvalidIpForSubnet"
                     )
-                if str(addr) in used[subnet["id"]]:
+                key = _ip_key(int(addr))
+                holder = self.store.holder(_ip_scope(subnet["id"]), key)
+                if key in used[subnet["id"]] or (holder is not None and holder != ("port", exclude_port)):
                     raise faults.Conflict(
                         f"IP address {addr} already allocated in subnet {subnet['id']}",
                         kind="IpAddressAlreadyAllocated",
@@ -645,13 +690,60 @@ class Networking:
             if _auto_address(subnet):
                 take(subnet, ipam.eui64(_net(subnet), mac))
                 continue
-            free = ipam.next_free(_net(subnet), subnet["allocation_pools"], used[subnet["id"]])
+            free = free_in(subnet)
             if free is None:
                 raise faults.Conflict(
                     f"No more IP addresses available for subnet {subnet['id']}.", kind="IpAddressGenerationFailure"
                 )
             take(subnet, free)
         return result
+
+    def free_address(
+        self, subnet: dict[str, Any], taken: AbstractSet[str] = frozenset(), mine: AbstractSet[str] = frozenset()
+    ) -> str | None:
+        """The lowest address of the subnet's pools that no port holds (None when full).
+
+        ``taken``: keys (:func:`_ip_key`) this call already took; ``mine``: keys
+        the port being changed holds, free for it. Held addresses come from the
+        store's index, and each pool remembers below which address it is full,
+        so the cost does not grow with the number of ports.
+        """
+        scope = _ip_scope(subnet["id"])
+        full_below = self._all_taken_below.setdefault(scope, {})
+        make = ipaddress.IPv4Address if subnet["ip_version"] == 4 else ipaddress.IPv6Address
+        for low, high in sorted(ipam.pool_bounds(p) for p in subnet["allocation_pools"]):
+            candidate = max(low, full_below.get(low, low))
+            while candidate <= high:
+                held = self.store.values_in(scope, _ip_key(candidate), _ip_key(high), limit=64)
+                gap = False
+                for key in held:  # ascending, none below the candidate
+                    if int(key, 16) > candidate or key in mine:
+                        gap = True
+                        break
+                    candidate += 1
+                if not gap and len(held) == 64:
+                    continue  # more held addresses follow: read on
+                if candidate > high:
+                    break
+                if _ip_key(candidate) in taken:
+                    candidate += 1
+                    continue
+                if not taken and not mine:
+                    full_below[low] = candidate
+                return str(make(candidate))
+            if not taken and not mine:
+                full_below[low] = high + 1
+        return None
+
+    def _released(self, scope: str, key: str) -> None:
+        """A port let an address go: the pools below it are no longer full."""
+        value = int(key, 16)
+        for low, below in list(self._all_taken_below.get(scope, {}).items()):
+            if low <= value < below:
+                self._all_taken_below[scope][low] = value
+
+    def _forget_free(self) -> None:
+        self._all_taken_below.clear()  # a rolled-back transaction may have freed anything
 
     def _mac(self, network_id: str, wanted: str | None = None) -> str:
         if wanted is not None:
@@ -669,12 +761,13 @@ class Networking:
 
     # -- ports ---------------------------------------------------------------------------
 
-    def ports(self, who: Who) -> list[dict[str, Any]]:
-        return self.visible(who, "port")
+    def ports(self, who: Who, where: Where | None = None) -> list[dict[str, Any]]:
+        return self.visible(who, "port", where)
 
     def port(self, who: Who, id: str) -> dict[str, Any]:
         return self.load(who, "port", id)
 
+    @atomic
     def new_port(
         self,
         network: dict[str, Any],
@@ -716,6 +809,7 @@ class Networking:
         record.update(extra)
         return self.store.put("port", record)
 
+    @atomic
     def create_port(self, who: Who, **attrs: Any) -> dict[str, Any]:
         ctx = as_context(who)
         network = self.load(ctx, "network", attrs.get("network_id") or "")
@@ -822,6 +916,7 @@ class Networking:
                 kind="AddressPairAndPortSecurityRequired",
             )
 
+    @atomic
     def update_port(self, who: Who, id: str, changes: dict[str, Any], if_match: str | None = None) -> dict[str, Any]:
         ctx = as_context(who)
         record = self.writable(ctx, "port", id, "update_port")
@@ -905,6 +1000,7 @@ class Networking:
             return "N/A"
         return "ACTIVE" if port["binding:host_id"] and port["admin_state_up"] else "DOWN"
 
+    @atomic
     def delete_port(self, who: Who, id: str) -> None:
         ctx = as_context(who)
         record = self.writable(ctx, "port", id, "delete_port")
@@ -956,6 +1052,7 @@ class Networking:
             raise ValueError(f"{kind} records carry no tags")
         return list(self.load(who, kind, id)["tags"])
 
+    @atomic
     def set_tags(self, who: Who, kind: str, id: str, tags: list[str]) -> list[str]:
         if kind not in TAGGABLE:
             raise ValueError(f"{kind} records carry no tags")
@@ -964,10 +1061,12 @@ class Networking:
         record = self._apply(record, kind, {"tags": check_tags(tags)})
         return record["tags"]
 
+    @atomic
     def add_tag(self, who: Who, kind: str, id: str, tag: str) -> list[str]:
         current = self.load(who, kind, id)["tags"]
         return self.set_tags(who, kind, id, [*current, tag])
 
+    @atomic
     def remove_tag(self, who: Who, kind: str, id: str, tag: str) -> list[str]:
         current = self.load(who, kind, id)["tags"]
         if tag not in current:

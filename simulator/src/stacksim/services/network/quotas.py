@@ -1,9 +1,15 @@
-"""Neutron's per-project quotas: defaults, overrides, usage and enforcement."""
+"""Neutron's per-project quotas: defaults, overrides, usage and enforcement.
+
+Usage is an indexed count of the project's records of each kind; limits and
+the over-limit test are the shared :class:`stacksim.quotas.QuotaEngine` (an
+unlimited resource is not counted at all).
+"""
 
 from __future__ import annotations
 
 from stacksim import faults
 from stacksim.auth import Context
+from stacksim.quotas import QuotaEngine
 from stacksim.services.network.common import denied
 from stacksim.store import Store
 
@@ -23,18 +29,19 @@ KIND = "network_quota"
 class Quotas:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.engine = QuotaEngine(store, KIND, DEFAULTS)
 
     def limits(self, project_id: str) -> dict[str, int]:
-        record = self.store.get(KIND, project_id)
-        return {**DEFAULTS, **(record["limits"] if record else {})}
+        return self.engine.limits(project_id)
 
     def used(self, project_id: str, resource: str) -> int:
         return self.store.count(resource, project_id=project_id)
 
     def check(self, project_id: str, resource: str, count: int = 1) -> None:
         """Raise OverQuota if ``count`` more of ``resource`` would exceed the project's limit."""
-        limit = self.limits(project_id)[resource]
-        if limit >= 0 and self.used(project_id, resource) + count > limit:
+        limits = self.limits(project_id)
+        overs, _ = self.engine.over(limits, {resource: count}, lambda _: {resource: self.used(project_id, resource)})
+        if overs:
             raise faults.Conflict(f"Quota exceeded for resources: ['{resource}'].", kind="OverQuota")
 
     def details(self, project_id: str) -> dict[str, dict[str, int]]:
@@ -63,16 +70,13 @@ class Quotas:
                     f"equal to already used and reserved {used}.",
                     kind="InvalidQuotaValue",
                 )
-        record = self.store.get(KIND, project_id) or {"id": project_id, "limits": {}}
-        record["limits"].update(values)
-        self.store.put(KIND, record)
-        return self.limits(project_id)
+        return self.engine.set_limits(project_id, values)
 
     def reset(self, ctx: Context, project_id: str) -> None:
         if not ctx.is_admin:
             raise denied("delete_quota")
-        self.store.delete(KIND, project_id)
+        self.engine.reset(project_id)
 
     def overridden(self) -> list[tuple[str, dict[str, int]]]:
         """Projects whose quotas differ from the defaults, with their limits."""
-        return [(r["id"], self.limits(r["id"])) for r in self.store.find(KIND)]
+        return self.engine.overridden()

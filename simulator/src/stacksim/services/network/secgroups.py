@@ -25,6 +25,7 @@ from stacksim.services.network.common import (
     stamp,
     touch,
 )
+from stacksim.store import atomic
 
 if TYPE_CHECKING:
     from stacksim.services.network.model import Networking
@@ -83,6 +84,9 @@ class SecurityGroups:
         if found is not None:
             return found
         with self.store.transaction():
+            found = self.default_group(project_id)  # again, now that no one else can make it
+            if found is not None:
+                return found
             group = self._new_group(project_id, "default", "Default security group", True)
             for ethertype in ("IPv4", "IPv6"):
                 self._new_rule(group, "ingress", ethertype, remote_group_id=group["id"])
@@ -107,8 +111,8 @@ class SecurityGroups:
             self._new_rule(group, "egress", ethertype)
         return group
 
-    def groups(self, who: Context | str | None) -> list[dict[str, Any]]:
-        return self.net.visible(who, "security_group")
+    def groups(self, who: Context | str | None, where: dict[str, list[Any]] | None = None) -> list[dict[str, Any]]:
+        return self.net.visible(who, "security_group", where)
 
     def group(self, who: Context | str | None, id: str) -> dict[str, Any]:
         return self.net.load(who, "security_group", id)
@@ -116,6 +120,7 @@ class SecurityGroups:
     def rules_of(self, group_id: str) -> list[dict[str, Any]]:
         return self.store.find("security_group_rule", security_group_id=group_id)
 
+    @atomic
     def create_group(self, who: Context | str | None, **attrs: Any) -> dict[str, Any]:
         ctx = as_context(who)
         owner = owner_of(ctx, attrs)
@@ -133,6 +138,7 @@ class SecurityGroups:
                 tags=check_tags(attrs.get("tags") or []),
             )
 
+    @atomic
     def update_group(
         self, who: Context | str | None, id: str, changes: dict[str, Any], if_match: str | None = None
     ) -> dict[str, Any]:
@@ -154,6 +160,7 @@ class SecurityGroups:
     def _in_use(self, group_id: str) -> bool:
         return any(group_id in p["security_groups"] for p in self.store.find("port"))
 
+    @atomic
     def delete_group(self, who: Context | str | None, id: str) -> None:
         ctx = as_context(who)
         group = self.net.writable(ctx, "security_group", id, "delete_security_group")
@@ -182,8 +189,8 @@ class SecurityGroups:
 
     # -- rules ---------------------------------------------------------------------------
 
-    def rules(self, who: Context | str | None) -> list[dict[str, Any]]:
-        return self.net.visible(who, "security_group_rule")
+    def rules(self, who: Context | str | None, where: dict[str, list[Any]] | None = None) -> list[dict[str, Any]]:
+        return self.net.visible(who, "security_group_rule", where)
 
     def rule(self, who: Context | str | None, id: str) -> dict[str, Any]:
         return self.net.load(who, "security_group_rule", id)
@@ -209,6 +216,7 @@ class SecurityGroups:
         )
         return self.store.put("security_group_rule", rule)
 
+    @atomic
     def create_rule(self, who: Context | str | None, **attrs: Any) -> dict[str, Any]:
         ctx = as_context(who)
         group_id = attrs.get("security_group_id") or ""
@@ -335,6 +343,7 @@ class SecurityGroups:
                 return rule["id"]
         return None
 
+    @atomic
     def delete_rule(self, who: Context | str | None, id: str) -> None:
         ctx = as_context(who)
         rule = self.net.load(ctx, "security_group_rule", id)

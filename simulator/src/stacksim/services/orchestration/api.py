@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from stacksim import __version__, faults
+from stacksim import __version__, faults, toolkit
 from stacksim.auth import Context
 from stacksim.heat import errors, functions, graph, template
 from stacksim.heat.engine import Orchestration
@@ -71,10 +71,7 @@ def _stack(call: Call) -> dict[str, Any]:
 
 
 def _flag(call: Call, name: str, default: bool = False) -> bool:
-    value = call.query.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in ("1", "t", "true", "on", "y", "yes")
+    return toolkit.query_flag(call.query, name, default)
 
 
 async def _body(call: Call, required: bool = True) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from stacksim import faults, listing
+from stacksim import faults, listing, toolkit
 from stacksim.microversion import Microversions
 from stacksim.services.volume import common
 from stacksim.services.volume.backups import Backups
@@ -119,10 +119,7 @@ STEERING = frozenset({"limit", "marker", "offset", "sort", "sort_key", "sort_dir
 
 
 def flag_query(call: Call, name: str, default: bool = False) -> bool:
-    text = call.query.get(name)
-    if text is None:
-        return default
-    return common.flag(text, name)
+    return toolkit.query_flag(call.query, name, default, lambda text: common.flag(text, name))
 
 
 def all_tenants(call: Call) -> bool:
@@ -138,13 +135,11 @@ class Page:
 
 
 def _int_param(text: str, name: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise common.invalid_input(f"{name} param must be an integer") from None
-    if value < 0:
-        raise common.invalid_input(f"{name} param must be positive")
-    return value
+    return listing.whole_number(
+        text,
+        common.invalid_input(f"{name} param must be an integer"),
+        common.invalid_input(f"{name} param must be positive"),
+    )
 
 
 def sort_params(call: Call, default: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
@@ -186,27 +181,22 @@ def paginate(
 ) -> Page:
     """Sort (``sort_fields`` maps API sort keys to record fields), then marker, offset and limit."""
     sort = sort_params(call, default_sort or [("created_at", True), ("id", True)])
-    ordered = list(records)
-    for key, descending in reversed(sort):
+    order = []
+    for key, descending in sort:
         if key not in sort_fields:
             raise common.invalid_input(f"Invalid sort key {key}")
-        field = sort_fields[key]
-        ordered.sort(key=lambda r, f=field: listing._sort_value(r.get(f)), reverse=descending)
-    count = len(ordered)
-    marker = call.query.get("marker")
-    if marker:
-        index = next((i for i, r in enumerate(ordered) if r["id"] == marker), None)
-        if index is None:
-            raise marker_missing(marker)
-        ordered = ordered[index + 1 :]
-    offset = call.query.get("offset")
-    if offset is not None:
-        ordered = ordered[_int_param(offset, "offset") :]
-    limit_text = call.query.get("limit")
+        order.append((sort_fields[key], descending))
+    records = list(records)
+    marker = call.query.get("marker") or None
+    offset, limit_text = call.query.get("offset"), call.query.get("limit")
+    try:
+        items, more = listing.sort_page(records, order, marker=marker)
+    except KeyError:
+        raise marker_missing(marker or "") from None
+    offset_n = _int_param(offset, "offset") if offset is not None else None
     limit = _int_param(limit_text, "limit") if limit_text is not None else None
-    if limit is None:
-        return Page(ordered, False, count)
-    return Page(ordered[:limit], len(ordered) > limit, count)
+    items, more = listing.sort_page(items, (), offset=offset_n, limit=limit)
+    return Page(items, more, len(records))
 
 
 def collection(call: Call, key: str, page: Page, views: list[dict[str, Any]]) -> dict[str, Any]:

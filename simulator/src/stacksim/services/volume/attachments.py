@@ -387,5 +387,12 @@ class Attachments:
     def of_server(self, server_id: str) -> list[dict[str, Any]]:
         return self.store.find(KIND, instance_uuid=server_id)
 
+    def of_servers(self, server_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """:meth:`of_server` for many servers in one read: server id -> its attachments."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for record in self.store.find_in(KIND, "instance_uuid", server_ids):
+            found.setdefault(record["instance_uuid"], []).append(record)
+        return found
+
     def path(self, volume_id: str) -> Path:
         return self.bs.files.volume(volume_id)

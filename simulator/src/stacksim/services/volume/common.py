@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from stacksim import clock, faults
+from stacksim import faults, toolkit
 from stacksim.auth import Context
+from stacksim.toolkit import naive_timestamp as now
+from stacksim.toolkit import new_id  # noqa: F401 - for the other modules
 
 if TYPE_CHECKING:
     from stacksim.services.volume.model import BlockStorage
 
 #: The availability zone of the one volume service (Cinder's ``storage_availability_zone``).
 ZONE = "nova"
-
-
-def now() -> str:
-    """Cinder's timestamps: ISO 8601 with microseconds and no zone."""
-    return clock.now().strftime("%Y-%m-%dT%H:%M:%S.%f")
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 # -- errors, as Cinder words them -------------------------------------------------------------
@@ -126,14 +118,7 @@ def check_name(value: Any, field: str) -> str | None:
 
 def flag(value: Any, name: str) -> bool:
     """A boolean from a body or query (``true``/``1``/``yes``/``on`` ...), as Cinder's ``bool_from_string``."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "t", "true", "on", "y", "yes"):
-        return True
-    if text in ("0", "f", "false", "off", "n", "no"):
-        return False
-    raise invalid_input(f"Invalid value '{value}' for {name}.")
+    return toolkit.to_bool(value, lambda _: invalid_input(f"Invalid value '{value}' for {name}."))
 
 
 # -- records --------------------------------------------------------------------------------------------

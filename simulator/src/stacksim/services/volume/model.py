@@ -10,7 +10,6 @@ with :meth:`BlockStorage.wait`.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +95,10 @@ class BlockStorage:
         """Every attachment record of ``server_id`` (oldest first), whatever its project."""
         return self.attachments.of_server(server_id)
 
+    def attachments_of_servers(self, server_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """:meth:`attachments_of_server` for many servers in one read, by server id."""
+        return self.attachments.of_servers(server_ids)
+
     def path(self, volume_id: str) -> Path:
         """The volume's data file (a sparse file of ``size`` GiB once the volume is available)."""
         return self.files.volume(volume_id)
@@ -111,10 +114,14 @@ class BlockStorage:
         self.volumes.delete(ctx, volume_id, cascade=True)
 
     def wait(self, volume_id: str, statuses: tuple[str, ...] = ("available",), timeout: float = 60.0) -> dict[str, Any]:
-        """Block (in a worker thread, never on the event loop) until the volume reaches one of
-        ``statuses``; ``BadRequest`` if it goes to ``error``, ``NotFound`` if it disappears."""
-        deadline = time.monotonic() + timeout
-        while True:
+        """Block (in a job's worker thread, never on the event loop) until the volume reaches one of
+        ``statuses``; ``BadRequest`` if it goes to ``error``, ``NotFound`` if it disappears.
+
+        Woken by the lifecycle when a job ends (no polling); the volume's own
+        job runs in this thread once it is due, if no worker has started it.
+        """
+
+        def settled() -> dict[str, Any] | None:
             record = self.volumes.record(volume_id)
             if record is None:
                 raise faults.NotFound(f"Volume {volume_id} could not be found.")
@@ -126,6 +133,10 @@ class BlockStorage:
                     f"Volume {volume_id} did not finish being created, status error"
                     + (f": {reasons[-1]}" if reasons else ".")
                 )
-            if time.monotonic() > deadline:
-                raise faults.ApiError(f"Volume {volume_id} is still {record['status']} after {timeout}s.", status=504)
-            time.sleep(0.05)
+            return None
+
+        try:
+            return self.lifecycle.wait_until(settled, timeout, targets=(volume_id,), what=f"volume {volume_id}")
+        except TimeoutError:
+            status = (self.volumes.record(volume_id) or {}).get("status")
+            raise faults.ApiError(f"Volume {volume_id} is still {status} after {timeout}s.", status=504) from None

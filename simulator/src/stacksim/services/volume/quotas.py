@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from stacksim import faults
+from stacksim.quotas import QuotaEngine, below_usage
 from stacksim.services.volume import common
 from stacksim.services.volume.pools import footprint
 from stacksim.store import Store
@@ -35,6 +36,7 @@ PER_TYPE = ("volumes", "gigabytes", "snapshots")
 class Quotas:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.engine = QuotaEngine(store, KIND, self.defaults)
 
     # -- limits ---------------------------------------------------------------------------------
 
@@ -49,8 +51,7 @@ class Quotas:
         return limits
 
     def limits(self, project_id: str) -> dict[str, int]:
-        record = self.store.get(KIND, project_id)
-        return {**self.defaults(), **(record["limits"] if record else {})}
+        return self.engine.limits(project_id)
 
     def update(self, project_id: str, values: dict[str, Any]) -> dict[str, int]:
         known = self.defaults()
@@ -66,20 +67,15 @@ class Quotas:
                 raise common.invalid_input(f"Quota value {value} for {key} must be an integer of at least -1.")
             checked[key] = number
         with self.store.transaction():
-            usage = self.usage(project_id)
-            for key, number in checked.items():
-                if number != -1 and key in usage and usage[key] > number:
-                    raise common.invalid_input(
-                        f"Quota limit {number} for {key} must be equal or greater than existing resources. "
-                        f"Current usage is {usage[key]}."
-                    )
-            record = self.store.get(KIND, project_id) or {"id": project_id, "limits": {}}
-            record["limits"].update(checked)
-            self.store.put(KIND, record)
-        return self.limits(project_id)
+            for key, number, used in below_usage(checked, self.usage(project_id)):
+                raise common.invalid_input(
+                    f"Quota limit {number} for {key} must be equal or greater than existing resources. "
+                    f"Current usage is {used}."
+                )
+            return self.engine.set_limits(project_id, checked)
 
     def reset(self, project_id: str) -> None:
-        self.store.delete(KIND, project_id)
+        self.engine.reset(project_id)
 
     # -- usage ------------------------------------------------------------------------------------
 
@@ -125,13 +121,22 @@ class Quotas:
         Call it inside the transaction that makes the new resource.
         """
         limits = self.limits(project_id)
-        used = self.usage(project_id)
+        wanted = {
+            "volumes": volumes,
+            "snapshots": snapshots,
+            "gigabytes": gigabytes,
+            "backups": backups,
+            "backup_gigabytes": backup_gigabytes,
+        }
+        overs, used = QuotaEngine.over(limits, wanted, lambda _: self.usage(project_id))
         per_volume = limits["per_volume_gigabytes"]
         if volume_size is not None and per_volume != -1 and volume_size > per_volume:
             raise common.over_quota(
                 "VolumeSizeExceedsLimit",
                 f"Requested volume size {volume_size} is larger than maximum allowed limit {per_volume}.",
             )
+        if not overs:
+            return
         checks = (
             (
                 "volumes",
@@ -150,7 +155,7 @@ class Quotas:
                 gigabytes,
                 "VolumeSizeExceedsAvailableQuota",
                 f"Requested volume or snapshot exceeds allowed gigabytes quota. Requested {gigabytes}G, "
-                f"quota is {limits['gigabytes']}G and {used['gigabytes']}G has been consumed.",
+                f"quota is {limits['gigabytes']}G and {used.get('gigabytes')}G has been consumed.",
             ),
             (
                 "backups",
@@ -163,13 +168,9 @@ class Quotas:
                 backup_gigabytes,
                 "VolumeBackupSizeExceedsAvailableQuota",
                 f"Requested backup exceeds allowed Backup gigabytes quota. Requested {backup_gigabytes}G, "
-                f"quota is {limits['backup_gigabytes']}G and {used['backup_gigabytes']}G has been consumed.",
+                f"quota is {limits['backup_gigabytes']}G and {used.get('backup_gigabytes')}G has been consumed.",
             ),
         )
-        for resource, wanted, exception, message in checks:
-            if wanted and _over(limits[resource], used[resource], wanted):
+        for resource, _, exception, message in checks:
+            if resource in overs:
                 raise common.over_quota(exception, message)
-
-
-def _over(limit: int, used: int, wanted: int) -> bool:
-    return limit != -1 and used + wanted > limit

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from stacksim import faults
 from stacksim.auth import Context
+from stacksim.lifecycle import hold
 from stacksim.services.volume import common, messages
 from stacksim.services.volume.pools import NoValidBackend, footprint, host_of, pool_of
 from stacksim.services.volume.types import is_multiattach
@@ -83,6 +84,10 @@ RETYPE_MESSAGE = (
     "consistency group, requested type has to be different that the one from the volume, and for in-use "
     "volumes front-end qos specs cannot change."
 )
+
+
+#: a volume type extra spec: the seconds a volume of that type spends in ``creating``
+CREATE_DELAY = "stacksim:create_delay"
 
 
 def not_found(volume_id: str) -> faults.NotFound:
@@ -201,6 +206,10 @@ class Volumes(common.Records):
                 raise common.invalid_input(
                     "multiattach is set by the volume type: its extra spec multiattach must be '<is> True'."
                 )
+            try:  # a hold, for testing what a client does while a volume is "creating"
+                create_delay = hold(type_record.get("extra_specs"), CREATE_DELAY)
+            except ValueError as exc:
+                raise common.invalid_input(f"Volume type {type_record['name']}: {exc}") from None
             self.bs.quotas.check(ctx.project_id or "", volumes=1, gigabytes=size, volume_size=size)
             record = {
                 "id": common.new_id(),
@@ -236,7 +245,7 @@ class Volumes(common.Records):
             self.store.put(KIND, record)
             if source.get("kind") == "backup":
                 self.bs.backups.set_status(source["id"], "restoring", restore_volume_id=record["id"])
-        self.bs.lifecycle.schedule(CREATE_JOB, record["id"])
+        self.bs.lifecycle.schedule(CREATE_JOB, record["id"], delay=create_delay)
         return record
 
     @staticmethod

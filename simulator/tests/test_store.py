@@ -1,0 +1,102 @@
+"""The store's own guarantees: safe updates, SQL paging, counters, unique values, threads."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from stacksim.store import MissingRecord, StaleRecord, Store, Taken
+
+
+@pytest.fixture
+def store() -> Store:
+    s = Store()
+    yield s
+    s.close()
+
+
+def test_update_changes_in_one_transaction_and_counts_revisions(store: Store) -> None:
+    store.put("thing", {"id": "a", "n": 0})
+    record, rev = store.get_rev("thing", "a")
+    assert rev == 1
+    store.update("thing", "a", lambda r: dict(r, n=r["n"] + 1))
+    assert store.get_rev("thing", "a") == ({"id": "a", "n": 1}, 2)
+    with pytest.raises(StaleRecord):
+        store.update("thing", "a", lambda r: dict(r, n=99), expect=rev)
+    with pytest.raises(StaleRecord):
+        store.put("thing", dict(record, n=99), expect=rev)
+    assert store.get("thing", "a") == {"id": "a", "n": 1}
+    with pytest.raises(MissingRecord):
+        store.update("thing", "b", lambda r: r)
+
+
+def test_update_that_raises_writes_nothing(store: Store) -> None:
+    store.put("thing", {"id": "a", "n": 0})
+
+    def bad(record: dict) -> dict:
+        record["n"] = 5
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        store.update("thing", "a", bad)
+    assert store.get_rev("thing", "a") == ({"id": "a", "n": 0}, 1)
+
+
+def test_concurrent_updates_lose_nothing(store: Store) -> None:
+    store.put("thing", {"id": "a", "seen": []})
+
+    def add(i: int) -> None:
+        for j in range(20):
+            store.update("thing", "a", lambda r, v=f"{i}-{j}": dict(r, seen=[*r["seen"], v]))
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(store.get("thing", "a")["seen"]) == 160
+
+
+def test_query_filters_sorts_and_pages_in_sql(store: Store) -> None:
+    for i, created in enumerate(["b", "a", "c", "b", "a"]):
+        store.put("row", {"id": f"r{i}", "project_id": "p" if i != 2 else "q", "created": created})
+    newest = store.query("row", {"project_id": "p"}, order=[("created", True)])
+    # ties keep the order the records were made in
+    assert [r["id"] for r in newest] == ["r0", "r3", "r1", "r4"]
+    page = store.query("row", {"project_id": "p"}, order=[("created", True)], after="r3", limit=2)
+    assert [r["id"] for r in page] == ["r1", "r4"]
+    assert [r["id"] for r in store.query("row", any_of={"id": ["r4", "r2"]})] == ["r2", "r4"]
+    with pytest.raises(MissingRecord):
+        store.query("row", {"project_id": "p"}, after="r2")
+    assert sorted(store.get_many("row", ["r1", "r2", "nope"])) == ["r1", "r2"]
+
+
+def test_tracked_sums_follow_every_write_and_rollback(store: Store) -> None:
+    store.put("srv", {"id": "old", "project_id": "p", "cores": 2})
+    store.track("srv", {"instances": lambda r: 1, "cores": lambda r: r["cores"]})
+    assert store.usage("srv", "p") == {"instances": 1, "cores": 2}
+    store.put("srv", {"id": "a", "project_id": "p", "cores": 4})
+    store.update("srv", "a", lambda r: dict(r, cores=8))
+    assert store.usage("srv", "p") == {"instances": 2, "cores": 10}
+    with pytest.raises(RuntimeError), store.transaction():
+        store.put("srv", {"id": "b", "project_id": "p", "cores": 1})
+        raise RuntimeError
+    assert store.usage("srv", "p") == {"instances": 2, "cores": 10}
+    store.delete("srv", "old")
+    store.delete_where("srv", project_id="p")
+    assert store.usage("srv", "p") == {"instances": 0, "cores": 0}
+
+
+def test_unique_values_are_held_by_one_record(store: Store) -> None:
+    store.unique("port", lambda r: [("subnet-1", ip) for ip in r["ips"]])
+    store.put("port", {"id": "a", "ips": ["10.0.0.2", "10.0.0.3"]})
+    with pytest.raises(Taken):
+        store.put("port", {"id": "b", "ips": ["10.0.0.3"]})
+    assert store.get("port", "b") is None
+    assert store.holder("subnet-1", "10.0.0.3") == ("port", "a")
+    store.put("port", {"id": "a", "ips": ["10.0.0.2"]})
+    store.put("port", {"id": "b", "ips": ["10.0.0.3"]})
+    assert store.values_in("subnet-1", "10.0.0.0", "10.0.0.9") == ["10.0.0.2", "10.0.0.3"]
+    store.delete("port", "a")
+    assert store.holder("subnet-1", "10.0.0.2") is None
