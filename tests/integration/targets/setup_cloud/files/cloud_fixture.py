@@ -13,11 +13,11 @@ step; each call does all its steps in one process:
 - ``boot --name S --image I --flavor F [--network N] [--property K=V ...] [--as-admin]``:
   boot a server (as a user would by hand; without ``--network``, with no network at all),
   wait until it is ACTIVE and print JSON with its ``id`` and ``image_id``;
-- ``servers [--delete NAME_OR_ID ...] [--error ID ...]``: delete servers and wait until
-  they are gone, set others to ERROR (as admin);
+- ``servers [--delete NAME_OR_ID ...] [--error ID ...] [--as-admin]``: delete servers (that
+  are there) and wait until they are gone, set others to ERROR (as admin);
 - ``console ID``: print a server's console log;
 - ``image --name NAME --file F [--project P] [--property K=V ...]``: upload an image as
-  admin (into project P) and print its ID;
+  admin (into project P) and print JSON with its ``id`` and ``owner`` (the project's ID);
 - ``down --prefix P [--network N] [--flavor NAME ...]``: delete the servers, key pairs,
   images and security groups whose names start with P, the network and the flavors.
 """
@@ -82,13 +82,14 @@ def boot(conn, args) -> None:
 
 
 def servers(conn, args) -> None:
-    doomed = [conn.compute.find_server(ref, ignore_missing=True) for ref in args.delete]
+    cloud = args.admin if args.as_admin else conn
+    doomed = [cloud.compute.find_server(ref, ignore_missing=True) for ref in args.delete]
     for server in filter(None, doomed):
-        conn.compute.delete_server(server)
+        cloud.compute.delete_server(server)
     for ref in args.error:
         args.admin.compute.reset_server_state(ref, "error")
     for server in filter(None, doomed):
-        conn.compute.wait_for_delete(server, interval=0.1, wait=WAIT)
+        cloud.compute.wait_for_delete(server, interval=0.1, wait=WAIT)
 
 
 def console(conn, args) -> None:
@@ -107,7 +108,7 @@ def image(conn, args) -> None:
         **owner,
         **dict(p.split("=", 1) for p in args.property),
     )
-    print(made.id)
+    print(json.dumps({"id": made.id, "owner": made.owner}))
 
 
 def down(conn, args) -> None:
@@ -154,6 +155,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     act = actions.add_parser("servers")
     act.add_argument("--delete", action="append", default=[])
     act.add_argument("--error", action="append", default=[])
+    act.add_argument("--as-admin", action="store_true")
     act = actions.add_parser("console")
     act.add_argument("server")
     act = actions.add_parser("image")
