@@ -3,13 +3,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Cloud-side helpers the runner modules share (private to the opensandbox.cloud collection).
 
-Reading the revisions of a runner image (and which images servers use), pruning them,
-and reading the end of a server's console.  Built on the state kit (``_module``,
+Booting a server with user data, reading the revisions of a runner image (and which
+images servers use), pruning them, and reading the end of a server's console.  Built on the state kit (``_module``,
 ``_resources``, ``_kinds``); the rules themselves are in ``_runner_build``.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,6 +18,34 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils import _runner_b
 from ansible_collections.opensandbox.cloud.plugins.module_utils._kinds import IMAGE
 from ansible_collections.opensandbox.cloud.plugins.module_utils._module import AnsibleOpenStackModule
 from ansible_collections.opensandbox.cloud.plugins.module_utils._resources import to_dict
+
+
+def boot_server(
+    module: AnsibleOpenStackModule,
+    *,
+    name: str,
+    image_id: str,
+    flavor_id: str,
+    network_id: str,
+    security_group: str | None,
+    key_name: str | None,
+    user_data: str,
+    metadata: Mapping[str, str],
+    **extra: Any,
+) -> Any:
+    """Create a server on one network with cloud-init user data (given as text; Nova takes it base64-encoded)."""
+    return module.call(
+        module.conn.compute.create_server,
+        name=name,
+        image_id=image_id,
+        flavor_id=flavor_id,
+        networks=[{"uuid": network_id}],
+        security_groups=[{"name": security_group}],
+        key_name=key_name,
+        user_data=base64.b64encode(user_data.encode("utf-8")).decode("ascii"),
+        metadata=dict(metadata),
+        **extra,
+    )
 
 
 def used_image_ids(module: AnsibleOpenStackModule) -> set[str]:

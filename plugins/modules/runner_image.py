@@ -345,7 +345,6 @@ console:
   elements: str
 """
 
-import base64
 import hashlib
 import secrets
 from dataclasses import replace
@@ -365,6 +364,7 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._kinds import (
 from ansible_collections.opensandbox.cloud.plugins.module_utils._module import AnsibleOpenStackModule
 from ansible_collections.opensandbox.cloud.plugins.module_utils._resources import find, to_dict
 from ansible_collections.opensandbox.cloud.plugins.module_utils._runner_cloud import (
+    boot_server,
     console_tail,
     delete_images,
     image_revisions,
@@ -482,16 +482,15 @@ class Build:
             name=self.name,
             description=f"Builder of runner image {name}, lets nothing in (opensandbox.cloud.runner_image)",
         ).id
-        user_data = rb.build_user_data(self.spec)
-        self.server = m.call(
-            compute.create_server,
+        self.server = boot_server(
+            m,
             name=self.name,
             image_id=self.base.id,
             flavor_id=flavor.id,
-            networks=[{"uuid": network.id}],
+            network_id=network.id,
+            security_group=self.security_group,
             key_name=self.keypair,
-            security_groups=[{"name": self.security_group}],
-            user_data=base64.b64encode(user_data.encode("utf-8")).decode("ascii"),
+            user_data=rb.build_user_data(self.spec),
             metadata={"runner_image_builder": name, rb.PROP_DIGEST: self.digest},
         )
         server = self.wait_powered_off(timeout)

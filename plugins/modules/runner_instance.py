@@ -310,7 +310,6 @@ security_group:
           type: int
 """
 
-import base64
 import os
 import time
 from datetime import datetime, timezone
@@ -322,7 +321,7 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._errors import b
 from ansible_collections.opensandbox.cloud.plugins.module_utils._kinds import FLAVOR, NETWORK, SECURITY_GROUP, SERVER
 from ansible_collections.opensandbox.cloud.plugins.module_utils._module import AnsibleOpenStackModule
 from ansible_collections.opensandbox.cloud.plugins.module_utils._resources import find, to_dict
-from ansible_collections.opensandbox.cloud.plugins.module_utils._runner_cloud import image_revisions
+from ansible_collections.opensandbox.cloud.plugins.module_utils._runner_cloud import boot_server, image_revisions
 from ansible_collections.opensandbox.cloud.plugins.module_utils._state import build_diff, ensure_present
 from ansible_collections.opensandbox.cloud.plugins.module_utils._wait import FAILED, wait_for_delete_all, wait_settled
 
@@ -529,19 +528,18 @@ class Fleet:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as fh:
                 fh.write(keypair.private_key)
-        user_data = rf.runner_user_data(spec, name)
         try:
-            return m.call(
-                compute.create_server,
+            return boot_server(
+                m,
                 name=name,
                 image_id=image["id"],
                 flavor_id=flavor.id,
-                networks=[{"uuid": network.id}],
-                security_groups=[{"name": group_id}],
+                network_id=network.id,
+                security_group=group_id,
                 key_name=key_name,
-                config_drive=p["config_drive"],
-                user_data=_b64(user_data),
+                user_data=rf.runner_user_data(spec, name),
                 metadata=rf.runner_metadata(self.prefix, spec.url, image["name"]),
+                config_drive=p["config_drive"],
             )
         except BaseException:
             if key_name:  # the server was not made: its key pair goes
@@ -584,10 +582,6 @@ class Fleet:
             + (f" The other new runners are up: {', '.join(s.name for s in ready)}." if ready else ""),
             removed=[{"id": s.id, "name": s.name, "status": s.status} for s in failed],
         )
-
-
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
 def main() -> None:
