@@ -10,8 +10,24 @@ COLLECTIONS := $(CURDIR)/build/collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_LOCALHOST_WARNING := False
 export OS_CLIENT_CONFIG_FILE := $(CLOUDS)
+# The playbooks write the sandbox's inventory in the directory they run in (the shell's PWD).
+export PWD := $(CURDIR)
 
-.PHONY: demo start stop test lint format collection tree clean conformance
+# What an instance is: a record (fake, the default until the demo sandbox's hosts are
+# reachable containers) or a container (DRIVER=docker, as root with a Docker engine).
+DRIVER ?= fake
+
+.PHONY: demo destroy start stop test lint format collection tree clean conformance wheelhouse
+
+# The simulator role installs stacksim from a wheel shipped inside the collection. It is
+# rebuilt when the simulator's sources change, reproducibly (the same sources give the same
+# bytes, so redeploying an unchanged collection changes nothing).
+STACKSIM_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' simulator/pyproject.toml)
+STACKSIM_SOURCES := simulator/pyproject.toml $(shell find simulator/src -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*')
+ROLE_WHEEL := roles/simulator/files/stacksim-$(STACKSIM_VERSION)-py3-none-any.whl
+# stacksim's dependencies as wheels, at the versions of constraints.txt: the tests deploy
+# the simulator role from here (pip --no-index), without the package index.
+WHEELHOUSE := build/wheelhouse
 
 $(BIN)/.installed: simulator/pyproject.toml requirements-dev.txt constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (Debian: apt install python3 python3-venv)"; exit 1; }
@@ -20,8 +36,21 @@ $(BIN)/.installed: simulator/pyproject.toml requirements-dev.txt constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e simulator -r requirements-dev.txt
 	@touch $@
 
+$(ROLE_WHEEL): $(BIN)/.installed $(STACKSIM_SOURCES)
+	@rm -f roles/simulator/files/stacksim-*.whl
+	SOURCE_DATE_EPOCH=315532800 $(BIN)/pip wheel --quiet --no-deps --no-build-isolation --no-index -w roles/simulator/files ./simulator
+	@rm -rf simulator/build
+
+$(WHEELHOUSE)/.complete: $(BIN)/.installed simulator/pyproject.toml constraints.txt
+	@rm -rf $(WHEELHOUSE)
+	$(BIN)/pip wheel --quiet --no-build-isolation -c constraints.txt -w $(WHEELHOUSE) ./simulator
+	@rm -rf simulator/build
+	@touch $@
+
+wheelhouse: $(WHEELHOUSE)/.complete
+
 # Build the collection tarball (galaxy.yml's build_ignore applies) and install it.
-collection: $(BIN)/.installed
+collection: $(BIN)/.installed $(ROLE_WHEEL)
 	@rm -rf build/dist && mkdir -p build/dist
 	$(BIN)/ansible-galaxy collection build --force --output-path build/dist . >/dev/null
 	$(BIN)/ansible-galaxy collection install --force -p $(COLLECTIONS) build/dist/opensandbox-cloud-*.tar.gz >/dev/null
@@ -29,7 +58,13 @@ collection: $(BIN)/.installed
 	@$(BIN)/python tools/fetch_openstack_cloud.py $(COLLECTIONS)
 
 start: $(BIN)/.installed
-	$(BIN)/stacksim start --state-dir $(STATE) --port $(PORT) --clouds-yaml $(CLOUDS)
+	@if [ "$(DRIVER)" = docker ]; then \
+	  echo "Compute driver: docker (a Docker engine answers: instances are containers; DRIVER=fake keeps records only)"; \
+	  $(BIN)/stacksim images build; \
+	else \
+	  echo "Compute driver: $(DRIVER) (instances are records; as root, 'make docker-engine' then DRIVER=docker makes them containers)"; \
+	fi
+	$(BIN)/stacksim start --state-dir $(STATE) --port $(PORT) --clouds-yaml $(CLOUDS) --compute-driver $(DRIVER)
 
 stop:
 	@if [ -x $(BIN)/stacksim ]; then $(BIN)/stacksim stop --state-dir $(STATE); else echo "stacksim is not installed"; fi
@@ -40,7 +75,34 @@ demo: collection start
 	@echo "Done. stacksim serves http://127.0.0.1:$(PORT) (state in $(STATE)/, log in $(STATE)/stacksim.log)."
 	@echo "Clouds 'stacksim' (demo member), 'stacksim-admin' and 'stacksim-alt' are in $(CLOUDS);"
 	@echo "from this directory try:  $(BIN)/openstack --os-cloud stacksim token issue"
-	@echo "(elsewhere: export OS_CLIENT_CONFIG_FILE=$(CLOUDS)). Stop the simulator with: make stop"
+	@echo "(elsewhere: export OS_CLIENT_CONFIG_FILE=$(CLOUDS)). Remove the sandbox with: make destroy;"
+	@echo "stop the simulator with: make stop"
+
+# Delete the demo's sandbox (and its inventory file); the simulator keeps running.
+destroy: collection start
+	$(BIN)/ansible-playbook playbooks/destroy_sandbox.yml -e topology=playbooks/files/small-sandbox.yaml
+
+# The docker driver's engine, as root: install Docker and what the driver uses (debootstrap
+# for the base image, iptables, an SSH client for the tests), start dockerd if it is not
+# running, and build the base image (once per machine; cached after).
+.PHONY: docker-engine
+docker-engine: $(BIN)/.installed
+	@if [ "$$(id -u)" -ne 0 ]; then echo "make docker-engine installs packages and starts dockerd: run it as root"; exit 1; fi
+	@missing=""; \
+	for tool in dockerd:docker.io debootstrap:debootstrap iptables:iptables ssh:openssh-client losetup:mount nsenter:util-linux; do \
+	  command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; \
+	fi
+	@if ! docker info >/dev/null 2>&1; then \
+	  if [ -d /run/systemd/system ]; then systemctl start docker; \
+	  else echo "Starting dockerd (log in /var/log/dockerd.log)"; nohup dockerd >/var/log/dockerd.log 2>&1 & fi; \
+	  for i in $$(seq 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done; \
+	  docker info >/dev/null 2>&1 || { echo "dockerd did not start: see /var/log/dockerd.log"; exit 1; }; \
+	fi
+	$(BIN)/stacksim images build
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -57,7 +119,7 @@ format: $(BIN)/.installed
 # PYTEST_ARGS="--random-order"` or `PYTEST_ARGS=--reverse` shows it.
 TEST_WORKERS ?= 3
 PYTEST_ARGS ?=
-test: lint collection
+test: lint collection wheelhouse
 	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # openstacksdk's own functional tests against a private stacksim, in a venv of their own
@@ -75,4 +137,5 @@ conformance: $(BIN)/.installed $(CONFORMANCE_VENV)/.installed
 	$(BIN)/python tools/conformance/run.py --suite-python $(CONFORMANCE_VENV)/bin/python $(TEST)
 
 clean: stop
-	rm -rf build $(VENV) $(STATE) $(CLOUDS)
+	@if [ -x $(BIN)/stacksim ]; then $(BIN)/stacksim stop --state-dir $(STATE) --purge >/dev/null; fi
+	rm -rf build $(VENV) $(STATE) $(CLOUDS) roles/simulator/files/stacksim-*.whl

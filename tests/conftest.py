@@ -67,6 +67,10 @@ if str(COLLECTIONS_PATH) not in sys.path:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sanity: runs ansible-test sanity on the collection (minutes)")
     config.addinivalue_line("markers", "integration: runs playbooks against a live stacksim")
+    config.addinivalue_line("markers", "molecule: runs a Molecule scenario (extensions/molecule)")
+    config.addinivalue_line(
+        "markers", "delivery: builds, installs, documents or lints the collection as its users get it"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -493,3 +493,26 @@ def test_nested_stacks_from_template_resources(demo, tmp_path):
     assert not [
         s for s in demo.orchestration.get("/stacks?show_nested=True").json()["stacks"] if s["parent"] == stack.id
     ]
+
+
+def test_an_update_that_replaces_a_resource_shows_the_new_one(demo, tmp_path):
+    """As openstacksdk's test_stack_simple finds: the stack's resources and outputs are the replacement's."""
+    template = (
+        "heat_template_version: 2016-10-14\n"
+        "parameters:\n  length: {type: number, default: 10}\n"
+        "resources:\n  secret:\n    type: OS::Heat::RandomString\n    properties: {length: {get_param: length}}\n"
+        "outputs:\n  value: {value: {get_attr: [secret, value]}}\n"
+    )
+    path = tmp_path / "random.yaml"
+    path.write_text(template)
+    name = _n("replace")
+    stack = demo.create_stack(name, template_file=str(path), wait=True)
+    before = demo.orchestration.resources(stack)
+    (first,) = [r.physical_resource_id for r in before]
+    demo.update_stack(stack.id, template_file=str(path), wait=True, length=20)
+    after = demo.get_stack(stack.id)
+    assert after.status == "UPDATE_COMPLETE"
+    (output,) = after.outputs
+    assert isinstance(output["output_value"], str) and len(output["output_value"]) == 20
+    (resource,) = demo.orchestration.resources(after)
+    assert resource.status == "CREATE_COMPLETE" and resource.physical_resource_id != first

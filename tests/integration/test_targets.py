@@ -12,6 +12,7 @@ that the value shows nowhere in Ansible's output (for ``no_log`` options).
 
 from __future__ import annotations
 
+import json
 import secrets
 import shutil
 import subprocess
@@ -114,6 +115,7 @@ def ansible_env(
 
 def run_playbook(playbook: Path, env: dict[str, str], cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     cmd = [_ansible_bin("ansible-playbook"), str(playbook), *extra]
+    env = dict(env, PWD=str(cwd))  # as a shell started in cwd would say; the playbooks write files there
     proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT, check=False)
     assert proc.returncode == 0, f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     return proc
@@ -144,12 +146,82 @@ def test_target(target: str, ansible_env: dict[str, str], tmp_path: Path) -> Non
         assert value not in proc.stdout + proc.stderr, f"the value of {name} shows in the output of {target}"
 
 
+def _recap(out: str) -> dict[str, int]:
+    """The localhost line of PLAY RECAP: ``{'ok': 5, 'changed': 0, ...}``."""
+    line = next(line for line in out.splitlines() if line.startswith("localhost") and "ok=" in line)
+    return {key: int(value) for key, value in (pair.split("=") for pair in line.split(":", 1)[1].split())}
+
+
 def test_demo_playbook(ansible_env: dict[str, str], collection_root: Path, tmp_path: Path) -> None:
-    proc = run_playbook(collection_root / "playbooks" / "demo.yml", ansible_env, tmp_path)
-    out = proc.stdout
-    assert "failed=0" in out
-    for expected in ("User:", "demo", "identity", "alt_demo"):
-        assert expected in out, f"{expected!r} missing from the demo output:\n{out}"
+    """make demo's playbook: the identity summary, then the small sandbox; a second run changes nothing."""
+    playbooks = collection_root / "playbooks"
+    try:
+        proc = run_playbook(playbooks / "demo.yml", ansible_env, tmp_path)
+        out = proc.stdout
+        assert _recap(out)["failed"] == 0
+        assert _recap(out)["changed"] == 1, out  # the sandbox and its inventory file, in one task
+        for expected in (
+            "User:     demo, project demo",
+            "Projects: admin, alt_demo, demo",
+            "small-sandbox: CREATE_COMPLETE",
+            "server (host): man-network 192.168.128.",
+            "server-switch 10.10.20.5",
+            "console: openstack --os-cloud stacksim console log show small-sandbox-server",
+            "nothing answers ssh",
+        ):
+            assert expected in out, f"{expected!r} missing from the demo output:\n{out}"
+        assert (tmp_path / "small-sandbox.inventory.yml").is_file()
+        again = run_playbook(playbooks / "demo.yml", ansible_env, tmp_path)
+        assert _recap(again.stdout)["changed"] == 0, again.stdout
+    finally:
+        destroyed = run_playbook(
+            playbooks / "destroy_sandbox.yml",
+            ansible_env,
+            tmp_path,
+            "-e",
+            f"topology={playbooks}/files/small-sandbox.yaml",
+        )
+    assert "small-sandbox: deleted" in destroyed.stdout
+    assert not (tmp_path / "small-sandbox.inventory.yml").exists()
+
+
+def test_deploy_and_destroy_playbooks(ansible_env: dict[str, str], collection_root: Path, tmp_path: Path) -> None:
+    """deploy_sandbox.yml writes an inventory whose hosts and groups are the topology's; destroy removes both."""
+    import yaml
+
+    playbooks = collection_root / "playbooks"
+    # A path relative to where ansible-playbook runs, as people type it.
+    topology_file = tmp_path / "sandbox.yaml"
+    shutil.copy(playbooks / "files" / "sandbox.yaml", topology_file)
+    topology = yaml.safe_load(topology_file.read_text())
+    inventory_file = tmp_path / "sandbox.inventory.yml"
+    try:
+        proc = run_playbook(playbooks / "deploy_sandbox.yml", ansible_env, tmp_path, "-e", "topology=sandbox.yaml")
+        assert "sandbox: CREATE_COMPLETE, 8 servers" in proc.stdout
+        listed = subprocess.run(
+            [_ansible_bin("ansible-inventory"), "-i", str(inventory_file), "--list"],
+            env=ansible_env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        inventory = json.loads(listed.stdout)
+        nodes = {n["name"] for n in topology["hosts"] + topology["routers"]}
+        assert set(inventory["_meta"]["hostvars"]) == nodes | {"man", "uan"}
+        for group in topology["groups"]:
+            assert inventory[group["name"]]["hosts"] == group["nodes"]
+        assert set(inventory["hosts"]["hosts"]) == {h["name"] for h in topology["hosts"]}
+        assert set(inventory["routers"]["hosts"]) == {r["name"] for r in topology["routers"]}
+        web = inventory["_meta"]["hostvars"]["web"]
+        assert web["ansible_user"] == "cirros"
+        assert web["ansible_ssh_common_args"].startswith("-o ProxyJump=cirros@172.24.4.")
+    finally:
+        destroyed = run_playbook(
+            playbooks / "destroy_sandbox.yml", ansible_env, tmp_path, "-e", f"topology={topology_file}"
+        )
+    assert "sandbox: deleted" in destroyed.stdout
+    assert not inventory_file.exists()
 
 
 def test_runner_playbooks(ansible_env: dict[str, str], collection_root: Path, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 from pathlib import Path
 
@@ -64,8 +65,10 @@ def _check(settings: Settings) -> str | None:
             f"refusing to listen on {settings.host} with the documented default password; "
             f"set --password or ${PASSWORD_ENV}"
         )
-    if settings.compute_driver != "fake":
-        return f"the '{settings.compute_driver}' compute driver is not available in this version; use 'fake'"
+    if settings.compute_driver == "docker":
+        from stacksim.drivers.docker import check
+
+        return check()
     if settings.token_ttl <= 0:
         return "--token-ttl must be a positive number of seconds"
     if settings.delay < 0:
@@ -99,7 +102,7 @@ def serve(args: argparse.Namespace) -> int:
         (settings.state_dir / URL_FILE).write_text(f"{settings.base_url}\n")
     if settings.clouds_yaml:
         write_clouds_yaml(settings.clouds_yaml, f"{settings.base_url}/identity", settings.bootstrap_password)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -111,7 +114,22 @@ def serve(args: argparse.Namespace) -> int:
         # keep-alive connection and fail with "connection reset".
         timeout_keep_alive=65,
     )
+    # The docker driver's instances reach the APIs at the external network's gateway
+    # (an address on a host bridge that only this host routes to, guarded by iptables),
+    # so the simulator listens there too; the catalog stays on --host.
+    hosts = [settings.host] + [h for h in [settings.instance_host] if h and h != settings.host]
+    sockets = [_listen(host, settings.port) for host in hosts]
+    uvicorn.Server(config).run(sockets=sockets)
     return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
 
 
 def _forward(args: argparse.Namespace) -> list[str]:
@@ -181,10 +199,50 @@ def stop(args: argparse.Namespace) -> int:
     pid = control.read_pid(args.state_dir)
     if pid is None:
         print("stacksim is not running")
+    else:
+        control.terminate(pid)
+        (args.state_dir / control.PID_FILE).unlink(missing_ok=True)
+        print(f"stacksim (pid {pid}) stopped")
+    if args.purge:
+        return _purge(args.state_dir)
+    return 0
+
+
+def _purge(state_dir: Path) -> int:
+    """Remove the Docker driver's containers, networks and images of this state dir."""
+    from stacksim.drivers.base import DriverError
+    from stacksim.drivers.docker import engine, purge
+
+    try:
+        client = engine.client()
+    except DriverError:
+        print("no Docker engine answers: nothing of the docker driver to remove")
         return 0
-    control.terminate(pid)
-    (args.state_dir / control.PID_FILE).unlink(missing_ok=True)
-    print(f"stacksim (pid {pid}) stopped")
+    counts = purge(client, state_dir / "data")
+    print("removed " + ", ".join(f"{n} {what}" for what, n in counts.items()) + f" of {state_dir}")
+    return 0
+
+
+def images(args: argparse.Namespace) -> int:
+    """``stacksim images build|list``: the docker driver's base image, and what images the engine holds."""
+    from stacksim.drivers.base import DriverError
+    from stacksim.drivers.docker import baseimage, engine
+
+    try:
+        client = engine.client()
+        if args.action == "build":
+            built = baseimage.ensure(client, mirror=args.mirror, force=args.force)
+            how = "found (cached)" if built.cached else "built"
+            print(f"{built.reference} {how} in {built.seconds:.1f} s, {built.size / 2**20:.0f} MiB")
+            return 0
+        rows = baseimage.listing(client)
+    except DriverError as exc:
+        print(f"stacksim: {exc}", file=sys.stderr)
+        return 1
+    if not rows:
+        print("no stacksim images; `stacksim images build` makes the base image")
+    for row in rows:
+        print(f"{', '.join(row['tags'])}  {row['id']}  {row['size'] / 2**20:.0f} MiB  {row['role']}")
     return 0
 
 
@@ -257,10 +315,19 @@ def main(argv: list[str] | None = None) -> int:
     p_reset.add_argument(
         "--password", help=f"the admin user's password (default: ${PASSWORD_ENV}, else '{DEFAULT_PASSWORD}')"
     )
+    p_stop.add_argument(
+        "--purge",
+        action="store_true",
+        help="also remove the docker driver's containers, networks and images of this state dir",
+    )
+    p_images = sub.add_parser("images", help="the docker driver's images: build the base image, list them")
+    p_images.add_argument("action", choices=("build", "list"))
+    p_images.add_argument("--mirror", help="Debian mirror for the base image (default: the one apt uses)")
+    p_images.add_argument("--force", action="store_true", help="build again even if the image is there")
     for p in (p_serve, p_start):
         p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     args = parser.parse_args(argv)
-    return {"serve": serve, "start": start, "stop": stop, "reset": reset}[args.command](args)
+    return {"serve": serve, "start": start, "stop": stop, "images": images, "reset": reset}[args.command](args)
 
 
 if __name__ == "__main__":

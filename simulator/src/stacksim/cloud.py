@@ -8,7 +8,6 @@ from pathlib import Path
 
 from stacksim.auth import Authenticator
 from stacksim.config import Settings
-from stacksim.heat.engine import Orchestration
 from stacksim.lifecycle import Lifecycle
 from stacksim.reset import Snapshot, reset
 from stacksim.services.compute.bootstrap import bootstrap as compute_bootstrap
@@ -19,6 +18,7 @@ from stacksim.services.image.bootstrap import bootstrap as image_bootstrap
 from stacksim.services.image.model import Images
 from stacksim.services.network.bootstrap import bootstrap as network_bootstrap
 from stacksim.services.network.model import Networking
+from stacksim.services.orchestration.model import Orchestration
 from stacksim.services.registry import Service, services
 from stacksim.services.volume.bootstrap import bootstrap as volume_bootstrap
 from stacksim.services.volume.model import BlockStorage
@@ -69,6 +69,7 @@ class Cloud:
 
     def close(self) -> None:
         self.lifecycle.stop()
+        self.compute.servers.driver.close()
         self.store.close()
         if self._tmp_data:
             shutil.rmtree(self.data_dir, ignore_errors=True)

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from stacksim.heat.limits import DEFAULT as HEAT
+
 DEFAULT_PORT = 8780
 #: The password of the bootstrap users (admin, demo, alt_demo) unless
 #: ``--password`` or ``STACKSIM_PASSWORD`` says otherwise.
@@ -27,6 +29,18 @@ class Settings:
     #: none that a client can see, its first read after a call shows the work done
     delay: float = 0.0
     public_url: str | None = None
+    #: An address of this host where instances reach the APIs (set by the docker driver:
+    #: the external network's gateway); wait-condition URLs given to instances use it.
+    instance_host: str | None = None
+    #: Heat's limits (``heat.conf``'s names and defaults; see :mod:`stacksim.heat.limits`)
+    heat_max_template_size: int = HEAT.max_template_size
+    heat_max_json_body_size: int = HEAT.max_json_body_size
+    heat_max_nested_stack_depth: int = HEAT.max_nested_stack_depth
+    heat_max_resources_per_stack: int = HEAT.max_resources_per_stack
+    heat_max_stacks_per_tenant: int = HEAT.max_stacks_per_tenant
+    #: stacksim's own: how deeply a template's maps and lists may nest, how long a template_url may take
+    heat_max_template_depth: int = HEAT.max_template_depth
+    heat_template_fetch_timeout: float = HEAT.template_fetch_timeout
 
     @property
     def bootstrap_password(self) -> str:
@@ -47,6 +61,13 @@ class Settings:
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
+
+    @property
+    def instance_url(self) -> str:
+        """The URL instances reach us at (the catalog's where no driver gives them a better one)."""
+        if not self.instance_host:
+            return self.base_url
+        return f"http://{self.instance_host}:{self.port}"
 
     @property
     def database(self) -> str:

@@ -146,6 +146,8 @@ async def reset(cloud: Cloud) -> dict[str, Any]:
     await life.interrupt()
     try:
         removed = await life.call(snapshot.restore)
+        # The records are back; what the driver made for the removed servers goes too.
+        await life.call(cloud.compute.servers.driver.reset)
         if not snapshot.current:
             await life.call(cloud.bootstrap)
             await life.call(snapshot.take)

@@ -15,7 +15,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stacksim.drivers.view import CloudView
 
 
 @dataclass
@@ -40,18 +43,64 @@ class DriverEvents:
     """Callbacks a driver uses to report what an instance did by itself."""
 
     powered_off: Callable[[str], None] = lambda instance_id: None
+    #: the instance is gone from under the driver (found on a restart): the server goes to ERROR with the reason
+    lost: Callable[[str, str], None] = lambda instance_id, reason: None
 
 
 class DriverError(Exception):
     """A driver could not do what it was asked; the message goes into the server's fault."""
 
 
-class ComputeDriver(ABC):
+class NetworkHooks:
+    """What the network service tells a compute driver when Neutron state an instance depends on changes.
+
+    Each is called once the change is committed, on the caller's thread (often the
+    event loop): an implementation must return at once and do its work elsewhere.
+    """
+
+    def security_group_rules_changed(self, group_id: str) -> None:
+        """A rule of the group was added or removed."""
+
+    def port_updated(self, port: dict[str, Any]) -> None:
+        """A port's security groups, port security or fixed IPs changed."""
+
+    def floating_ip_changed(self, floating_ip: dict[str, Any]) -> None:
+        """A floating IP was associated, disassociated or deleted (the record as it is now)."""
+
+    def network_deleted(self, network_id: str) -> None:
+        """A network was deleted."""
+
+    def router_interfaces_changed(self, router_id: str) -> None:
+        """An interface was added to or removed from the router."""
+
+
+class ComputeDriver(NetworkHooks, ABC):
     name: str = "base"
 
     def __init__(self, data_dir: Path, events: DriverEvents | None = None) -> None:
         self.data_dir = data_dir
         self.events = events or DriverEvents()
+
+    # -- optional hooks (no-ops unless a driver needs them) -------------------------------
+
+    def bind(self, view: CloudView) -> None:
+        """The cloud the driver serves, to read from (ports, rules, floating IPs); called once, first."""
+
+    def start(self) -> None:
+        """The cloud is bootstrapped and about to serve: reconcile instances with the servers."""
+
+    def close(self) -> None:
+        """The simulator stops: end background work (instances keep running)."""
+
+    def reset(self) -> None:
+        """The cloud went back to its bootstrap state: remove every instance and what it used."""
+
+    def resize(self, instance_id: str, flavor: dict[str, Any]) -> None:
+        """Apply a new flavor's limits to a running instance."""
+
+    def snapshot_formats(self) -> tuple[str, str] | None:
+        """``(disk_format, container_format)`` of what :meth:`snapshot` writes (None: the source image's)."""
+        return None
 
     @abstractmethod
     def spawn(self, instance: Instance) -> None:
@@ -109,4 +158,8 @@ def make_driver(name: str, data_dir: Path, events: DriverEvents | None = None) -
         from stacksim.drivers.fake import FakeDriver
 
         return FakeDriver(data_dir, events)
+    if name == "docker":
+        from stacksim.drivers.docker import DockerDriver
+
+        return DockerDriver(data_dir, events)
     raise ValueError(f"unknown compute driver {name!r}")

@@ -42,3 +42,33 @@ def wants_poweroff(user_data: str) -> bool:
         if isinstance(power, dict) and power.get("mode") in ("poweroff", "halt"):
             return True
     return False
+
+
+def parts(user_data: str) -> list[tuple[str, str]]:
+    """The user data as cloud-init sees it: ``(content type, text)`` for each part.
+
+    A plain document is one part, typed by its first line (``#cloud-config``,
+    ``#!`` for a script, ``#cloud-boothook``, ``#include``); a MIME multipart is
+    split into its parts.
+    """
+    text = user_data.lstrip()
+    if text.lower().startswith(("content-type:", "mime-version:")):
+        message = email.message_from_string(text, policy=email.policy.default)
+        return [
+            (part.get_content_type(), part.get_content())
+            for part in message.walk()
+            if not part.is_multipart() and part.get_content_maintype() == "text"
+        ]
+    for prefix, kind in STARTS.items():
+        if text.startswith(prefix):
+            return [(kind, text)]
+    return [("text/plain", text)]
+
+
+#: What the first line of a plain user-data document makes it (cloud-init's handlers).
+STARTS = {
+    "#cloud-config": "text/cloud-config",
+    "#!": "text/x-shellscript",
+    "#cloud-boothook": "text/cloud-boothook",
+    "#include": "text/x-include-url",
+}

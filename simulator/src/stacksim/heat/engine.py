@@ -1,8 +1,9 @@
-"""The orchestration engine: requests on stacks, and the background work on them.
+"""The orchestration engine: stacks at work, in the background.
 
-A request is validated at once (a bad template is a 400 with Heat's message);
-the work itself (create, update, delete, suspend, resume, check, rollback) is
-a lifecycle job. Each action is a generator over the resource graph (see
+The Orchestration service's model (:mod:`stacksim.services.orchestration.model`)
+takes the requests; this engine keeps the stacks' state and runs their
+actions (create, update, delete, suspend, resume, check, rollback) as
+lifecycle jobs. Each action is a generator over the resource graph (see
 :mod:`.run`): resources whose requirements are done start together, each
 through its plugin's ``handle_*`` and then its ``check_*_complete`` until
 done, so independent resources are made concurrently. The job steps the
@@ -24,14 +25,10 @@ hooks (breakpoints), convergence, the ``Snapshot`` deletion policy (it deletes).
 
 from __future__ import annotations
 
-import copy
 import itertools
 import math
-import re
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
@@ -40,9 +37,10 @@ from typing import TYPE_CHECKING, Any
 from stacksim.auth import Context
 from stacksim.heat import errors
 from stacksim.heat.environment import Environment
+from stacksim.heat.limits import DEFAULT, Limits
 from stacksim.heat.lookup import CloudChecker
 from stacksim.heat.resources import plugin_for
-from stacksim.heat.resources.base import Recheck, Resource, rechecking
+from stacksim.heat.resources.base import Recheck, Resource, rechecking, short_id
 from stacksim.heat.run import (
     COMPLETE,
     EVENT,
@@ -63,18 +61,18 @@ from stacksim.lifecycle import Interrupted
 if TYPE_CHECKING:
     from stacksim.cloud import Cloud
 
-__all__ = ["EVENT", "RESOURCE", "STACK", "Orchestration", "StackRun"]
+__all__ = ["EVENT", "JOB", "RESOURCE", "STACK", "Engine", "StackRun"]
 
 JOB = "orchestration.run"
 DEFAULT_TIMEOUT_MINS = 60
-NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$")
 
 
-class Orchestration:
-    """``cloud.orchestration``: the stacks of every project, and the engine working on them."""
+class Engine:
+    """The stacks of every project at work: their records, events, jobs and nested stacks."""
 
-    def __init__(self, cloud: Cloud) -> None:
+    def __init__(self, cloud: Cloud, limits: Limits = DEFAULT) -> None:
         self.cloud = cloud
+        self.limits = limits
         self.store = cloud.store
         self.boot = uuid.uuid4().hex
         self._controls: dict[str, Control] = {}
@@ -124,6 +122,7 @@ class Orchestration:
             validate_only=validate_only,
             depth=depth,
             facade=facade,
+            limits=self.limits,
         )
 
     def checker(self, ctx: Context) -> CloudChecker:
@@ -131,39 +130,13 @@ class Orchestration:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def visible(self, ctx: Context, record: Mapping[str, Any]) -> bool:
-        return ctx.is_admin or record["project_id"] == ctx.project_id
-
-    def get(self, ctx: Context, stack_id: str, name: str | None = None) -> dict[str, Any]:
-        """A stack by id (deleted ones too, as Heat shows them), checked against ``name`` if given."""
-        record = self.store.get(STACK, stack_id)
-        if record is None or not self.visible(ctx, record) or (name is not None and record["name"] != name):
-            raise errors.EntityNotFound("Stack", name or stack_id)
-        return record
-
-    def lookup(self, ctx: Context, name_or_id: str) -> dict[str, Any]:
-        """A live stack by name (the caller's project first) or id, as Heat's ``stacks:lookup``."""
-        record = self.store.get(STACK, name_or_id)
-        if record is not None and self.visible(ctx, record) and not record.get("deleted"):
-            return record
-        found = [r for r in self.store.find(STACK, name=name_or_id) if not r.get("deleted")]
-        mine = [r for r in found if r["project_id"] == ctx.project_id]
-        if mine:
-            return mine[0]
-        if ctx.is_admin and found:
-            return found[0]
-        raise errors.EntityNotFound("Stack", name_or_id)
-
-    def stacks(self, ctx: Context, *, all_projects: bool = False, deleted: bool = False, nested: bool = False):
-        records = (
-            self.store.find(STACK)
-            if (ctx.is_admin and all_projects)
-            else self.store.find(STACK, project_id=ctx.project_id)
-        )
-        return [r for r in records if (deleted or not r.get("deleted")) and (nested or not r.get("parent_id"))]
-
     def resource_records(self, stack_id: str) -> list[dict[str, Any]]:
         return self.store.find(RESOURCE, stack_id=stack_id)
+
+    def total_resources(self, root_id: str) -> int:
+        """The resources of a stack and of every stack nested in it (Heat's ``total_resources``)."""
+        stacks = [root_id, *(s["id"] for s in self.store.find(STACK, root_id=root_id))]
+        return sum(self.store.count(RESOURCE, stack_id=stack_id) for stack_id in stacks)
 
     def run_of(self, record: dict[str, Any]) -> StackRun:
         return StackRun(self, record)
@@ -211,7 +184,7 @@ class Orchestration:
         self.store.put(STACK, record)
         self.emit(record, record["name"], record["id"], action, status, reason, "OS::Heat::Stack")
 
-    def _schedule(self, record: dict[str, Any], action: str, **args: Any) -> None:
+    def schedule(self, record: dict[str, Any], action: str, **args: Any) -> None:
         self.cloud.lifecycle.schedule(JOB, record["id"], delay=0, op=action, boot=self.boot, **args)
 
     def control(self, stack_id: str) -> Control | None:
@@ -219,98 +192,7 @@ class Orchestration:
             return self._controls.get(stack_id)
 
     # -- requests: create, preview, update, delete, actions --------------------------------------
-
-    def _read_request(self, body: Mapping[str, Any]) -> tuple[Any, dict[str, str], Environment]:
-        template = body.get("template")
-        if template is None and body.get("template_url"):
-            template = fetch_template(str(body["template_url"]))
-        if template is None:
-            raise errors.HeatError("No template specified")
-        files = body.get("files") or {}
-        if not isinstance(files, Mapping):
-            raise errors.HeatError("The files must be a map")
-        env = Environment.from_dict(body.get("environment"))
-        params = body.get("parameters") or {}
-        if not isinstance(params, Mapping):
-            raise errors.HeatError("The parameters must be a map")
-        env.parameters.update(params)
-        return template, {str(k): str(v) for k, v in files.items()}, env
-
-    @staticmethod
-    def _tags(value: Any) -> list[str] | None:
-        if value in (None, "", []):
-            return None
-        if isinstance(value, str):
-            return [t.strip() for t in value.split(",") if t.strip()]
-        if isinstance(value, list):
-            return [str(t) for t in value]
-        raise errors.HeatError("Invalid tags, not a list or a comma-separated string")
-
-    @staticmethod
-    def _timeout(value: Any) -> int | None:
-        if value in (None, ""):
-            return None
-        try:
-            minutes = int(value)
-        except (TypeError, ValueError):
-            raise errors.HeatError(f"Invalid timeout value {value}") from None
-        if minutes <= 0:
-            raise errors.HeatError(f"Invalid timeout value {value}")
-        return minutes
-
-    @staticmethod
-    def _bool(value: Any, default: bool) -> bool:
-        if value is None:
-            return default
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("1", "t", "true", "on", "y", "yes"):
-            return True
-        if text in ("0", "f", "false", "off", "n", "no"):
-            return False
-        raise errors.HeatError(f"Unrecognized value '{value}', acceptable values are: true, false")
-
-    def check_name(self, ctx: Context, name: Any) -> str:
-        if not isinstance(name, str) or not NAME_RE.match(name):
-            raise errors.StackValidationFailed(
-                f'Invalid stack name {name} must contain only alphanumeric or "_-." characters, '
-                "must start with alpha and must be 255 characters or less."
-            )
-        for other in self.store.find(STACK, name=name, project_id=ctx.project_id):
-            if not other.get("deleted"):
-                raise errors.StackExists(name)
-        return name
-
-    def prepare(self, ctx: Context, body: Mapping[str, Any], stack_id: str) -> tuple[StackDefinition, dict]:
-        name = self.check_name(ctx, body.get("stack_name"))
-        template, files, env = self._read_request(body)
-        defn = self.definition(template, files, env, name, stack_id, ctx.project_id or "")
-        defn.validate(self.checker(ctx))
-        return defn, {"template": defn.raw, "files": files, "environment": env.as_dict()}
-
-    def create(self, ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
-        if body.get("adopt_stack_data"):
-            raise errors.NotSupported("Stack adopt")
-        stack_id = str(uuid.uuid4())
-        defn, parts = self.prepare(ctx, body, stack_id)
-        record = self._new_record(
-            ctx,
-            stack_id,
-            defn.stack_name,
-            parts,
-            disable_rollback=self._bool(body.get("disable_rollback"), True),
-            timeout_mins=self._timeout(body.get("timeout_mins")),
-            tags=self._tags(body.get("tags")),
-        )
-        with self.store.transaction():
-            self.store.put(STACK, record)
-            self._init_resources(record, defn)
-            self.set_stack_state(record, "CREATE", IN_PROGRESS, "Stack CREATE started")
-        self._schedule(record, "create")
-        return record
-
-    def _new_record(
+    def new_record(
         self,
         ctx: Context,
         stack_id: str,
@@ -349,159 +231,9 @@ class Orchestration:
             "previous": None,
         }
 
-    def _init_resources(self, record: Mapping[str, Any], defn: StackDefinition) -> None:
+    def init_resources(self, record: Mapping[str, Any], defn: StackDefinition) -> None:
         for name in defn.resources:
             self.store.put(RESOURCE, new_resource_record(record["id"], name, defn.resources[name]))
-
-    def preview(self, ctx: Context, body: Mapping[str, Any]) -> tuple[dict[str, Any], StackDefinition]:
-        stack_id = str(uuid.uuid4())
-        defn, parts = self.prepare(ctx, body, stack_id)
-        record = self._new_record(
-            ctx,
-            stack_id,
-            defn.stack_name,
-            parts,
-            disable_rollback=self._bool(body.get("disable_rollback"), True),
-            timeout_mins=self._timeout(body.get("timeout_mins")),
-            tags=self._tags(body.get("tags")),
-        )
-        return record, defn
-
-    def busy(self, record: Mapping[str, Any]) -> None:
-        if record["status"] == IN_PROGRESS:
-            raise errors.ActionInProgress(record["name"], record["action"])
-
-    def plan_update(
-        self, ctx: Context, record: dict[str, Any], body: Mapping[str, Any], patch: bool
-    ) -> tuple[StackDefinition, dict[str, Any]]:
-        """The new definition an update asks for, validated; and what the stack record becomes."""
-        if record["action"] == "DELETE":
-            raise errors.NotSupported("Updating a stack when it is deleting")
-        env_new = Environment.from_dict(body.get("environment"))
-        params = body.get("parameters") or {}
-        if not isinstance(params, Mapping):
-            raise errors.HeatError("The parameters must be a map")
-        files = {str(k): str(v) for k, v in (body.get("files") or {}).items()}
-        if patch:
-            template = body.get("template")
-            if template is None and body.get("template_url"):
-                template = fetch_template(str(body["template_url"]))
-            if template is None:
-                template = copy.deepcopy(record["template"])
-            env = Environment.from_dict(record["environment"]).merged(env_new)
-            env.parameters.update(params)
-            for name in body.get("clear_parameters") or []:
-                env.parameters.pop(name, None)
-                env.parameter_defaults.pop(name, None)
-            files = {**record.get("files", {}), **files}
-        else:
-            template, files, env = self._read_request(body)
-        defn = self.definition(template, files, env, record["name"], record["id"], record["project_id"] or "")
-        defn.validate(self.checker(ctx))
-        old = self.run_of(record).defn
-        changed = old.params.immutable_changes(defn.params)
-        if changed:
-            raise errors.ImmutableParameterModified(changed)
-        changes = {
-            "template": defn.raw,
-            "files": files,
-            "environment": env.as_dict(),
-            "disable_rollback": self._bool(body.get("disable_rollback"), record["disable_rollback"]),
-            "timeout_mins": self._timeout(body.get("timeout_mins")) or (record["timeout_mins"] if patch else None),
-        }
-        if "tags" in body:
-            changes["tags"] = self._tags(body.get("tags"))
-        return defn, changes
-
-    def update(self, ctx: Context, record: dict[str, Any], body: Mapping[str, Any], patch: bool) -> None:
-        self.busy(record)
-        _, changes = self.plan_update(ctx, record, body, patch)
-        with self.store.transaction():
-            record["previous"] = {
-                "template": record["template"],
-                "files": record["files"],
-                "environment": record["environment"],
-            }
-            record.update(changes)
-            self.set_stack_state(record, "UPDATE", IN_PROGRESS, "Stack UPDATE started")
-        self._schedule(record, "update")
-
-    def preview_update(
-        self, ctx: Context, record: dict[str, Any], body: Mapping[str, Any], patch: bool
-    ) -> dict[str, list[dict[str, Any]]]:
-        defn, _ = self.plan_update(ctx, record, body, patch)
-        run = self.run_of(record)
-        return run.plan(defn)
-
-    def delete(self, ctx: Context, record: dict[str, Any]) -> None:
-        if record.get("deleted") or (record["action"] == "DELETE" and record["status"] == IN_PROGRESS):
-            return
-        control = self.control(record["id"])
-        if control is not None:
-            control.cancel = "delete"
-        self.set_stack_state(record, "DELETE", IN_PROGRESS, "Stack DELETE started")
-        self._schedule(record, "delete")
-
-    def act(self, ctx: Context, record: dict[str, Any], action: str) -> None:
-        """``POST .../actions``: suspend, resume, check, cancel_update, cancel_without_rollback."""
-        if action in ("cancel_update", "cancel_without_rollback"):
-            allowed = ("UPDATE",) if action == "cancel_update" else ("UPDATE", "CREATE")
-            control = self.control(record["id"])
-            if record["status"] != IN_PROGRESS or record["action"] not in allowed or control is None:
-                state = str((record["action"], record["status"]))
-                raise errors.NotSupported(f"Cancelling update when stack is {state}")
-            control.cancel = "rollback" if action == "cancel_update" else "no_rollback"
-            return
-        self.busy(record)
-        if record["action"] == "DELETE":
-            raise errors.NotSupported(f"{action.capitalize()} of a deleted stack")
-        name = action.upper()
-        self.set_stack_state(record, name, IN_PROGRESS, f"Stack {name} started")
-        self._schedule(record, action)
-
-    def mark_unhealthy(self, ctx: Context, record: dict[str, Any], res: dict[str, Any], body: Mapping) -> None:
-        mark = body.get("mark_unhealthy")
-        if not isinstance(mark, bool):
-            mark = self._bool(mark, False) if mark is not None else None
-        if mark is None:
-            raise errors.HeatError("Missing required parameter mark_unhealthy in the request body")
-        if res["status"] == IN_PROGRESS:
-            raise errors.ActionInProgress(record["name"], res["action"])
-        reason = str(body.get("resource_status_reason") or "")
-        run = self.run_of(record)
-        if mark:
-            res["needs_replace"] = True
-            run.resource_state(res, "CHECK", FAILED, reason or "state changed")
-        elif (res["action"], res["status"]) == ("CHECK", FAILED):
-            res["needs_replace"] = False
-            run.resource_state(res, "CHECK", COMPLETE, reason or "state changed")
-
-    def signal(self, record: dict[str, Any], res: dict[str, Any], details: Any) -> None:
-        run = self.run_of(record)
-        plugin = run.plugin(res)
-        plugin.handle_signal(details)
-        run.save(plugin)
-        run.emit_resource(plugin, res["action"], res["status"], "Signal: " + signal_reason(details))
-
-    def signal_token(self, record: dict[str, Any], res: dict[str, Any]) -> str | None:
-        return self.run_of(record).plugin(res).signal_token()
-
-    def validate_template(self, ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
-        template, files, env = self._read_request(body)
-        defn = self.definition(
-            template, files, env, "validate", "", ctx.project_id or "", strict=False, validate_only=True
-        )
-        defn.validate(self.checker(ctx))
-        result: dict[str, Any] = {
-            "Description": defn.template.description,
-            "Parameters": {
-                name: schema.validate_info(env.parameters.get(name)) for name, schema in defn.params.schemas.items()
-            },
-        }
-        if defn.template.parameter_groups:
-            result["ParameterGroups"] = defn.template.parameter_groups
-        result["Environment"] = env.as_dict()
-        return result
 
     # -- the jobs ---------------------------------------------------------------------------------
 
@@ -607,7 +339,7 @@ class Orchestration:
             reason = f"Engine went down during stack {record['action']}"
             self.set_stack_state(record, record["action"], FAILED, reason)
         run = StackRun(self, record)
-        for res in run.records.values():
+        for res in [*run.records.values(), *run.replaced]:
             if res["status"] == IN_PROGRESS:
                 run.resource_state(res, res["action"], FAILED, f"Engine went down during resource {res['action']}")
             if res.get("nested_id"):
@@ -640,8 +372,6 @@ class Orchestration:
         env = Environment.from_dict(parent.record["environment"]).nested()
         env.parameters.update({k: v for k, v in params.items() if v is not None})
         stack_id = str(uuid.uuid4())
-        from stacksim.heat.resources.base import short_id
-
         name = f"{parent.name}-{resource.name}-{short_id(stack_id)}"
         merged_files = {**parent.record.get("files", {}), **(files or {})}
         defn = self.definition(
@@ -656,7 +386,7 @@ class Orchestration:
         )
         defn.validate(parent.rt.checker)
         parts = {"template": defn.raw, "files": merged_files, "environment": env.as_dict()}
-        record = self._new_record(
+        record = self.new_record(
             parent.ctx,
             stack_id,
             name,
@@ -669,7 +399,7 @@ class Orchestration:
         )
         with self.store.transaction():
             self.store.put(STACK, record)
-            self._init_resources(record, defn)
+            self.init_resources(record, defn)
             self.set_stack_state(record, "CREATE", IN_PROGRESS, "Stack CREATE started")
         return StackRun(self, record, defn)
 
@@ -727,19 +457,3 @@ def resource_facade(resource: Resource) -> dict[str, Any]:
         "deletion_policy": record.get("deletion_policy", "Delete"),
         "update_policy": record.get("update_policy") or {},
     }
-
-
-def signal_reason(details: Any) -> str:
-    if isinstance(details, Mapping):
-        return str(details.get("reason") or details.get("status") or "Signal received")
-    return "Signal received"
-
-
-def fetch_template(url: str) -> str:
-    if not url.startswith(("http://", "https://")):
-        raise errors.HeatError(f"Could not retrieve template: Invalid URL scheme {url.split(':', 1)[0]}")
-    try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            return resp.read(524289).decode()
-    except (urllib.error.URLError, OSError, UnicodeDecodeError) as exc:
-        raise errors.HeatError(f"Could not retrieve template: Failed to retrieve template: {exc}") from None

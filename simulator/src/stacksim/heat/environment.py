@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stacksim.heat import errors
+from stacksim.heat.limits import DEFAULT, Limits, check_structure
 from stacksim.heat.template import load_yaml
 
 SECTIONS = (
@@ -33,16 +34,20 @@ TEMPLATE_SUFFIXES = (".yaml", ".yml", ".template", ".json", ".hot")
 MAX_ALIAS_HOPS = 16
 
 
-def parse_environment(data: Any) -> dict[str, Any]:
+def parse_environment(data: Any, limits: Limits = DEFAULT) -> dict[str, Any]:
     if data in (None, ""):
         return {}
     if isinstance(data, str):
         try:
-            data = load_yaml(data)
+            data = load_yaml(data, limits, "The environment")
+        except errors.HeatError:
+            raise
         except Exception as exc:
             raise errors.HeatError(f"Error parsing environment: {exc}") from None
         if data is None:
             return {}
+    else:
+        check_structure(data, limits, "The environment")
     if not isinstance(data, Mapping):
         raise errors.HeatError("The environment is not a valid YAML mapping data type.")
     for key in data:
@@ -65,8 +70,8 @@ class Environment:
     encrypted_param_names: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_dict(cls, data: Any) -> Environment:
-        env = parse_environment(data)
+    def from_dict(cls, data: Any, limits: Limits = DEFAULT) -> Environment:
+        env = parse_environment(data, limits)
         registry = dict(env.get("resource_registry") or {})
         overrides: dict[str, dict[str, Any]] = {}
         per_resource = registry.pop("resources", None) or {}

@@ -23,11 +23,13 @@ import contextlib
 import hashlib
 import itertools
 import json
+import math
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from stacksim.heat import errors
+from stacksim.heat.limits import DEFAULT, Limits, load_json
 
 
 class _Unresolved:
@@ -78,6 +80,9 @@ class Scope(Protocol):
 
     def facade(self, what: str) -> Any: ...
 
+    #: what results may grow to (:class:`~stacksim.heat.limits.Limits`)
+    limits: Limits
+
 
 def _is_list(value: Any) -> bool:
     return isinstance(value, list | tuple)
@@ -85,6 +90,28 @@ def _is_list(value: Any) -> bool:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
+
+
+def _within(scope: Scope, fn_name: str, size: int) -> None:
+    """Refuse a result of ``size`` values (or characters) past ``max_template_size`` before it is made,
+    so a function cannot grow a small template into a huge one."""
+    limit = getattr(scope, "limits", DEFAULT).max_template_size
+    if size > limit:
+        raise ValueError(
+            f'The result of "{fn_name}" would hold {size} values, more than the {limit} a template may '
+            "(max_template_size)"
+        )
+
+
+def _weight(value: Any) -> int:
+    """How many values (a string: its characters) ``value`` holds."""
+    if isinstance(value, str):
+        return max(1, len(value))
+    if isinstance(value, Mapping):
+        return 1 + sum(_weight(k) + _weight(v) for k, v in value.items())
+    if _is_list(value):
+        return 1 + sum(_weight(v) for v in value)
+    return 1
 
 
 class Function:
@@ -469,6 +496,8 @@ class Replace(Function):
             raise TypeError(f'"{self.fn_name}" params must be a map')
         keys = sorted(sorted(mapping), key=len, reverse=True)
         unused = set(mapping)
+        grows = sum(template.count(k) * len(self.replacement(mapping[k], k)) for k in keys if isinstance(k, str) and k)
+        _within(scope, self.fn_name, len(template) + grows)
 
         def replace(strings: list[str], remaining: list[Any]) -> list[str]:
             if not remaining:
@@ -553,6 +582,7 @@ class Join(Function):
             if not isinstance(item, str):
                 raise TypeError(f"Items to join must be strings not {repr(item)[:200]}")
             out.append(item)
+        _within(scope, self.fn_name, sum(map(len, out)) + len(delim) * len(out))
         return delim.join(out)
 
 
@@ -587,7 +617,12 @@ class JoinMultiple(Function):
                 return _dumps(item)
             raise TypeError(f"Items to join must be string, map or list not {repr(item)[:200]}")
 
-        return delim.join(text(s) for s in strings)
+        _within(scope, self.fn_name, len(delim) * len(strings))
+        texts = []
+        for item in strings:
+            texts.append(text(item))
+            _within(scope, self.fn_name, sum(map(len, texts)))
+        return delim.join(texts)
 
 
 class StrSplit(Function):
@@ -666,8 +701,10 @@ class Repeat(Function):
             values.append(list(value))
         if not self.permutations and len({len(v) for v in values}) > 1:
             raise ValueError(f"For {self.fn_name}, the length of for_each values should be equal if no nested loop.")
-        combos = itertools.product(*values) if self.permutations else zip(*values, strict=False)
         template = args["template"]
+        count = math.prod(len(v) for v in values) if self.permutations else min(map(len, values), default=0)
+        _within(scope, self.fn_name, count * _weight(template))
+        combos = itertools.product(*values) if self.permutations else zip(*values, strict=False)
         return [_substitute(template, keys, combo) for combo in combos]
 
 
@@ -765,20 +802,31 @@ class ListConcat(Function):
         if not _is_list(args):
             example = f'"{self.fn_name}" : [ [ <value 1>, <value 2> ], [ <value 3>, <value 4> ] ]'
             raise TypeError(f'Incorrect arguments to "{self.fn_name}" should be: {example}')
-        out: list[Any] = []
-        for item in args:
-            if item is None:
-                continue
-            if not _is_list(item):
-                raise TypeError("Incorrect arguments: Items to concat must be lists.")
-            out.extend(item)
+        lists = [item for item in args if item is not None]
+        if not all(_is_list(item) for item in lists):
+            raise TypeError("Incorrect arguments: Items to concat must be lists.")
+        _within(scope, self.fn_name, sum(map(len, lists)))
+        out: list[Any] = [value for item in lists for value in item]
         if self.unique:
-            deduped: list[Any] = []
-            for index, item in enumerate(out):
-                if item not in out[index + 1 :]:
-                    deduped.append(item)
-            return deduped
+            # Each value once, where it last appears (as Heat keeps them), found by key, not by scanning.
+            seen: set[Any] = set()
+            kept: list[Any] = []
+            for value in reversed(out):
+                key = _key(value)
+                if key not in seen:
+                    seen.add(key)
+                    kept.append(value)
+            return kept[::-1]
         return out
+
+
+def _key(value: Any) -> Any:
+    """A hashable stand-in for a value, equal for equal values."""
+    try:
+        hash(value)
+    except TypeError:
+        return ("json", _dumps(value))
+    return ("value", value)
 
 
 class ListConcatUnique(ListConcat):
@@ -959,8 +1007,8 @@ class Select(Function):
         if collection == "":
             return ""
         if isinstance(collection, str):
-            with contextlib.suppress(ValueError):
-                collection = json.loads(collection)
+            with contextlib.suppress(ValueError, errors.HeatError):
+                collection = load_json(collection, getattr(scope, "limits", DEFAULT), "The value")
         if isinstance(collection, Mapping):
             if not isinstance(index, str):
                 raise TypeError(f'Index to "{self.fn_name}" must be a string')

@@ -9,6 +9,7 @@ id 'x'``). Custom constraints (``glance.image`` ...) are these lookups too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from stacksim import faults
@@ -58,13 +59,28 @@ def keypair(cloud: Cloud, ctx: Context, name: Any) -> dict[str, Any]:
         raise NotFound(f"The Key ({name}) could not be found.") from None
 
 
+#: a Neutron resource kind -> (one by id, those with a name) through the Networking facade
+def _networking(cloud: Cloud, kind: str) -> tuple[Callable[..., dict[str, Any]], Callable[..., list[dict[str, Any]]]]:
+    net = cloud.network
+    if kind == "network":
+        return net.network, net.networks
+    if kind == "subnet":
+        return net.subnet, net.subnets
+    if kind == "port":
+        return net.port, net.ports
+    if kind == "router":
+        return net.l3.router, net.l3.routers
+    return net.security.group, net.security.groups
+
+
 def _neutron(cloud: Cloud, ctx: Context, kind: str, label: str, ref: Any) -> dict[str, Any]:
     ref = str(ref)
-    net = cloud.network
-    record = net.store.get(kind, ref)
-    if record is not None and net.can_see(ctx, kind, record):
-        return record
-    found = [r for r in net.visible(ctx, kind) if r.get("name") == ref]
+    one, named = _networking(cloud, kind)
+    try:
+        return one(ctx, ref)
+    except faults.NotFound:
+        pass
+    found = named(ctx, {"name": [ref]})
     if len(found) > 1:
         raise NotFound(f"Multiple {label} matches found for name '{ref}', use an ID to be more specific.")
     if not found:
@@ -93,14 +109,14 @@ def security_group(cloud: Cloud, ctx: Context, ref: Any) -> dict[str, Any]:
 
 
 def volume(cloud: Cloud, ctx: Context, ref: Any) -> dict[str, Any]:
-    """A Cinder volume by id or name, through the block-storage model."""
+    """A Cinder volume by id or name, through the block-storage facade."""
     ref = str(ref)
     try:
         return cloud.volume.get(ctx, ref)
     except faults.NotFound:
         pass
-    found = [v for v in cloud.store.find("volume", name=ref) if ctx.owns_project(v.get("project_id"))]
-    return _unique(found, ref, "Volume")
+    volumes = cloud.volume.volumes.list(ctx, all_projects=ctx.is_admin)
+    return _unique([v for v in volumes if v.get("name") == ref], ref, "Volume")
 
 
 #: Heat's custom constraints: name -> lookup (a failed lookup is a failed constraint).

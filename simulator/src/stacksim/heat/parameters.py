@@ -19,6 +19,7 @@ from typing import Any
 from stacksim import toolkit
 from stacksim.heat import constraints, errors
 from stacksim.heat.constraints import Checker
+from stacksim.heat.limits import DEFAULT, load_json
 from stacksim.heat.template import Template, at_least
 
 TYPES = ("string", "number", "json", "comma_delimited_list", "boolean")
@@ -57,7 +58,7 @@ def convert(kind: str, value: Any) -> Any:
         if value in (None, ""):
             return {}
         try:
-            parsed = json.loads(value)
+            parsed = load_json(value, DEFAULT, "The value")
         except (TypeError, ValueError) as exc:
             raise ValueError(f"Value must be valid JSON: {exc}") from None
         if not isinstance(parsed, Mapping | list):

@@ -27,6 +27,7 @@ from stacksim.heat.lookup import NotFound as LookupNotFound
 from stacksim.heat.resources import REGISTRY
 from stacksim.heat.resources.base import (
     NotCheckable,
+    NotReady,
     Resource,
     ResourceInError,
     Runtime,
@@ -37,7 +38,7 @@ from stacksim.heat.stack import ResourceDefinition, StackDefinition
 from stacksim.toolkit import timestamp
 
 if TYPE_CHECKING:
-    from stacksim.heat.engine import Orchestration
+    from stacksim.heat.engine import Engine
 
 log = logging.getLogger("stacksim.heat")
 
@@ -125,6 +126,7 @@ class RunScope:
     def __init__(self, run: StackRun, defn: StackDefinition) -> None:
         self.run = run
         self.defn = defn
+        self.limits = defn.limits
 
     def param(self, name: str) -> Any:
         return self.defn.params.value(name)
@@ -171,14 +173,17 @@ class RunScope:
 class StackRun:
     """One stack being read or worked on: its record, definition, resources and actions."""
 
-    def __init__(self, engine: Orchestration, record: dict[str, Any], defn: StackDefinition | None = None) -> None:
+    def __init__(self, engine: Engine, record: dict[str, Any], defn: StackDefinition | None = None) -> None:
         self.engine = engine
         self.record = record
         self.store = engine.store
         self.ctx = ctx_load(record["ctx"])
         self.rt = Runtime(engine.cloud, self.ctx, self, engine.checker(self.ctx))
         self._defn = defn
-        self.records: dict[str, dict[str, Any]] = {r["name"]: r for r in engine.resource_records(record["id"])}
+        found = engine.resource_records(record["id"])
+        self.records: dict[str, dict[str, Any]] = {r["name"]: r for r in found if not r.get("replaced")}
+        #: resources an update replaced whose physical resources are not deleted yet (kept under their own ids)
+        self.replaced: list[dict[str, Any]] = [r for r in found if r.get("replaced")]
         self._plugins: dict[str, Resource] = {}
         #: the definition before an update, for the resources only it knows
         self.fallback: StackDefinition | None = None
@@ -238,6 +243,8 @@ class StackRun:
         return found
 
     def plugin(self, record: dict[str, Any], defn: StackDefinition | None = None) -> Resource:
+        if record.get("replaced"):
+            return self.plugin_class(record, defn)(self.rt, record["name"], record)
         cached = self._plugins.get(record["name"])
         if cached is not None and cached.record is record:
             return cached
@@ -340,7 +347,15 @@ class StackRun:
     def _fail(self, record: dict[str, Any], action: str, exc: BaseException) -> errors.ResourceFailure:
         failure = failure_of(record["name"], exc)
         failure.action = action
-        expected = (errors.ResourceFailure, faults.ApiError, ResourceInError, LookupNotFound, ValueError, TypeError)
+        expected = (
+            errors.ResourceFailure,
+            faults.ApiError,
+            ResourceInError,
+            NotReady,
+            LookupNotFound,
+            ValueError,
+            TypeError,
+        )
         if not isinstance(exc, expected):
             log.error("resource %s of stack %s: %s failed", record["name"], self.id, action, exc_info=exc)
         self.resource_state(record, action, FAILED, str(failure))
@@ -531,13 +546,14 @@ class StackRun:
                 self.resource_state(record, "UPDATE", COMPLETE, "state changed")
                 return
         # replace: a new physical resource under the same name
-        old = self.plugin(record)
+        old, record_id = self.plugin(record), record["id"]
         if old.replace_delete_first:
             yield from self.delete_record(record)
         else:
+            self._set_aside(record)
             superseded.append(old)
         fresh = new_resource_record(self.id, name, new.resources[name])
-        fresh["id"] = record["id"]
+        fresh["id"] = record_id
         self.records[name] = fresh
         self._plugins.pop(name, None)
         yield from self.create_resource(name, new)
@@ -589,12 +605,25 @@ class StackRun:
         except errors.ResourceFailure as exc:
             self.set_state("ROLLBACK", FAILED, f"Resource DELETE failed: {exc}")
             return
-        for record in list(self.records.values()):
-            self.store.delete(RESOURCE, record["id"])
-        self.records.clear()
+        self._forget_resources()
         self.set_state("ROLLBACK", COMPLETE, f"Stack ROLLBACK completed successfully (after: {cause})")
 
+    def _set_aside(self, record: dict[str, Any]) -> None:
+        """Keep a replaced resource under an id of its own until it is deleted, so its successor
+        takes its name (and its place in the stack's resources) at once, as in Heat."""
+        self.store.delete(RESOURCE, record["id"])
+        record.update(id=f"{record['id']}:replaced:{record['uuid']}", replaced=True)
+        self.store.put(RESOURCE, record)
+        self.replaced.append(record)
+
+    def _forget_resources(self) -> None:
+        for record in [*self.records.values(), *self.replaced]:
+            self.store.delete(RESOURCE, record["id"])
+        self.records.clear()
+        self.replaced.clear()
+
     def delete_all(self) -> Task:
+        yield from self._delete_superseded([self.plugin(r) for r in self.replaced])
         names = list(self.records)
         try:
             requires = {n: s for n, s in self.defn.requires.items() if n in self.records}
@@ -612,9 +641,7 @@ class StackRun:
         except errors.ResourceFailure as exc:
             self.set_state("DELETE", FAILED, f"Resource DELETE failed: {exc}")
             return
-        for record in list(self.records.values()):
-            self.store.delete(RESOURCE, record["id"])
-        self.records.clear()
+        self._forget_resources()
         self.record["deleted"] = now()
         self.set_state("DELETE", COMPLETE, "Stack DELETE completed successfully")
 
@@ -673,6 +700,10 @@ class StackRun:
             except errors.ResourceFailure:
                 if not quiet:
                     raise
+                continue
+            self.store.delete(RESOURCE, old.record["id"])
+            if old.record in self.replaced:
+                self.replaced.remove(old.record)
 
     def simple_stack_action(self, action: str) -> Task:
         requires = {n: s for n, s in self.defn.requires.items() if n in self.records}

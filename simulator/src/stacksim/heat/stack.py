@@ -21,11 +21,10 @@ from stacksim.heat import errors, functions, graph
 from stacksim.heat.constraints import Checker
 from stacksim.heat.environment import Environment, looks_like_template
 from stacksim.heat.functions import UNRESOLVED
+from stacksim.heat.limits import DEFAULT, Limits
 from stacksim.heat.parameters import Parameters
 from stacksim.heat.resources.base import Resource, check_properties
 from stacksim.heat.template import Template, parse_template
-
-MAX_NESTED_DEPTH = 5
 
 #: resolve a (registry-resolved) type name to a plugin class; None if unknown
 TypeResolver = Callable[[str, "StackDefinition"], "type[Resource] | None"]
@@ -125,10 +124,11 @@ class StackDefinition:
         validate_only: bool = False,
         depth: int = 0,
         facade: Mapping[str, Any] | None = None,
+        limits: Limits = DEFAULT,
     ) -> None:
-        if depth > MAX_NESTED_DEPTH:
-            raise errors.StackValidationFailed(f"Recursion depth exceeds {MAX_NESTED_DEPTH}.")
-        self.raw = parse_template(template)
+        limits.check_nesting(depth)
+        self.limits = limits
+        self.raw = parse_template(template, limits)
         self.files = dict(files or {})
         self.template = Template(self.raw, self.files)
         self.template.validate_structure()
@@ -300,6 +300,7 @@ class ValidationScope:
 
     def __init__(self, defn: StackDefinition) -> None:
         self.defn = defn
+        self.limits = defn.limits
 
     def param(self, name: str) -> Any:
         params = self.defn.params

@@ -9,13 +9,13 @@ CloudFormation templates (``AWSTemplateFormatVersion``) are not supported.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
 from stacksim.heat import errors, functions
+from stacksim.heat.limits import DEFAULT, Limits, check_structure, check_text, load_json
 
 #: (version, aliases) in order; the aliases are Heat's.
 VERSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -34,7 +34,6 @@ VERSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 VERSION_KEY = "heat_template_version"
 CANONICAL = {alias: date for date, aliases in VERSIONS for alias in (date, *aliases)}
 ORDER = [date for date, _ in VERSIONS]
-MAX_TEMPLATE_SIZE = 524288
 
 BASE_SECTIONS = ("heat_template_version", "description", "parameter_groups", "parameters", "resources", "outputs")
 RESOURCE_KEYS = ("type", "properties", "metadata", "depends_on", "deletion_policy", "update_policy", "description")
@@ -46,7 +45,7 @@ def at_least(version: str, wanted: str) -> bool:
     return ORDER.index(version) >= ORDER.index(wanted)
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser where PyYAML has it
     """YAML as Heat reads it: no timestamps (a date stays a string)."""
 
 
@@ -56,22 +55,59 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def load_yaml(text: str) -> Any:
+def load_yaml(text: str, limits: Limits = DEFAULT, what: str = "The template") -> Any:
+    """YAML text as Heat reads it, refused (Heat's 400) before it is built if it nests deeper than
+    ``max_template_depth`` or its aliases expand it past ``max_template_size`` values."""
+    _check_yaml(text, limits, what)
     return yaml.load(text, Loader=_Loader)
 
 
-def parse_template(data: Any) -> dict[str, Any]:
-    """A template given as a map or as JSON/YAML text, checked as Heat checks it."""
+def _check_yaml(text: str, limits: Limits, what: str) -> None:
+    """One pass over the parser's events (no recursion, nothing built): depth, and the size each
+    collection has once every alias in it is expanded."""
+    budget, deepest = limits.max_template_size, limits.max_template_depth
+    open_: list[list[Any]] = [[0, None]]  # per open collection: [expanded size so far, its anchor]
+    anchors: dict[str, int] = {}
+
+    def add(size: int) -> None:
+        open_[-1][0] += size
+        if open_[-1][0] > budget:
+            raise limits.too_big(what)
+
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            open_.append([1, event.anchor])
+            if len(open_) - 1 > deepest:
+                raise errors.HeatError(f"{what} nests deeper than {deepest} levels (max_template_depth).")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            size, anchor = open_.pop()
+            if anchor is not None:
+                anchors[anchor] = size
+            add(size)
+        elif isinstance(event, yaml.ScalarEvent):
+            check_text(event.value, what)
+            if event.anchor is not None:
+                anchors[event.anchor] = 1
+            add(1)
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor not in anchors and any(anchor == event.anchor for _, anchor in open_):
+                raise errors.HeatError(f"{what} has a YAML alias inside the collection it names.")
+            add(anchors.get(event.anchor, 1))
+
+
+def parse_template(data: Any, limits: Limits = DEFAULT) -> dict[str, Any]:
+    """A template given as a map or as JSON/YAML text, checked as Heat checks it (and held to ``limits``)."""
     if isinstance(data, Mapping):
+        check_structure(data, limits)
         return dict(data)
     if not isinstance(data, str):
         raise errors.HeatError("The template is not a JSON object or YAML mapping.")
-    if len(data) > MAX_TEMPLATE_SIZE:
+    if len(data) > limits.max_template_size:
         raise errors.HeatError(
-            f"Template size ({len(data)} bytes) exceeds maximum allowed size ({MAX_TEMPLATE_SIZE} bytes)."
+            f"Template size ({len(data)} bytes) exceeds maximum allowed size ({limits.max_template_size} bytes)."
         )
     try:
-        parsed = json.loads(data) if data.lstrip().startswith("{") else load_yaml(data)
+        parsed = load_json(data, limits) if data.lstrip().startswith("{") else load_yaml(data, limits)
     except (ValueError, yaml.YAMLError) as exc:
         raise errors.HeatError(f"Error parsing template: {exc}") from None
     if not isinstance(parsed, dict):

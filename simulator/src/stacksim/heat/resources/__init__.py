@@ -28,5 +28,5 @@ def plugin_for(type_name: str, stack: StackDefinition) -> type[Resource] | None:
     if found is not None:
         return found
     if type_name in stack.files:
-        return heat.template_resource(type_name, stack.files[type_name])
+        return heat.template_resource(type_name, stack.files[type_name], stack.limits)
     return None

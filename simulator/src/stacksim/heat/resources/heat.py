@@ -15,13 +15,13 @@ behave as ``TOKEN_SIGNAL``).
 
 from __future__ import annotations
 
+import email
 import hashlib
 import json
 import secrets
 import string
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Generator, Mapping
 from email.mime.multipart import MIMEMultipart
@@ -30,19 +30,30 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from stacksim import clock
 from stacksim.heat import errors
 from stacksim.heat.constraints import AllowedValues, Checker, Length, Range
 from stacksim.heat.functions import select
+from stacksim.heat.limits import DEFAULT, Limits, load_json
 from stacksim.heat.parameters import convert
-from stacksim.heat.resources.base import Attr, Prop, Resource, check_properties, recheck_after
+from stacksim.heat.resources.base import (
+    Attr,
+    Call,
+    From,
+    Mapped,
+    Prop,
+    Resource,
+    Source,
+    Table,
+    check_properties,
+    recheck_after,
+)
 from stacksim.heat.template import load_yaml
+from stacksim.services.orchestration.configs import KIND as CONFIG_KIND
+from stacksim.services.orchestration.configs import SoftwareConfigCreate, SoftwareConfigs
 
 if TYPE_CHECKING:
     from stacksim.heat.run import StackRun
     from stacksim.heat.stack import ResourceDefinition, StackDefinition
-
-CONFIG_KIND = "software_config"
 
 
 class NestedStackFailed(Exception):
@@ -216,22 +227,34 @@ class Value(Resource):
 
 
 def config_content(store: Any, ref: Any) -> str | None:
-    """The content of a software config, if ``ref`` names one."""
+    """The content of a software config, if ``ref`` names one (for a server's ``user_data``)."""
     if not isinstance(ref, str):
         return None
     record = store.get(CONFIG_KIND, ref)
     return None if record is None else record.get("config")
 
 
-class SoftwareConfig(Resource):
+GROUP = Prop(
+    "string", "Namespace to group this software config by when delivered to a server.", default="Heat::Ungrouped"
+)
+CONFIG_ATTRIBUTES = {"config": Attr("The config value of the software config.")}
+
+
+def _config_table(**fields: Source) -> Table:
+    """A software config kept through Orchestration's own configs; ``fields`` say how its content is made."""
+    return Table(
+        service="orchestration.configs",
+        create=Call(SoftwareConfigs.create, SoftwareConfigCreate, {"name": From((), Resource.physical_name), **fields}),
+        delete=Call(SoftwareConfigs.delete),
+        view=SoftwareConfigs.get,
+    )
+
+
+class SoftwareConfig(Mapped):
     type_name = "OS::Heat::SoftwareConfig"
     description = "A resource for describing and storing software configuration."
     properties_schema = {
-        "group": Prop(
-            "string",
-            "Namespace to group this software config by when delivered to a server.",
-            default="Heat::Ungrouped",
-        ),
+        "group": GROUP,
         "config": Prop(
             "string", "Configuration script or manifest which specifies what actual configuration is performed."
         ),
@@ -245,38 +268,15 @@ class SoftwareConfig(Resource):
             "list", "Schema representing the outputs that this software config will produce.", schema=Prop("map")
         ),
     }
-    attributes_schema = {"config": Attr("The config value of the software config.")}
-
-    def config(self) -> str:
-        return self.props.get("config") or ""
-
-    def handle_create(self) -> None:
-        record = {
-            "id": str(uuid.uuid4()),
-            "name": self.physical_name(),
-            "group": self.props.get("group") or "Heat::Ungrouped",
-            "config": self.config(),
-            "options": self.props.get("options") or {},
-            "inputs": self.props.get("inputs") or [],
-            "outputs": self.props.get("outputs") or [],
-            "project_id": self.ctx.project_id,
-            "creation_time": clock.iso(clock.now(), micro=False),
-        }
-        self.store.put(CONFIG_KIND, record)
-        self.resource_id = record["id"]
-
-    def handle_delete(self) -> None:
-        if self.resource_id:
-            self.store.delete(CONFIG_KIND, self.resource_id)
-
-    def resolve_attribute(self, attr: str) -> Any:
-        return config_content(self.store, self.resource_id)
-
-    def show(self) -> Any:
-        return self.store.get(CONFIG_KIND, self.resource_id) if self.resource_id else None
+    attributes_schema = CONFIG_ATTRIBUTES
+    table = _config_table()
 
 
-class CloudConfig(SoftwareConfig):
+def _cloud_config(res: Resource, data: Any) -> str:
+    return "#cloud-config\n" + yaml.safe_dump(data or {}, default_flow_style=False)
+
+
+class CloudConfig(Mapped):
     type_name = "OS::Heat::CloudConfig"
     description = "A configuration resource for representing cloud-init cloud-config."
     properties_schema = {
@@ -284,13 +284,33 @@ class CloudConfig(SoftwareConfig):
             "map", "Map representing the cloud-config data structure which will be formatted as YAML."
         ),
     }
-
-    def config(self) -> str:
-        body = yaml.safe_dump(self.props.get("cloud_config") or {}, default_flow_style=False)
-        return f"#cloud-config\n{body}"
+    attributes_schema = CONFIG_ATTRIBUTES
+    table = _config_table(config=From(("cloud_config",), _cloud_config))
 
 
-class MultipartMime(SoftwareConfig):
+def _multipart(res: Mapped, parts: Any) -> str:
+    """The parts as one MIME message; a part that names a software config gets its content."""
+    message = MIMEMultipart()
+    for part in parts or []:
+        content = res.facade.content(res.ctx, part["config"])
+        content = part["config"] if content is None else content
+        if part.get("type") == "multipart":
+            for sub in email.message_from_string(content).walk():
+                if not sub.is_multipart():
+                    message.attach(sub)
+            continue
+        subtype = part.get("subtype") or ""
+        filename = part.get("filename") or ""
+        if not subtype and filename:
+            subtype = filename.rsplit(".", 1)[0]
+        mime = MIMEText(content, subtype) if subtype else MIMEText(content)
+        if filename:
+            mime.add_header("Content-Disposition", "attachment", filename=filename)
+        message.attach(mime)
+    return message.as_string()
+
+
+class MultipartMime(Mapped):
     type_name = "OS::Heat::MultipartMime"
     description = "Assembles a collection of software configurations as a multi-part mime message."
     properties_schema = {
@@ -318,33 +338,10 @@ class MultipartMime(SoftwareConfig):
                 },
             ),
         ),
-        "group": Prop(
-            "string",
-            "Namespace to group this software config by when delivered to a server.",
-            default="Heat::Ungrouped",
-        ),
+        "group": GROUP,
     }
-
-    def config(self) -> str:
-        message = MIMEMultipart()
-        for part in self.props.get("parts") or []:
-            content = config_content(self.store, part["config"])
-            content = part["config"] if content is None else content
-            if part.get("type") == "multipart":
-                inner = __import__("email").message_from_string(content)
-                for sub in inner.walk():
-                    if not sub.is_multipart():
-                        message.attach(sub)
-                continue
-            subtype = part.get("subtype") or ""
-            filename = part.get("filename") or ""
-            if not subtype and filename:
-                subtype = filename.rsplit(".", 1)[0]
-            mime = MIMEText(content, subtype) if subtype else MIMEText(content)
-            if filename:
-                mime.add_header("Content-Disposition", "attachment", filename=filename)
-            message.attach(mime)
-        return message.as_string()
+    attributes_schema = CONFIG_ATTRIBUTES
+    table = _config_table(config=From(("parts",), _multipart))
 
 
 # -- wait conditions ----------------------------------------------------------------------------------
@@ -396,7 +393,7 @@ class WaitConditionHandle(Resource):
 
     def endpoint(self) -> str:
         run = self.rt.run
-        base = self.cloud.settings.base_url
+        base = self.cloud.settings.instance_url  # the server that signals must reach it
         return (
             f"{base}/orchestration/v1/{run.record['project_id']}/stacks/{run.name}/{run.id}"
             f"/resources/{self.name}/signal?token={self.data.get('token', '')}"
@@ -526,6 +523,20 @@ class NestedStackResource(Resource):
     def nested_files(self) -> dict[str, str]:
         return {}
 
+    def planned_resources(self) -> int:
+        """How many resources the nested stack is to have, known before its template is built."""
+        return len(self.nested_template().get("resources") or {})
+
+    def _check_size(self) -> None:
+        """Heat's limit on the resources of a whole stack tree, checked before the nested stack is made."""
+        run = self.rt.run
+        engine = run.engine
+        total = self.planned_resources() + engine.total_resources(run.record.get("root_id") or run.id)
+        child = self.child()
+        if child is not None:  # an update: these are replaced
+            total -= len(child.records)
+        engine.limits.check_resources(total)
+
     def _start(self, child: StackRun, gen: Generator[None, None, None], action: str) -> None:
         self._child = child
         self._gen = gen
@@ -553,6 +564,7 @@ class NestedStackResource(Resource):
             self._gen = None
 
     def handle_create(self) -> None:
+        self._check_size()
         engine = self.rt.run.engine
         child = engine.nested_create(
             self.rt.run, self, self.nested_template(), self.nested_params(), self.nested_files()
@@ -569,6 +581,7 @@ class NestedStackResource(Resource):
         if child is None:
             self.handle_create()
             return
+        self._check_size()
         engine = self.rt.run.engine
         engine.nested_update(child, self.nested_template(), self.nested_params(), self.nested_files())
         child._defn = None
@@ -719,6 +732,9 @@ class ResourceGroup(NestedStackResource):
         if not isinstance(member, type) or not issubclass(member, NestedStackResource):
             check_properties(member.properties_schema, rdef.get("properties") or {}, path, None)
 
+    def planned_resources(self) -> int:
+        return self.props.get("count") or 0
+
     def _removed(self) -> list[str]:
         removed = list(self.data.get("removed") or [])
         for policy in self.props.get("removal_policies") or []:
@@ -842,11 +858,15 @@ class TemplateResource(NestedStackResource):
             validate_only=True,
             depth=stack.depth + 1,
             facade={"metadata": {}, "deletion_policy": defn.deletion_policy, "update_policy": {}},
+            limits=stack.limits,
         )
         try:
             nested.validate(checker)
         except errors.HeatError as exc:
             raise errors.StackValidationFailed(exc.message, path=["resources", defn.name]) from None
+
+    def planned_resources(self) -> int:
+        return len(self.template_body.get("resources") or {})
 
     def nested_template(self) -> dict[str, Any]:
         self.data["digest"] = self.template_digest
@@ -887,7 +907,7 @@ _TEMPLATE_CLASSES_LOCK = threading.Lock()
 TEMPLATE_CLASSES_MAX = 256
 
 
-def template_resource(key: str, content: str) -> type[TemplateResource] | None:
+def template_resource(key: str, content: str, limits: Limits = DEFAULT) -> type[TemplateResource] | None:
     """The plugin class for the template ``files[key]`` (made once per content, while it is in use).
 
     The classes are kept in a bounded cache: one template gives one class, so
@@ -900,7 +920,7 @@ def template_resource(key: str, content: str) -> type[TemplateResource] | None:
         if found is not None:
             _TEMPLATE_CLASSES.move_to_end(digest)
             return found
-    cls = _template_class(key, content, digest)
+    cls = _template_class(key, content, digest, limits)
     if cls is None:
         return None
     with _TEMPLATE_CLASSES_LOCK:
@@ -911,10 +931,10 @@ def template_resource(key: str, content: str) -> type[TemplateResource] | None:
     return cls
 
 
-def _template_class(key: str, content: str, digest: str) -> type[TemplateResource] | None:
+def _template_class(key: str, content: str, digest: str, limits: Limits) -> type[TemplateResource] | None:
     try:
-        body = json.loads(content) if content.lstrip().startswith("{") else load_yaml(content)
-    except Exception:
+        body = load_json(content, limits) if content.lstrip().startswith("{") else load_yaml(content, limits)
+    except (ValueError, yaml.YAMLError):
         return None
     if not isinstance(body, dict) or "heat_template_version" not in body:
         return None

@@ -1,4 +1,4 @@
-"""First-start set-up of Compute: DevStack's flavors once, the host's records on every start."""
+"""First-start set-up of Compute: DevStack's flavors once, the host's records and the driver on every start."""
 
 from __future__ import annotations
 
@@ -18,3 +18,4 @@ def bootstrap(compute: Compute) -> None:
             compute.flavors.create_defaults()
             store.put(_MARK[0], {"id": _MARK[1]})
         compute.hosts.ensure()
+    compute.servers.driver.start()  # after the other services' bootstrap: it may need the public network

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from stacksim import clock, faults
 from stacksim.auth import Context
 from stacksim.drivers.base import DriverError, DriverEvents, Instance, make_driver
+from stacksim.drivers.view import CloudView
 from stacksim.lifecycle import hold
 from stacksim.store import MissingRecord
 
@@ -135,13 +136,18 @@ class Servers:
         self.cloud = cloud
         self.store = cloud.store
         self.driver = make_driver(
-            cloud.settings.compute_driver, cloud.data_dir, DriverEvents(powered_off=self._powered_off)
+            cloud.settings.compute_driver,
+            cloud.data_dir,
+            DriverEvents(powered_off=self._powered_off, lost=self._lost),
         )
+        self.driver.bind(CloudView(cloud))
+        cloud.network.hooks = self.driver
         life = cloud.lifecycle
         life.register("server.build", self._build)
         life.register("server.action", self._act)
         life.register("server.delete", self._delete)
         life.register("server.powered_off", self._power_off_event)
+        life.register("server.lost", self._lost_event)
         life.register("server.snapshot", self._snapshot)
 
     # -- reading ---------------------------------------------------------------------
@@ -473,11 +479,7 @@ class Servers:
                 net.bind_port(None, port_id, HOST, device_id=server["id"], device_owner=DEVICE_OWNER)
             self._boot_volumes(server)
             self.driver.spawn(self.instance(server))
-            for attachment in self.volume_attachments(server):
-                volume_id = attachment["volume_id"]
-                self.driver.attach_volume(
-                    server["id"], volume_id, attachment["mountpoint"], self.cloud.volume.path(volume_id)
-                )
+            self._plug_volumes(server)
         except (DriverError, faults.ApiError, OSError) as exc:
             log.warning("build of server %s failed: %s", server["id"], exc)
             self._fail(server["id"], f"Build of instance failed: {exc}")
@@ -491,6 +493,14 @@ class Servers:
             return None
 
         self._settle(server["id"], built)
+
+    def _plug_volumes(self, server: dict[str, Any]) -> None:
+        """Have the driver plug every volume attached to the server (after a spawn)."""
+        for attachment in self.volume_attachments(server):
+            volume_id = attachment["volume_id"]
+            self.driver.attach_volume(
+                server["id"], volume_id, attachment["mountpoint"], self.cloud.volume.path(volume_id)
+            )
 
     def _boot_volumes(self, server: dict[str, Any]) -> None:
         """Make (if need be) and attach the server's block-device volumes, the root one as /dev/vda."""
@@ -589,6 +599,15 @@ class Servers:
         """The guest powered itself off (cloud-init power_state): record it once it is up."""
         self.cloud.lifecycle.schedule("server.powered_off", server_id)
 
+    def _lost(self, server_id: str, reason: str) -> None:
+        """The driver found the server's instance gone (after a restart): record it as an error."""
+        self.cloud.lifecycle.schedule("server.lost", server_id, delay=0, reason=reason)
+
+    def _lost_event(self, job: dict[str, Any]) -> None:
+        server = self.store.get("server", job["target"])
+        if server is not None and server["vm_state"] not in ("building", "deleted", "error"):
+            self._fail(server["id"], job["args"]["reason"])
+
     def _power_off_event(self, job: dict[str, Any]) -> None:
         def stopped(server: dict[str, Any]) -> bool | None:
             if server["vm_state"] not in ("active", "building"):
@@ -662,6 +681,11 @@ class Servers:
             elif action == "rebuild":
                 driver.destroy(sid)
                 driver.spawn(self.instance({**server, **rebuilt}))
+                self._plug_volumes(server)
+            elif action == "resize":
+                driver.resize(sid, args["flavor"])
+            elif action == "revert_resize":
+                driver.resize(sid, server["old_flavor"])
         except (DriverError, OSError) as exc:
             self._fail(sid, f"{action} failed: {exc}")
             return
@@ -748,11 +772,15 @@ class Servers:
         props.update(image_type="snapshot", instance_uuid=server["id"], user_id=ctx.user_id)
         if source:
             props["base_image_ref"] = source["id"]
+        disk_format, container_format = self.driver.snapshot_formats() or (
+            (source or {}).get("disk_format") or "qcow2",
+            (source or {}).get("container_format") or "bare",
+        )
         image = self.cloud.image.create(
             ctx,
             name=name,
-            disk_format=(source or {}).get("disk_format") or "qcow2",
-            container_format=(source or {}).get("container_format") or "bare",
+            disk_format=disk_format,
+            container_format=container_format,
             min_disk=server["flavor"]["disk"],
             min_ram=(source or {}).get("min_ram") or 0,
             visibility="private",

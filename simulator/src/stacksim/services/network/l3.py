@@ -294,6 +294,7 @@ class L3:
                     bound=True,
                 )
             self.store.put("router", touch(router))
+        self.net.hooks.router_interfaces_changed(router["id"])
         return _interface_info(router, port, [ip["subnet_id"] for ip in port["fixed_ips"]])
 
     @atomic
@@ -335,6 +336,7 @@ class L3:
             else:
                 self.store.delete("port", port["id"])
             self.store.put("router", touch(router))
+        self.net.hooks.router_interfaces_changed(router["id"])
         return _interface_info(router, port, removed)
 
     def _check_interface_unused(self, router: dict[str, Any], subnet_id: str) -> None:
@@ -406,7 +408,10 @@ class L3:
             fip["fip_port_id"] = port["id"]
             if attrs.get("port_id"):
                 self._associate(ctx, fip, attrs["port_id"], attrs.get("fixed_ip_address"))
-            return self.store.put("floatingip", fip)
+            self.store.put("floatingip", fip)
+        if fip["port_id"]:
+            self.net.hooks.floating_ip_changed(fip)
+        return fip
 
     def _fip_subnet(self, network: dict[str, Any]) -> str:
         """The first IPv4 subnet of an external network with a free address."""
@@ -503,7 +508,10 @@ class L3:
             fip["tags"] = check_tags(changes["tags"])
         if fip == before:
             return fip
-        return self.store.put("floatingip", touch(fip))
+        self.store.put("floatingip", touch(fip))
+        if fip["port_id"] != before["port_id"] or fip["fixed_ip_address"] != before["fixed_ip_address"]:
+            self.net.hooks.floating_ip_changed(fip)
+        return fip
 
     @atomic
     def delete_floating_ip(self, who: Who, id: str) -> None:
@@ -513,6 +521,8 @@ class L3:
             if fip.get("fip_port_id"):
                 self.store.delete("port", fip["fip_port_id"])
             self.store.delete("floatingip", id)
+        if fip["port_id"]:
+            self.net.hooks.floating_ip_changed(dict(fip, port_id=None, fixed_ip_address=None))
 
     # -- what ports do to floating IPs ----------------------------------------------------
 
@@ -521,6 +531,7 @@ class L3:
         for fip in self.store.find("floatingip", port_id=port["id"]):
             self._disassociate(fip)
             self.store.put("floatingip", touch(fip))
+            self.net.hooks.floating_ip_changed(fip)
 
     def port_addresses_changed(self, port: dict[str, Any]) -> None:
         """A port lost the fixed IP a floating IP points at: the floating IP lets go of it."""
@@ -529,6 +540,7 @@ class L3:
             if fip["fixed_ip_address"] not in held:
                 self._disassociate(fip)
                 self.store.put("floatingip", touch(fip))
+                self.net.hooks.floating_ip_changed(fip)
 
     def describe(self, port_id: str | None) -> dict[str, Any] | None:
         """The ``port_details`` a floating IP shows (fip-port-details)."""

@@ -26,6 +26,7 @@ from typing import Any
 
 from stacksim import faults
 from stacksim.auth import Context
+from stacksim.drivers.base import NetworkHooks
 from stacksim.services.network import ipam
 from stacksim.services.network.common import (
     AUTO_DELETE_OWNERS,
@@ -143,6 +144,8 @@ class Networking:
         self.quotas = Quotas(store)
         self.security = SecurityGroups(self)
         self.l3 = L3(self)
+        #: told of changes a compute driver must make real (the compute service sets its driver here)
+        self.hooks: NetworkHooks = NetworkHooks()
 
     # -- who sees what ------------------------------------------------------------
 
@@ -364,6 +367,7 @@ class Networking:
                 self.store.delete("port", port["id"])
             self.store.delete_where("subnet", network_id=id)
             self.store.delete("network", id)
+        self.hooks.network_deleted(id)
 
     # -- subnets -------------------------------------------------------------------
 
@@ -992,7 +996,9 @@ class Networking:
             updated = self._apply(record, "port", changes)
             if "fixed_ips" in changes:
                 self.l3.port_addresses_changed(updated)
-            return updated
+        if {"security_groups", "port_security_enabled", "fixed_ips"} & set(changes):
+            self.hooks.port_updated(updated)
+        return updated
 
     @staticmethod
     def _status(port: dict[str, Any]) -> str:

@@ -235,7 +235,8 @@ class SecurityGroups:
             direction, ethertype = fields.pop("direction"), fields.pop("ethertype")
             rule = self._new_rule(group, direction, ethertype, **fields)
             self.store.put("security_group", touch(group))
-            return rule
+        self.net.hooks.security_group_rules_changed(group["id"])
+        return rule
 
     def _check_rule(self, ctx: Context, attrs: dict[str, Any]) -> dict[str, Any]:
         direction = attrs.get("direction")
@@ -354,3 +355,4 @@ class SecurityGroups:
             self.store.delete("security_group_rule", id)
             if group:
                 self.store.put("security_group", touch(group))
+        self.net.hooks.security_group_rules_changed(rule["security_group_id"])

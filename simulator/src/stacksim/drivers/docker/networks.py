@@ -1,0 +1,134 @@
+"""Neutron networks as Docker bridge networks.
+
+Each Neutron network an instance (or a floating IP) needs becomes one Docker
+bridge network with the network's IPv4 subnets as its address pools and each
+subnet's gateway address on the host side of the bridge: the host plays the
+router, so instances reach it (and the APIs it serves to them) at their
+gateway. The bridge is named ``ss<hash>-<network id>`` so this simulator's
+bridges share a prefix iptables can match.
+
+Docker allows no two bridge networks with overlapping pools on one host, so
+two Neutron networks with overlapping CIDRs (in this simulator or in another
+one on the same host) cannot both have instances: the second boot fails with
+a message naming the network that holds the range.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import subprocess
+import threading
+from typing import Any
+
+from stacksim.drivers.base import DriverError
+from stacksim.drivers.docker import engine
+
+
+class Networks:
+    def __init__(self, client: Any, scope: engine.Scope) -> None:
+        self.client = client
+        self.scope = scope
+        self._lock = threading.Lock()
+
+    def bridge_name(self, network_id: str) -> str:
+        return f"{self.scope.prefix}-{network_id[:8]}"
+
+    def find(self, network_id: str) -> Any | None:
+        found = self.client.networks.list(filters=self.scope.filters(**{engine.NETWORK_LABEL: network_id}))
+        return found[0] if found else None
+
+    def ensure(self, network: dict[str, Any], subnets: list[dict[str, Any]]) -> Any:
+        """The Docker network of a Neutron network, made if it is not there yet."""
+        with self._lock:
+            existing = self.find(network["id"])
+            if existing is not None:
+                return existing
+            v4 = [s for s in subnets if s.get("ip_version") == 4]
+            if not v4:
+                raise DriverError(f"network {network['id']} has no IPv4 subnet; the docker driver needs one")
+            types = engine.types()
+            pools = [types.IPAMPool(subnet=s["cidr"], gateway=s.get("gateway_ip") or None) for s in v4]
+            name = self.bridge_name(network["id"])
+            try:
+                return self.client.networks.create(
+                    name,
+                    driver="bridge",
+                    ipam=types.IPAMConfig(pool_configs=pools),
+                    options={
+                        "com.docker.network.bridge.name": name,
+                        "com.docker.network.driver.mtu": str(network.get("mtu") or 1500),
+                    },
+                    labels=self.scope.labels(
+                        **{engine.NETWORK_LABEL: network["id"], "stacksim.network.name": network.get("name") or ""}
+                    ),
+                    check_duplicate=True,
+                )
+            except engine.errors().APIError as exc:
+                raise DriverError(self._why(network, v4, exc)) from None
+
+    def _why(self, network: dict[str, Any], subnets: list[dict[str, Any]], exc: Exception) -> str:
+        message = engine.explain(exc)
+        if "overlap" not in message:
+            return f"Docker could not make the network {network['id']}: {message}"
+        wanted = [ipaddress.ip_network(s["cidr"]) for s in subnets]
+        for other in self.client.networks.list():
+            for pool in (other.attrs.get("IPAM") or {}).get("Config") or []:
+                try:
+                    held = ipaddress.ip_network(pool.get("Subnet", ""))
+                except ValueError:
+                    continue
+                if any(held.version == w.version and held.overlaps(w) for w in wanted):
+                    owner = (other.attrs.get("Labels") or {}).get(engine.STATE_LABEL)
+                    whose = f"stacksim state dir {owner}" if owner else "something else on this host"
+                    return (
+                        f"the network {network['id']} ({', '.join(map(str, wanted))}) overlaps {held} of the "
+                        f"Docker network {other.name} ({whose}); on one host the docker driver needs distinct CIDRs"
+                    )
+        return f"Docker could not make the network {network['id']}: {message}"
+
+    def endpoint(self, ip: str) -> Any:
+        return self.client.api.create_endpoint_config(ipv4_address=ip)
+
+    def ours(self) -> list[Any]:
+        return self.client.networks.list(filters=self.scope.filters())
+
+    def remove_if_unused(self, network_ids: list[str]) -> None:
+        """Remove the Docker networks of these Neutron networks if no container uses them."""
+        with self._lock:
+            for network_id in network_ids:
+                net = self.find(network_id)
+                if net is None:
+                    continue
+                net.reload()  # a listing does not show the containers
+                if not net.attrs.get("Containers"):
+                    try:
+                        net.remove()
+                    except engine.errors().APIError:
+                        pass  # a container joined meanwhile, or it is already gone
+
+
+def set_macs(pid: int, ports: list[dict[str, Any]]) -> None:
+    """Give each interface of the instance whose main process is ``pid`` its port's MAC.
+
+    Docker sets the MAC of the first network only (API 1.41); the others are set
+    here, by address, from the host (``ip`` in the instance's network namespace).
+    """
+    wanted = {
+        ip["ip_address"]: port["mac_address"]
+        for port in ports
+        if port.get("mac_address")
+        for ip in port.get("fixed_ips") or []
+    }
+    netns = ["nsenter", f"--target={pid}", "--net", "ip"]
+    shown = subprocess.run([*netns, "-j", "addr"], capture_output=True, text=True)
+    try:
+        links = json.loads(shown.stdout or "[]")
+    except ValueError:
+        return
+    for link in links:
+        mac = next((wanted[a["local"]] for a in link.get("addr_info", []) if a.get("local") in wanted), None)
+        if mac and link.get("address") != mac:
+            name = link["ifname"]
+            for args in (["down"], ["address", mac], ["up"]):
+                subprocess.run([*netns, "link", "set", "dev", name, *args], capture_output=True)

@@ -1,0 +1,115 @@
+"""What a compute driver may read of the cloud it serves (through the services' models).
+
+Nova's compute agent asks Neutron for a port's details and security group
+rules; a driver that makes networks and firewalls real asks this view. It
+reads only; it never changes a record.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stacksim.cloud import Cloud
+
+COMPUTE_OWNER = "compute:"
+
+
+class CloudView:
+    def __init__(self, cloud: Cloud) -> None:
+        self._cloud = cloud
+
+    @property
+    def settings(self) -> Any:
+        return self._cloud.settings
+
+    def _get(self, kind: str, id: str) -> dict[str, Any] | None:
+        from stacksim import faults
+
+        net = self._cloud.network
+        try:
+            return net.load(None, kind, id)
+        except faults.NotFound:
+            return None
+
+    def network(self, network_id: str) -> dict[str, Any] | None:
+        return self._get("network", network_id)
+
+    def subnet(self, subnet_id: str) -> dict[str, Any] | None:
+        return self._get("subnet", subnet_id)
+
+    def subnets_of(self, network_id: str) -> list[dict[str, Any]]:
+        found = (self.subnet(s) for s in self._cloud.network.subnet_ids(network_id))
+        return [s for s in found if s is not None]
+
+    def port(self, port_id: str) -> dict[str, Any] | None:
+        return self._get("port", port_id)
+
+    def instance_ports(self, instance_id: str) -> list[dict[str, Any]]:
+        return [p for p in self._cloud.network.ports(None) if p["device_id"] == instance_id]
+
+    def external_networks(self) -> list[dict[str, Any]]:
+        return [n for n in self._cloud.network.networks(None) if n.get("router:external")]
+
+    def rules(self, port: dict[str, Any]) -> list[dict[str, Any]]:
+        """The rules of the port's security groups, each with ``prefixes``: the remote addresses (None: any).
+
+        A rule with a remote group allows the fixed IPs of every port in that group.
+        """
+        security = self._cloud.network.security
+        members: dict[str, list[str]] = {}
+        out = []
+        for group_id in port.get("security_groups") or []:
+            for rule in security.rules_of(group_id):
+                rule = dict(rule)
+                remote = rule.get("remote_group_id")
+                if remote:
+                    if remote not in members:
+                        members[remote] = self._members(remote)
+                    rule["prefixes"] = members[remote]
+                else:
+                    prefix = rule.get("remote_ip_prefix")
+                    rule["prefixes"] = None if prefix in (None, "0.0.0.0/0") else [prefix]
+                out.append(rule)
+        return out
+
+    def _members(self, group_id: str) -> list[str]:
+        return [
+            ip["ip_address"]
+            for p in self._cloud.network.ports(None)
+            if group_id in (p.get("security_groups") or [])
+            for ip in p["fixed_ips"]
+        ]
+
+    def floating_ips(self) -> list[tuple[str, str]]:
+        """``(floating IP, fixed IP)`` of every associated floating IP of the cloud."""
+        return [
+            (f["floating_ip_address"], f["fixed_ip_address"])
+            for f in self._cloud.network.l3.floating_ips(None)
+            if f.get("port_id") and f.get("fixed_ip_address")
+        ]
+
+    def routed_networks(self) -> list[list[tuple[str, str]]]:
+        """For each router, the ``(network id, IPv4 CIDR)`` of the subnets it has interfaces on."""
+        net = self._cloud.network
+        out = []
+        for router in net.l3.routers(None):
+            joined = []
+            for port in net.l3.interfaces(router["id"]):
+                for fixed in port["fixed_ips"]:
+                    subnet = self.subnet(fixed["subnet_id"])
+                    if subnet and subnet["ip_version"] == 4:
+                        joined.append((subnet["network_id"], subnet["cidr"]))
+            if len(joined) > 1:
+                out.append(joined)
+        return out
+
+    def server_states(self) -> dict[str, str]:
+        """Every server's id and vm_state (for a restart's reconciliation)."""
+        return {s["id"]: s["vm_state"] for s in self._cloud.compute.servers.visible(_admin(), all_projects=True)}
+
+
+def _admin() -> Any:
+    from stacksim.services.network.common import as_context
+
+    return as_context(None)
