@@ -13,8 +13,8 @@ step; each call does all its steps in one process:
 - ``boot --name S --image I --flavor F [--network N] [--property K=V ...] [--as-admin]``:
   boot a server (as a user would by hand; without ``--network``, with no network at all),
   wait until it is ACTIVE and print JSON with its ``id`` and ``image_id``;
-- ``servers [--delete NAME_OR_ID ...] [--error ID ...] [--as-admin]``: delete servers (that
-  are there) and wait until they are gone, set others to ERROR (as admin);
+- ``servers [--delete NAME_OR_ID ...] [--as-admin]``: delete servers (that are there) and
+  wait until they are gone;
 - ``console ID``: print a server's console log;
 - ``image --name NAME --file F [--project P] [--property K=V ...]``: upload an image as
   admin (into project P) and print JSON with its ``id`` and ``owner`` (the project's ID);
@@ -86,8 +86,6 @@ def servers(conn, args) -> None:
     doomed = [cloud.compute.find_server(ref, ignore_missing=True) for ref in args.delete]
     for server in filter(None, doomed):
         cloud.compute.delete_server(server)
-    for ref in args.error:
-        args.admin.compute.reset_server_state(ref, "error")
     for server in filter(None, doomed):
         cloud.compute.wait_for_delete(server, interval=0.1, wait=WAIT)
 
@@ -154,7 +152,6 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     act.add_argument("--as-admin", action="store_true")
     act = actions.add_parser("servers")
     act.add_argument("--delete", action="append", default=[])
-    act.add_argument("--error", action="append", default=[])
     act.add_argument("--as-admin", action="store_true")
     act = actions.add_parser("console")
     act.add_argument("server")
