@@ -100,25 +100,18 @@ def wait_for(
     resource: Any,
     *,
     ready: Condition,
-    failed: Condition | None = None,
-    timeout: float | None = None,
-    what: str | None = None,
     cleanup: Callable[[Any], Any] | None = None,
-    backoff: Backoff = DEFAULT_BACKOFF,
+    **options: Any,
 ) -> Any:
-    """Re-read ``resource`` until ``ready`` holds; return the fresh resource.
+    """Re-read ``resource`` until ``ready`` holds; return the fresh resource, or fail the module.
 
-    ``failed`` defaults to OpenStack's failure statuses (``is_failure_status``);
-    ``timeout`` to the module's ``timeout`` option; ``what`` says in messages what
-    ``ready`` means, after "to" (e.g. ``"be attached to server 'web'"``).
+    ``options`` are ``wait_settled``'s (``failed``, ``timeout``, ``what``, ``backoff``).
     ``cleanup(resource)`` runs when the resource fails or the deadline passes, before the
     module fails, so a failed or timed-out create leaves no orphan; it should call the SDK
     directly (its errors are reported in the message, not raised), e.g.
     ``lambda v: cinder.delete_volume(v)``.
     """
-    settled = wait_settled(
-        module, kind, resource, ready=ready, failed=failed, timeout=timeout, what=what, backoff=backoff
-    )
+    settled = wait_settled(module, kind, resource, ready=ready, **options)
     if settled.ready:
         return settled.resource
     _fail(module, kind, settled, cleanup)
@@ -154,9 +147,13 @@ def wait_settled(
     what: str | None = None,
     backoff: Backoff = DEFAULT_BACKOFF,
 ) -> Settled:
-    """Like ``wait_for``, but a failure status or the deadline ends the wait without failing the module.
+    """Re-read ``resource`` until ``ready`` holds, a failure status shows or the deadline passes.
 
-    The module judges the ``Settled`` it gets (cleans up, shows more, fails its own way);
+    ``failed`` defaults to OpenStack's failure statuses (``is_failure_status``);
+    ``timeout`` to the module's ``timeout`` option; ``what`` says in messages what
+    ``ready`` means, after "to" (e.g. ``"be attached to server 'web'"``).
+    Unlike ``wait_for``, a failure or the deadline ends the wait without failing the module:
+    the module judges the ``Settled`` it gets (cleans up, shows more, fails its own way);
     a resource that disappears, or a read the cloud refuses, still fails the module.
     """
     timeout = _timeout(module, timeout)

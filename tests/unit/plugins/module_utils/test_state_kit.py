@@ -509,32 +509,32 @@ def test_conflict_retries_are_bounded(capsys, monkeypatch, make_module):
     assert msg.startswith("block-storage.extend_volume('data', 4) failed on cloud 'fake': HTTP 409 Conflict")
 
 
-def test_a_failed_create_is_cleaned_up_and_the_message_says_so(capsys, make_module):
+@pytest.mark.parametrize(
+    ("script", "timeout", "ending"),
+    [
+        (["error"], None, "the cloud gives no reason; the failed volume was deleted"),
+        (
+            ["creating"],
+            0.02,
+            "Timed out after 0.02 s waiting for volume 'data' (v1) to reach status available; its last status was "
+            "creating; the unfinished volume was deleted. Raise the timeout option.",
+        ),
+    ],
+    ids=["failed", "timed-out"],
+)
+def test_a_failed_or_timed_out_create_is_cleaned_up_and_the_message_says_so(
+    capsys, make_module, script, timeout, ending
+):
     module = make_module()
     cinder = module.conn.block_storage
-    volume = cinder.add(script=["error"], **volume_attrs(status="creating"))
-    msg = exit_result(
-        capsys,
-        lambda: wait_for(module, VOLUME, volume, ready={"available"}, cleanup=cinder.delete_volume, backoff=FAST),
-    )["msg"]
-    assert msg.endswith("the cloud gives no reason; the failed volume was deleted")
-    assert "v1" not in cinder.volumes_by_id
-
-
-def test_a_timed_out_create_is_cleaned_up_too(capsys, make_module):
-    module = make_module()
-    cinder = module.conn.block_storage
-    volume = cinder.add(script=["creating"], **volume_attrs(status="creating"))
+    volume = cinder.add(script=script, **volume_attrs(status="creating"))
     msg = exit_result(
         capsys,
         lambda: wait_for(
-            module, VOLUME, volume, ready={"available"}, timeout=0.02, cleanup=cinder.delete_volume, backoff=FAST
+            module, VOLUME, volume, ready={"available"}, timeout=timeout, cleanup=cinder.delete_volume, backoff=FAST
         ),
     )["msg"]
-    assert msg == (
-        "Timed out after 0.02 s waiting for volume 'data' (v1) to reach status available; its last status was "
-        "creating; the unfinished volume was deleted. Raise the timeout option."
-    )
+    assert msg.endswith(ending)
     assert "v1" not in cinder.volumes_by_id
 
 
