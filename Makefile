@@ -117,10 +117,15 @@ format: $(BIN)/.installed
 # TEST_WORKERS pytest-xdist workers, each with its own simulator; each test starts
 # from the simulator's bootstrap state, so any order works: `make test
 # PYTEST_ARGS="--random-order"` or `PYTEST_ARGS=--reverse` shows it.
+# pytest's temporary folders go under a root of this run's own: pytest deletes all but the
+# newest three sessions' folders under its root, so another pytest run on the host (a second
+# checkout's tests) would otherwise delete the state dirs of this run's live simulators.
 TEST_WORKERS ?= 3
 PYTEST_ARGS ?=
 test: lint collection wheelhouse
-	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	@root=$$(mktemp -d "$${TMPDIR:-/tmp}/opensandbox-test.XXXXXX"); \
+	PYTEST_DEBUG_TEMPROOT=$$root $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS); rc=$$?; \
+	rm -rf "$$root"; exit $$rc
 
 # openstacksdk's own functional tests against a private stacksim, in a venv of their own
 # (about ten minutes; not part of `make test`). Writes docs/conformance.md and

@@ -8,6 +8,7 @@ import openstack.exceptions as exc
 import pytest
 from compute_http import fault, nova
 
+from stacksim.auth import Context
 from stacksim.cloud import Cloud
 from stacksim.config import Settings
 
@@ -168,11 +169,14 @@ def test_extra_spec_calls(admin, demo):
         admin.compute.delete_flavor(flavor)
 
 
+ADMIN = Context(token_id="", user_id="admin", user_name="admin", user_domain_id="default", roles=frozenset({"admin"}))
+
+
 def test_defaults_only_on_first_start(tmp_path):
     settings = Settings(state_dir=tmp_path)
     first = Cloud(settings)
     first.start()
-    first.compute.flavors.delete("42")
+    first.compute.delete_flavor(ADMIN, "42")
     hypervisor = first.compute.hosts.hypervisor()["id"]
     first.close()
     second = Cloud(settings)

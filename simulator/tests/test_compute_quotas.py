@@ -167,7 +167,7 @@ def test_server_group_members_for_servers():
     store = Store()
     quotas = Quotas(store)
     groups = ServerGroups(store, quotas)
-    group = groups.create("p1", "u", "g", "anti-affinity")
+    group = groups.make("p1", "u", "g", "anti-affinity")
     first, second = _server(store, "p1", 1, 64), _server(store, "p1", 1, 64)
     assert groups.fits(group["id"])
     groups.add_member(group["id"], first["id"])

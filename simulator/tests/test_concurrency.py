@@ -17,6 +17,7 @@ import requests
 
 from stacksim.cloud import Cloud
 from stacksim.config import Settings
+from stacksim.services.compute.model import ServerChanges, ServerRequest
 from stacksim.testing import Simulator
 
 WRITERS = 32
@@ -148,26 +149,26 @@ def test_update_while_an_action_runs_is_kept(cloud: Cloud) -> None:
     user = cloud.store.first("user", name="demo")
     token, _ = cloud.identity.issue_token(user["id"], ["password"], project_id=user["default_project_id"])
     ctx = cloud.auth.context(token)
-    servers = cloud.compute.servers
+    compute = cloud.compute
     image = cloud.store.find("image")[0]["id"]
-    (server,) = servers.create(ctx, {"name": "slow", "flavorRef": "1", "imageRef": image, "networks": "none"})
-    _wait(lambda: servers.get(ctx, server["id"])["status"] == "ACTIVE", "the build")
+    (server,) = compute.create_servers(ctx, ServerRequest(name="slow", flavor_id="1", image_id=image, networks="none"))
+    _wait(lambda: compute.server(ctx, server["id"])["status"] == "ACTIVE", "the build")
 
     # Hold the driver inside power_off (the real one runs after), to update the server meanwhile.
     inside, release = threading.Event(), threading.Event()
-    power_off = servers.driver.power_off
+    power_off = compute.driver.power_off
 
     def held_power_off(server_id: str) -> None:
         inside.set()
         assert release.wait(10)
         power_off(server_id)
 
-    servers.driver.power_off = held_power_off  # type: ignore[method-assign]
-    servers.act(ctx, servers.get(ctx, server["id"]), "stop")
+    compute.driver.power_off = held_power_off  # type: ignore[method-assign]
+    compute.stop(ctx, server["id"])
     assert inside.wait(10)
-    servers.update(servers.get(ctx, server["id"]), {"name": "renamed"})
-    servers.edit(server["id"], lambda s: s["metadata"].update(during="stop"))
+    compute.update_server(ctx, server["id"], ServerChanges(name="renamed"))
+    compute.meta.set_metadata_item(ctx, server["id"], "during", "stop")
     release.set()
-    _wait(lambda: servers.get(ctx, server["id"])["status"] == "SHUTOFF", "the stop")
-    after = servers.get(ctx, server["id"])
+    _wait(lambda: compute.server(ctx, server["id"])["status"] == "SHUTOFF", "the stop")
+    after = compute.server(ctx, server["id"])
     assert (after["name"], after["metadata"], after["task_state"]) == ("renamed", {"during": "stop"}, None)

@@ -165,3 +165,19 @@ def test_token_ids_begin_as_fernet_tokens_and_never_with_a_dash(sim, demo):
         resp = requests.post(f"{sim.url}/identity/v3/auth/tokens", json=body, timeout=30)
         assert resp.status_code == 201
         assert resp.headers["X-Subject-Token"].startswith("gAAAAA")
+
+
+def test_private_attributes_and_ids_cannot_be_set(admin):
+    user = admin.identity.create_user(name=_name("user"), password="pw", domain_id="default")
+    resp = admin.identity.patch(f"/users/{user.id}", json={"user": {"password_hash": "x"}})
+    assert resp.status_code == 400 and "password_hash" in resp.json()["error"]["message"]
+    resp = admin.identity.patch(f"/users/{user.id}", json={"user": {"id": "another"}})
+    assert resp.status_code == 400
+    resp = admin.identity.patch(f"/users/{user.id}", json={"user": {"domain_id": "elsewhere"}})
+    assert resp.status_code == 400 and "Domain ID" in resp.json()["error"]["message"]
+    service = admin.identity.create_service(name=_name("svc"), type="x")
+    body = {"endpoint": {"service_id": service.id, "interface": "public", "url": "http://x", "path": "/evil"}}
+    assert admin.identity.post("/endpoints", json=body).status_code == 400
+    # An id given at creation is not Keystone's to keep: it makes its own.
+    project = admin.identity.post("/projects", json={"project": {"name": _name("p"), "id": "mine"}}).json()
+    assert project["project"]["id"] != "mine"

@@ -11,6 +11,7 @@ import openstack
 import requests
 
 from stacksim.services.image.bootstrap import DEFAULT_IMAGE_NAME
+from stacksim.store import Store
 from stacksim.testing import Simulator, wait_until
 
 OCTET = {"Content-Type": "application/octet-stream"}
@@ -106,3 +107,20 @@ def test_images_survive_a_crash_and_an_upload_cut_by_it_is_rolled_back(tmp_path)
         assert _files(state)["tmp"] == [] and cut not in _files(state)["images"]
         # the default image was made once, not again
         assert [i.name for i in conn.image.images(name=DEFAULT_IMAGE_NAME)] == [DEFAULT_IMAGE_NAME]
+
+
+def test_an_image_stored_with_a_lone_surrogate_is_mended_at_start(tmp_path):
+    """Issue 14: a state dir from before such text was refused may hold one; the next start mends it."""
+    with Simulator(state_dir=tmp_path) as sim:
+        image_id = _queued_image(_connect(sim))
+    store = Store(str(tmp_path / "stacksim.db"))
+    record = store.get("image", image_id)
+    record["name"] = "bad\ud800"
+    record["properties"]["k\udc00"] = "\ud800"
+    store.put("image", record)  # as an older stacksim stored it
+    store.close()
+    with Simulator(state_dir=tmp_path) as sim:
+        listed = _connect(sim).image.get("/images")
+        assert listed.status_code == 200
+        (shown,) = [i for i in listed.json()["images"] if i["id"] == image_id]
+        assert shown["name"] == "bad\ufffd" and shown["k\ufffd"] == "\ufffd"

@@ -77,3 +77,63 @@ def test_project_id_means_the_cloud_acting_for_it(cloud):
     # Creating for a project gave it its default group.
     assert net.security.default_group(alt) is not None
     net.delete_network(alt, network["id"])
+
+
+def test_typed_requests_and_their_errors(cloud):
+    from stacksim.services.network.model import NetworkCreate, NetworkUpdate, PortCreate, SubnetCreate
+
+    net = cloud.network
+    demo = _member(cloud, "demo")
+    network = net.create_network(demo, NetworkCreate(name="typed", port_security_enabled=False))
+    assert (network["name"], network["port_security_enabled"]) == ("typed", False)
+    # None is not "unset": gateway_ip=None makes a subnet without a gateway, unset gives the first address.
+    bare = net.create_subnet(
+        demo, SubnetCreate(network_id=network["id"], ip_version=4, cidr="10.1.0.0/24", gateway_ip=None)
+    )
+    assert bare["gateway_ip"] is None
+    # An update changes only what it names.
+    renamed = net.update_network(demo, network["id"], NetworkUpdate(name="renamed"))
+    assert (renamed["name"], renamed["port_security_enabled"]) == ("renamed", False)
+    # Bad values are Neutron's 400 whether built in Python or sent over the wire.
+    with pytest.raises(faults.BadRequest) as bad:
+        NetworkCreate(name=5)
+    assert str(bad.value) == "Invalid input for name. Reason: '5' is not a valid string."
+    with pytest.raises(faults.BadRequest) as bad:
+        NetworkCreate(name="a\ud800b")
+    assert "surrogate" in str(bad.value)
+    with pytest.raises(faults.BadRequest, match="Required attribute 'network_id' not specified"):
+        PortCreate()
+    # Callers from before the typed interface may still pass Neutron's attribute names.
+    port = net.create_port(demo, network_id=network["id"], **{"binding:vnic_type": "normal"})
+    assert port["binding:vnic_type"] == "normal"
+    net.delete_port(demo, port["id"])
+    net.delete_subnet(demo, bare["id"])
+    net.delete_network(demo, network["id"])
+
+
+def test_hooks_are_told_once_the_change_is_committed(cloud):
+    from stacksim.drivers.base import NetworkHooks
+    from stacksim.services.network.model import PortUpdate
+
+    told: list[tuple[str, str]] = []
+
+    class Recorder(NetworkHooks):
+        def port_updated(self, port):
+            told.append(("port", cloud.store.get("port", port["id"])["security_groups"] == port["security_groups"]))
+
+        def network_deleted(self, network_id):
+            told.append(("network", cloud.store.get("network", network_id) is None))
+
+    net = cloud.network
+    net.hooks = Recorder()
+    demo = _member(cloud, "demo")
+    network = net.create_network(demo, name="hooked")
+    port = net.create_port(demo, network_id=network["id"])
+    with pytest.raises(RuntimeError), cloud.store.transaction():
+        net.update_port(demo, port["id"], PortUpdate(security_groups=[]))
+        raise RuntimeError("rolled back")
+    assert told == []  # a change that never happened is never told
+    net.update_port(demo, port["id"], PortUpdate(security_groups=[]))
+    net.delete_port(demo, port["id"])
+    net.delete_network(demo, network["id"])
+    assert told == [("port", True), ("network", True)]  # each seen as committed

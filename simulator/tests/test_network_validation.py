@@ -60,10 +60,19 @@ def test_host_bits_are_dropped_as_neutron_does(demo, network):
 
 
 def test_gateway_outside_subnet_and_in_pool(demo, network):
-    status, kind, message = _subnet(demo, network, cidr="10.2.0.0/24", gateway_ip="192.168.1.1")
-    assert status == 400 and "Gateway IP 192.168.1.1 is not in subnet 10.2.0.0/24" in message
-    status, _, message = _subnet(demo, network, cidr="10.2.0.0/24", gateway_ip="10.2.0.255")
-    assert status == 400 and "is not valid on subnet" in message
+    # Neutron takes a gateway outside the subnet (an on-link router it does not manage);
+    # the pools then keep every address.
+    outside = demo.network.create_subnet(
+        network_id=network.id, ip_version=4, cidr="10.2.0.0/24", gateway_ip="192.168.1.1"
+    )
+    assert outside.gateway_ip == "192.168.1.1"
+    assert outside.allocation_pools == [{"start": "10.2.0.1", "end": "10.2.0.254"}]
+    demo.network.delete_subnet(outside)
+    status, kind, message = _subnet(demo, network, cidr="10.2.0.0/24", gateway_ip="10.2.0.255")
+    assert (status, kind) == (400, "InvalidInput")
+    assert message == "Invalid input for operation: Gateway is not valid on subnet."
+    status, _, message = _subnet(demo, network, cidr="10.2.0.0/24", gateway_ip="2001:db8::1")
+    assert status == 400 and "does not match the ip_version '4'" in message
     status, kind, message = _subnet(
         demo,
         network,

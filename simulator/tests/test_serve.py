@@ -153,3 +153,63 @@ def test_non_loopback_needs_a_password(host):
     )
     assert proc.returncode == 2
     assert "refusing to listen" in proc.stderr and "--password" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["--password", "stacksim"], {}),
+        ([], {"STACKSIM_PASSWORD": "stacksim"}),
+        (["--password", "stacksim"], {"STACKSIM_PASSWORD": "other"}),
+    ],
+)
+def test_the_default_password_is_refused_off_loopback_however_it_is_given(args, env):
+    proc = subprocess.run(
+        [sys.executable, "-m", "stacksim", "serve", "--host", "0.0.0.0", "--port", "1", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": "/usr/bin:/bin", **env},
+    )
+    assert proc.returncode == 2
+    assert "refusing to listen on 0.0.0.0 with the documented default password" in proc.stderr
+
+
+def test_state_dir_and_secret_files_are_private_whatever_was_there(tmp_path):
+    """0700 dirs and 0600 secret files, even over looser modes an earlier run (or a stale temp file) left."""
+    import os
+    import stat
+
+    state = tmp_path / "state"
+    (state / "data").mkdir(parents=True)
+    for path in (state, state / "data"):
+        path.chmod(0o755)
+    (state / "stacksim.db").touch(mode=0o644)
+    clouds = tmp_path / "clouds.yaml"
+    for stale in (clouds, tmp_path / "clouds.tmp"):
+        stale.write_text("clouds: {}\n")
+        stale.chmod(0o644)
+    with Simulator(state_dir=state) as sim:  # a reset writes the bootstrap snapshot again
+        subprocess.run(
+            [sys.executable, "-m", "stacksim", "reset", "--url", sim.url], check=True, capture_output=True, timeout=60
+        )
+        with Simulator(state_dir=tmp_path / "other", extra_args=["--clouds-yaml", str(clouds)]):
+            pass
+
+    def mode(path):
+        return stat.S_IMODE(os.stat(path).st_mode)
+
+    assert mode(state) == 0o700 and mode(state / "data") == 0o700
+    secrets = [p for p in state.iterdir() if p.name.startswith("stacksim.db") or p.name == "bootstrap.json"]
+    assert {p.name for p in secrets} >= {"stacksim.db", "bootstrap.json"}
+    assert all(mode(p) == 0o600 for p in secrets), {p.name: oct(mode(p)) for p in secrets}
+    assert mode(clouds) == 0o600 and "stacksim-admin" in clouds.read_text()
+
+
+def test_secret_query_values_are_masked_in_the_debug_log(tmp_path):
+    with Simulator(extra_args=["--log-level", "debug"]) as sim:
+        _get(f"{sim.url}/identity/v3/auth/projects?token=tok-SECRET-1&limit=5&Signature=sig-SECRET-2")
+        _get(f"{sim.url}/health?password=pw-SECRET-3")
+        log = wait_until(lambda: "/health?password" in (text := sim.log.read_text()) and text, what="the access log")
+    assert "SECRET" not in log
+    assert "token=***" in log and "limit=5" in log

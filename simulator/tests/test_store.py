@@ -100,3 +100,18 @@ def test_unique_values_are_held_by_one_record(store: Store) -> None:
     assert store.values_in("subnet-1", "10.0.0.0", "10.0.0.9") == ["10.0.0.2", "10.0.0.3"]
     store.delete("port", "a")
     assert store.holder("subnet-1", "10.0.0.2") is None
+
+
+def test_after_commit_runs_once_the_outer_transaction_commits(store: Store) -> None:
+    seen: list[object] = []
+    store.after_commit(lambda: seen.append("now"))  # no transaction open: at once
+    with store.transaction():
+        store.put("thing", {"id": "a"})
+        with store.transaction():
+            store.after_commit(lambda: seen.append(store.get("thing", "a")))
+        assert seen == ["now"]  # the inner block's end is not a commit
+    assert seen == ["now", {"id": "a"}]
+    with pytest.raises(ValueError), store.transaction():
+        store.after_commit(lambda: seen.append("never"))
+        raise ValueError("rolled back")
+    assert seen == ["now", {"id": "a"}]

@@ -76,7 +76,7 @@ def test_other_projects_volumes_are_not_found(cloud):
 
 def test_multiattach_type_allows_two_servers(cloud):
     demo = _ctx(cloud, "demo")
-    shared = cloud.volume.types.create("shared", extra_specs={"multiattach": "<is> True"})
+    shared = cloud.volume.types.create("shared", specs={"multiattach": "<is> True"})
     volume = cloud.volume.wait(cloud.volume.create(demo, size=1, volume_type=shared["name"])["id"])
     cloud.volume.attach(demo, volume["id"], SERVER_A, "/dev/vdb")
     cloud.volume.attach(demo, volume["id"], SERVER_B, "/dev/vdb")
@@ -106,7 +106,7 @@ def test_boot_from_volume_steps(cloud):
 
 def test_wait_reports_the_reason_of_an_error(cloud):
     demo = _ctx(cloud, "demo")
-    nowhere = cloud.volume.types.create("nowhere", extra_specs={"volume_backend_name": "ceph"})
+    nowhere = cloud.volume.types.create("nowhere", specs={"volume_backend_name": "ceph"})
     volume = cloud.volume.create(demo, size=1, volume_type=nowhere["id"])
     with pytest.raises(faults.BadRequest, match="Could not find any available weighted backend"):
         cloud.volume.wait(volume["id"])

@@ -19,6 +19,8 @@ from starlette.responses import JSONResponse
 from stacksim import __version__, faults
 from stacksim.cloud import Cloud
 from stacksim.config import Settings
+from stacksim.fault_injection import PATH as FAULTS_PATH
+from stacksim.fault_injection import Faults, FaultsEndpoint, inject
 from stacksim.reset import NoSnapshot
 from stacksim.web import RequestId
 
@@ -75,8 +77,11 @@ class _Dispatcher:
 
     def __init__(self, cloud: Cloud) -> None:
         self.cloud = cloud
-        self.mounts = [(s.prefix, s.api.app(cloud)) for s in cloud.services]
+        self.mounts = [(s.prefix, s, s.api.app(cloud, s)) for s in cloud.services]
         self.gate = Gate()
+        names = {name: s.type for s in cloud.services for name in (s.prefix.strip("/"), *[e.type for e in s.catalog()])}
+        self.faults = Faults(names, cloud.lifecycle)
+        self._faults_endpoint = FaultsEndpoint(self.faults, cloud.auth)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -89,11 +94,20 @@ class _Dispatcher:
         if path == RESET_PATH:
             await self._reset(scope, receive, send)
             return
-        for prefix, app in self.mounts:
+        if path == FAULTS_PATH or path.startswith(FAULTS_PATH + "/"):
+            await self._faults_endpoint(scope, receive, send)
+            return
+        for prefix, service, app in self.mounts:
             if path == prefix or path.startswith(prefix + "/"):
                 sub = dict(scope, root_path=scope.get("root_path", "") + prefix)
                 if path == prefix:
                     sub["path"] = prefix + "/"
+                fault = self.faults.take(service.type, scope["method"], sub["path"][len(prefix) :])
+                if fault is not None:
+                    response = await inject(fault, service.api, sub)
+                    if response is not None:
+                        await response(sub, receive, send)
+                        return
                 async with self.gate.call():
                     await self._settled(app, sub, receive, send)
                 return
@@ -127,6 +141,7 @@ class _Dispatcher:
             token = headers.get(b"x-auth-token", b"").decode("latin-1") or None
             self.cloud.auth.context(token).require_admin("reset the cloud")
             async with self.gate.exclusive():
+                self.faults.clear()
                 removed = await self.cloud.reset()
         except faults.ApiError as err:
             await self._error(err, scope, receive, send)

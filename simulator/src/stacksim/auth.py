@@ -9,6 +9,8 @@ rule, which is what a stock deployment enforces).
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,41 @@ if TYPE_CHECKING:
     from stacksim.services.identity.model import Identity
 
 AUTH_REQUIRED = "The request you have made requires authentication."
+
+
+@functools.lru_cache(maxsize=1024)
+def path_pattern(template: str) -> re.Pattern[str]:
+    """The regular expression of an access rule's path: ``*`` and ``{name}`` match one path
+    segment, ``**`` any number of them (keystonemiddleware's matching)."""
+    out = []
+    for match in re.finditer(r"(\{[^}]*\})|(\*\*)|(\*)|([^{}*]+|[{}])", template):
+        tag, deep, one, literal = match.groups()
+        if deep:
+            out.append(".*")
+        elif tag or one:
+            out.append(r"[^/]+")
+        else:
+            out.append(re.escape(literal))
+    return re.compile("^" + "".join(out) + "$")
+
+
+def path_matches(path: str, template: str) -> bool:
+    return path_pattern(template).match(path) is not None
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """One kind of request an application credential's tokens may make (Keystone's access rules)."""
+
+    service: str  #: the catalog type, e.g. ``compute``
+    method: str  #: ``GET``, ``POST`` ...
+    #: a pattern for the path as the service itself sees it (below its mount prefix: ``/v2.1/servers/*``
+    #: for ``/compute/v2.1/servers/<id>``, ``/v2.0/networks`` for ``/network/v2.0/networks``)
+    path: str
+
+    def allows(self, service: str, method: str, path: str) -> bool:
+        """Whether a ``method`` request for ``path`` (below ``service``'s mount prefix) matches."""
+        return self.service == service and self.method == method.upper() and path_matches(path, self.path)
 
 
 @dataclass(frozen=True)
@@ -34,6 +71,10 @@ class Context:
     system: bool = False
     app_cred_id: str | None = None
     app_cred_restricted: bool = False
+    #: the access rules of the application credential the token came from: None when it
+    #: has none (the token may make any request its roles allow), else only the requests
+    #: one of them allows (see :meth:`permits`)
+    access_rules: tuple[AccessRule, ...] | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -47,6 +88,17 @@ class Context:
     def require(self, allowed: bool, action: str) -> None:
         if not (allowed or self.is_admin):
             raise forbidden(action)
+
+    def permits(self, service: str, method: str, path: str) -> bool:
+        """Whether the token's access rules let it make this request: ``service`` is the catalog
+        type (``compute``, ``network``, ``block-storage`` ...), ``path`` the request's path below the
+        service's mount prefix (``/v2.1/servers`` for ``/compute/v2.1/servers``). As
+        keystonemiddleware does, a token may always validate itself (``GET /v3/auth/tokens``)."""
+        if self.access_rules is None:
+            return True
+        if service == "identity" and method.upper() == "GET" and path.endswith("/v3/auth/tokens"):
+            return True
+        return any(rule.allows(service, method, path) for rule in self.access_rules)
 
     def owns_project(self, project_id: str | None) -> bool:
         return self.is_admin or (project_id is not None and project_id == self.project_id)
@@ -68,6 +120,11 @@ class Authenticator:
     def __init__(self, identity: Identity, auth_url: str) -> None:
         self._identity = identity
         self._challenge = {"WWW-Authenticate": f'Keystone uri="{auth_url}"'}
+
+    @property
+    def challenge(self) -> dict[str, str]:
+        """The ``WWW-Authenticate`` header a 401 carries."""
+        return dict(self._challenge)
 
     def optional_context(self, token: str | None) -> Context | None:
         return self._identity.token_context(token) if token else None

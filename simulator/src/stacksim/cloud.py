@@ -69,7 +69,7 @@ class Cloud:
 
     def close(self) -> None:
         self.lifecycle.stop()
-        self.compute.servers.driver.close()
+        self.compute.close()
         self.store.close()
         if self._tmp_data:
             shutil.rmtree(self.data_dir, ignore_errors=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from stacksim.private import write_private
 from stacksim.services.identity.bootstrap import BOOTSTRAP_USERS, REGION
 
 #: clouds.yaml entry -> bootstrap user
@@ -39,10 +39,5 @@ def write_clouds_yaml(path: Path, auth_url: str, password: str) -> None:
     if path.exists():
         data = yaml.safe_load(path.read_text()) or {}
     data.setdefault("clouds", {}).update(cloud_entries(auth_url, password))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
     # It holds passwords: readable by its owner only.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        yaml.safe_dump(data, fh, sort_keys=False)
-    tmp.replace(path)
+    write_private(path, yaml.safe_dump(data, sort_keys=False))

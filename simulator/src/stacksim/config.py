@@ -32,6 +32,14 @@ class Settings:
     #: An address of this host where instances reach the APIs (set by the docker driver:
     #: the external network's gateway); wait-condition URLs given to instances use it.
     instance_host: str | None = None
+    #: the largest JSON body (bytes) of every service but Heat (oslo.middleware's sizelimit default)
+    max_body_size: int = 114688
+    #: seconds a connection may stay idle (no request under way) before it is closed
+    idle_timeout: float = 65.0
+    #: seconds a request's head and body may take to arrive, plus one per 500 bytes received
+    request_timeout: float = 20.0
+    #: the most client connections open at once
+    max_connections: int = 1000
     #: Heat's limits (``heat.conf``'s names and defaults; see :mod:`stacksim.heat.limits`)
     heat_max_template_size: int = HEAT.max_template_size
     heat_max_json_body_size: int = HEAT.max_json_body_size
@@ -42,13 +50,13 @@ class Settings:
     heat_max_template_depth: int = HEAT.max_template_depth
     heat_template_fetch_timeout: float = HEAT.template_fetch_timeout
 
+    def body_limit(self, service: str) -> int:
+        """The largest request body the service (by catalog type) reads."""
+        return self.heat_max_json_body_size if service == "orchestration" else self.max_body_size
+
     @property
     def bootstrap_password(self) -> str:
         return self.password or os.environ.get(PASSWORD_ENV) or DEFAULT_PASSWORD
-
-    @property
-    def password_was_set(self) -> bool:
-        return bool(self.password or os.environ.get(PASSWORD_ENV))
 
     @property
     def base_url(self) -> str:

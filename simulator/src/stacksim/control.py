@@ -19,6 +19,7 @@ LOG_FILE = "stacksim.log"
 #: the URL a simulator serving this state dir answers at (written by ``serve``)
 URL_FILE = "stacksim.url"
 RESET_PATH = "/_stacksim/reset"
+FAULTS_PATH = "/_stacksim/faults"
 
 
 def healthy(url: str) -> bool:
@@ -34,9 +35,13 @@ class ControlError(Exception):
 
 
 def _post(url: str, body: dict | None, headers: dict[str, str], timeout: float) -> tuple[dict, Message]:
-    data = json.dumps(body).encode() if body is not None else b""
+    return _call("POST", url, body, headers, timeout)
+
+
+def _call(method: str, url: str, body: dict | None, headers: dict[str, str], timeout: float) -> tuple[dict, Message]:
+    data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
     request = urllib.request.Request(
-        url, data=data, headers={"Content-Type": "application/json", **headers}, method="POST"
+        url, data=data, headers={"Content-Type": "application/json", **headers}, method=method
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:
@@ -66,9 +71,16 @@ def reset(url: str, token: str, timeout: float = 120.0) -> dict:
     return body.get("reset", {})
 
 
+def faults(url: str, token: str, method: str, body: dict | None = None, path: str = "") -> dict:
+    """A call to ``/_stacksim/faults`` (``path``: ``/<id>`` for one fault) with an admin's token."""
+    answer, _ = _call(method, f"{url}{FAULTS_PATH}{path}", body, {"X-Auth-Token": token}, timeout=30)
+    return answer
+
+
 def spawn(serve_args: list[str], log: Path | None = None) -> subprocess.Popen:
     """Run ``stacksim serve`` in its own session, its output to ``log``."""
-    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
+    # The log is the server's own: readable by its owner only.
+    out = os.fdopen(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") if log else subprocess.DEVNULL
     try:
         return subprocess.Popen(
             [sys.executable, "-m", "stacksim", "serve", *serve_args],

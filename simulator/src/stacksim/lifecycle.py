@@ -155,9 +155,16 @@ class Lifecycle:
         self._interrupted = False
         self._idle_event: asyncio.Event | None = None  # set when the last running job ends (interrupt)
         self.generation = 0
+        #: a veto on running a job now (fault injection's holds): a job it answers True for
+        #: stays in the store, its resource in its transitional state, until :meth:`release`
+        self.hold: Callable[[dict[str, Any]], bool] | None = None
 
     def register(self, action: str, handler: Handler) -> None:
         self._handlers[action] = handler
+
+    def actions(self) -> list[str]:
+        """The names of the jobs the services run (``server.build`` ...), sorted."""
+        return sorted(self._handlers)
 
     def schedule(self, action: str, target: str, delay: float | None = None, **args: Any) -> str:
         """Persist a job and arm its timer (once the loop runs); returns the job id."""
@@ -242,6 +249,12 @@ class Lifecycle:
             self._claimed.clear()
         for job in self.store.find(KIND):
             self._arm(job)
+
+    def release(self) -> None:
+        """Look again at the store's jobs (after a hold ends): those due run now, the others on time."""
+        for job in self.store.find(KIND):
+            self._arm(job)
+        self.changed()
 
     @property
     def interrupted(self) -> bool:
@@ -454,7 +467,15 @@ class Lifecycle:
         if job is None:
             self._finish(job_id)  # cancelled
             return None
+        hold = self.hold
         with self._lock:
+            if hold is not None and hold(job):
+                # Held: it waits in the store for release(); no call waits for it meanwhile.
+                self._claimed.discard(job_id)
+                owner = self._owner.pop(job_id, None)
+                if owner is not None:
+                    owner._add(-1)
+                return None
             self._running.add(job_id)
         return job
 

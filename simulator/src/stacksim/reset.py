@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stacksim.private import write_private
 from stacksim.services.identity.bootstrap import BOOTSTRAP_USERS
 from stacksim.services.identity.model import DEFAULT_DOMAIN
 from stacksim.store import Store
@@ -68,10 +69,8 @@ class Snapshot:
         """Keep the store's records and the data dir's listing as they are now."""
         records = {kind: self.store.find(kind) for kind in self.store.kinds() if kind != "job"}
         content = {"records": records, "files": sorted(self._listing())}
-        if self.path is not None:
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(content, separators=(",", ":")))
-            os.replace(tmp, self.path)
+        if self.path is not None:  # it holds password hashes
+            write_private(self.path, json.dumps(content, separators=(",", ":")))
         self._content = content
         self.current = True
 
@@ -147,7 +146,7 @@ async def reset(cloud: Cloud) -> dict[str, Any]:
     try:
         removed = await life.call(snapshot.restore)
         # The records are back; what the driver made for the removed servers goes too.
-        await life.call(cloud.compute.servers.driver.reset)
+        await life.call(cloud.compute.driver.reset)
         if not snapshot.current:
             await life.call(cloud.bootstrap)
             await life.call(snapshot.take)

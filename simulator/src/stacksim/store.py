@@ -128,6 +128,7 @@ class Store:
         self._tracked: dict[str, tuple[str, dict[str, Measure]]] = {}
         self._unique: dict[str, tuple[Derive, Release | None]] = {}
         self._rollback_hooks: list[Callable[[], None]] = []
+        self._after_commit: list[Callable[[], None]] = []
         if database != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -164,6 +165,7 @@ class Store:
         The store's lock is held throughout: other threads wait, and see
         either none of the writes or all of them.
         """
+        committed: list[Callable[[], None]] = []
         with self._lock:
             outer = self._depth == 0
             if outer:
@@ -175,12 +177,25 @@ class Store:
                 self._depth -= 1
                 if outer:
                     self._db.execute("ROLLBACK")
+                    self._after_commit.clear()
                     for hook in self._rollback_hooks:
                         hook()
                 raise
             self._depth -= 1
             if outer:
                 self._db.execute("COMMIT")
+                committed, self._after_commit = self._after_commit, []
+        for action in committed:  # outside the lock: what they start may read the store
+            action()
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once the open transaction commits (at once if none is open); never if it
+        rolls back. For telling others of a change only when it is there to be seen."""
+        with self._lock:
+            if self._depth:
+                self._after_commit.append(action)
+                return
+        action()
 
     def on_rollback(self, hook: Callable[[], None]) -> None:
         """Call ``hook`` after a transaction rolls back (to drop caches built on its writes)."""

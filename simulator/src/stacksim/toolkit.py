@@ -6,6 +6,11 @@
   :func:`query_flag` reads a query parameter with a default.
 - Ids: :func:`new_id` (a UUID, as Nova, Neutron, Cinder, Glance and Heat
   write them) and :func:`new_hex_id` (32 hex digits, Keystone's).
+- Request ids: :data:`REQUEST_ID` holds the ``x-openstack-request-id`` of the API call being
+  served (set by the HTTP layer); :func:`request_id` reads it, or makes one for work no call
+  started (Heat's, a job's).
+- Text: :func:`has_lone_surrogate` (text no UTF-8 can carry), :func:`printable` and
+  :func:`mend_text` (:func:`mend_records` for a store).
 - Timestamps: :func:`timestamp` in the two styles the APIs use (ISO 8601 with
   ``Z``, with or without microseconds) and :func:`naive_timestamp` (Nova's and
   Cinder's database style: microseconds, no zone). Parsing is
@@ -17,7 +22,8 @@ Paging lives in :mod:`stacksim.listing`, quotas in :mod:`stacksim.quotas`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from stacksim import clock
@@ -60,6 +66,15 @@ def new_hex_id() -> str:
     return uuid.uuid4().hex
 
 
+#: The ``x-openstack-request-id`` of the API call being served (None outside one).
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+def request_id() -> str:
+    """The current API call's request id, or a new one in the same form (``req-<uuid>``)."""
+    return REQUEST_ID.get() or f"req-{uuid.uuid4()}"
+
+
 def timestamp(micro: bool = False) -> str:
     """Now, as ``2026-01-02T03:04:05Z`` (Nova's and Neutron's views) or with ``.ffffffZ`` (Keystone, Glance)."""
     return clock.iso(clock.now(), micro=micro)
@@ -68,3 +83,51 @@ def timestamp(micro: bool = False) -> str:
 def naive_timestamp() -> str:
     """Now, as ``2026-01-02T03:04:05.000000`` (Nova's and Cinder's records: no zone)."""
     return clock.now().strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+# -- text ---------------------------------------------------------------------------------------------
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """Does ``value`` (a string, or strings in lists and dict keys and values) hold a lone surrogate?
+
+    JSON may carry ``"\\ud800"``, but it is no Unicode character: stored, it could
+    never be sent again as UTF-8, so every later list of it would fail. Services
+    refuse such text with a 400 at the door.
+    """
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_lone_surrogate(v) for v in value)
+    return False
+
+
+def printable(text: str) -> str:
+    """``text`` safe to put in a UTF-8 message: lone surrogates become ``\\udXXX`` escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def mend_text(value: Any) -> Any:
+    """``value`` with every lone surrogate (in strings, lists and dict keys and values) replaced by
+    U+FFFD, for records stored before such text was refused."""
+    if isinstance(value, str):
+        return (
+            value.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if has_lone_surrogate(value) else value
+        )
+    if isinstance(value, dict):
+        return {mend_text(k): mend_text(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mend_text(v) for v in value]
+    return value
+
+
+def mend_records(store: Any, kinds: Iterable[str]) -> None:
+    """Mend (:func:`mend_text`) every record of ``kinds`` that holds a lone surrogate, in one
+    transaction: a service's start repairs what an older stacksim stored, so its lists work."""
+    with store.transaction():
+        for kind in kinds:
+            for record in store.find(kind):
+                if has_lone_surrogate(record):
+                    store.put(kind, mend_text(record))

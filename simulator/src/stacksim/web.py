@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import json
+import logging
 import threading
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
@@ -14,20 +14,28 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from stacksim import faults
+from stacksim import faults, limits, policy
 from stacksim.microversion import Microversions, Version
+from stacksim.toolkit import REQUEST_ID
 
 if TYPE_CHECKING:
     from stacksim.auth import Context
     from stacksim.cloud import Cloud
+    from stacksim.services.registry import Service
+
+log = logging.getLogger("stacksim")
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 Handler = Callable[["Call"], Awaitable[Response]]
+#: where :class:`RequestId` keeps the request's id in the ASGI scope
+#: the scope key that holds the request id (the contextvar toolkit.REQUEST_ID holds it too)
+SCOPE_REQUEST_ID = "stacksim.request_id"
+_NO_BODY = object()
 
 #: Threads that run the handlers' work (store reads and writes, JSON, views), so a
 #: slow request never stalls the event loop and the others behind it.
@@ -70,12 +78,21 @@ async def off_loop(coro: Coroutine[Any, Any, T]) -> T:
 class Call:
     """One API call: the request, the cloud it is for and who makes it."""
 
-    def __init__(self, request: Request, cloud: Cloud, ctx: Context | None, version: Version | None = None) -> None:
+    def __init__(
+        self,
+        request: Request,
+        cloud: Cloud,
+        ctx: Context | None,
+        version: Version | None = None,
+        body: Any = _NO_BODY,
+    ) -> None:
         self.request = request
         self.cloud = cloud
         self._ctx = ctx
         #: the negotiated microversion, for services that have them
         self.version = version
+        #: the body, decoded and checked before the handler ran (or the reason it is no JSON)
+        self._body = body
 
     @property
     def ctx(self) -> Context:
@@ -95,13 +112,14 @@ class Call:
         return self.request.headers.get(name)
 
     async def json(self) -> Any:
-        raw = await self.request.body()
-        if not raw:
+        body = self._body
+        if body is _NO_BODY:
+            body = self._body = _decoded(await self.request.body())
+        if body is None:
             raise faults.BadRequest("The request body is empty; a JSON object was expected.")
-        try:
-            return json.loads(raw)
-        except ValueError as exc:
-            raise faults.BadRequest(f"Malformed request body: {exc}") from None
+        if isinstance(body, limits.NotJson):
+            raise faults.BadRequest(f"Malformed request body: {body}")
+        return body
 
     async def body(self, model: type[M], root: str | None = None) -> M:
         """The JSON body (or its ``root`` member) validated by ``model``."""
@@ -113,11 +131,43 @@ class Call:
         return parse(model, data, root)
 
 
+def _decoded(raw: bytes) -> Any:
+    """The decoded body: None if empty, :class:`limits.NotJson` if no JSON (BadRequest if refused)."""
+    if not raw:
+        return None
+    try:
+        return limits.decode(raw)
+    except limits.NotJson as exc:
+        return exc
+
+
+#: more validation errors than this are described from a sample of the input (listing them
+#: all would take pydantic longer than any client should make the server work)
+MANY_ERRORS = 50
+
+
 def parse(model: type[M], data: Any, root: str | None = None) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise faults.BadRequest(describe(exc, root)) from None
+        if exc.error_count() <= MANY_ERRORS:
+            raise faults.BadRequest(describe(exc, root)) from None
+        count = exc.error_count()
+    try:
+        model.model_validate(_sample(data))
+    except ValidationError as exc:
+        if exc.error_count() <= MANY_ERRORS:
+            raise faults.BadRequest(f"{describe(exc, root)} ({count} problems in all)") from None
+    raise faults.BadRequest(f"Invalid input: {count} problems in the request body.")
+
+
+def _sample(data: Any) -> Any:
+    """``data`` with every list cut to its first 5 items and every object to its first 50 members."""
+    if isinstance(data, list):
+        return [_sample(item) for item in data[:5]]
+    if isinstance(data, dict):
+        return {key: _sample(data[key]) for key in list(data)[:50]}
+    return data
 
 
 def describe(exc: ValidationError, root: str | None = None) -> str:
@@ -154,36 +204,87 @@ class Api:
 
         return register
 
-    def app(self, cloud: Cloud) -> Starlette:
+    def routes(self) -> list[tuple[str, tuple[str, ...], bool, bool]]:
+        """Every route: its path template, methods, whether it is public and whether it streams."""
+        return [(path, tuple(methods), public, stream) for path, methods, _, public, stream in self._routes]
+
+    def app(self, cloud: Cloud, service: Service | None = None) -> Any:
+        """The ASGI app of these routes for ``cloud``, mounted as ``service``.
+
+        Every error it answers, expected or not, is in the service's format, and
+        no exception escapes it (so the connection stays usable).
+        """
+        types = {service.type, *(e.type for e in service.also)} if service else set()
+        kind = service.type if service else ""
         routes = [
-            Route(path, self._endpoint(cloud, h, public, stream), methods=m)
+            Route(path, self._endpoint(cloud, h, public, stream, path, kind, types), methods=m)
             for path, m, h, public, stream in self._routes
         ]
-        return Starlette(
+        app = Starlette(
             routes=routes,
-            exception_handlers={faults.ApiError: self._fault, HTTPException: self._http_fault},
+            exception_handlers={
+                faults.ApiError: self._fault,
+                HTTPException: self._http_fault,
+                Exception: self._crash,
+            },
         )
 
-    def _endpoint(self, cloud: Cloud, handler: Handler, public: bool, stream: bool):
+        async def contained(scope: dict, receive: Any, send: Any) -> None:
+            started = False
+
+            async def watched(message: dict) -> None:
+                nonlocal started
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+
+            try:
+                await app(scope, receive, watched)
+            except Exception as exc:  # answered (and logged) by _crash, which Starlette then raises
+                if not started:  # only if answering failed too
+                    response = await self._fault(Request(scope), unexpected(scope, exc))
+                    await response(scope, receive, send)
+
+        return contained
+
+    def _endpoint(
+        self, cloud: Cloud, handler: Handler, public: bool, stream: bool, route: str, kind: str, types: set[str]
+    ):
+        limit = cloud.settings.body_limit(kind)
+        challenge = cloud.auth.challenge
+
         async def endpoint(request: Request) -> Response:
             if stream:
-                return await handle(request)
-            await request.body()  # read on the loop; the handler then finds it cached
-            return await off_loop(handle(request))
+                return await handle(request, _NO_BODY)
+            try:
+                raw = await limits.read_body(request, limit)  # on the loop; the handler finds it cached
+            except limits.BodyTooLarge as exc:
+                raise limits.too_large(exc, kind) from None
+            except ClientDisconnect:
+                return Response(status_code=400)  # nobody is left to read it
+            return await off_loop(handle(request, raw))
 
-        async def handle(request: Request) -> Response:
+        async def handle(request: Request, raw: Any) -> Response:
+            body = _NO_BODY if raw is _NO_BODY else _decoded(raw)
             token = request.headers.get("x-auth-token")
             # On public routes a stale token must not break discovery or authentication.
             ctx = cloud.auth.optional_context(token) if public else cloud.auth.context(token)
+            if not public:
+                path = request.url.path[len(request.scope.get("root_path", "")) :]
+                policy.check_access_rules(ctx, types, request.method, path, challenge)
+                policy.check_write(ctx, kind, request.method, route, body)
             mv = self.microversions
             if mv is None or public:  # version discovery answers whatever is asked
-                return await handler(Call(request, cloud, ctx))
+                return await handler(Call(request, cloud, ctx, body=body))
             version = mv.negotiate(request.headers)
-            response = await handler(Call(request, cloud, ctx, version))
+            response = await handler(Call(request, cloud, ctx, version, body=body))
             response.headers.update(mv.headers(version))
             return response
 
         return endpoint
+
+    async def respond(self, scope: dict, err: faults.ApiError) -> Response:
+        """The response that answers ``err`` to the request of ``scope``, in the service's format."""
+        return await self._fault(Request(scope), err)
 
     def error_response(self, err: faults.ApiError) -> Response:
         return JSONResponse(self.format(err), status_code=err.status, headers=err.headers)
@@ -191,6 +292,10 @@ class Api:
     async def _fault(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, faults.ApiError)
         return self.error_response(exc)
+
+    async def _crash(self, request: Request, exc: Exception) -> Response:
+        """An exception no handler expected: logged with its request id, answered as a 500."""
+        return await self._fault(request, unexpected(request.scope, exc))
 
     async def _http_fault(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -205,8 +310,19 @@ class Api:
         return self.error_response(err)
 
 
+def unexpected(scope: dict, exc: BaseException) -> faults.ApiError:
+    """The 500 an unexpected exception answers (it is logged here, with the request id)."""
+    rid = scope.get(SCOPE_REQUEST_ID, "?")
+    log.error("%s %s (%s) failed", scope.get("method"), scope.get("path"), rid, exc_info=exc)
+    return faults.ApiError(
+        f"Unexpected API Error ({rid}): {type(exc).__name__}. The stacksim log has the details.",
+        status=500,
+    )
+
+
 class RequestId:
-    """ASGI middleware: every response carries an ``x-openstack-request-id``."""
+    """ASGI middleware: every response carries an ``x-openstack-request-id`` (kept in the scope
+    as :data:`SCOPE_REQUEST_ID`), and nothing raised below it breaks the connection."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -215,12 +331,24 @@ class RequestId:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = f"req-{uuid.uuid4()}".encode()
+        rid = f"req-{uuid.uuid4()}"
+        scope[SCOPE_REQUEST_ID] = rid
+        tag = (b"x-openstack-request-id", rid.encode())
+        started = False
 
         async def tagged(message: dict) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*list(message["headers"]), (b"x-openstack-request-id", rid)]
+                started = True
+                message["headers"] = [*list(message.get("headers") or []), tag]
             await send(message)
 
-        await self.app(scope, receive, tagged)
+        token = REQUEST_ID.set(rid)  # the handlers see it (records that name their request)
+        try:
+            await self.app(scope, receive, tagged)
+        except Exception as exc:
+            err = unexpected(scope, exc)
+            if not started:
+                await JSONResponse(faults.keystone(err), err.status)(scope, receive, tagged)
+        finally:
+            REQUEST_ID.reset(token)

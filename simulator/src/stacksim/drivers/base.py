@@ -98,6 +98,18 @@ class ComputeDriver(NetworkHooks, ABC):
     def resize(self, instance_id: str, flavor: dict[str, Any]) -> None:
         """Apply a new flavor's limits to a running instance."""
 
+    def rescue(self, instance_id: str, rescue: Instance) -> None:
+        """Boot the instance from ``rescue.image`` with its own disk attached (Nova's rescue);
+        by default the instance just keeps running."""
+
+    def unrescue(self, instance_id: str) -> None:
+        """Boot the instance from its own disk again, after :meth:`rescue`."""
+
+    def diagnostics(self, instance_id: str) -> dict[str, Any]:
+        """Measured figures for Nova's standard diagnostics (``memory_details``, ``cpu_details`` ...,
+        and ``legacy``: the pre-2.48 flat ones); what is not given is reported as zero."""
+        return {}
+
     def snapshot_formats(self) -> tuple[str, str] | None:
         """``(disk_format, container_format)`` of what :meth:`snapshot` writes (None: the source image's)."""
         return None

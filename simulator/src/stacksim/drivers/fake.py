@@ -98,6 +98,13 @@ class FakeDriver(ComputeDriver):
     def resume(self, instance_id: str) -> None:
         self._log(instance_id, "PM: resume from suspend")
 
+    def rescue(self, instance_id: str, rescue: Instance) -> None:
+        image = rescue.image["name"] if rescue.image else "its own image"
+        self._log(instance_id, f"rescue: booting from {image}, the instance's disk attached as /dev/vdb", "login:")
+
+    def unrescue(self, instance_id: str) -> None:
+        self._log(instance_id, "unrescue: booting from the instance's own disk again", "login:")
+
     def snapshot(self, instance_id: str, dest: Path) -> None:
         source = (self._dir(instance_id) / "image").read_text().strip()
         if source and Path(source).exists():

@@ -56,11 +56,11 @@ class CloudView:
 
         A rule with a remote group allows the fixed IPs of every port in that group.
         """
-        security = self._cloud.network.security
+        net = self._cloud.network
         members: dict[str, list[str]] = {}
         out = []
         for group_id in port.get("security_groups") or []:
-            for rule in security.rules_of(group_id):
+            for rule in net.rules_of(group_id):
                 rule = dict(rule)
                 remote = rule.get("remote_group_id")
                 if remote:
@@ -85,7 +85,7 @@ class CloudView:
         """``(floating IP, fixed IP)`` of every associated floating IP of the cloud."""
         return [
             (f["floating_ip_address"], f["fixed_ip_address"])
-            for f in self._cloud.network.l3.floating_ips(None)
+            for f in self._cloud.network.floating_ips(None)
             if f.get("port_id") and f.get("fixed_ip_address")
         ]
 
@@ -93,9 +93,9 @@ class CloudView:
         """For each router, the ``(network id, IPv4 CIDR)`` of the subnets it has interfaces on."""
         net = self._cloud.network
         out = []
-        for router in net.l3.routers(None):
+        for router in net.routers(None):
             joined = []
-            for port in net.l3.interfaces(router["id"]):
+            for port in net.router_interfaces(router["id"]):
                 for fixed in port["fixed_ips"]:
                     subnet = self.subnet(fixed["subnet_id"])
                     if subnet and subnet["ip_version"] == 4:
@@ -106,10 +106,4 @@ class CloudView:
 
     def server_states(self) -> dict[str, str]:
         """Every server's id and vm_state (for a restart's reconciliation)."""
-        return {s["id"]: s["vm_state"] for s in self._cloud.compute.servers.visible(_admin(), all_projects=True)}
-
-
-def _admin() -> Any:
-    from stacksim.services.network.common import as_context
-
-    return as_context(None)
+        return self._cloud.compute.server_states()

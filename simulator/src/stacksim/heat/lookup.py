@@ -33,12 +33,10 @@ def _unique(found: list[dict[str, Any]], ref: str, entity: str) -> dict[str, Any
 
 def flavor(cloud: Cloud, ctx: Context, ref: Any) -> dict[str, Any]:
     ref = str(ref)
-    flavors = cloud.compute.flavors
     try:
-        return flavors.get(ctx, ref)
+        return cloud.compute.find_flavor(ctx, ref)  # flavor names are unique in Nova
     except faults.NotFound:
-        pass
-    return _unique([f for f in flavors.list(ctx, None) if f["name"] == ref], ref, "Flavor")
+        raise NotFound(f"The Flavor ({ref}) could not be found.") from None
 
 
 def image(cloud: Cloud, ctx: Context, ref: Any) -> dict[str, Any]:
@@ -54,7 +52,7 @@ def image(cloud: Cloud, ctx: Context, ref: Any) -> dict[str, Any]:
 
 def keypair(cloud: Cloud, ctx: Context, name: Any) -> dict[str, Any]:
     try:
-        return cloud.compute.keypairs.get(ctx.user_id, str(name))
+        return cloud.compute.keypair(ctx, str(name))
     except faults.NotFound:
         raise NotFound(f"The Key ({name}) could not be found.") from None
 

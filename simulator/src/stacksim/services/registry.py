@@ -35,12 +35,12 @@ class Service:
 
 
 def services() -> list[Service]:
-    from stacksim.services.compute.routes import api as compute
+    from stacksim.services.compute.api import api as compute
     from stacksim.services.identity.api import api as identity
     from stacksim.services.image.api import api as image
     from stacksim.services.network.api import api as network
     from stacksim.services.orchestration.api import api as orchestration
-    from stacksim.services.volume.routes import api as volume
+    from stacksim.services.volume.api import api as volume
 
     return [
         Service("identity", "keystone", "/identity", "/identity", identity, "Identity Service"),

@@ -405,6 +405,7 @@ class DockerDriver(ComputeDriver):
             if pid:
                 firewall.apply_in(pid, rules)
                 self._applied[instance_id] = rules
+        self.networks.remove_orphans(lambda network_id: self.view.network(network_id) is not None)
 
     def security_group_rules_changed(self, group_id: str) -> None:
         self._poke.set()

@@ -19,6 +19,7 @@ import ipaddress
 import json
 import subprocess
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from stacksim.drivers.base import DriverError
@@ -106,6 +107,16 @@ class Networks:
                         net.remove()
                     except engine.errors().APIError:
                         pass  # a container joined meanwhile, or it is already gone
+
+
+    def remove_orphans(self, exists: Callable[[str], bool]) -> None:
+        """Remove the Docker networks whose Neutron network is gone, once no container uses them:
+        a network deleted while its last instance's container was still being removed stays
+        behind otherwise."""
+        for net in self.ours():
+            network_id = (net.attrs.get("Labels") or {}).get(engine.NETWORK_LABEL)
+            if network_id and not exists(network_id):
+                self.remove_if_unused([network_id])
 
 
 def set_macs(pid: int, ports: list[dict[str, Any]]) -> None:

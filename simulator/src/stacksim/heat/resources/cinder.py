@@ -1,8 +1,17 @@
-"""Cinder's resource types: OS::Cinder::Volume and OS::Cinder::VolumeAttachment.
+"""``OS::Cinder::Volume`` (a table over the Block Storage facade) and ``OS::Cinder::VolumeAttachment``.
 
-Volumes are made through the block-storage model, and attachments through
-Nova's servers model (as Heat asks Nova), so what a stack makes shows in
-``openstack volume list`` and ``server show``.
+A volume is made with :meth:`BlockStorage.create_volume` and a typed
+:class:`NewVolume` (the same record ``openstack volume list`` shows), from an
+image (by name or id), a snapshot, a volume or a backup, or empty; it is
+ready when ``available``. An update changes the name, description and
+metadata in one call, extends the volume (attached ones too), retypes it,
+restores a backup into it and sets it read-only, each only if its properties
+changed and each once the one before is done (as Heat's own steps); ``read_only``
+at create is applied once the volume is available.
+Attributes and ``show`` are the volume as the API shows it.
+
+An attachment is made through Nova (as Heat asks Nova), so the server shows
+the volume; it is ready when the volume is ``in-use``.
 """
 
 from __future__ import annotations
@@ -13,12 +22,18 @@ from typing import Any
 from stacksim import faults
 from stacksim.heat import lookup
 from stacksim.heat.constraints import CustomConstraint, Range
-from stacksim.heat.resources.base import Attr, Prop, Resource, ResourceInError
+from stacksim.heat.resources.base import Attr, Call, From, Mapped, Prop, Resource, Status, Table, physical_name
+from stacksim.services.volume.model import BlockStorage, NewVolume, VolumeChanges
 
 VOLUME = CustomConstraint("cinder.volume")
+FAILED = ("error", "error_extending", "error_restoring")
 
 
-class Volume(Resource):
+def _image_id(res: Mapped, ref: Any) -> str | None:
+    return lookup.image(res.cloud, res.ctx, ref)["id"] if ref else None
+
+
+class Volume(Mapped):
     type_name = "OS::Cinder::Volume"
     description = "A resource that implements Cinder volumes."
     properties_schema = {
@@ -56,81 +71,84 @@ class Volume(Resource):
         "attachments_list": Attr("The list of attachments of the volume.", "list"),
         "multiattach": Attr("Boolean indicating whether allow the volume to be attached more than once.", "boolean"),
     }
-
-    def _volume(self) -> dict[str, Any] | None:
-        return self.cloud.volume.volumes.record(self.resource_id) if self.resource_id else None
-
-    def _settled(self, *wanted: str) -> bool:
-        volume = self._volume()
-        if volume is None:
-            raise faults.NotFound(f"Volume {self.resource_id} could not be found.")
-        if volume["status"].startswith("error"):
-            raise ResourceInError(volume["status"], f"the volume went to {volume['status']}")
-        return volume["status"] in wanted
-
-    def handle_create(self) -> None:
-        props = self.props
-        attrs: dict[str, Any] = {
-            "size": props.get("size"),
-            "name": props.get("name") or self.physical_name(),
-            "description": props.get("description"),
-            "volume_type": props.get("volume_type"),
-            "availability_zone": props.get("availability_zone"),
-            "metadata": props.get("metadata") or {},
-            "snapshot_id": props.get("snapshot_id"),
-            "source_volid": props.get("source_volid"),
-            "backup_id": props.get("backup_id"),
-        }
-        if props.get("image"):
-            attrs["image_ref"] = lookup.image(self.cloud, self.ctx, props["image"])["id"]
-        self.resource_id = self.cloud.volume.create(self.ctx, **attrs)["id"]
-
-    def check_create_complete(self) -> bool:
-        return self._settled("available")
-
-    def handle_update(self, changed: dict[str, Any], old: dict[str, Any]) -> None:
-        volumes, volume_id = self.cloud.volume.volumes, self.resource_id or ""
-        simple = {k: self.props.get(k) for k in ("name", "description", "metadata") if k in changed}
-        if simple:
-            volumes.update(self.ctx, volume_id, simple)
-        if "size" in changed and self.props.get("size"):
-            if self.props["size"] < (old.get("size") or 0):
-                raise faults.BadRequest("The new size must be greater than the old size.")
-            volumes.extend(self.ctx, volume_id, self.props["size"], attached_ok=True)
-        if "volume_type" in changed and self.props.get("volume_type"):
-            volumes.retype(self.ctx, volume_id, self.props["volume_type"])
-
-    def check_update_complete(self) -> bool:
-        return self._settled("available", "in-use")
-
-    def handle_delete(self) -> None:
-        if self._volume() is not None:
-            with contextlib.suppress(faults.NotFound):
-                self.cloud.volume.delete(self.ctx, self.resource_id or "")
-
-    def check_delete_complete(self) -> bool:
-        return self._volume() is None
-
-    def resolve_attribute(self, attr: str) -> Any:
-        volume = self._volume()
-        if volume is None:
-            return None
-        mapping = {
+    table = Table(
+        service="volume",
+        create=Call(
+            BlockStorage.create_volume,
+            NewVolume,  # size, name, description, volume_type, availability_zone, metadata, sources, multiattach
+            fields={"name": physical_name(), "image_ref": From(("image",), _image_id)},
+            ready=Status(ok=("available",), failed=FAILED),
+        ),
+        update=(
+            Call(
+                BlockStorage.update,
+                VolumeChanges,  # name, description, metadata
+                fields={"name": physical_name()},
+                ready=Status(ok=("available", "in-use"), failed=FAILED),
+            ),
+            Call(BlockStorage.extend, fields={"new_size": "size"}, ready=Status(("available", "in-use"), FAILED)),
+            Call(
+                BlockStorage.retype, fields={"new_type": "volume_type"}, ready=Status(("available", "in-use"), FAILED)
+            ),
+            Call(BlockStorage.restore_backup, fields={"backup_id": "backup_id"}, ready=Status(("available",), FAILED)),
+            Call(BlockStorage.set_read_only, fields={"read_only": "read_only"}),
+        ),
+        delete=Call(BlockStorage.delete),
+        view=BlockStorage.volume_view,
+        attributes={
             "display_name": "name",
             "display_description": "description",
-            "source_volid": "source_volid",
-            "volume_type": "volume_type",
+            "metadata": lambda res, view: str(view.get("metadata") or {}),
             "metadata_values": "metadata",
+            "encrypted": lambda res, view: str(bool(view.get("encrypted"))).lower(),
             "attachments_list": "attachments",
-        }
-        if attr == "metadata":
-            return str(volume.get("metadata") or {})
-        if attr in ("bootable", "encrypted"):
-            return str(bool(volume.get(attr))).lower()
-        return volume.get(mapping.get(attr, attr))
+        },
+    )
 
-    def show(self) -> Any:
-        return self._volume()
+    # An update's calls run one after another, as Heat's do: a retype must wait for an extend to
+    # finish (a volume that is ``extending`` cannot be retyped). The step reached is kept in ``data``.
+
+    def handle_update(self, changed: dict[str, Any], old: dict[str, Any]) -> None:
+        self.data["updating"] = {"changed": sorted(changed), "step": 0, "waiting": None}
+        self._next_update_step()
+
+    def _next_update_step(self) -> None:
+        """Make the next update call whose properties changed; stop at one that must become ready."""
+        state, calls = self.data["updating"], self.table.updates
+        changed = set(state["changed"])
+        state["waiting"] = None
+        while state["step"] < len(calls):
+            call = calls[state["step"]]
+            state["step"] += 1
+            if not call.values(self, changed):
+                continue
+            call.invoke(self, self.resource_id or "", changed=changed)
+            if call.ready is not None:
+                state["waiting"] = state["step"] - 1
+                return
+
+    def check_update_complete(self) -> bool:
+        state = self.data.get("updating")
+        while state is not None:
+            waiting = state["waiting"]
+            if waiting is not None:
+                ready = self.table.updates[waiting].ready
+                if ready is not None and not ready(self._existing()):
+                    return False
+            if state["step"] >= len(self.table.updates):
+                self.data.pop("updating")
+                return True
+            self._next_update_step()
+        return True
+
+    def check_create_complete(self) -> bool:
+        """Available, and then read-only if asked (Cinder sets the flag on an available volume only)."""
+        if not super().check_create_complete():
+            return False
+        if self.props.get("read_only") and not self.data.get("read_only_set"):
+            self.facade.set_read_only(self.ctx, self.resource_id or "", True)
+            self.data["read_only_set"] = True
+        return True
 
 
 class VolumeAttachment(Resource):
@@ -147,21 +165,19 @@ class VolumeAttachment(Resource):
     }
 
     def _attach(self) -> None:
-        servers = self.cloud.compute.servers
-        server = servers.get(self.ctx, self.props["instance_uuid"])
-        servers.attach_volume(self.ctx, server, self.props["volume_id"], self.props.get("mountpoint"))
-        self.resource_id = f"{server['id']}:{self.props['volume_id']}"
+        server_id, volume_id = self.props["instance_uuid"], self.props["volume_id"]
+        self.cloud.compute.attach_volume(self.ctx, server_id, volume_id, self.props.get("mountpoint"))
+        self.resource_id = f"{server_id}:{volume_id}"
 
     def _detach(self, server_id: str, volume_id: str) -> None:
-        servers = self.cloud.compute.servers
         with contextlib.suppress(faults.NotFound):
-            servers.detach_volume(self.ctx, servers.get(self.ctx, server_id), volume_id)
+            self.cloud.compute.detach_volume(self.ctx, server_id, volume_id)
 
     def handle_create(self) -> None:
         self._attach()
 
     def check_create_complete(self) -> bool:
-        volume = self.cloud.volume.volumes.record(self.props["volume_id"])
+        volume = self.cloud.volume.find(self.props["volume_id"])
         return volume is not None and volume["status"] == "in-use"
 
     def handle_update(self, changed: dict[str, Any], old: dict[str, Any]) -> None:
@@ -181,7 +197,7 @@ class VolumeAttachment(Resource):
         if not self.resource_id:
             return True
         server_id, _, volume_id = self.resource_id.partition(":")
-        return not any(a["instance_uuid"] == server_id for a in self.cloud.volume.attachments.of_volume(volume_id))
+        return not any(a["instance_uuid"] == server_id for a in self.cloud.volume.attachments_of_volume(volume_id))
 
 
 TYPES = (Volume, VolumeAttachment)

@@ -1,30 +1,50 @@
-"""``OS::Glance::WebImage``: an image Glance imports from a URL (``web-download``).
+"""``OS::Glance::WebImage``: an image Glance imports from a URL, a table over the Image facade.
 
-The image is created ``queued`` through the Image model, then imported with
-the interoperable import's ``web-download`` method; the resource is complete
-when the image is ``active`` and fails if the import fails. Not implemented:
-``OS::Glance::Image`` (the v1 location-based type Heat deprecated).
+The image is made with :meth:`Images.create_image` and a :class:`NewImage`
+whose ``web_download`` starts the interoperable import's ``web-download`` at
+once; the resource is complete when the image is ``active`` and fails with the
+import's reason if it fails. An update changes base attributes and custom
+properties (a property dropped from the template is removed from the image)
+in one call. ``show`` is the image as the API shows it; a CHECK expects it
+``active``. Not implemented: ``OS::Glance::Image`` (the v1 location-based
+type Heat deprecated).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from stacksim import faults
 from stacksim.heat.constraints import AllowedValues, Range
-from stacksim.heat.resources.base import Prop, Resource
+from stacksim.heat.resources.base import Call, From, Mapped, Prop, Status, Table, physical_name
+from stacksim.services.image.model import ImageChanges, Images, NewImage
 
 DISK_FORMATS = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"]
 CONTAINER_FORMATS = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"]
 #: properties that map to an image property of the same name
 EXTRA = ("architecture", "kernel_id", "os_distro", "os_version", "ramdisk_id")
+PROPERTY_SOURCES = (*EXTRA, "extra_properties")
 
 
 class ImageImportFailed(Exception):
     pass
 
 
-class WebImage(Resource):
+def _properties(res: Mapped, *values: Any) -> dict[str, str]:
+    """The image's custom properties the template sets: the named ones and ``extra_properties``."""
+    named = dict(zip(EXTRA, values[: len(EXTRA)], strict=True))
+    found = {k: v for k, v in named.items() if v is not None}
+    found.update({str(k): str(v) for k, v in (values[-1] or {}).items()})
+    return found
+
+
+def _removed(res: Mapped, *values: Any) -> list[str]:
+    """The custom properties the template set before and no longer does."""
+    old = getattr(res, "previous", None) or {}
+    before = _properties(res, *(old.get(k) for k in PROPERTY_SOURCES))
+    return sorted(set(before) - set(_properties(res, *values)))
+
+
+class WebImage(Mapped):
     type_name = "OS::Glance::WebImage"
     description = "A resource managing images in Glance using web-download import."
     properties_schema = {
@@ -82,82 +102,43 @@ class WebImage(Resource):
         ),
     }
     attributes_schema = {}
-
-    def handle_create(self) -> None:
-        images = self.cloud.image
-        props = self.props
-        attrs: dict[str, Any] = {
-            "name": props.get("name") or self.physical_name(),
-            "disk_format": props["disk_format"],
-            "container_format": props["container_format"],
-            "min_disk": props["min_disk"],
-            "min_ram": props["min_ram"],
-            "protected": props["protected"],
-            "visibility": props["visibility"],
-            "tags": props.get("tags") or [],
-        }
-        if props.get("id"):
-            attrs["id"] = props["id"]
-        if props.get("owner"):
-            attrs["owner"] = props["owner"]
-        for key in EXTRA:
-            if props.get(key):
-                attrs[key] = props[key]
-        attrs.update({str(k): str(v) for k, v in (props.get("extra_properties") or {}).items()})
-        record = images.create(self.ctx, **attrs)
-        self.resource_id = record["id"]
-        images.imports.start(self.ctx, record["id"], {"method": {"name": "web-download", "uri": props["location"]}})
+    table = Table(
+        service="image",
+        create=Call(
+            Images.create_image,
+            NewImage,  # name, id, min_disk, min_ram, formats, protected, visibility, tags, owner
+            fields={
+                "name": physical_name(),
+                "properties": From(PROPERTY_SOURCES, _properties),
+                "web_download": "location",
+            },
+        ),
+        update=Call(
+            Images.change_image,
+            ImageChanges,  # name, protected, visibility, tags, owner
+            fields={
+                "name": physical_name(),
+                "properties": From(PROPERTY_SOURCES, _properties),
+                "removed": From(PROPERTY_SOURCES, _removed),
+            },
+        ),
+        delete=Call(Images.delete),
+        check=Call(None, ready=Status(ok=("active",))),
+        view=Images.view,
+    )
 
     def check_create_complete(self) -> bool:
-        record = self.cloud.image.record(self.resource_id or "")
-        if record is None:
-            raise faults.NotFound(f"No image found with ID {self.resource_id}")
-        if record["status"] == "active":
+        """Active once the import is done; an import that failed fails the resource with its reason."""
+        if self._existing()["status"] == "active":
             return True
-        if record["status"] in ("killed", "deleted") or (
-            record["status"] == "queued" and record["properties"].get("os_glance_failed_import")
-        ):
-            tasks = self.store.find("image_task", image_id=record["id"])
-            reason = tasks[-1].get("message") if tasks else ""
-            raise ImageImportFailed(f"Image {record['id']} import from {self.props['location']} failed: {reason}")
+        reason = self.facade.import_failure(self.resource_id or "")
+        if reason is not None:
+            raise ImageImportFailed(f"Image {self.resource_id} import from {self.props['location']} failed: {reason}")
         return False
 
     def handle_update(self, changed: dict[str, Any], old: dict[str, Any]) -> None:
-        changes: list[tuple[str, str, Any]] = []
-        for key in ("name", "protected", "visibility", "tags", "owner", *EXTRA):
-            if key in changed:
-                value = self.props.get(key)
-                if key == "name":
-                    value = value or self.physical_name()
-                if value is None:
-                    changes.append(("remove", key, None))
-                else:
-                    changes.append(
-                        (
-                            "replace" if key in ("name", "protected", "visibility", "tags", "owner") else "add",
-                            key,
-                            value,
-                        )
-                    )
-        if "extra_properties" in changed:
-            before = set(old.get("extra_properties") or {})
-            after = self.props.get("extra_properties") or {}
-            changes += [("remove", k, None) for k in sorted(before - set(after))]
-            changes += [("add", str(k), str(v)) for k, v in after.items()]
-        if changes:
-            self.cloud.image.update(self.ctx, self.resource_id or "", changes)
-
-    def handle_delete(self) -> None:
-        if self.resource_id:
-            self.cloud.image.delete(self.ctx, self.resource_id)
-
-    def handle_check(self) -> None:
-        record = self.cloud.image.get(self.ctx, self.resource_id or "")
-        if record["status"] != "active":
-            raise ImageImportFailed(f"'status': expected 'active', got '{record['status']}'")
-
-    def show(self) -> Any:
-        return self.cloud.image.record(self.resource_id) if self.resource_id else None
+        self.previous = old  # what ``removed`` compares against
+        super().handle_update(changed, old)
 
 
 TYPES = (WebImage,)

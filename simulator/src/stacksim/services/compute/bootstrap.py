@@ -18,4 +18,4 @@ def bootstrap(compute: Compute) -> None:
             compute.flavors.create_defaults()
             store.put(_MARK[0], {"id": _MARK[1]})
         compute.hosts.ensure()
-    compute.servers.driver.start()  # after the other services' bootstrap: it may need the public network
+    compute.driver.start()  # after the other services' bootstrap: it may need the public network

@@ -1,7 +1,11 @@
-"""What the Compute route modules share: Nova's policy errors, links, paging, body checks."""
+"""What the Compute route modules share: the API object, microversions, links, paging, body checks.
+
+Route modules register their handlers on :data:`api`; :mod:`.api` imports them all.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import urllib.parse
 import uuid
 from collections.abc import Iterable
@@ -10,21 +14,24 @@ from typing import Any
 from pydantic import BaseModel
 
 from stacksim import faults, listing, toolkit
-from stacksim.microversion import Version
-from stacksim.services.compute.api import base_url
+from stacksim.microversion import Microversions, Version
 from stacksim.toolkit import naive_timestamp as now  # noqa: F401 - Nova's timestamps, for the route modules
-from stacksim.toolkit import new_id  # noqa: F401 - for the route modules
-from stacksim.web import Call
+from stacksim.web import Api, Call
+
+MIN_VERSION = "2.1"
+MAX_VERSION = "2.96"
+MICROVERSIONS = Microversions("compute", MIN_VERSION, MAX_VERSION, legacy_header="X-OpenStack-Nova-API-Version")
+
+api = Api("nova", MICROVERSIONS)
 
 
-def denied(rule: str) -> faults.Forbidden:
-    """Nova's answer when policy says no (``rule`` is the policy name after ``os_compute_api:``)."""
-    return faults.Forbidden(f"Policy doesn't allow os_compute_api:{rule} to be performed.")
+def base_url(call: Call) -> str:
+    return f"{call.cloud.settings.base_url}/compute/v2.1"
 
 
-def require_admin(call: Call, rule: str) -> None:
-    if not call.ctx.is_admin:
-        raise denied(rule)
+def host_id(project_id: str, host: str | None) -> str:
+    """Nova's ``hostId``: the host hashed with the project, so projects can't compare hosts."""
+    return hashlib.sha224((project_id + host).encode()).hexdigest() if host else ""
 
 
 def version(call: Call) -> Version:
@@ -152,11 +159,3 @@ def too_old(root: str, model: BaseModel, call: Call, gates: dict[str, str]) -> N
                 f"Invalid input for field/attribute {root}. Additional properties are not allowed "
                 f"('{name}' was unexpected)"
             )
-
-
-def project_exists(call: Call, project_id: str) -> None:
-    """Nova asks Keystone whether a project given in a URL or body exists."""
-    try:
-        call.cloud.identity.project(project_id)
-    except faults.NotFound:
-        raise faults.BadRequest(f"Project ID {project_id} is not a valid project.") from None

@@ -8,10 +8,13 @@ and, for a private flavor, the ``projects`` that may see and use it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from stacksim import clock, faults
 from stacksim.auth import Context
+from stacksim.services.compute import policy
+from stacksim.services.compute.inputs import FlavorRequest, check_text
 from stacksim.store import Store, atomic
 
 KIND = "flavor"
@@ -33,8 +36,10 @@ def not_found(flavor_id: str) -> faults.NotFound:
 
 
 class Flavors:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, check_project: Callable[[str], None] = lambda project_id: None) -> None:
         self.store = store
+        #: raises Nova's 400 for a project Keystone does not know
+        self.check_project = check_project
 
     # -- reading -----------------------------------------------------------------
 
@@ -49,6 +54,18 @@ class Flavors:
         if record is None or not self.can_see(ctx, record):
             raise not_found(flavor_id)
         return record
+
+    def find(self, ctx: Context, ref: str) -> dict[str, Any]:
+        """A flavor by id or, failing that, by its name (NotFound if none or several match)."""
+        ref = str(ref)
+        try:
+            return self.get(ctx, ref)
+        except faults.NotFound:
+            pass
+        named = [f for f in self.list(ctx, None) if f["name"] == ref]
+        if len(named) != 1:
+            raise not_found(ref)
+        return named[0]
 
     def list(self, ctx: Context, is_public: bool | None = True) -> list[dict[str, Any]]:
         """Nova's selection: ``is_public`` True means the public ones plus the private ones the
@@ -80,24 +97,25 @@ class Flavors:
 
     # -- writing -----------------------------------------------------------------
 
-    def create(
-        self,
-        name: str,
-        ram: int,
-        vcpus: int,
-        disk: int,
-        *,
-        id: str | None = None,
-        ephemeral: int = 0,
-        swap: int = 0,
-        rxtx_factor: float = 1.0,
-        is_public: bool = True,
-        description: str | None = None,
-    ) -> dict[str, Any]:
-        flavor_id = str(uuid.uuid4()) if id in (None, "auto") else str(id)
+    def create(self, ctx: Context, req: FlavorRequest) -> dict[str, Any]:
+        policy.authorize(ctx, "os_compute_api:os-flavor-manage:create")
+        check_text(req)
+        if req.projects and req.is_public:
+            raise faults.Conflict("Can not add access to a public flavor.")
+        for project_id in req.projects:
+            self.check_project(project_id)
         with self.store.transaction():
-            if self.store.first(KIND, name=name) is not None:
-                raise faults.Conflict(f"Flavor with name {name} already exists.")
+            record = self.make(req)
+            record["extra_specs"] = {k: str(v) for k, v in req.extra_specs.items()}
+            record["projects"] = list(dict.fromkeys(req.projects))
+            return self.store.put(KIND, record)
+
+    def make(self, req: FlavorRequest) -> dict[str, Any]:
+        """Record a flavor (no policy: the cloud's own flavors)."""
+        flavor_id = str(uuid.uuid4()) if req.id in (None, "auto") else str(req.id)
+        with self.store.transaction():
+            if self.store.first(KIND, name=req.name) is not None:
+                raise faults.Conflict(f"Flavor with name {req.name} already exists.")
             if self.store.get(KIND, flavor_id) is not None:
                 raise faults.Conflict(f"Flavor with ID {flavor_id} already exists.")
             serial = max((r["serial"] for r in self.store.find(KIND)), default=0) + 1
@@ -106,16 +124,16 @@ class Flavors:
                 {
                     "id": flavor_id,
                     "serial": serial,
-                    "name": name,
-                    "ram": ram,
-                    "vcpus": vcpus,
-                    "disk": disk,
-                    "ephemeral": ephemeral,
-                    "swap": swap,
-                    "rxtx_factor": rxtx_factor,
-                    "is_public": is_public,
+                    "name": req.name,
+                    "ram": req.ram,
+                    "vcpus": req.vcpus,
+                    "disk": req.disk,
+                    "ephemeral": req.ephemeral,
+                    "swap": req.swap,
+                    "rxtx_factor": req.rxtx_factor,
+                    "is_public": req.is_public,
                     "disabled": False,
-                    "description": description,
+                    "description": req.description,
                     "extra_specs": {},
                     "projects": [],
                     "created_at": clock.iso(clock.now(), micro=False),
@@ -129,23 +147,43 @@ class Flavors:
         return record
 
     @atomic
-    def update(self, flavor_id: str, description: str | None) -> dict[str, Any]:
+    def update(self, ctx: Context, flavor_id: str, description: str | None) -> dict[str, Any]:
+        policy.authorize(ctx, "os_compute_api:os-flavor-manage:update")
         record = self._existing(flavor_id)
         record["description"] = description
         return self.store.put(KIND, record)
 
-    def delete(self, flavor_id: str) -> None:
+    def delete(self, ctx: Context, flavor_id: str) -> None:
+        policy.authorize(ctx, "os_compute_api:os-flavor-manage:delete")
         self._existing(flavor_id)
         self.store.delete(KIND, flavor_id)
 
     # -- extra specs -----------------------------------------------------------------
 
+    def extra_specs(self, ctx: Context, flavor_id: str) -> dict[str, str]:
+        policy.authorize(ctx, "os_compute_api:os-flavor-extra-specs:index")
+        return self.get(ctx, flavor_id)["extra_specs"]
+
+    def extra_spec_of(self, ctx: Context, flavor_id: str, key: str) -> str:
+        policy.authorize(ctx, "os_compute_api:os-flavor-extra-specs:show")
+        return self.extra_spec(self.get(ctx, flavor_id), key)
+
     @atomic
-    def set_extra_specs(self, flavor_id: str, specs: dict[str, str]) -> dict[str, str]:
+    def set_extra_specs(self, ctx: Context, flavor_id: str, specs: dict[str, str], rule: str = "create") -> dict:
+        policy.authorize(ctx, f"os_compute_api:os-flavor-extra-specs:{rule}")
         record = self._existing(flavor_id)
         record["extra_specs"].update(specs)
         self.store.put(KIND, record)
         return record["extra_specs"]
+
+    @atomic
+    def replace_extra_specs(self, ctx: Context, flavor_id: str, specs: dict[str, str]) -> dict[str, str]:
+        """Make ``specs`` all of the flavor's extra specs (the policy of both create and delete)."""
+        policy.authorize(ctx, "os_compute_api:os-flavor-extra-specs:create")
+        policy.authorize(ctx, "os_compute_api:os-flavor-extra-specs:delete")
+        record = self._existing(flavor_id)
+        record["extra_specs"] = {k: str(v) for k, v in specs.items()}
+        return self.store.put(KIND, record)["extra_specs"]
 
     def extra_spec(self, record: dict[str, Any], key: str) -> str:
         if key not in record["extra_specs"]:
@@ -153,7 +191,8 @@ class Flavors:
         return record["extra_specs"][key]
 
     @atomic
-    def delete_extra_spec(self, flavor_id: str, key: str) -> None:
+    def delete_extra_spec(self, ctx: Context, flavor_id: str, key: str) -> None:
+        policy.authorize(ctx, "os_compute_api:os-flavor-extra-specs:delete")
         record = self._existing(flavor_id)
         self.extra_spec(record, key)
         del record["extra_specs"][key]
@@ -161,14 +200,22 @@ class Flavors:
 
     # -- access to private flavors ---------------------------------------------------------
 
-    def access(self, flavor_id: str) -> list[dict[str, str]]:
+    def access(self, ctx: Context, flavor_id: str) -> list[dict[str, str]]:
+        policy.authorize(ctx, "os_compute_api:os-flavor-access")
         record = self._existing(flavor_id)
         if record["is_public"]:
             raise faults.NotFound("Access list not available for public flavors.")
+        return self._access(record)
+
+    @staticmethod
+    def _access(record: dict[str, Any]) -> list[dict[str, str]]:
         return [{"flavor_id": record["id"], "tenant_id": p} for p in record["projects"]]
 
     @atomic
-    def add_access(self, flavor_id: str, project_id: str) -> list[dict[str, str]]:
+    def add_access(self, ctx: Context, flavor_id: str, project_id: str) -> list[dict[str, str]]:
+        policy.authorize(ctx, "os_compute_api:os-flavor-access:add_tenant_access")
+        self.get(ctx, flavor_id)
+        self.check_project(project_id)
         record = self._existing(flavor_id)
         if record["is_public"]:
             raise faults.Conflict("Can not add access to a public flavor.")
@@ -178,20 +225,38 @@ class Flavors:
             )
         record["projects"].append(project_id)
         self.store.put(KIND, record)
-        return self.access(flavor_id)
+        return self._access(record)
 
     @atomic
-    def remove_access(self, flavor_id: str, project_id: str) -> list[dict[str, str]]:
+    def remove_access(self, ctx: Context, flavor_id: str, project_id: str) -> list[dict[str, str]]:
+        policy.authorize(ctx, "os_compute_api:os-flavor-access:remove_tenant_access")
+        self.get(ctx, flavor_id)
+        self.check_project(project_id)
         record = self._existing(flavor_id)
         if project_id not in record["projects"]:
             raise faults.NotFound(f"Flavor access not found for {flavor_id} / {project_id} combination.")
         record["projects"].remove(project_id)
         self.store.put(KIND, record)
-        return self.access(flavor_id)
+        return self._access(record)
+
+    @atomic
+    def replace_access(self, ctx: Context, flavor_id: str, projects: tuple[str, ...]) -> list[dict[str, str]]:
+        """Make ``projects`` all the projects a private flavor is for."""
+        policy.authorize(ctx, "os_compute_api:os-flavor-access:add_tenant_access")
+        policy.authorize(ctx, "os_compute_api:os-flavor-access:remove_tenant_access")
+        record = self._existing(flavor_id)
+        if record["is_public"]:
+            if projects:
+                raise faults.Conflict("Can not add access to a public flavor.")
+            return []
+        for project_id in projects:
+            self.check_project(project_id)
+        record["projects"] = list(dict.fromkeys(projects))
+        return self._access(self.store.put(KIND, record))
 
     # -- bootstrap ---------------------------------------------------------------------
 
     def create_defaults(self) -> None:
         for name, flavor_id, ram, disk, vcpus in DEFAULTS:
             if self.store.get(KIND, flavor_id) is None and self.store.first(KIND, name=name) is None:
-                self.create(name, ram, vcpus, disk, id=flavor_id)
+                self.make(FlavorRequest(name=name, ram=ram, vcpus=vcpus, disk=disk, id=flavor_id))

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from stacksim import faults
 from stacksim.services.compute import common, schemas
-from stacksim.services.compute.api import api
+from stacksim.services.compute.common import api
 from stacksim.services.compute.flavors import Flavors
 from stacksim.web import Call, parse, reply
 
@@ -112,21 +112,9 @@ async def list_flavors_detail(call: Call) -> Response:
 
 @api.route("/v2.1/flavors", methods=("POST",))
 async def create_flavor(call: Call) -> Response:
-    common.require_admin(call, "os-flavor-manage:create")
     body = await call.body(schemas.FlavorCreate, "flavor")
     common.too_new("flavor", body, call, {"description": "2.55"})
-    record = _model(call).create(
-        body.name,
-        body.ram,
-        body.vcpus,
-        body.disk,
-        id=body.id,
-        ephemeral=body.ephemeral,
-        swap=body.swap,
-        rxtx_factor=body.rxtx_factor,
-        is_public=body.is_public,
-        description=body.description,
-    )
+    record = call.cloud.compute.create_flavor(call.ctx, body.request())
     return reply({"flavor": view(call, record)})
 
 
@@ -138,16 +126,14 @@ async def show_flavor(call: Call) -> Response:
 @api.route("/v2.1/flavors/{flavor_id}", methods=("PUT",))
 async def update_flavor(call: Call) -> Response:
     common.require_version(call, "2.55")
-    common.require_admin(call, "os-flavor-manage:update")
     body = await call.body(schemas.FlavorUpdate, "flavor")
-    record = _model(call).update(call.params["flavor_id"], body.description)
+    record = _model(call).update(call.ctx, call.params["flavor_id"], body.description)
     return reply({"flavor": view(call, record)})
 
 
 @api.route("/v2.1/flavors/{flavor_id}", methods=("DELETE",))
 async def delete_flavor(call: Call) -> Response:
-    common.require_admin(call, "os-flavor-manage:delete")
-    _model(call).delete(call.params["flavor_id"])
+    _model(call).delete(call.ctx, call.params["flavor_id"])
     return reply(status=202)
 
 
@@ -156,8 +142,7 @@ async def delete_flavor(call: Call) -> Response:
 
 @api.route("/v2.1/flavors/{flavor_id}/os-flavor-access")
 async def list_access(call: Call) -> Response:
-    common.require_admin(call, "os-flavor-access")
-    return reply({"flavor_access": _model(call).access(call.params["flavor_id"])})
+    return reply({"flavor_access": _model(call).access(call.ctx, call.params["flavor_id"])})
 
 
 @api.route("/v2.1/flavors/{flavor_id}/action", methods=("POST",))
@@ -168,16 +153,12 @@ async def flavor_action(call: Call) -> Response:
     (action,) = data
     if action not in ("addTenantAccess", "removeTenantAccess"):
         raise faults.BadRequest(f"There is no such action: {action}")
-    rule = "add_tenant_access" if action == "addTenantAccess" else "remove_tenant_access"
-    common.require_admin(call, f"os-flavor-access:{rule}")
     tenant = getattr(parse(schemas.FlavorAction, data), action).tenant
     flavor_id = call.params["flavor_id"]
-    _model(call).get(call.ctx, flavor_id)
-    common.project_exists(call, tenant)
     if action == "addTenantAccess":
-        found = _model(call).add_access(flavor_id, tenant)
+        found = _model(call).add_access(call.ctx, flavor_id, tenant)
     else:
-        found = _model(call).remove_access(flavor_id, tenant)
+        found = _model(call).remove_access(call.ctx, flavor_id, tenant)
     return reply({"flavor_access": found})
 
 
@@ -190,30 +171,25 @@ def _spec_value(value: Any) -> str:
 
 @api.route("/v2.1/flavors/{flavor_id}/os-extra_specs")
 async def list_extra_specs(call: Call) -> Response:
-    record = _model(call).get(call.ctx, call.params["flavor_id"])
-    return reply({"extra_specs": record["extra_specs"]})
+    return reply({"extra_specs": _model(call).extra_specs(call.ctx, call.params["flavor_id"])})
 
 
 @api.route("/v2.1/flavors/{flavor_id}/os-extra_specs", methods=("POST",))
 async def create_extra_specs(call: Call) -> Response:
-    common.require_admin(call, "os-flavor-extra-specs:create")
     body = parse(schemas.ExtraSpecs, await call.json())
     specs = {k: _spec_value(v) for k, v in body.extra_specs.items()}
-    _model(call).set_extra_specs(call.params["flavor_id"], specs)
+    _model(call).set_extra_specs(call.ctx, call.params["flavor_id"], specs)
     return reply({"extra_specs": specs})
 
 
 @api.route("/v2.1/flavors/{flavor_id}/os-extra_specs/{key}")
 async def show_extra_spec(call: Call) -> Response:
-    model = _model(call)
-    record = model.get(call.ctx, call.params["flavor_id"])
     key = call.params["key"]
-    return reply({key: model.extra_spec(record, key)})
+    return reply({key: _model(call).extra_spec_of(call.ctx, call.params["flavor_id"], key)})
 
 
 @api.route("/v2.1/flavors/{flavor_id}/os-extra_specs/{key}", methods=("PUT",))
 async def update_extra_spec(call: Call) -> Response:
-    common.require_admin(call, "os-flavor-extra-specs:update")
     key = call.params["key"]
     data = await call.json()
     if not isinstance(data, dict) or key not in data:
@@ -221,12 +197,11 @@ async def update_extra_spec(call: Call) -> Response:
     if len(data) > 1:
         raise faults.BadRequest("Request body contains too many items")
     specs = {k: _spec_value(v) for k, v in parse(schemas.ExtraSpecs, {"extra_specs": data}).extra_specs.items()}
-    _model(call).set_extra_specs(call.params["flavor_id"], specs)
+    _model(call).set_extra_specs(call.ctx, call.params["flavor_id"], specs, rule="update")
     return reply(specs)
 
 
 @api.route("/v2.1/flavors/{flavor_id}/os-extra_specs/{key}", methods=("DELETE",))
 async def delete_extra_spec(call: Call) -> Response:
-    common.require_admin(call, "os-flavor-extra-specs:delete")
-    _model(call).delete_extra_spec(call.params["flavor_id"], call.params["key"])
+    _model(call).delete_extra_spec(call.ctx, call.params["flavor_id"], call.params["key"])
     return reply(status=200)

@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from stacksim import clock, faults
+from stacksim.auth import Context
+from stacksim.services.compute import policy
+from stacksim.services.compute.aggregates import zone_of
 from stacksim.services.compute.quotas import flavor_sizes, live_servers
 from stacksim.store import Store
 
@@ -96,6 +99,85 @@ class Hosts:
             SERVICE_KIND, record["id"], lambda current: {**current, **changes, "updated_at": _nova_time()}
         )
 
+    # -- for the API (admins only, as Nova's policy says) ---------------------------------------------
+
+    @staticmethod
+    def authorize(ctx: Context, rule: str) -> None:
+        policy.authorize(ctx, f"os_compute_api:{rule}")
+
+    def list_services(self, ctx: Context, host: str | None = None, binary: str | None = None) -> list[dict]:
+        self.authorize(ctx, "os-services:list")
+        found = self.services()
+        if host is not None:
+            found = [s for s in found if s["host"] == host]
+        if binary is not None:
+            found = [s for s in found if s["binary"] == binary]
+        return found
+
+    def set_service(
+        self, ctx: Context, action: str, host: str, binary: str, reason: str | None, forced_down: bool | None
+    ) -> dict[str, Any]:
+        """The pre-2.53 ``PUT /os-services/{enable,disable,disable-log-reason,force-down}``."""
+        self.authorize(ctx, "os-services:update")
+        service = self.find_service(host, binary)
+        if action == "force-down":
+            if forced_down is None:
+                raise faults.BadRequest("Invalid input for field/attribute forced_down. 'forced_down' is required.")
+            return self.update_service(service, forced_down=forced_down)
+        if action == "enable":
+            return self.update_service(service, disabled=False, disabled_reason=None)
+        if action == "disable-log-reason" and not reason:
+            raise faults.BadRequest("Missing disabled reason field")
+        return self.update_service(service, disabled=True, disabled_reason=reason if action != "disable" else None)
+
+    def change_service(
+        self, ctx: Context, ref: str, status: str | None, reason: str | None, forced_down: bool | None
+    ) -> dict[str, Any]:
+        """The 2.53 ``PUT /os-services/{service_id}``."""
+        self.authorize(ctx, "os-services:update")
+        service = self.service(ref)
+        if service is None:
+            raise faults.NotFound(f"Service {ref} could not be found.")
+        if status is None and forced_down is None:
+            raise faults.BadRequest("No updates were requested. Fields 'status' or 'forced_down' should be specified.")
+        if reason is not None and status != "disabled":
+            raise faults.BadRequest(f"Specifying 'disabled_reason' with status '{status}' is invalid.")
+        if service["binary"] != "nova-compute":
+            raise faults.BadRequest(
+                f"Updating a {service['binary']} service is not supported. Only nova-compute services can be updated."
+            )
+        changes: dict[str, Any] = {}
+        if status is not None:
+            changes["disabled"] = status == "disabled"
+            changes["disabled_reason"] = reason if status == "disabled" else None
+        if forced_down is not None:
+            changes["forced_down"] = forced_down
+        return self.update_service(service, **changes)
+
+    def hypervisor_for(self, ctx: Context, rule: str) -> dict[str, Any]:
+        """The hypervisor record, for a caller ``os-hypervisors:<rule>`` lets see it."""
+        self.authorize(ctx, f"os-hypervisors:{rule}")
+        return self.hypervisor()
+
+    def migrations(self, ctx: Context, project_id: str | None) -> list[dict[str, Any]]:
+        """Nova's migrations (none: one host migrates nothing, and a resize is done in place)."""
+        self.authorize(ctx, "os-migrations:index")
+        if not project_id or project_id != ctx.project_id:
+            self.authorize(ctx, "os-migrations:index:all_projects")
+        return []
+
+    def is_compute_host(self, host: str) -> bool:
+        return host == HOST
+
+    def zone_of(self, service: dict[str, Any]) -> str:
+        """A service's zone: the internal one, or the compute host's (an aggregate's, or ``nova``)."""
+        if service["zone"] == INTERNAL_ZONE:
+            return INTERNAL_ZONE
+        return self.host_zone()
+
+    def host_zone(self) -> str:
+        return zone_of(self.store, HOST) or ZONE
+
     @staticmethod
     def is_up(service: dict[str, Any]) -> bool:
         return not service["forced_down"]
@@ -112,7 +194,11 @@ class Hosts:
 
     def zones(self) -> dict[str, bool]:
         """Zone name -> available, for the zones with compute hosts (Nova's public list)."""
-        return {ZONE: not self.compute_service()["disabled"]}
+        return {self.host_zone(): not self.compute_service()["disabled"]}
+
+    def zone_list(self, ctx: Context, detail: bool = False) -> dict[str, bool]:
+        self.authorize(ctx, f"os-availability-zone:{'detail' if detail else 'list'}")
+        return self.zones()
 
     def check_zone(self, requested: str | None) -> None:
         """For a server create: ``nova``, ``nova:stacksim`` or ``nova:stacksim:stacksim`` (or none).
@@ -123,7 +209,7 @@ class Hosts:
             return
         zone, _, rest = requested.partition(":")
         host, _, node = rest.partition(":")
-        if zone != ZONE or host not in ("", HOST) or node not in ("", HOST):
+        if zone != self.host_zone() or host not in ("", HOST) or node not in ("", HOST):
             raise faults.BadRequest("The requested availability zone is not available")
 
     # -- the hypervisor ---------------------------------------------------------------------------

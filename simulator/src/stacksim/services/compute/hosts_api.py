@@ -1,7 +1,9 @@
-"""``/os-availability-zone``, ``/os-hypervisors`` and ``/os-services``: the one compute host.
+"""``/os-availability-zone``, ``/os-hypervisors``, ``/os-services`` and ``/os-migrations``: the one
+compute host.
 
-Not implemented: deleting a service, ``os-hosts``, host aggregates (``GET /os-aggregates``
-answers an empty list, so clients that look them up, e.g. ``openstack hypervisor show``, work).
+Not implemented: deleting a service and ``os-hosts`` (removed in 2.43). There are never any
+migrations (a one-host cloud migrates nothing; a resize is done in place), so the migration
+lists are empty.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from starlette.responses import Response
 
 from stacksim import faults
 from stacksim.services.compute import common, schemas
-from stacksim.services.compute.api import api
-from stacksim.services.compute.hosts import HOST, INTERNAL_ZONE, ZONE, Hosts
+from stacksim.services.compute.common import api
+from stacksim.services.compute.hosts import HOST, INTERNAL_ZONE, Hosts
 from stacksim.web import Call, reply
 
 #: ``hypervisor_version`` as the drivers report it (Nova's fake driver says 1000).
@@ -29,30 +31,28 @@ def _model(call: Call) -> Hosts:
 
 @api.route("/v2.1/os-availability-zone")
 async def list_zones(call: Call) -> Response:
-    zones = _model(call).zones()
+    zones = _model(call).zone_list(call.ctx)
     info = [{"zoneName": name, "zoneState": {"available": up}, "hosts": None} for name, up in zones.items()]
     return reply({"availabilityZoneInfo": info})
 
 
 @api.route("/v2.1/os-availability-zone/detail")
 async def list_zones_detail(call: Call) -> Response:
-    common.require_admin(call, "os-availability-zone:detail")
     model = _model(call)
+    zones = model.zone_list(call.ctx, detail=True)
     hosts: dict[str, dict[str, dict[str, Any]]] = {}
     for service in model.services():
         if service["disabled"]:
             continue
         entry = {"available": model.is_up(service), "active": True, "updated_at": _updated_at(model, service)}
-        hosts.setdefault(service["zone"], {}).setdefault(service["host"], {})[service["binary"]] = entry
+        hosts.setdefault(model.zone_of(service), {}).setdefault(service["host"], {})[service["binary"]] = entry
     info = [
         {"zoneName": zone, "zoneState": {"available": True}, "hosts": hosts[zone]}
-        for zone in (INTERNAL_ZONE, ZONE)
+        for zone in (INTERNAL_ZONE, *zones)
         if zone in hosts
     ]
     info += [
-        {"zoneName": zone, "zoneState": {"available": False}, "hosts": None}
-        for zone, up in model.zones().items()
-        if not up
+        {"zoneName": zone, "zoneState": {"available": False}, "hosts": None} for zone, up in zones.items() if not up
     ]
     return reply({"availabilityZoneInfo": info})
 
@@ -121,7 +121,7 @@ def _with_servers(call: Call) -> bool:
 
 
 async def _list_hypervisors(call: Call, detail: bool) -> Response:
-    common.require_admin(call, "os-hypervisors:list-detail" if detail else "os-hypervisors:list")
+    _model(call).hypervisor_for(call.ctx, "list-detail" if detail else "list")
     items = [hypervisor_view(call, detail, _with_servers(call))]
     # One hypervisor: a limit never leaves a next page; a marker can only be that one.
     marker = call.query.get("marker") if common.since(call, "2.33") else None
@@ -147,7 +147,7 @@ async def list_hypervisors_detail(call: Call) -> Response:
 @api.route("/v2.1/os-hypervisors/statistics")
 async def hypervisor_statistics(call: Call) -> Response:
     common.require_version_below(call, "2.88")
-    common.require_admin(call, "os-hypervisors:statistics")
+    _model(call).hypervisor_for(call.ctx, "statistics")
     return reply({"hypervisor_statistics": {"count": 1, **_model(call).resources()}})
 
 
@@ -165,7 +165,7 @@ def _find_hypervisor(call: Call) -> None:
 
 @api.route("/v2.1/os-hypervisors/{hypervisor_id}")
 async def show_hypervisor(call: Call) -> Response:
-    common.require_admin(call, "os-hypervisors:show")
+    _model(call).hypervisor_for(call.ctx, "show")
     _find_hypervisor(call)
     with_servers = common.since(call, "2.53") and common.flag(call.query.get("with_servers", "false"), "with_servers")
     return reply({"hypervisor": hypervisor_view(call, True, with_servers)})
@@ -174,7 +174,7 @@ async def show_hypervisor(call: Call) -> Response:
 @api.route("/v2.1/os-hypervisors/{hypervisor_id}/uptime")
 async def hypervisor_uptime(call: Call) -> Response:
     common.require_version_below(call, "2.88")
-    common.require_admin(call, "os-hypervisors:uptime")
+    _model(call).hypervisor_for(call.ctx, "uptime")
     _find_hypervisor(call)
     body = hypervisor_view(call, False)
     body["uptime"] = _model(call).uptime()
@@ -183,7 +183,7 @@ async def hypervisor_uptime(call: Call) -> Response:
 
 def _legacy_search(call: Call, with_servers: bool) -> Response:
     common.require_version_below(call, "2.53")
-    common.require_admin(call, "os-hypervisors:search" if not with_servers else "os-hypervisors:servers")
+    _model(call).hypervisor_for(call.ctx, "search" if not with_servers else "servers")
     pattern = call.params["pattern"]
     if pattern not in HOST:
         raise faults.NotFound(f"No hypervisor matching '{pattern}' could be found.")
@@ -200,12 +200,6 @@ async def hypervisor_servers(call: Call) -> Response:
     return _legacy_search(call, with_servers=True)
 
 
-@api.route("/v2.1/os-aggregates")
-async def list_aggregates(call: Call) -> Response:
-    common.require_admin(call, "os-aggregates:index")
-    return reply({"aggregates": []})
-
-
 # -- services ------------------------------------------------------------------------------------------
 
 
@@ -220,7 +214,7 @@ def service_view(call: Call, service: dict[str, Any]) -> dict[str, Any]:
         "id": service["id"] if common.since(call, "2.53") else service["number"],
         "binary": service["binary"],
         "host": service["host"],
-        "zone": service["zone"],
+        "zone": model.zone_of(service),
         "status": "disabled" if service["disabled"] else "enabled",
         "state": "up" if model.is_up(service) else "down",
         "updated_at": _updated_at(model, service),
@@ -233,17 +227,12 @@ def service_view(call: Call, service: dict[str, Any]) -> dict[str, Any]:
 
 @api.route("/v2.1/os-services")
 async def list_services(call: Call) -> Response:
-    common.require_admin(call, "os-services:list")
-    services = _model(call).services()
-    for name in ("host", "binary"):
-        if name in call.query:
-            services = [s for s in services if s[name] == call.query[name]]
+    services = _model(call).list_services(call.ctx, call.query.get("host"), call.query.get("binary"))
     return reply({"services": [service_view(call, s) for s in services]})
 
 
 @api.route("/v2.1/os-services/{ref}", methods=("PUT",))
 async def update_service(call: Call) -> Response:
-    common.require_admin(call, "os-services:update")
     if common.since(call, "2.53"):
         return await _update_service(call)
     return await _service_action(call, call.params["ref"])
@@ -254,25 +243,14 @@ async def _service_action(call: Call, action: str) -> Response:
     if action not in actions:
         raise faults.NotFound("Unknown action")
     body = await call.body(schemas.ServiceAction)
-    model = _model(call)
-    service = model.find_service(body.host, body.binary)
+    _model(call).set_service(call.ctx, action, body.host, body.binary, body.disabled_reason, body.forced_down)
     out: dict[str, Any] = {"host": body.host, "binary": body.binary}
     if action == "force-down":
-        if body.forced_down is None:
-            raise faults.BadRequest("Invalid input for field/attribute forced_down. 'forced_down' is required.")
-        model.update_service(service, forced_down=body.forced_down)
         out["forced_down"] = body.forced_down
-    elif action == "enable":
-        model.update_service(service, disabled=False, disabled_reason=None)
-        out["status"] = "enabled"
     else:
-        reason = body.disabled_reason if action == "disable-log-reason" else None
-        if action == "disable-log-reason" and not reason:
-            raise faults.BadRequest("Missing disabled reason field")
-        model.update_service(service, disabled=True, disabled_reason=reason)
-        out["status"] = "disabled"
-        if reason:
-            out["disabled_reason"] = reason
+        out["status"] = "enabled" if action == "enable" else "disabled"
+        if action == "disable-log-reason":
+            out["disabled_reason"] = body.disabled_reason
     return reply({"service": out})
 
 
@@ -280,23 +258,29 @@ async def _update_service(call: Call) -> Response:
     ref = call.params["ref"]
     if not common.is_uuid(ref):
         raise faults.BadRequest(f"Invalid uuid {ref}")
-    model = _model(call)
-    service = model.service(ref)
-    if service is None:
-        raise faults.NotFound(f"Service {ref} could not be found.")
     body = await call.body(schemas.ServiceUpdate)
-    if body.status is None and body.forced_down is None:
-        raise faults.BadRequest("No updates were requested. Fields 'status' or 'forced_down' should be specified.")
-    if body.disabled_reason is not None and body.status != "disabled":
-        raise faults.BadRequest(f"Specifying 'disabled_reason' with status '{body.status}' is invalid.")
-    if service["binary"] != "nova-compute":
-        raise faults.BadRequest(
-            f"Updating a {service['binary']} service is not supported. Only nova-compute services can be updated."
-        )
-    changes: dict[str, Any] = {}
-    if body.status is not None:
-        changes["disabled"] = body.status == "disabled"
-        changes["disabled_reason"] = body.disabled_reason if body.status == "disabled" else None
-    if body.forced_down is not None:
-        changes["forced_down"] = body.forced_down
-    return reply({"service": service_view(call, model.update_service(service, **changes))})
+    service = _model(call).change_service(call.ctx, ref, body.status, body.disabled_reason, body.forced_down)
+    return reply({"service": service_view(call, service)})
+
+
+# -- migrations ---------------------------------------------------------------------------------------
+
+
+@api.route("/v2.1/os-migrations")
+async def list_migrations(call: Call) -> Response:
+    """Nova's migration list: none ever happen here; the query is still checked as Nova checks it."""
+    _model(call).migrations(call.ctx, call.query.get("project_id"))
+    if common.since(call, "2.59"):
+        schemas.whole(call.query, "limit")
+        schemas.moment(call.query, "changes-since")
+        if call.query.get("marker"):
+            raise faults.BadRequest(f"Marker {call.query['marker']} could not be found.")
+    if common.since(call, "2.66"):
+        schemas.moment(call.query, "changes-before")
+    return reply({"migrations": []})
+
+
+@api.route("/v2.1/servers/{id}/migrations")
+async def list_server_migrations(call: Call) -> Response:
+    common.require_version(call, "2.23")
+    return reply({"migrations": call.cloud.compute.servers.migrations(call.ctx, call.params["id"])})

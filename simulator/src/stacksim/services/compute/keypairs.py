@@ -14,10 +14,16 @@ import base64
 import hashlib
 import string
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stacksim import clock, faults
+from stacksim.auth import Context
+from stacksim.services.compute import policy
 from stacksim.store import Store
+
+if TYPE_CHECKING:
+    from stacksim.services.compute.inputs import KeypairRequest
+    from stacksim.services.compute.quotas import Quotas
 
 KIND = "keypair"
 SSH = "ssh"
@@ -97,63 +103,90 @@ def generate_x509(user_id: str) -> tuple[str, str]:
     return private, cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
+def shown(text: str) -> str:
+    """``text`` safe to put in a message: a lone surrogate (never valid in a reply) escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def check_name(name: str, allow_292: bool = False) -> None:
+    """Nova's key pair name rule (``@`` and ``.`` allowed from microversion 2.92)."""
     safe = SAFE_CHARS_292 if allow_292 else SAFE_CHARS
     if not 1 <= len(name) <= 255:
         raise faults.BadRequest(
-            f"Invalid input for field/attribute name. Value: {name}. The name must be 1 to 255 characters long."
+            f"Invalid input for field/attribute name. Value: {shown(name)}. The name must be 1 to 255 characters long."
         )
     if name.strip() != name or any(c not in safe for c in name):
         raise faults.BadRequest(
-            f"Invalid input for field/attribute name. Value: {name}. An invalid 'name' value was provided. "
+            f"Invalid input for field/attribute name. Value: {shown(name)}. An invalid 'name' value was provided. "
             f"The name must be: Only expected characters: [{safe}]"
         )
 
 
 class Keypairs:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, quotas: Quotas) -> None:
         self.store = store
+        self.quotas = quotas
 
     @staticmethod
     def _key(user_id: str, name: str) -> str:
         return f"{user_id}/{name}"
 
-    def get(self, user_id: str, name: str) -> dict[str, Any]:
-        """The keypair record; NotFound ("Keypair <name> not found for user <user_id>") if missing."""
+    @staticmethod
+    def owner(ctx: Context, action: str, user_id: str | None = None) -> str:
+        """Whose key pairs: the caller's, or (admins) ``user_id``'s (Nova's policy: 403 otherwise)."""
+        user_id = user_id or ctx.user_id
+        policy.authorize(ctx, f"os_compute_api:os-keypairs:{action}", user_id=user_id)
+        return user_id
+
+    def _record(self, user_id: str, name: str) -> dict[str, Any]:
         record = self.store.get(KIND, self._key(user_id, name))
         if record is None:
-            raise faults.NotFound(f"Keypair {name} not found for user {user_id}")
+            raise faults.NotFound(f"Keypair {shown(name)} not found for user {user_id}")
         return record
 
-    def list(self, user_id: str) -> list[dict[str, Any]]:
-        return self.store.find(KIND, user_id=user_id)
+    def get(self, ctx: Context, name: str, user_id: str | None = None) -> dict[str, Any]:
+        """The key pair; NotFound ("Keypair <name> not found for user <user_id>") if missing."""
+        return self._record(self.owner(ctx, "show", user_id), name)
+
+    def for_server(self, ctx: Context, name: str | None) -> dict[str, Any] | None:
+        """The caller's key pair a server create or rebuild names (None for none); 400 if it has none."""
+        if not name:
+            return None
+        record = self.store.get(KIND, self._key(ctx.user_id, name))
+        if record is None:
+            raise faults.BadRequest("Invalid key_name provided.")
+        return record
+
+    def list(self, ctx: Context, user_id: str | None = None) -> list[dict[str, Any]]:
+        return self.store.find(KIND, user_id=self.owner(ctx, "index", user_id))
 
     def count(self, user_id: str) -> int:
         return self.store.count(KIND, user_id=user_id)
 
-    def create(
-        self, user_id: str, name: str, key_type: str = SSH, public_key: str | None = None, limit: int = -1
-    ) -> tuple[dict[str, Any], str | None]:
-        """Import ``public_key`` or generate one; returns the record and the private key (if generated).
+    def create(self, ctx: Context, req: KeypairRequest, allow_292: bool = True) -> tuple[dict[str, Any], str | None]:
+        """Import ``req.public_key`` or generate one; returns the record and the private key (if generated).
 
-        ``limit`` is the user's ``key_pairs`` quota (-1: unlimited).
+        The user's key pairs are limited by the project's ``key_pairs`` quota.
         """
-        private_key = None
+        check_name(req.name, allow_292=allow_292)
+        user_id = self.owner(ctx, "create", req.user_id)
+        private_key, public_key = None, req.public_key
         if public_key is None:
-            private_key, public_key = generate_x509(user_id) if key_type == X509 else generate_ssh()
-        fingerprint = x509_fingerprint(public_key) if key_type == X509 else ssh_fingerprint(public_key)
+            private_key, public_key = generate_x509(user_id) if req.type == X509 else generate_ssh()
+        fingerprint = x509_fingerprint(public_key) if req.type == X509 else ssh_fingerprint(public_key)
+        limit = self.quotas.limits(ctx.project_id or "")["key_pairs"]
         with self.store.transaction():
             if limit >= 0 and self.count(user_id) + 1 > limit:
                 raise faults.Forbidden("Quota exceeded, too many key pairs.")
-            if self.store.get(KIND, self._key(user_id, name)) is not None:
-                raise faults.Conflict(f"Key pair '{name}' already exists.")
+            if self.store.get(KIND, self._key(user_id, req.name)) is not None:
+                raise faults.Conflict(f"Key pair '{req.name}' already exists.")
             serial = max((r["serial"] for r in self.store.find(KIND)), default=0) + 1
             record = {
-                "id": self._key(user_id, name),
+                "id": self._key(user_id, req.name),
                 "serial": serial,
-                "name": name,
+                "name": req.name,
                 "user_id": user_id,
-                "type": key_type,
+                "type": req.type,
                 "public_key": public_key,
                 "fingerprint": fingerprint,
                 "created_at": clock.now().strftime("%Y-%m-%dT%H:%M:%S.%f"),
@@ -161,6 +194,7 @@ class Keypairs:
             self.store.put(KIND, record)
         return record, private_key
 
-    def delete(self, user_id: str, name: str) -> None:
-        self.get(user_id, name)
+    def delete(self, ctx: Context, name: str, user_id: str | None = None) -> None:
+        user_id = self.owner(ctx, "delete", user_id)
+        self._record(user_id, name)
         self.store.delete(KIND, self._key(user_id, name))

@@ -8,8 +8,9 @@ from starlette.responses import Response
 
 from stacksim import faults
 from stacksim.services.compute import common, schemas
-from stacksim.services.compute.api import api
-from stacksim.services.compute.keypairs import Keypairs, check_name
+from stacksim.services.compute.common import api
+from stacksim.services.compute.keypairs import Keypairs
+from stacksim.services.compute.model import KeypairRequest
 from stacksim.web import Call, reply
 
 
@@ -17,16 +18,9 @@ def _model(call: Call) -> Keypairs:
     return call.cloud.compute.keypairs
 
 
-def _user(call: Call, action: str, given: str | None = None) -> str:
-    """Whose keypairs: the caller's, or (from 2.10, admins only) the ``user_id`` asked for."""
-    wanted = given
-    if wanted is None and common.since(call, "2.10"):
-        wanted = call.query.get("user_id")
-    if wanted is None or wanted == call.ctx.user_id:
-        return call.ctx.user_id
-    if not call.ctx.is_admin:
-        raise common.denied(f"os-keypairs:{action}")
-    return wanted
+def _user(call: Call) -> str | None:
+    """The ``user_id`` query (from 2.10) naming another user's key pairs."""
+    return call.query.get("user_id") if common.since(call, "2.10") else None
 
 
 def _view(call: Call, record: dict[str, Any], *extra: str) -> dict[str, Any]:
@@ -38,7 +32,7 @@ def _view(call: Call, record: dict[str, Any], *extra: str) -> dict[str, Any]:
 
 @api.route("/v2.1/os-keypairs")
 async def list_keypairs(call: Call) -> Response:
-    records = _model(call).list(_user(call, "index"))
+    records = _model(call).list(call.ctx, _user(call))
     paged = common.since(call, "2.35")
     items, more, _ = common.page(call, records, key="name", paged=paged, marker_error="Marker {} could not be found.")
     body: dict[str, Any] = {"keypairs": [{"keypair": _view(call, r)} for r in items]}
@@ -56,10 +50,8 @@ async def create_keypair(call: Call) -> Response:
             "Invalid input for field/attribute keypair. Value: "
             f"{body.model_dump(exclude_unset=True)}. 'public_key' is a required property"
         )
-    check_name(body.name, allow_292=common.since(call, "2.92"))
-    user_id = _user(call, "create", body.user_id)
-    limit = call.cloud.compute.quotas.limits(call.ctx.project_id or "")["key_pairs"]
-    record, private_key = _model(call).create(user_id, body.name, body.type, body.public_key, limit=limit)
+    request = KeypairRequest(name=body.name, type=body.type, public_key=body.public_key, user_id=body.user_id)
+    record, private_key = call.cloud.compute.create_keypair(call.ctx, request, allow_292=common.since(call, "2.92"))
     keypair = _view(call, record, "user_id")
     if private_key is not None:
         keypair["private_key"] = private_key
@@ -68,7 +60,7 @@ async def create_keypair(call: Call) -> Response:
 
 @api.route("/v2.1/os-keypairs/{name}")
 async def show_keypair(call: Call) -> Response:
-    record = _model(call).get(_user(call, "show"), call.params["name"])
+    record = _model(call).get(call.ctx, call.params["name"], _user(call))
     keypair = _view(call, record, "user_id", "created_at")
     keypair.update({"deleted": False, "deleted_at": None, "updated_at": None, "id": record["serial"]})
     return reply({"keypair": keypair})
@@ -76,5 +68,5 @@ async def show_keypair(call: Call) -> Response:
 
 @api.route("/v2.1/os-keypairs/{name}", methods=("DELETE",))
 async def delete_keypair(call: Call) -> Response:
-    _model(call).delete(_user(call, "delete"), call.params["name"])
+    _model(call).delete(call.ctx, call.params["name"], _user(call))
     return reply(status=204 if common.since(call, "2.2") else 202)

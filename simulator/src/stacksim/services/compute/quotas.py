@@ -11,10 +11,13 @@ not implemented: a ``user_id`` query is ignored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from stacksim import faults
+from stacksim.auth import Context
 from stacksim.quotas import QuotaEngine, below_usage
+from stacksim.services.compute import policy
 from stacksim.store import Store
 
 KIND = "compute_quota"
@@ -64,8 +67,10 @@ def flavor_sizes(server: dict[str, Any]) -> tuple[int, int]:
 
 
 class Quotas:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, check_project: Callable[[str], None] = lambda project_id: None) -> None:
         self.store = store
+        #: raises Nova's 400 for a project Keystone does not know
+        self.check_project = check_project
         self.engine = QuotaEngine(store, KIND, self.defaults)
         self.classes = QuotaEngine(store, CLASS_KIND, DEFAULTS)
         store.track(
@@ -107,6 +112,44 @@ class Quotas:
         used = self.usage(project_id)
         return {k: {"limit": v, "in_use": used[k], "reserved": 0} for k, v in self.limits(project_id).items()}
 
+    # -- for the API (Nova's policy) ----------------------------------------------------------
+
+    def show(self, ctx: Context, project_id: str, detail: bool = False) -> dict[str, Any]:
+        """A project's limits (with ``detail``, and their usage): its readers' and admins'."""
+        policy.authorize(ctx, f"os_compute_api:os-quota-sets:{'detail' if detail else 'show'}", project_id)
+        self.check_project(project_id)
+        return self.detail(project_id) if detail else self.limits(project_id)
+
+    def absolute(self, ctx: Context, project_id: str | None) -> tuple[dict[str, int], dict[str, int]]:
+        """``GET /limits``: the limits and usage of the caller's project (admins: any)."""
+        policy.authorize(ctx, "os_compute_api:limits")
+        project_id = project_id or ctx.project_id or ""
+        if project_id != ctx.project_id:
+            policy.authorize(ctx, "os_compute_api:limits:other_project")
+        return self.limits(project_id), self.usage(project_id)
+
+    def defaults_for(self, ctx: Context, project_id: str) -> dict[str, int]:
+        policy.authorize(ctx, "os_compute_api:os-quota-sets:defaults")
+        self.check_project(project_id)
+        return self.defaults()
+
+    def set(self, ctx: Context, project_id: str, values: dict[str, int], force: bool = False) -> dict[str, int]:
+        policy.authorize(ctx, "os_compute_api:os-quota-sets:update")
+        self.check_project(project_id)
+        return self.update(project_id, values, force=force)
+
+    def clear(self, ctx: Context, project_id: str) -> None:
+        policy.authorize(ctx, "os_compute_api:os-quota-sets:delete")
+        self.reset(project_id)
+
+    def show_class(self, ctx: Context, name: str) -> dict[str, int]:
+        policy.authorize(ctx, "os_compute_api:os-quota-class-sets:show")
+        return self.class_limits(name)
+
+    def set_class(self, ctx: Context, name: str, values: dict[str, int]) -> dict[str, int]:
+        policy.authorize(ctx, "os_compute_api:os-quota-class-sets:update")
+        return self.update_class(name, values)
+
     # -- enforcement -------------------------------------------------------------------------
 
     def check(self, project_id: str, instances: int = 0, cores: int = 0, ram: int = 0) -> None:
@@ -130,6 +173,17 @@ class Quotas:
                 f"of {each(limits)} {names}"
             )
 
+    def fit(self, project_id: str, flavor: dict[str, Any], least: int, most: int) -> int:
+        """How many of ``least`` to ``most`` servers of ``flavor`` the project may have more, as
+        Nova counts a multiple create: as many as fit, if at least ``least`` do; else the 403
+        for ``least``. Call it in the store transaction that writes the servers."""
+        room = self.headroom(project_id, flavor["vcpus"], flavor["ram"])
+        count = most if room is None else min(most, room)
+        if count < least:
+            count = least
+        self.check(project_id, instances=count, cores=flavor["vcpus"] * count, ram=flavor["ram"] * count)
+        return count
+
     def headroom(self, project_id: str, vcpus: int, ram: int) -> int | None:
         """How many more servers of this size the project may have (None: unlimited)."""
         limits, used = self.limits(project_id), self.usage(project_id)
@@ -143,6 +197,7 @@ class Quotas:
 
     def update(self, project_id: str, values: dict[str, int], force: bool = False) -> dict[str, int]:
         """Set some of a project's limits; unless ``force``, none may go below what is in use."""
+        _no_networks(values)
         with self.store.transaction():
             if not force:
                 for name, value, used in below_usage(values, self.usage(project_id, list(values))):
@@ -157,5 +212,11 @@ class Quotas:
         self.engine.reset(project_id)
 
     def update_class(self, name: str, values: dict[str, int]) -> dict[str, int]:
+        _no_networks(values)
         self.classes.set_limits(name, values)
         return self.class_limits(name)
+
+
+def _no_networks(values: dict[str, int]) -> None:
+    if "networks" in values:
+        raise faults.BadRequest("The networks quota is disabled")

@@ -9,9 +9,8 @@ from typing import Any
 
 from starlette.responses import Response
 
-from stacksim import faults
 from stacksim.services.compute import common, schemas
-from stacksim.services.compute.api import api
+from stacksim.services.compute.common import api
 from stacksim.services.compute.quotas import INJECTED_QUOTAS, NETWORK_QUOTAS, SERVER_GROUP_QUOTAS, Quotas
 from stacksim.web import Call, reply
 
@@ -65,15 +64,7 @@ def _check_body(call: Call, root: str, body: schemas.QuotaValues, quota_class: b
     removed = {name: ("2.50" if quota_class else "2.36") for name in (*NETWORK_QUOTAS, "networks")}
     removed.update(dict.fromkeys(INJECTED_QUOTAS, "2.57"))
     common.too_old(root, body, call, removed)
-    values = body.values()
-    if "networks" in values:
-        raise faults.BadRequest("The networks quota is disabled")
-    return values
-
-
-def _can(call: Call, project_id: str, rule: str) -> None:
-    if not call.ctx.owns_project(project_id):
-        raise common.denied(f"os-quota-sets:{rule}")
+    return body.values()
 
 
 # -- quota sets ---------------------------------------------------------------------------------
@@ -82,41 +73,33 @@ def _can(call: Call, project_id: str, rule: str) -> None:
 @api.route("/v2.1/os-quota-sets/{project_id}")
 async def show_quota_set(call: Call) -> Response:
     project_id = call.params["project_id"]
-    _can(call, project_id, "show")
-    common.project_exists(call, project_id)
-    return reply({"quota_set": {"id": project_id, **_shown(call, _model(call).limits(project_id))}})
+    return reply({"quota_set": {"id": project_id, **_shown(call, _model(call).show(call.ctx, project_id))}})
 
 
 @api.route("/v2.1/os-quota-sets/{project_id}/detail")
 async def show_quota_set_detail(call: Call) -> Response:
     project_id = call.params["project_id"]
-    _can(call, project_id, "detail")
-    common.project_exists(call, project_id)
-    return reply({"quota_set": {"id": project_id, **_shown(call, _model(call).detail(project_id))}})
+    detail = _model(call).show(call.ctx, project_id, detail=True)
+    return reply({"quota_set": {"id": project_id, **_shown(call, detail)}})
 
 
 @api.route("/v2.1/os-quota-sets/{project_id}/defaults")
 async def show_quota_set_defaults(call: Call) -> Response:
     project_id = call.params["project_id"]
-    common.project_exists(call, project_id)
-    return reply({"quota_set": {"id": project_id, **_shown(call, _model(call).defaults())}})
+    return reply({"quota_set": {"id": project_id, **_shown(call, _model(call).defaults_for(call.ctx, project_id))}})
 
 
 @api.route("/v2.1/os-quota-sets/{project_id}", methods=("PUT",))
 async def update_quota_set(call: Call) -> Response:
-    project_id = call.params["project_id"]
-    common.require_admin(call, "os-quota-sets:update")
-    common.project_exists(call, project_id)
     body = await call.body(schemas.QuotaSetUpdate, "quota_set")
     values = _check_body(call, "quota_set", body)
-    limits = _model(call).update(project_id, values, force=body.force)
+    limits = _model(call).set(call.ctx, call.params["project_id"], values, force=body.force)
     return reply({"quota_set": _shown(call, limits)})
 
 
 @api.route("/v2.1/os-quota-sets/{project_id}", methods=("DELETE",))
 async def delete_quota_set(call: Call) -> Response:
-    common.require_admin(call, "os-quota-sets:delete")
-    _model(call).reset(call.params["project_id"])
+    _model(call).clear(call.ctx, call.params["project_id"])
     return reply(status=202)
 
 
@@ -125,18 +108,16 @@ async def delete_quota_set(call: Call) -> Response:
 
 @api.route("/v2.1/os-quota-class-sets/{class_name}")
 async def show_quota_class(call: Call) -> Response:
-    common.require_admin(call, "os-quota-class-sets:show")
     name = call.params["class_name"]
-    values = _shown(call, _model(call).class_limits(name), quota_class=True)
+    values = _shown(call, _model(call).show_class(call.ctx, name), quota_class=True)
     return reply({"quota_class_set": {"id": name, **values}})
 
 
 @api.route("/v2.1/os-quota-class-sets/{class_name}", methods=("PUT",))
 async def update_quota_class(call: Call) -> Response:
-    common.require_admin(call, "os-quota-class-sets:update")
     body = await call.body(schemas.QuotaValues, "quota_class_set")
     values = _check_body(call, "quota_class_set", body, quota_class=True)
-    limits = _model(call).update_class(call.params["class_name"], values)
+    limits = _model(call).set_class(call.ctx, call.params["class_name"], values)
     return reply({"quota_class_set": _shown(call, limits, quota_class=True)})
 
 
@@ -145,11 +126,7 @@ async def update_quota_class(call: Call) -> Response:
 
 @api.route("/v2.1/limits")
 async def show_limits(call: Call) -> Response:
-    project_id = call.query.get("tenant_id") or call.ctx.project_id or ""
-    if project_id != call.ctx.project_id and not call.ctx.is_admin:
-        raise common.denied("limits:other_project")
-    model = _model(call)
-    limits, used = model.limits(project_id), model.usage(project_id)
+    limits, used = _model(call).absolute(call.ctx, call.query.get("tenant_id"))
     hidden: set[str] = set()
     if common.since(call, "2.36"):
         hidden |= {"floating_ips", "security_groups", "security_group_rules"}

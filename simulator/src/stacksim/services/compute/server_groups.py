@@ -14,6 +14,8 @@ from typing import Any
 
 from stacksim import faults
 from stacksim.auth import Context
+from stacksim.services.compute import policy
+from stacksim.services.compute.inputs import check_text
 from stacksim.services.compute.quotas import Quotas, counts
 from stacksim.store import Store
 
@@ -46,19 +48,32 @@ class ServerGroups:
             raise not_found(group_id)
         return record
 
-    def list(self, project_id: str | None = None) -> list[dict[str, Any]]:
-        """The groups of a project (None: every project)."""
-        if project_id is None:
+    def list(self, ctx: Context, all_projects: bool = False) -> list[dict[str, Any]]:
+        """The caller's project's groups (an admin's ``all_projects``: every project's)."""
+        policy.authorize(ctx, "os_compute_api:os-server-groups:index")
+        if all_projects and policy.allowed(ctx, "os_compute_api:os-server-groups:index:all_projects"):
             return self.store.find(KIND)
-        return self.store.find(KIND, project_id=project_id)
+        return self.store.find(KIND, project_id=ctx.project_id or "")
+
+    def show(self, ctx: Context, group_id: str) -> dict[str, Any]:
+        """The group; another project's is Nova's 403."""
+        record = self.record(group_id)
+        policy.authorize(ctx, "os_compute_api:os-server-groups:show", record["project_id"])
+        return record
 
     def members(self, record: dict[str, Any]) -> list[str]:
         """The member servers that still exist."""
         found = self.store.get_many("server", record["members"])
         return [m for m in record["members"] if m in found and counts(found[m])]
 
-    def create(
-        self, project_id: str, user_id: str, name: str, policy: str, rules: dict[str, Any] | None = None
+    def create(self, ctx: Context, name: str, kind: str, rules: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A group of the caller's project with the policy ``kind`` (affinity, anti-affinity ...)."""
+        policy.authorize(ctx, "os_compute_api:os-server-groups:create")
+        check_text(name, "name")
+        return self.make(ctx.project_id or "", ctx.user_id, name, kind, rules)
+
+    def make(
+        self, project_id: str, user_id: str, name: str, kind: str, rules: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         with self.store.transaction():
             limit = self.quotas.limits(project_id)["server_groups"]
@@ -71,14 +86,15 @@ class ServerGroups:
                     "name": name,
                     "project_id": project_id,
                     "user_id": user_id,
-                    "policy": policy,
+                    "policy": kind,
                     "rules": dict(rules or {}),
                     "members": [],
                 },
             )
 
-    def delete(self, group_id: str) -> None:
-        self.record(group_id)
+    def delete(self, ctx: Context, group_id: str) -> None:
+        record = self.record(group_id)
+        policy.authorize(ctx, "os_compute_api:os-server-groups:delete", record["project_id"])
         self.store.delete(KIND, group_id)
 
     # -- for the servers ----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from stacksim import faults
 from stacksim.services.compute import common, schemas
-from stacksim.services.compute.api import api
+from stacksim.services.compute.common import api
 from stacksim.services.compute.server_groups import POLICIES, SOFT_POLICIES, ServerGroups
 from stacksim.web import Call, reply
 
@@ -62,11 +62,8 @@ def _policy(call: Call, body: schemas.ServerGroupCreate) -> str:
 
 @api.route("/v2.1/os-server-groups")
 async def list_server_groups(call: Call) -> Response:
-    all_projects = "all_projects" in call.query and call.ctx.is_admin
-    if all_projects and common.flag(call.query["all_projects"], "all_projects"):
-        records = _model(call).list()
-    else:
-        records = _model(call).list(call.ctx.project_id or "")
+    all_projects = "all_projects" in call.query and common.flag(call.query["all_projects"], "all_projects")
+    records = _model(call).list(call.ctx, all_projects)
     offset = common.integer(call.query.get("offset", "0"), "offset")
     limit = common.integer(call.query["limit"], "limit") if "limit" in call.query else None
     records = records[offset:]
@@ -80,25 +77,16 @@ async def create_server_group(call: Call) -> Response:
     body = await call.body(schemas.ServerGroupCreate, "server_group")
     policy = _policy(call, body)
     rules = body.rules.model_dump() if body.rules is not None else {}
-    ctx = call.ctx
-    record = _model(call).create(ctx.project_id or "", ctx.user_id, body.name, policy, rules)
+    record = call.cloud.compute.create_server_group(call.ctx, body.name, policy, rules)
     return reply({"server_group": view(call, record)})
-
-
-def _owned(call: Call, action: str) -> dict[str, Any]:
-    record = _model(call).record(call.params["group_id"])
-    if not call.ctx.owns_project(record["project_id"]):
-        raise common.denied(f"os-server-groups:{action}")
-    return record
 
 
 @api.route("/v2.1/os-server-groups/{group_id}")
 async def show_server_group(call: Call) -> Response:
-    return reply({"server_group": view(call, _owned(call, "show"))})
+    return reply({"server_group": view(call, _model(call).show(call.ctx, call.params["group_id"]))})
 
 
 @api.route("/v2.1/os-server-groups/{group_id}", methods=("DELETE",))
 async def delete_server_group(call: Call) -> Response:
-    record = _owned(call, "delete")
-    _model(call).delete(record["id"])
+    _model(call).delete(call.ctx, call.params["group_id"])
     return reply(status=204)

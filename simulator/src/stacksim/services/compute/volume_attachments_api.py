@@ -1,76 +1,59 @@
-"""Nova's ``os-volume_attachments``: attach and detach Cinder volumes to and from servers."""
+"""``/servers/{id}/os-volume_attachments``: attach, list, show, update and detach Cinder volumes."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from stacksim import faults
-from stacksim.services.compute.api import api
-from stacksim.services.compute.servers import Servers
+from stacksim.services.compute import common, schemas, views
+from stacksim.services.compute.common import api
+from stacksim.services.compute.model import Compute
 from stacksim.web import Call, reply
 
 
-def _servers(call: Call) -> Servers:
-    return call.cloud.compute.servers
-
-
-def attachment_view(call: Call, server: dict[str, Any], attachment: dict[str, Any]) -> dict[str, Any]:
-    """As Nova shows it: the volume id is the attachment's id until 2.89 gives the real one."""
-    v = call.version
-    volume_id = attachment["volume_id"]
-    view: dict[str, Any] = {"serverId": server["id"], "volumeId": volume_id, "device": attachment["mountpoint"]}
-    if not v.at_least("2.89"):
-        view["id"] = volume_id
-    if v.at_least("2.70"):
-        view["tag"] = None
-    if v.at_least("2.79"):
-        view["delete_on_termination"] = Servers.deletes_with(server, volume_id)
-    if v.at_least("2.89"):
-        view["attachment_id"] = attachment["id"]
-        view["bdm_uuid"] = attachment["id"]
-    return view
+def _compute(call: Call) -> Compute:
+    return call.cloud.compute
 
 
 @api.route("/v2.1/servers/{id}/os-volume_attachments")
 async def list_attachments(call: Call) -> Response:
-    servers = _servers(call)
-    server = servers.get(call.ctx, call.params["id"])
-    views = [attachment_view(call, server, a) for a in servers.volume_attachments(server)]
-    return reply({"volumeAttachments": views})
+    server, found = _compute(call).volumes.list(call.ctx, call.params["id"])
+    return reply({"volumeAttachments": [views.volume_attachment(call, server, a) for a in found]})
 
 
 @api.route("/v2.1/servers/{id}/os-volume_attachments/{volume_id}")
 async def show_attachment(call: Call) -> Response:
-    servers = _servers(call)
-    server = servers.get(call.ctx, call.params["id"])
-    for attachment in servers.volume_attachments(server):
-        if attachment["volume_id"] == call.params["volume_id"]:
-            return reply({"volumeAttachment": attachment_view(call, server, attachment)})
-    raise faults.NotFound(f"Instance {server['id']} is not attached to volume {call.params['volume_id']}.")
+    server, found = _compute(call).volumes.show(call.ctx, call.params["id"], call.params["volume_id"])
+    return reply({"volumeAttachment": views.volume_attachment(call, server, found)})
 
 
 @api.route("/v2.1/servers/{id}/os-volume_attachments", methods=("POST",))
 async def attach(call: Call) -> Response:
-    servers = _servers(call)
-    server = servers.get(call.ctx, call.params["id"])
-    body = await call.json()
-    request = body.get("volumeAttachment") if isinstance(body, dict) else None
-    if not isinstance(request, dict) or not isinstance(request.get("volumeId"), str):
-        raise faults.BadRequest("Invalid input for field/attribute volumeAttachment: 'volumeId' is a required property")
-    keep = bool(request.get("delete_on_termination", False)) if call.version.at_least("2.79") else False
-    attachment = await run_in_threadpool(
-        servers.attach_volume, call.ctx, server, request["volumeId"], request.get("device"), keep
+    body = await call.body(schemas.VolumeAttachmentCreate, "volumeAttachment")
+    common.too_new("volumeAttachment", body, call, {"tag": "2.49", "delete_on_termination": "2.79"})
+    compute, server_id = _compute(call), call.params["id"]
+    attachment = compute.attach_volume(call.ctx, server_id, body.volumeId, body.device, body.delete_on_termination)
+    server = compute.servers.get(call.ctx, server_id)
+    return reply({"volumeAttachment": views.volume_attachment(call, server, attachment)})
+
+
+@api.route("/v2.1/servers/{id}/os-volume_attachments/{volume_id}", methods=("PUT",))
+async def update_attachment(call: Call) -> Response:
+    body = await call.body(schemas.VolumeAttachmentUpdate, "volumeAttachment")
+    gated = ("device", "tag", "serverId", "id", "delete_on_termination")
+    common.too_new("volumeAttachment", body, call, dict.fromkeys(gated, "2.85"))
+    _compute(call).volumes.update(
+        call.ctx,
+        call.params["id"],
+        call.params["volume_id"],
+        body.volumeId,
+        body.delete_on_termination,
+        swap_only=not common.since(call, "2.85"),
+        unchanged={k: getattr(body, k) for k in ("device", "tag", "serverId", "id") if k in body.model_fields_set},
     )
-    server = servers.get(call.ctx, server["id"])
-    return reply({"volumeAttachment": attachment_view(call, server, attachment)})
+    return reply(status=202)
 
 
 @api.route("/v2.1/servers/{id}/os-volume_attachments/{volume_id}", methods=("DELETE",))
 async def detach(call: Call) -> Response:
-    servers = _servers(call)
-    server = servers.get(call.ctx, call.params["id"])
-    await run_in_threadpool(servers.detach_volume, call.ctx, server, call.params["volume_id"])
+    _compute(call).detach_volume(call.ctx, call.params["id"], call.params["volume_id"])
     return reply(status=202)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from stacksim.services.identity.model import DEFAULT_DOMAIN, IMPLIED_ROLES, Identity
 from stacksim.services.identity.passwords import verify_secret
+from stacksim.services.identity.specs import Actor, DomainSpec, ProjectSpec, RegionSpec, RoleSpec, Target, UserSpec
 from stacksim.services.registry import Service
 
 REGION = "RegionOne"
@@ -20,22 +21,26 @@ def bootstrap(identity: Identity, password: str, services: list[Service]) -> Non
         for service in services:
             for entry in service.catalog():
                 paths = dict.fromkeys(("public", "internal", "admin"), entry.endpoint)
-                identity.ensure_service(entry.type, entry.name, service.description, REGION, paths)
-    identity.prune_tokens()
+                identity.catalog.ensure_service(entry.type, entry.name, service.description, REGION, paths)
+    identity.tokens.prune()
 
 
 def _first_start(identity: Identity, password: str) -> None:
-    identity.create_domain("Default", id=DEFAULT_DOMAIN, description="The default domain")
-    identity.store.put("region", {"id": REGION, "description": "", "parent_region_id": None})
-    roles = {name: identity.create_role(name)["id"] for name in ("admin", "member", "reader")}
+    identity.domains.create(DomainSpec("Default", id=DEFAULT_DOMAIN, description="The default domain"))
+    identity.catalog.regions.create(RegionSpec(id=REGION))
+    roles = {name: identity.roles.create(RoleSpec(name))["id"] for name in ("admin", "member", "reader")}
     for prior, implied in IMPLIED_ROLES.items():
-        identity.imply(roles[prior], roles[implied])
+        identity.roles.imply(roles[prior], roles[implied])
     for user_name, (project_name, role_name) in BOOTSTRAP_USERS.items():
-        project = identity.create_project(project_name, DEFAULT_DOMAIN, description=f"Bootstrap project {project_name}")
-        user = identity.create_user(user_name, DEFAULT_DOMAIN, password, default_project_id=project["id"])
-        identity.grant(roles[role_name], user["id"], project_id=project["id"])
+        project = identity.projects.create(
+            ProjectSpec(project_name, DEFAULT_DOMAIN, description=f"Bootstrap project {project_name}")
+        )
+        user = identity.users.create(
+            UserSpec(user_name, DEFAULT_DOMAIN, password=password, default_project_id=project["id"])
+        )
+        identity.assignments.grant(roles[role_name], Actor(user_id=user["id"]), Target(project_id=project["id"]))
         if role_name == "admin":
-            identity.grant(roles["admin"], user["id"], system=True)
+            identity.assignments.grant(roles["admin"], Actor(user_id=user["id"]), Target(system=True))
 
 
 def _reset_passwords(identity: Identity, password: str) -> None:
@@ -43,4 +48,4 @@ def _reset_passwords(identity: Identity, password: str) -> None:
     for name in BOOTSTRAP_USERS:
         user = identity.store.first("user", name=name, domain_id=DEFAULT_DOMAIN)
         if user is not None and not verify_secret(password, user.get("password_hash")):
-            identity.update_user(user["id"], {"password": password})
+            identity.users.update(user["id"], {"password": password})

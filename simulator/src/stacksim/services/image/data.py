@@ -80,7 +80,9 @@ class ImageFiles:
         self.staging = self.images / "staging"
         self.tmp = self.images / "tmp"
         for folder in (self.images, self.staging, self.tmp):
-            folder.mkdir(parents=True, exist_ok=True)
+            # Private images' bytes: only the simulator's user may read them (issue 14).
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            folder.chmod(0o700)
 
     # -- where things are ---------------------------------------------------------
 
@@ -158,7 +160,7 @@ class ImageFiles:
     def clear_tmp(self) -> None:
         """Drop the partial files of writes a crash interrupted."""
         shutil.rmtree(self.tmp, ignore_errors=True)
-        self.tmp.mkdir(parents=True, exist_ok=True)
+        self.tmp.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def usage(self) -> int:
         return sum(p.stat().st_size for p in self.images.iterdir() if p.is_file())

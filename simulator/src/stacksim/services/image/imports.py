@@ -24,7 +24,7 @@ from stacksim.auth import Context
 from stacksim.services.image.data import CHUNK, Written
 
 if TYPE_CHECKING:
-    from stacksim.services.image.model import Images
+    from stacksim.services.image.images import ImageRecords
 
 log = logging.getLogger("stacksim.image")
 
@@ -42,7 +42,7 @@ def denied(action: str) -> faults.Forbidden:
 
 
 class Imports:
-    def __init__(self, images: Images) -> None:
+    def __init__(self, images: ImageRecords) -> None:
         self.images = images
         self.store = images.store
         self.files = images.files
@@ -102,7 +102,7 @@ class Imports:
             for store_id in stores:
                 if store_id != STORE_ID:
                     raise faults.Conflict(f"Unknown scheme '{store_id}' found in URI")
-            if method == "web-download" and not _allowed_uri(uri):
+            if method == "web-download" and not allowed_uri(uri):
                 raise faults.BadRequest(f"URI for web-download does not pass filtering: {uri}")
             now = self.images.now()
             task = {
@@ -130,24 +130,6 @@ class Imports:
             self.images.save(rec)
         # No artificial delay: the import takes as long as its work (a rename, a download).
         self.lifecycle.schedule(IMPORT_JOB, image_id, delay=0, task_id=task["id"], method=method, uri=uri)
-        return task
-
-    def tasks(self, ctx: Context, image_id: str) -> list[dict[str, Any]]:
-        self.images.get(ctx, image_id)
-        return self.store.find(TASK, image_id=image_id)
-
-    def all_tasks(self, ctx: Context) -> list[dict[str, Any]]:
-        """The tasks API (``/v2/tasks``): Glance's default policy keeps it to admins."""
-        if not ctx.is_admin:
-            raise denied("get_tasks")
-        return self.store.find(TASK)
-
-    def task(self, ctx: Context, task_id: str) -> dict[str, Any]:
-        if not ctx.is_admin:
-            raise denied("get_task")
-        task = self.store.get(TASK, task_id)
-        if task is None:
-            raise faults.NotFound(f"Task with the given id {task_id} was not found")
         return task
 
     def _run(self, job: dict[str, Any]) -> None:
@@ -186,9 +168,7 @@ class Imports:
             self._task(task_id, status="success", result={"image_id": image_id})
 
     def _download(self, image_id: str, uri: str) -> Written:
-        opener = urllib.request.build_opener(_HttpOnlyRedirects)
-        request = urllib.request.Request(uri, headers={"User-Agent": "stacksim-glance/web-download"})
-        with opener.open(request, timeout=WEB_DOWNLOAD_TIMEOUT) as resp:
+        with open_url(uri) as resp:
             return self.files.write_chunks(self.images.path(image_id), iter(lambda: resp.read(CHUNK), b""))
 
     def _import_failed(self, image_id: str, task_id: str, message: str) -> None:
@@ -220,16 +200,23 @@ class Imports:
                 self._import_failed(rec["id"], task_id, "The import was interrupted by a restart.")
 
 
+def open_url(uri: str) -> Any:
+    """The response to a GET of ``uri`` (http or https, redirects only to those), with a timeout."""
+    opener = urllib.request.build_opener(_HttpOnlyRedirects)
+    request = urllib.request.Request(uri, headers={"User-Agent": "stacksim-glance/web-download"})
+    return opener.open(request, timeout=WEB_DOWNLOAD_TIMEOUT)
+
+
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
     """Follow redirects only to http(s) URLs (never to ``file:`` or ``ftp:``)."""
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
-        if not _allowed_uri(newurl):
+        if not allowed_uri(newurl):
             raise urllib.error.HTTPError(newurl, code, f"redirect to a disallowed URI: {newurl}", headers, fp)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def _allowed_uri(uri: Any) -> bool:
+def allowed_uri(uri: Any) -> bool:
     """Glance's web-download filter, with its default schemes (any port: this is a simulator)."""
     if not isinstance(uri, str):
         return False

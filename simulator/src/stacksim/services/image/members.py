@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from stacksim import clock, faults
+from stacksim import clock, faults, toolkit
 from stacksim.auth import Context
+from stacksim.services.image.images import may_write
 from stacksim.services.image.schemas import MEMBER_STATUSES
 
 if TYPE_CHECKING:
-    from stacksim.services.image.model import Images
+    from stacksim.services.image.images import ImageRecords
+
 
 KIND = "image_member"
 
@@ -26,7 +28,7 @@ def _key(image_id: str, member_id: str) -> str:
 
 
 class Members:
-    def __init__(self, images: Images) -> None:
+    def __init__(self, images: ImageRecords) -> None:
         self.images = images
         self.store = images.store
 
@@ -74,9 +76,11 @@ class Members:
         return record
 
     def add(self, ctx: Context, image_id: str, member_id: str) -> dict[str, Any]:
+        if toolkit.has_lone_surrogate(member_id):
+            raise faults.BadRequest(f"Invalid member {toolkit.printable(member_id)!r}: it is not valid Unicode text.")
         refusal = f"Not allowed to create members for image {image_id}."
         image = self._image(ctx, image_id, refusal)
-        if not (ctx.is_admin or image["owner"] == ctx.project_id):
+        if not (ctx.is_admin or (image["owner"] == ctx.project_id and may_write(ctx))):
             raise faults.Forbidden(refusal)
         with self.store.transaction():
             if self.store.get(KIND, _key(image_id, member_id)) is not None:
@@ -101,7 +105,7 @@ class Members:
             raise faults.Forbidden(refusal)
         with self.store.transaction():
             record = self.get(ctx, image_id, member_id)
-            if not (ctx.is_admin or member_id == ctx.project_id):
+            if not (ctx.is_admin or (member_id == ctx.project_id and may_write(ctx))):
                 raise faults.Forbidden(refusal)
             if status not in MEMBER_STATUSES:
                 raise faults.BadRequest('Incorrect request: Status must be "pending", "accepted" or "rejected".')
@@ -111,7 +115,7 @@ class Members:
     def remove(self, ctx: Context, image_id: str, member_id: str) -> None:
         refusal = f"Not allowed to delete members for image {image_id}."
         image = self._image(ctx, image_id, refusal)
-        if not (ctx.is_admin or image["owner"] == ctx.project_id):
+        if not (ctx.is_admin or (image["owner"] == ctx.project_id and may_write(ctx))):
             raise faults.Forbidden(refusal)
         self.get(ctx, image_id, member_id)
         self.store.delete(KIND, _key(image_id, member_id))

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from stacksim import faults
+from stacksim import faults, toolkit
 
 DISK_FORMATS = ("ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop")
 CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed")
@@ -296,6 +296,7 @@ def describe(exc: ValidationError, data: dict[str, Any]) -> str:
 
 def check_image(data: dict[str, Any]) -> None:
     """Validate image attributes (a create body, or one patched attribute)."""
+    check_text(data)
     try:
         ImageBody.model_validate(data)
     except ValidationError as exc:
@@ -317,3 +318,175 @@ def reserved(key: str) -> faults.Forbidden:
 
 def is_reserved(key: str) -> bool:
     return key in RESERVED or key.startswith(RESERVED_PREFIX)
+
+
+# -- text UTF-8 cannot carry ------------------------------------------------------------------------
+
+
+def check_text(data: dict[str, Any], schema_name: str = "image") -> None:
+    """Refuse a lone surrogate anywhere in a body (a name, a property's key or value, a tag):
+    stored, it could never be sent again, and every list that shows it would fail."""
+    for key, value in data.items():
+        if toolkit.has_lone_surrogate(key) or toolkit.has_lone_surrogate(value):
+            shown = toolkit.printable(repr(value if toolkit.has_lone_surrogate(value) else key))
+            raise faults.BadRequest(
+                f"Provided object does not match schema '{schema_name}': {shown} is not valid Unicode text\n\n"
+                f"Failed validating 'format' in schema['properties']['{toolkit.printable(str(key))}']"
+            )
+
+
+# -- metadata definitions and tasks: the schemas served and the bodies read --------------------------
+
+
+def _typed(kind: Any, description: str, **more: Any) -> dict[str, Any]:
+    return {"type": kind, "description": description, **more}
+
+
+_STAMPS = {
+    "created_at": _typed("string", "When it was made.", readOnly=True, format="date-time"),
+    "updated_at": _typed("string", "When it last changed.", readOnly=True, format="date-time"),
+}
+_LINKS = {"self": {"type": "string"}, "schema": {"type": "string"}}
+_JSON_TYPES = ["array", "boolean", "integer", "number", "object", "string", None]
+METADEF_PROPERTY: dict[str, Any] = {
+    "name": _typed("string", "The property's name.", maxLength=80),
+    "title": _typed("string", "A title for people to read."),
+    "description": _typed("string", "What the property means."),
+    "operators": _typed("array", "Operators a value may use.", items={"type": "string"}),
+    "type": _typed("string", "The JSON type of its values.", enum=_JSON_TYPES),
+    "required": _typed("array", "Names of required sub-properties.", items={"type": "string"}, uniqueItems=True),
+    "minimum": _typed("number", "The smallest value."),
+    "maximum": _typed("number", "The largest value."),
+    "maxLength": _typed("integer", "The longest a value may be.", minimum=0),
+    "minLength": _typed("integer", "The shortest a value may be.", minimum=0, default=0),
+    "pattern": _typed("string", "A regular expression values match.", format="regex"),
+    "enum": _typed("array", "The values allowed."),
+    "readonly": _typed("boolean", "Whether values may not be changed."),
+    "default": {"description": "The value when none is given."},
+    "items": _typed(
+        "object",
+        "The items of an array value.",
+        properties={"type": {"type": "string", "enum": _JSON_TYPES}, "enum": {"type": "array"}},
+    ),
+    "maxItems": _typed("integer", "The most items.", minimum=0),
+    "minItems": _typed("integer", "The fewest items.", minimum=0, default=0),
+    "uniqueItems": _typed("boolean", "Whether items must differ.", default=False),
+    "additionalItems": _typed("boolean", "Whether items beyond those described may come."),
+}
+_PROPERTIES_DEFINITION = {
+    "property": {
+        "type": "object",
+        "additionalProperties": {"type": "object", "required": ["title", "type"], "properties": METADEF_PROPERTY},
+    }
+}
+METADEF_ASSOCIATION: dict[str, Any] = {
+    "name": _typed("string", "The resource type, such as OS::Glance::Image.", maxLength=80),
+    "prefix": _typed("string", "What the namespace's property names get in front for this type.", maxLength=80),
+    "properties_target": _typed("string", "Where on the resource the properties go.", maxLength=80),
+    **_STAMPS,
+}
+METADEF_TAG: dict[str, Any] = {"name": _typed("string", "The tag.", maxLength=255), **_STAMPS}
+METADEF_OBJECT: dict[str, Any] = {
+    "name": _typed("string", "The object's name.", maxLength=80),
+    "description": _typed("string", "What the object is."),
+    "required": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+    "properties": {"$ref": "#/definitions/property"},
+    **_STAMPS,
+    **_LINKS,
+}
+METADEF_NAMESPACE: dict[str, Any] = {
+    "namespace": _typed("string", "The namespace's unique name.", maxLength=80),
+    "display_name": _typed("string", "A name for people to read.", maxLength=80),
+    "description": _typed("string", "What the namespace is for.", maxLength=500),
+    "visibility": _typed("string", "Who may see it.", enum=["public", "private"]),
+    "protected": _typed("boolean", "If true, it may not be deleted."),
+    "owner": _typed("string", "The owning project.", maxLength=255),
+    **_STAMPS,
+    "resource_type_associations": {"type": "array", "items": {"type": "object", "properties": METADEF_ASSOCIATION}},
+    "properties": {"$ref": "#/definitions/property"},
+    "objects": {"type": "array", "items": {"type": "object", "properties": METADEF_OBJECT}},
+    "tags": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}}},
+    **_LINKS,
+}
+TASK_PROPERTIES: dict[str, Any] = {
+    "id": _typed("string", "The task's id.", pattern=UUID_PATTERN),
+    "type": _typed("string", "What the task does.", enum=["import", "api_image_import", "location_import"]),
+    "status": _typed("string", "Where the task is.", enum=["pending", "processing", "success", "failure"]),
+    "input": _typed(["null", "object"], "What the task was given."),
+    "result": _typed(["null", "object"], "What the task made."),
+    "owner": _typed("string", "The project the task is for."),
+    "message": _typed("string", "Why it failed, when it did."),
+    "image_id": _typed("string", "The image the task is about."),
+    "request_id": _typed("string", "The request that made it."),
+    "user_id": _typed("string", "Who made it."),
+    "expires_at": _typed(["null", "string"], "When it may be removed."),
+    **_STAMPS,
+    "self": {"readOnly": True, "type": "string"},
+    "schema": {"readOnly": True, "type": "string"},
+}
+
+
+def _schema(name: str, properties: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return {"name": name, "properties": properties, "additionalProperties": False, **more}
+
+
+def _collection(name: str, key: str, item: dict[str, Any], **more: Any) -> dict[str, Any]:
+    body = collection_schema(name, item)
+    if key != name:
+        body["properties"][key] = body["properties"].pop(name)
+    body.update(more)
+    return body
+
+
+def metadef_schemas() -> dict[str, dict[str, Any]]:
+    """``/v2/schemas/metadefs/<name>``: each metadata definition's JSON schema and its list's."""
+    namespace = _schema("namespace", METADEF_NAMESPACE, required=["namespace"], definitions=_PROPERTIES_DEFINITION)
+    obj = _schema("object", METADEF_OBJECT, required=["name"], definitions=_PROPERTIES_DEFINITION)
+    prop = _schema("property", METADEF_PROPERTY, required=["name", "title", "type"])
+    association = _schema("resource_type_association", METADEF_ASSOCIATION, required=["name"])
+    tag = _schema("tag", METADEF_TAG, required=["name"])
+    return {
+        "namespace": namespace,
+        "namespaces": _collection("namespaces", "namespaces", namespace, definitions=_PROPERTIES_DEFINITION),
+        "object": obj,
+        "objects": _collection("objects", "objects", obj, definitions=_PROPERTIES_DEFINITION),
+        "property": prop,
+        "properties": {
+            "name": "properties",
+            "properties": {
+                "properties": {"$ref": "#/definitions/property"},
+                **collection_schema("x", {})["properties"],
+            },
+            "definitions": _PROPERTIES_DEFINITION,
+        },
+        "resource_type": association,
+        "resource_types": _collection("resource_type_associations", "resource_type_associations", association),
+        "tag": tag,
+        "tags": _collection("tags", "tags", tag),
+    }
+
+
+def task_schema() -> dict[str, Any]:
+    return {"name": "task", "properties": TASK_PROPERTIES}
+
+
+def tasks_schema() -> dict[str, Any]:
+    stub = {k: v for k, v in TASK_PROPERTIES.items() if k not in ("input", "result", "message")}
+    return collection_schema("tasks", {"name": "task", "properties": stub})
+
+
+#: attributes a metadef body may not carry (Glance answers 403)
+METADEF_READ_ONLY = ("created_at", "updated_at", "self", "schema")
+
+
+def metadef_body(body: Any, schema_name: str) -> dict[str, Any]:
+    """A metadata definition body: an object, no read-only attribute, valid Unicode."""
+    if not isinstance(body, dict):
+        raise faults.BadRequest(
+            f"Provided object does not match schema '{schema_name}': {body!r} is not of type 'object'"
+        )
+    for key in METADEF_READ_ONLY:
+        if key in body:
+            raise read_only(key)
+    check_text(body, schema_name)
+    return body

@@ -19,7 +19,9 @@ Addr = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 #: Neutron's default MAC prefix (``base_mac = fa:16:3e:00:00:00``).
 MAC_PREFIX = "fa:16:3e"
-_MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+_MAC_GROUPS = re.compile(r"^[0-9a-fA-F]{1,2}([:-])[0-9a-fA-F]{1,2}(\1[0-9a-fA-F]{1,2}){4}$")
+_MAC_DOTTED = re.compile(r"^[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}$")
+_MAC_BARE = re.compile(r"^[0-9a-fA-F]{12}$")
 
 
 def invalid(attr: str, reason: str) -> faults.BadRequest:
@@ -137,16 +139,26 @@ def pool_bounds(pool: dict[str, str]) -> tuple[int, int]:
 
 
 def check_gateway(net: Net, gateway: str | None) -> str | None:
-    """The gateway, checked against the subnet (None stays None)."""
+    """The gateway, checked against the subnet (None stays None).
+
+    As in Neutron, a gateway outside the subnet is accepted (an on-link route
+    to a router the cloud does not manage); inside it, it may be neither the
+    network address nor the IPv4 broadcast.
+    """
     if gateway is None:
         return None
     addr = parse_ip(gateway, "gateway_ip")
     if addr.version != net.version:
         raise invalid_input(f"gateway_ip '{gateway}' does not match the ip_version '{net.version}'")
-    if addr not in net:
-        raise bad_request("subnet", f"Gateway IP {gateway} is not in subnet {net}")
-    if net.version == 4 and net.num_addresses > 2 and addr in (net.network_address, net.broadcast_address):
-        raise bad_request("subnet", f"Gateway IP {gateway} is not valid on subnet {net}")
+    if (
+        addr in net
+        and net.num_addresses > 2
+        and net.version == 4
+        and addr in (net.network_address, net.broadcast_address)
+    ):
+        raise invalid_input("Gateway is not valid on subnet")
+    if addr in net and net.version == 6 and addr == net.network_address and net.num_addresses > 1:
+        raise invalid_input("Gateway is not valid on subnet")
     return str(addr)
 
 
@@ -218,6 +230,21 @@ def random_mac(rng: random.Random | None = None) -> str:
 
 
 def check_mac(text: Any) -> str:
-    if not isinstance(text, str) or not _MAC.match(text) or int(text[:2], 16) & 1 or text == "00:00:00:00:00:00":
+    """A MAC address in any notation Neutron takes (``11:22:33:44:55:66``, ``11-22-...``,
+    ``1122.3344.5566``, ``112233445566``), as Neutron shows it: colon-separated, lower case.
+
+    Multicast and locally administered addresses are accepted, as Neutron does;
+    only the all-zeros and the broadcast addresses are not.
+    """
+    octets = _mac_octets(text) if isinstance(text, str) else None
+    if octets is None or octets in (bytes(6), b"\xff" * 6):
         raise invalid("mac_address", f"'{text}' is not a valid MAC address")
-    return text.lower()
+    return ":".join(f"{o:02x}" for o in octets)
+
+
+def _mac_octets(text: str) -> bytes | None:
+    if _MAC_GROUPS.match(text):
+        return bytes(int(part, 16) for part in re.split("[:-]", text))
+    if _MAC_DOTTED.match(text) or _MAC_BARE.match(text):
+        return bytes.fromhex(text.replace(".", ""))
+    return None

@@ -17,11 +17,13 @@ from stacksim.store import Store
 DEFAULTS = {
     "network": 100,
     "subnet": 100,
+    "subnetpool": -1,
     "port": 500,
     "router": 10,
     "floatingip": 50,
     "security_group": 10,
     "security_group_rule": 100,
+    "rbac_policy": 10,
 }
 KIND = "network_quota"
 

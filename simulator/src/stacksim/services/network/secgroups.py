@@ -4,8 +4,10 @@ As in Neutron, a project gets its ``default`` group (ingress from members of the
 group itself and egress anywhere, for IPv4 and IPv6) on its first networking
 call, and every new group starts with the two egress rules.
 
-Not implemented: address groups (``remote_address_group_id``), shared groups
-(RBAC), default-rule templates (``/default-security-group-rules``).
+A group may be shared with a project through RBAC (``access_as_shared``):
+the project sees it and may put its ports in it. Not implemented: address
+groups (``remote_address_group_id``), default-rule templates
+(``/default-security-group-rules``).
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from stacksim import faults
 from stacksim.auth import Context
 from stacksim.services.network import ipam
 from stacksim.services.network.common import (
-    as_context,
-    check_revision,
+    Part,
+    apply,
     check_tags,
     not_found,
     owner_of,
@@ -28,7 +30,7 @@ from stacksim.services.network.common import (
 from stacksim.store import atomic
 
 if TYPE_CHECKING:
-    from stacksim.services.network.model import Networking
+    pass
 
 #: Protocol names Neutron accepts, with their IANA numbers.
 PROTOCOLS = {
@@ -60,6 +62,7 @@ PROTOCOLS = {
 PORT_PROTOCOLS = frozenset({6, 17, 33, 132, 136})
 ICMP_PROTOCOLS = frozenset({1, 58})
 ANY_PREFIX = {"IPv4": "0.0.0.0/0", "IPv6": "::/0"}
+FIELDS = ("name", "description", "stateful")
 
 
 def protocol_number(protocol: str | None) -> int | None:
@@ -68,11 +71,7 @@ def protocol_number(protocol: str | None) -> int | None:
     return PROTOCOLS[protocol] if protocol in PROTOCOLS else int(protocol)
 
 
-class SecurityGroups:
-    def __init__(self, net: Networking) -> None:
-        self.net = net
-        self.store = net.store
-
+class SecurityGroups(Part):
     # -- groups ----------------------------------------------------------------------
 
     def default_group(self, project_id: str) -> dict[str, Any] | None:
@@ -112,39 +111,31 @@ class SecurityGroups:
         return group
 
     def groups(self, who: Context | str | None, where: dict[str, list[Any]] | None = None) -> list[dict[str, Any]]:
-        return self.net.visible(who, "security_group", where)
+        """The groups the caller may see (for callers from before the facade's ``list``)."""
+        return self.net.list(who, "security_group", where)
 
     def group(self, who: Context | str | None, id: str) -> dict[str, Any]:
-        return self.net.load(who, "security_group", id)
+        return self.net.security_group(who, id)
 
     def rules_of(self, group_id: str) -> list[dict[str, Any]]:
         return self.store.find("security_group_rule", security_group_id=group_id)
 
     @atomic
-    def create_group(self, who: Context | str | None, **attrs: Any) -> dict[str, Any]:
-        ctx = as_context(who)
+    def create(self, ctx: Context, attrs: dict[str, Any]) -> dict[str, Any]:
         owner = owner_of(ctx, attrs)
         name = attrs.get("name") or ""
         if name.lower() == "default":
             raise faults.Conflict("Default security group already exists.", kind="SecurityGroupDefaultAlreadyExists")
-        with self.store.transaction():
-            self.net.ensure_project(owner)
-            self.net.quotas.check(owner, "security_group")
-            return self._new_group(
-                owner,
-                name,
-                attrs.get("description") or "",
-                attrs.get("stateful", True),
-                tags=check_tags(attrs.get("tags") or []),
-            )
+        tags = check_tags(attrs.get("tags") or [])
+        self.net.ensure_project(owner)
+        self.net.parts.quotas.check(owner, "security_group")
+        return self._new_group(owner, name, attrs.get("description") or "", attrs.get("stateful", True), tags=tags)
 
     @atomic
-    def update_group(
-        self, who: Context | str | None, id: str, changes: dict[str, Any], if_match: str | None = None
-    ) -> dict[str, Any]:
-        ctx = as_context(who)
-        group = self.net.writable(ctx, "security_group", id, "update_security_group")
-        check_revision(group, if_match)
+    def update(self, ctx: Context, id: str, changes: dict[str, Any], if_match: str | None = None) -> dict[str, Any]:
+        group, changes = self.editable(ctx, "security_group", id, changes, FIELDS, if_match)
+        if "tags" in changes:
+            changes["tags"] = check_tags(changes["tags"])
         if group["name"] == "default" and changes.get("name", "default") != "default":
             raise faults.Conflict(
                 "Updating default security group not allowed.", kind="SecurityGroupCannotUpdateDefault"
@@ -155,45 +146,39 @@ class SecurityGroups:
             raise faults.Conflict(
                 f"Security Group {id} in use. Cannot change 'stateful' while ports use it.", kind="SecurityGroupInUse"
             )
-        return self.net._apply(group, "security_group", dict(changes))
+        return apply(self.store, "security_group", group, changes)
 
     def _in_use(self, group_id: str) -> bool:
         return any(group_id in p["security_groups"] for p in self.store.find("port"))
 
     @atomic
-    def delete_group(self, who: Context | str | None, id: str) -> None:
-        ctx = as_context(who)
-        group = self.net.writable(ctx, "security_group", id, "delete_security_group")
+    def delete(self, ctx: Context, id: str) -> None:
+        group = self.net.parts.access.writable(ctx, "security_group", id, "delete_security_group")
         if group["name"] == "default" and not ctx.is_admin:
             raise faults.Conflict(
                 "Insufficient rights for removing default security group.", kind="SecurityGroupCannotRemoveDefault"
             )
         if self._in_use(id):
             raise faults.Conflict(f"Security Group {id} in use.", kind="SecurityGroupInUse")
-        with self.store.transaction():
-            self.store.delete_where("security_group_rule", security_group_id=id)
-            for rule in self.store.find("security_group_rule", remote_group_id=id):
-                self.store.delete("security_group_rule", rule["id"])
-            self.store.delete("security_group", id)
+        self.store.delete_where("security_group_rule", security_group_id=id)
+        for rule in self.store.find("security_group_rule", remote_group_id=id):
+            self.store.delete("security_group_rule", rule["id"])
+        self.net.parts.rbac.forget("security_group", id)
+        self.store.delete("security_group", id)
 
     def check_for_port(self, ctx: Context, project_id: str, ids: list[str]) -> list[str]:
-        """The groups a port of ``project_id`` asks for: each must exist and be the project's."""
+        """The groups a port of ``project_id`` asks for: each must exist and be the project's (or shared with it)."""
         checked: list[str] = []
         for gid in ids:
             group = self.store.get("security_group", gid)
-            if group is None or (group["project_id"] != project_id and not ctx.is_admin):
+            mine = group is not None and (group["project_id"] == project_id or ctx.is_admin)
+            if group is None or not (mine or self.net.parts.access.shared_for(ctx, "security_group", group)):
                 raise not_found("security_group", gid)
             if gid not in checked:
                 checked.append(gid)
         return checked
 
     # -- rules ---------------------------------------------------------------------------
-
-    def rules(self, who: Context | str | None, where: dict[str, list[Any]] | None = None) -> list[dict[str, Any]]:
-        return self.net.visible(who, "security_group_rule", where)
-
-    def rule(self, who: Context | str | None, id: str) -> dict[str, Any]:
-        return self.net.load(who, "security_group_rule", id)
 
     def _new_rule(self, group: dict[str, Any], direction: str, ethertype: str, **fields: Any) -> dict[str, Any]:
         prefix = fields.get("remote_ip_prefix")
@@ -217,25 +202,23 @@ class SecurityGroups:
         return self.store.put("security_group_rule", rule)
 
     @atomic
-    def create_rule(self, who: Context | str | None, **attrs: Any) -> dict[str, Any]:
-        ctx = as_context(who)
+    def create_rule(self, ctx: Context, attrs: dict[str, Any]) -> dict[str, Any]:
         group_id = attrs.get("security_group_id") or ""
-        group = self.net.load(ctx, "security_group", group_id)
+        group = self.net.parts.access.load(ctx, "security_group", group_id)
         owner_of(ctx, attrs)
         if not ctx.is_admin and group["project_id"] != ctx.project_id:
             raise not_found("security_group", group_id)
         fields = self._check_rule(ctx, attrs)
-        with self.store.transaction():
-            self.net.quotas.check(group["project_id"], "security_group_rule")
-            duplicate = self._duplicate(group["id"], fields)
-            if duplicate:
-                raise faults.Conflict(
-                    f"Security group rule already exists. Rule id is {duplicate}.", kind="SecurityGroupRuleExists"
-                )
-            direction, ethertype = fields.pop("direction"), fields.pop("ethertype")
-            rule = self._new_rule(group, direction, ethertype, **fields)
-            self.store.put("security_group", touch(group))
-        self.net.hooks.security_group_rules_changed(group["id"])
+        self.net.parts.quotas.check(group["project_id"], "security_group_rule")
+        duplicate = self._duplicate(group["id"], fields)
+        if duplicate:
+            raise faults.Conflict(
+                f"Security group rule already exists. Rule id is {duplicate}.", kind="SecurityGroupRuleExists"
+            )
+        direction, ethertype = fields.pop("direction"), fields.pop("ethertype")
+        rule = self._new_rule(group, direction, ethertype, **fields)
+        self.store.put("security_group", touch(group))
+        self.net.events.security_group_rules_changed(group["id"])
         return rule
 
     def _check_rule(self, ctx: Context, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -287,7 +270,7 @@ class SecurityGroups:
             prefix = str(network)
         if remote_group:
             remote = self.store.get("security_group", remote_group)
-            if remote is None or not self.net.can_see(ctx, "security_group", remote):
+            if remote is None or not self.net.parts.access.can_see(ctx, "security_group", remote):
                 raise not_found("security_group", remote_group)
         if attrs.get("remote_address_group_id"):
             raise ipam.invalid_input("address groups are not supported by this cloud")
@@ -345,14 +328,12 @@ class SecurityGroups:
         return None
 
     @atomic
-    def delete_rule(self, who: Context | str | None, id: str) -> None:
-        ctx = as_context(who)
-        rule = self.net.load(ctx, "security_group_rule", id)
+    def delete_rule(self, ctx: Context, id: str) -> None:
+        rule = self.net.parts.access.load(ctx, "security_group_rule", id)
         group = self.store.get("security_group", rule["security_group_id"])
         if not ctx.is_admin and ctx.project_id not in (rule["project_id"], group and group["project_id"]):
             raise not_found("security_group_rule", id)
-        with self.store.transaction():
-            self.store.delete("security_group_rule", id)
-            if group:
-                self.store.put("security_group", touch(group))
-        self.net.hooks.security_group_rules_changed(rule["security_group_id"])
+        self.store.delete("security_group_rule", id)
+        if group:
+            self.store.put("security_group", touch(group))
+        self.net.events.security_group_rules_changed(rule["security_group_id"])

@@ -14,7 +14,7 @@ volume's file on this host, which is what a compute driver plugs.
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from stacksim import faults
@@ -30,6 +30,17 @@ MODES = ("rw", "ro")
 
 def not_found(attachment_id: str) -> faults.NotFound:
     return faults.NotFound(f"Volume attachment could not be found with filter: attachment_id = {attachment_id}.")
+
+
+@dataclass(frozen=True)
+class ServerAttachment:
+    """Nova's attach: ``volume_id`` on ``server_id`` at ``mountpoint`` (``/dev/vdb``), from ``host_name``."""
+
+    volume_id: str
+    server_id: str
+    mountpoint: str | None = None
+    host_name: str | None = None
+    mode: str = "rw"
 
 
 class Attachments:
@@ -340,21 +351,13 @@ class Attachments:
 
     # -- for Nova -------------------------------------------------------------------------------------------
 
-    def attach(
-        self,
-        ctx: Context,
-        volume_id: str,
-        server_id: str,
-        mountpoint: str | None,
-        *,
-        host_name: str | None = None,
-        mode: str = "rw",
-    ) -> dict[str, Any]:
+    def attach(self, ctx: Context, request: ServerAttachment) -> dict[str, Any]:
         """Reserve and attach at once: the volume goes ``attaching`` -> ``in-use`` in one transaction."""
         common.require_member(ctx, "volume:attachment_create")
+        volume_id, server_id = request.volume_id, request.server_id
         with self.store.transaction():
             volume = self.bs.volumes.get(ctx, volume_id)
-            mode = self._mode(mode, volume)
+            mode = self._mode(request.mode, volume)
             if any(a["instance_uuid"] == server_id for a in self.of_volume(volume_id)):
                 raise common.invalid_volume(f"Volume {volume_id} is already attached to server {server_id}.")
             self._reserve(volume, None)
@@ -362,11 +365,11 @@ class Attachments:
             record = self._new(
                 volume,
                 instance_uuid=server_id,
-                host_name=host_name,
-                mountpoint=mountpoint,
+                host_name=request.host_name,
+                mountpoint=request.mountpoint,
                 mode=mode,
                 status="attached",
-                connector={"host": host_name, "mountpoint": mountpoint},
+                connector={"host": request.host_name, "mountpoint": request.mountpoint},
             )
             self._settle(volume_id)
             return record
@@ -394,5 +397,6 @@ class Attachments:
             found.setdefault(record["instance_uuid"], []).append(record)
         return found
 
-    def path(self, volume_id: str) -> Path:
-        return self.bs.files.volume(volume_id)
+    def drop_volume(self, volume_id: str) -> None:
+        """Forget every attachment of a volume (it is gone, or reset to ``detached``)."""
+        self.store.delete_where(KIND, volume_id=volume_id)

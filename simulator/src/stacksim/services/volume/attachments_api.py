@@ -2,50 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.responses import Response
 
-from stacksim import faults
-from stacksim.services.volume import api as common_api
-from stacksim.services.volume.api import model, require_version, route, since
+from stacksim.services.volume import routing, schemas, views
 from stacksim.services.volume.attachments import not_found
+from stacksim.services.volume.routing import model, require_version, route, since
 from stacksim.web import Call, reply
 
 SORT_FIELDS = {"id": "id", "created_at": "created_at", "volume_id": "volume_id", "status": "attach_status"}
-FILTERS = ("volume_id", "instance_id", "status", "attach_status", "project_id")
-
-
-def summary(record: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": record["id"],
-        "status": record["attach_status"],
-        "instance": record["instance_uuid"],
-        "volume_id": record["volume_id"],
-    }
-
-
-def view(record: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **summary(record),
-        "attached_at": record["attach_time"] or "",
-        "detached_at": record["detach_time"] or "",
-        "attach_mode": record["attach_mode"],
-        "connection_info": record["connection_info"],
-    }
+#: query filter -> record field
+FIELDS = {"instance_id": "instance_uuid", "status": "attach_status", "attach_status": "attach_status"}
 
 
 async def _list(call: Call, detail: bool) -> Response:
     require_version(call, "3.27")
-    records = model(call).attachments.list(call.ctx, common_api.all_tenants(call))
-    filters = common_api.check_filters(call, FILTERS)
-    fields = {"instance_id": "instance_uuid", "status": "attach_status", "attach_status": "attach_status"}
-    for key, wanted in filters.items():
-        field = fields.get(key, key)
+    records = model(call).attachments.list(call.ctx, routing.all_tenants(call))
+    for key, wanted in routing.check_filters(call, "attachment", ("project_id",)).items():
+        field = FIELDS.get(key, key)
         records = [r for r in records if str(r.get(field)) == wanted]
-    page = common_api.paginate(call, records, sort_fields=SORT_FIELDS, marker_missing=not_found)
-    shown = [view(r) if detail else summary(r) for r in page.items]
-    return reply(common_api.collection(call, "attachments", page, shown))
+    page = routing.paginate(call, records, sort_fields=SORT_FIELDS, marker_missing=not_found)
+    shown = [views.attachment(r) if detail else views.attachment_summary(r) for r in page.items]
+    return reply(routing.collection(call, "attachments", page, shown))
 
 
 @route("/attachments")
@@ -61,47 +38,43 @@ async def list_attachments_detail(call: Call) -> Response:
 @route("/attachments", methods=("POST",))
 async def create_attachment(call: Call) -> Response:
     require_version(call, "3.27")
-    body = await common_api.body_of(call, "attachment")
-    mode = body.get("mode") if since(call, "3.54") else None
+    body = schemas.parse(schemas.AttachmentCreate, await routing.body_of(call, "attachment"), "attachment")
     record = model(call).attachments.create(
         call.ctx,
-        body.get("volume_uuid"),
-        instance_uuid=body.get("instance_uuid"),
-        connector=body.get("connector"),
-        mode=mode,
+        body.volume_uuid,
+        instance_uuid=body.instance_uuid,
+        connector=body.connector,
+        mode=body.mode if since(call, "3.54") else None,
     )
-    return reply({"attachment": view(record)})
+    return reply({"attachment": views.attachment(record)})
 
 
 @route("/attachments/{attachment_id}")
 async def show_attachment(call: Call) -> Response:
     require_version(call, "3.27")
-    return reply({"attachment": view(model(call).attachments.get(call.ctx, call.params["attachment_id"]))})
+    return reply({"attachment": views.attachment(model(call).attachments.get(call.ctx, call.params["attachment_id"]))})
 
 
 @route("/attachments/{attachment_id}", methods=("PUT",))
 async def update_attachment(call: Call) -> Response:
     require_version(call, "3.27")
-    body = await common_api.body_of(call, "attachment")
-    record = model(call).attachments.update(call.ctx, call.params["attachment_id"], body.get("connector"))
-    return reply({"attachment": view(record)})
+    body = schemas.parse(schemas.AttachmentUpdate, await routing.body_of(call, "attachment"), "attachment")
+    record = model(call).attachments.update(call.ctx, call.params["attachment_id"], body.connector)
+    return reply({"attachment": views.attachment(record)})
 
 
 @route("/attachments/{attachment_id}", methods=("DELETE",))
 async def delete_attachment(call: Call) -> Response:
     require_version(call, "3.27")
     left = model(call).attachments.delete(call.ctx, call.params["attachment_id"])
-    return reply({"attachments": [summary(r) for r in left]})
+    return reply({"attachments": [views.attachment_summary(r) for r in left]})
 
 
 @route("/attachments/{attachment_id}/action", methods=("POST",))
 async def attachment_action(call: Call) -> Response:
     require_version(call, "3.44")
-    data = await call.json()
-    if not isinstance(data, dict) or not data:
-        raise faults.BadRequest("Malformed request body")
-    action = next(iter(data))
+    action, _ = await routing.action_of(call)
     if action != "os-complete":
-        raise faults.BadRequest(f"There is no such action: {action}")
+        raise routing.no_such_action(action)
     model(call).attachments.complete(call.ctx, call.params["attachment_id"])
     return reply(status=204)

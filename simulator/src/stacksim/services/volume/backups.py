@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from stacksim import faults
 from stacksim.auth import Context
 from stacksim.services.volume import common, messages
+from stacksim.services.volume.volume_create import NewVolume
 
 if TYPE_CHECKING:
     from stacksim.services.volume.model import BlockStorage
@@ -39,75 +41,51 @@ def not_found(backup_id: str) -> faults.NotFound:
     return faults.NotFound(f"Backup {backup_id} could not be found.")
 
 
+@dataclass(frozen=True)
+class NewBackup:
+    """A backup to make of ``volume_id`` (of its ``snapshot_id`` if given). ``incremental`` needs an
+    earlier backup of the volume; ``force`` allows an ``in-use`` volume."""
+
+    volume_id: str
+    name: str | None = None
+    description: str | None = None
+    metadata: dict[str, str] | None = None
+    container: str | None = None
+    incremental: bool | str = False
+    force: bool | str = False
+    snapshot_id: str | None = None
+    availability_zone: str | None = None
+
+
 class Backups(common.Records):
+    update_rule = "backup:update"
+    reset_rule = "volume_extension:backup_admin_actions:reset_status"
+    reset_statuses = frozenset({"available", "error"})
+    resumable = {"creating": CREATE_JOB, "deleting": DELETE_JOB}
+    jobs = {CREATE_JOB: "_run_create", DELETE_JOB: "_run_delete", RESTORE_JOB: "_run_restore"}
+
     def __init__(self, bs: BlockStorage) -> None:
         super().__init__(bs, KIND, not_found)
-        bs.lifecycle.register(CREATE_JOB, self._run_create)
-        bs.lifecycle.register(DELETE_JOB, self._run_delete)
-        bs.lifecycle.register(RESTORE_JOB, self._run_restore)
 
     # -- reading -------------------------------------------------------------------------------------
 
     def has_dependents(self, backup_id: str) -> bool:
         return self.store.count(KIND, parent_id=backup_id) > 0
 
-    def restore_status(self, backup_id: str, expected: str) -> None:
-        with self.store.transaction():
-            record = self.record(backup_id)
-            if record is not None and record["status"] == expected:
-                record.update(status="available", restore_volume_id=None)
-                self._save(record)
-
     # -- create ---------------------------------------------------------------------------------------
 
-    def create(
-        self,
-        ctx: Context,
-        volume_id: Any,
-        *,
-        name: Any = None,
-        description: Any = None,
-        container: Any = None,
-        incremental: Any = False,
-        force: Any = False,
-        snapshot_id: Any = None,
-        metadata: Any = None,
-        availability_zone: Any = None,
-    ) -> dict[str, Any]:
+    def create(self, ctx: Context, request: NewBackup) -> dict[str, Any]:
         common.require_member(ctx, "backup:create")
-        if not isinstance(volume_id, str) or not volume_id:
-            raise faults.BadRequest("Invalid input for field/attribute volume_id. Expected a string.")
-        name = common.check_name(name, "name")
-        description = common.check_name(description, "description")
-        metadata = common.check_metadata(metadata)
-        incremental = common.flag(incremental or False, "incremental")
-        force = common.flag(force or False, "force")
-        if availability_zone not in (None, common.ZONE):
-            raise faults.BadRequest(f"Availability zone '{availability_zone}' is invalid.")
+        volume_id = common.check_id(request.volume_id, "volume_id")
+        labels = common.Labels.check(request.name, request.description, request.metadata)
+        incremental = common.flag(request.incremental or False, "incremental")
+        force = common.flag(request.force or False, "force")
+        common.check_zone(request.availability_zone)
+        container = common.check_name(request.container, "container")
         with self.store.transaction():
             volume = self.bs.volumes.get(ctx, volume_id)
-            snap = None
-            if snapshot_id:
-                snap = self.bs.snapshots.get(ctx, snapshot_id)
-                if snap["volume_id"] != volume_id:
-                    raise common.invalid_snapshot(f"Snapshot {snapshot_id} is not part of volume {volume_id}.")
-                if snap["status"] != "available":
-                    raise common.invalid_snapshot(
-                        f'Snapshot to be backed up must be available, but the current status is "{snap["status"]}".'
-                    )
-            elif volume["status"] not in ("available", "in-use"):
-                raise common.invalid_volume(
-                    "Volume to be backed up must be available or in-use, but the current status is "
-                    f'"{volume["status"]}".'
-                )
-            elif volume["status"] == "in-use" and not force:
-                raise common.invalid_volume("Backing up an in-use volume must use the force flag.")
-            parent_id = None
-            if incremental:
-                done = [b for b in self.store.find(KIND, volume_id=volume_id) if b["status"] == "available"]
-                if not done:
-                    raise common.invalid_backup("No backups available to do an incremental backup.")
-                parent_id = max(done, key=lambda b: b["created_at"])["id"]
+            snap = self._source_snapshot(ctx, volume, request.snapshot_id, force)
+            parent_id = self._parent(volume_id) if incremental else None
             size = snap["size"] if snap else volume["size"]
             self.bs.quotas.check(ctx.project_id or "", backups=1, backup_gigabytes=size)
             stamp = common.now()
@@ -118,18 +96,18 @@ class Backups(common.Records):
                     "project_id": ctx.project_id,
                     "user_id": ctx.user_id,
                     "volume_id": volume_id,
-                    "snapshot_id": snapshot_id or None,
-                    "name": name,
-                    "description": description,
+                    "snapshot_id": request.snapshot_id or None,
+                    "name": labels.name,
+                    "description": labels.description,
                     "size": size,
                     "status": "creating",
                     "fail_reason": None,
                     "availability_zone": common.ZONE,
-                    "container": container if isinstance(container, str) and container else DEFAULT_CONTAINER,
+                    "container": container or DEFAULT_CONTAINER,
                     "object_count": 0,
                     "is_incremental": incremental,
                     "parent_id": parent_id,
-                    "metadata": metadata,
+                    "metadata": labels.metadata,
                     "data_timestamp": snap["created_at"] if snap else stamp,
                     "restore_volume_id": None,
                     "created_at": stamp,
@@ -143,10 +121,38 @@ class Backups(common.Records):
         self.bs.lifecycle.schedule(CREATE_JOB, record["id"])
         return record
 
+    def _source_snapshot(
+        self, ctx: Context, volume: dict[str, Any], snapshot_id: str | None, force: bool
+    ) -> dict[str, Any] | None:
+        """The snapshot to back up (None: the volume itself), once the source may be backed up."""
+        if snapshot_id:
+            snap = self.bs.snapshots.get(ctx, snapshot_id)
+            if snap["volume_id"] != volume["id"]:
+                raise common.invalid_snapshot(f"Snapshot {snapshot_id} is not part of volume {volume['id']}.")
+            if snap["status"] != "available":
+                raise common.invalid_snapshot(
+                    f'Snapshot to be backed up must be available, but the current status is "{snap["status"]}".'
+                )
+            return snap
+        if volume["status"] not in ("available", "in-use"):
+            raise common.invalid_volume(
+                f'Volume to be backed up must be available or in-use, but the current status is "{volume["status"]}".'
+            )
+        if volume["status"] == "in-use" and not force:
+            raise common.invalid_volume("Backing up an in-use volume must use the force flag.")
+        return None
+
+    def _parent(self, volume_id: str) -> str:
+        """The newest available backup of the volume, which an incremental one builds on."""
+        done = [b for b in self.store.find(KIND, volume_id=volume_id) if b["status"] == "available"]
+        if not done:
+            raise common.invalid_backup("No backups available to do an incremental backup.")
+        return max(done, key=lambda b: b["created_at"])["id"]
+
     def _run_create(self, job: dict[str, Any]) -> None:
         backup_id = job["target"]
-        record = self.record(backup_id)
-        if record is None or record["status"] != "creating":
+        record = self.still(backup_id, "creating")
+        if record is None:
             return
         files = self.bs.files
         source = files.snapshot(record["snapshot_id"]) if record["snapshot_id"] else files.volume(record["volume_id"])
@@ -179,16 +185,9 @@ class Backups(common.Records):
                 self.bs.messages.add(
                     record["project_id"], "BACKUP", backup_id, messages.BACKUP_CREATE, messages.UNKNOWN_ERROR, failure
                 )
-            self._save(record)
+            self.save(record)
 
     # -- update, delete ---------------------------------------------------------------------------------
-
-    def update(self, ctx: Context, backup_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-        common.require_member(ctx, "backup:update")
-        with self.store.transaction():
-            record = self.get(ctx, backup_id)
-            self._apply_changes(record, changes)
-            return self._save(record)
 
     def delete(self, ctx: Context, backup_id: str, force: bool = False) -> None:
         common.require_member(ctx, "backup:delete")
@@ -201,32 +200,20 @@ class Backups(common.Records):
             if self.has_dependents(backup_id):
                 raise common.invalid_backup("Incremental backups exist for this backup.")
             record["status"] = "deleting"
-            self._save(record)
+            self.save(record)
         self.bs.lifecycle.schedule(DELETE_JOB, backup_id)
 
-    def _run_delete(self, job: dict[str, Any]) -> None:
-        with self.store.transaction():
-            record = self.record(job["target"])
-            if record is None or record["status"] != "deleting":
-                return
-            self.store.delete(KIND, record["id"])
-            self.bs.files.remove(self.bs.files.backup(record["id"]))
-
-    def reset_status(self, ctx: Context, backup_id: str, status: Any) -> None:
-        common.require_admin(ctx, "volume_extension:backup_admin_actions:reset_status")
-        if status not in ("available", "error"):
-            raise faults.BadRequest("Must specify a valid status")
-        with self.store.transaction():
-            record = self.get(ctx, backup_id)
-            record["status"] = status
-            self._save(record)
+    def _remove(self, record: dict[str, Any]) -> None:
+        self.store.delete(KIND, record["id"])
+        self.bs.files.remove(self.bs.files.backup(record["id"]))
 
     # -- restore -----------------------------------------------------------------------------------------
 
     def restore(
-        self, ctx: Context, backup_id: str, *, volume_id: Any = None, name: Any = None, description: Any = None
-    ) -> dict[str, Any]:
-        """Into ``volume_id`` (available, big enough) or a new volume the size of the backup."""
+        self, ctx: Context, backup_id: str, *, volume_id: str | None = None, name: str | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Into ``volume_id`` (available, big enough) or a new volume the size of the backup,
+        named ``name``: the backup and the volume."""
         common.require_member(ctx, "backup:restore")
         with self.store.transaction():
             record = self.get(ctx, backup_id)
@@ -235,12 +222,13 @@ class Backups(common.Records):
             if not volume_id:
                 volume = self.bs.volumes.create(
                     ctx,
-                    size=record["size"],
-                    name=name if name is not None else f"restore_backup_{backup_id}",
-                    description=description,
-                    backup_id=backup_id,
+                    NewVolume(
+                        size=record["size"],
+                        name=name if name is not None else f"restore_backup_{backup_id}",
+                        backup_id=backup_id,
+                    ),
                 )
-                return {"backup_id": backup_id, "volume_id": volume["id"], "volume_name": volume["name"]}
+                return record, volume
             volume = self.bs.volumes.get(ctx, volume_id)
             if volume["status"] != "available":
                 raise common.invalid_volume("Volume to be restored to must be available")
@@ -250,9 +238,9 @@ class Backups(common.Records):
                 )
             self.bs.volumes.set_status(volume_id, "restoring-backup", previous_status=volume["status"])
             record.update(status="restoring", restore_volume_id=volume_id)
-            self._save(record)
+            self.save(record)
         self.bs.lifecycle.schedule(RESTORE_JOB, backup_id, volume_id=volume_id)
-        return {"backup_id": backup_id, "volume_id": volume_id, "volume_name": volume["name"]}
+        return record, volume
 
     def _run_restore(self, job: dict[str, Any]) -> None:
         backup_id, volume_id = job["target"], job["args"]["volume_id"]
@@ -266,7 +254,7 @@ class Backups(common.Records):
             except Exception as exc:
                 failure = str(exc)
         with self.store.transaction():
-            self.restore_status(backup_id, "restoring")
+            self.restore_status(backup_id, "restoring", restore_volume_id=None)
             volume = self.bs.volumes.record(volume_id)
             if volume is None or volume["status"] != "restoring-backup":
                 return
@@ -280,16 +268,13 @@ class Backups(common.Records):
                 )
 
     def recover(self) -> None:
+        super().recover()
         pending = {(j["target"], j["action"]) for j in self.bs.lifecycle.pending()}
         for record in self.store.find(KIND):
-            if record["status"] == "creating" and (record["id"], CREATE_JOB) not in pending:
-                self.bs.lifecycle.schedule(CREATE_JOB, record["id"], delay=0)
-            elif record["status"] == "deleting" and (record["id"], DELETE_JOB) not in pending:
-                self.bs.lifecycle.schedule(DELETE_JOB, record["id"], delay=0)
-            elif record["status"] == "restoring" and not any(t == record["id"] for t, _ in pending):
+            if record["status"] == "restoring" and not any(t == record["id"] for t, _ in pending):
                 volume_id = record.get("restore_volume_id")
                 volume = self.bs.volumes.record(volume_id) if volume_id else None
                 if volume is not None and volume["status"] == "restoring-backup":
                     self.bs.lifecycle.schedule(RESTORE_JOB, record["id"], delay=0, volume_id=volume_id)
                 elif volume is None or volume["status"] != "creating":
-                    self.restore_status(record["id"], "restoring")
+                    self.restore_status(record["id"], "restoring", restore_volume_id=None)

@@ -31,7 +31,9 @@ class VolumeFiles:
     def __init__(self, root: Path) -> None:
         self.folders = {kind: root / kind for kind in ("volumes", "snapshots", "backups")}
         for folder in self.folders.values():
-            folder.mkdir(parents=True, exist_ok=True)
+            # Volumes' bytes: only the simulator's user may read them (issue 14).
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            folder.chmod(0o700)
 
     # -- where things are ---------------------------------------------------------------
 

@@ -1,14 +1,13 @@
-"""The backend as admins see it: ``/scheduler-stats/get_pools``, ``/capabilities/{host}``,
-``/os-services``, and ``/os-availability-zone`` (for everyone), ``/extensions``."""
+"""The backend as admins see it: ``/scheduler-stats/get_pools``, ``/capabilities/{host}``; and for
+everyone ``/os-availability-zone``, ``/extensions`` and ``/resource_filters`` (3.33)."""
 
 from __future__ import annotations
 
 from starlette.responses import Response
 
 from stacksim import faults
-from stacksim.services.volume import api as common_api
-from stacksim.services.volume import common, pools
-from stacksim.services.volume.api import model, route, since
+from stacksim.services.volume import common, pools, routing
+from stacksim.services.volume.routing import model, route
 from stacksim.web import Call, reply
 
 
@@ -19,7 +18,7 @@ async def get_pools(call: Call) -> Response:
     name = call.query.get("name")
     if name:
         found = [p for p in found if p["name"] == name or p["capabilities"]["pool_name"] == name]
-    if not common_api.flag_query(call, "detail"):
+    if not routing.flag_query(call, "detail"):
         found = [{"name": p["name"]} for p in found]
     return reply({"pools": found})
 
@@ -54,35 +53,6 @@ async def capabilities(call: Call) -> Response:
     )
 
 
-@route("/os-services")
-async def services(call: Call) -> Response:
-    common.require_admin(call.ctx, "volume_extension:services:index")
-    stamp = common.now()
-    found = []
-    for binary, host in (
-        ("cinder-scheduler", pools.HOST),
-        ("cinder-volume", pools.BACKEND_HOST),
-        ("cinder-backup", pools.HOST),
-    ):
-        entry = {
-            "binary": binary,
-            "host": host,
-            "zone": common.ZONE,
-            "status": "enabled",
-            "state": "up",
-            "updated_at": stamp,
-            "disabled_reason": None,
-        }
-        if since(call, "3.7"):
-            entry["cluster"] = None
-        if since(call, "3.49") and binary == "cinder-volume":
-            entry["backend_state"] = "up"
-        if call.query.get("binary") not in (None, binary) or call.query.get("host") not in (None, host):
-            continue
-        found.append(entry)
-    return reply({"services": found})
-
-
 @route("/os-availability-zone")
 async def availability_zones(call: Call) -> Response:
     return reply({"availabilityZoneInfo": [{"zoneName": common.ZONE, "zoneState": {"available": True}}]})
@@ -91,3 +61,15 @@ async def availability_zones(call: Call) -> Response:
 @route("/extensions")
 async def extensions(call: Call) -> Response:
     return reply({"extensions": []})
+
+
+@route("/resource_filters")
+async def resource_filters(call: Call) -> Response:
+    routing.require_version(call, "3.33")
+    wanted = call.query.get("resource")
+    found = [
+        {"resource": resource, "filters": list(filters)}
+        for resource, filters in routing.RESOURCE_FILTERS.items()
+        if wanted in (None, resource)
+    ]
+    return reply({"resource_filters": found})

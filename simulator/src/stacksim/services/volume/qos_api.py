@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.responses import Response
 
 from stacksim import faults
-from stacksim.services.volume import api as common_api
-from stacksim.services.volume import common
-from stacksim.services.volume.api import model, route
+from stacksim.services.volume import common, routing
+from stacksim.services.volume.routing import model, route
+from stacksim.services.volume.views import qos_specs as view
 from stacksim.web import Call, reply
 
 RULE = "volume_extension:qos_specs_manage"
 SORT_FIELDS = {"id": "id", "name": "name", "consumer": "consumer", "created_at": "created_at"}
 
 
-def view(record: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": record["id"],
-        "name": record["name"],
-        "consumer": record["consumer"],
-        "specs": dict(record["specs"]),
-    }
-
-
 def _links(call: Call, qos_id: str) -> list[dict[str, str]]:
-    return common_api.links(call, "qos-specs", qos_id)
+    return routing.viewer(call).links("qos-specs", qos_id)
 
 
 @route("/qos-specs")
@@ -37,16 +26,16 @@ async def list_qos(call: Call) -> Response:
     def missing(marker: str) -> faults.ApiError:
         return faults.NotFound(f"No such QoS spec {marker}.")
 
-    page = common_api.paginate(
+    page = routing.paginate(
         call, records, sort_fields=SORT_FIELDS, marker_missing=missing, default_sort=[("created_at", False)]
     )
-    return reply(common_api.collection(call, "qos_specs", page, [view(r) for r in page.items]))
+    return reply(routing.collection(call, "qos_specs", page, [view(r) for r in page.items]))
 
 
 @route("/qos-specs", methods=("POST",))
 async def create_qos(call: Call) -> Response:
     common.require_admin(call.ctx, f"{RULE}:create")
-    body = await common_api.body_of(call, "qos_specs")
+    body = await routing.body_of(call, "qos_specs")
     specs = dict(body)
     name = specs.pop("name", None)
     record = model(call).qos.create(name, specs)
@@ -71,7 +60,7 @@ async def update_qos(call: Call) -> Response:
 @route("/qos-specs/{qos_id}", methods=("DELETE",))
 async def delete_qos(call: Call) -> Response:
     common.require_admin(call.ctx, f"{RULE}:delete")
-    force = common_api.flag_query(call, "force")
+    force = routing.flag_query(call, "force")
     model(call).qos.delete(call.params["qos_id"], force=force)
     return reply(status=202)
 

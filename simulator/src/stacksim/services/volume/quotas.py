@@ -20,6 +20,9 @@ from stacksim.services.volume.pools import footprint
 from stacksim.store import Store
 
 KIND = "volume_quota"
+CLASS_KIND = "volume_quota_class"
+#: the quota class whose limits are every project's defaults
+DEFAULT_CLASS = "default"
 #: Cinder's ``[DEFAULT]`` quota options; -1 means unlimited.
 DEFAULTS: dict[str, int] = {
     "volumes": 10,
@@ -34,8 +37,12 @@ PER_TYPE = ("volumes", "gigabytes", "snapshots")
 
 
 class Quotas:
+    """Per-project limits over the defaults, which are the ``default`` quota class's (admins may
+    change any class's limits; only ``default`` is applied, as Cinder's ``use_default_quota_class``)."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.classes = QuotaEngine(store, CLASS_KIND, self._built_in)
         self.engine = QuotaEngine(store, KIND, self.defaults)
 
     # -- limits ---------------------------------------------------------------------------------
@@ -43,18 +50,21 @@ class Quotas:
     def _type_names(self) -> list[str]:
         return [t["name"] for t in self.store.find("volume_type")]
 
-    def defaults(self) -> dict[str, int]:
+    def _built_in(self) -> dict[str, int]:
         limits = dict(DEFAULTS)
         for name in self._type_names():
             for resource in PER_TYPE:
                 limits[f"{resource}_{name}"] = -1
         return limits
 
+    def defaults(self) -> dict[str, int]:
+        return self.classes.limits(DEFAULT_CLASS)
+
     def limits(self, project_id: str) -> dict[str, int]:
         return self.engine.limits(project_id)
 
-    def update(self, project_id: str, values: dict[str, Any]) -> dict[str, int]:
-        known = self.defaults()
+    def _checked(self, values: dict[str, Any]) -> dict[str, int]:
+        known = self._built_in()
         checked: dict[str, int] = {}
         for key, value in values.items():
             if key not in known:
@@ -66,6 +76,20 @@ class Quotas:
             if number is None or isinstance(value, bool) or number < -1:
                 raise common.invalid_input(f"Quota value {value} for {key} must be an integer of at least -1.")
             checked[key] = number
+        return checked
+
+    def class_limits(self, class_name: str) -> dict[str, int]:
+        return self.classes.limits(class_name)
+
+    def update_class(self, class_name: str, values: dict[str, Any]) -> dict[str, int]:
+        """Set a quota class's limits (``default``: every project's defaults)."""
+        name = common.check_name(class_name, "quota_class_name")
+        if not name:
+            raise common.invalid_input("quota_class_name has a minimum character requirement of 1.")
+        return self.classes.set_limits(name, self._checked(values))
+
+    def update(self, project_id: str, values: dict[str, Any]) -> dict[str, int]:
+        checked = self._checked(values)
         with self.store.transaction():
             for key, number, used in below_usage(checked, self.usage(project_id)):
                 raise common.invalid_input(
@@ -83,12 +107,14 @@ class Quotas:
         volumes = [v for v in self.store.find("volume", project_id=project_id) if v.get("consumes_quota", True)]
         snapshots = self.store.find("volume_snapshot", project_id=project_id)
         backups = self.store.find("volume_backup", project_id=project_id)
+        groups = self.store.count("volume_group", project_id=project_id)
         used = dict.fromkeys(self.defaults(), 0)
         used["volumes"] = len(volumes)
         used["gigabytes"] = sum(footprint(v) for v in volumes) + sum(s["size"] for s in snapshots)
         used["snapshots"] = len(snapshots)
         used["backups"] = len(backups)
         used["backup_gigabytes"] = sum(b["size"] for b in backups)
+        used["groups"] = groups
         types = {t["id"]: t["name"] for t in self.store.find("volume_type")}
         for volume in volumes:
             name = types.get(volume.get("volume_type_id"))
@@ -114,6 +140,7 @@ class Quotas:
         snapshots: int = 0,
         backups: int = 0,
         backup_gigabytes: int = 0,
+        groups: int = 0,
         volume_size: int | None = None,
     ) -> None:
         """Raise Cinder's 413 if adding these to the project's usage would pass a limit.
@@ -127,6 +154,7 @@ class Quotas:
             "gigabytes": gigabytes,
             "backups": backups,
             "backup_gigabytes": backup_gigabytes,
+            "groups": groups,
         }
         overs, used = QuotaEngine.over(limits, wanted, lambda _: self.usage(project_id))
         per_volume = limits["per_volume_gigabytes"]
@@ -169,6 +197,12 @@ class Quotas:
                 "VolumeBackupSizeExceedsAvailableQuota",
                 f"Requested backup exceeds allowed Backup gigabytes quota. Requested {backup_gigabytes}G, "
                 f"quota is {limits['backup_gigabytes']}G and {used.get('backup_gigabytes')}G has been consumed.",
+            ),
+            (
+                "groups",
+                groups,
+                "GroupLimitExceeded",
+                f"Maximum number of groups allowed ({limits['groups']}) exceeded",
             ),
         )
         for resource, _, exception, message in checks:

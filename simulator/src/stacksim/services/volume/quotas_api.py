@@ -1,6 +1,7 @@
-"""``/os-quota-sets`` (show, usage, defaults, admin update and delete) and ``/limits``.
+"""``/os-quota-sets`` (show, usage, defaults, admin update and delete), ``/os-quota-class-sets``
+(admins: the ``default`` class sets every project's defaults) and ``/limits``.
 
-Not implemented: quota classes (``/os-quota-class-sets``) and nested quotas.
+Not implemented: nested quotas.
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ from typing import Any
 from starlette.responses import Response
 
 from stacksim import faults
-from stacksim.services.volume import api as common_api
-from stacksim.services.volume import common
-from stacksim.services.volume.api import model, route, since
+from stacksim.services.volume import common, routing
+from stacksim.services.volume.routing import model, route, since
 from stacksim.web import Call, reply
 
 
@@ -28,7 +28,7 @@ async def show_quotas(call: Call) -> Response:
     quotas = model(call).quotas
     limits = quotas.limits(project_id)
     body: dict[str, Any] = {"id": project_id}
-    if common_api.flag_query(call, "usage"):
+    if routing.flag_query(call, "usage"):
         used = quotas.usage(project_id)
         for key, limit in limits.items():
             body[key] = {"limit": limit, "in_use": used.get(key, 0), "reserved": 0, "allocated": 0}
@@ -47,7 +47,7 @@ async def show_defaults(call: Call) -> Response:
 @route("/os-quota-sets/{target}", methods=("PUT",))
 async def update_quotas(call: Call) -> Response:
     common.require_admin(call.ctx, "volume_extension:quotas:update")
-    body = await common_api.body_of(call, "quota_set")
+    body = await routing.body_of(call, "quota_set")
     body = {k: v for k, v in body.items() if k not in ("id", "tenant_id", "skip_validation")}
     if not body:
         raise faults.BadRequest("Missing required element 'quota_set' in request body.")
@@ -60,6 +60,20 @@ async def delete_quotas(call: Call) -> Response:
     common.require_admin(call.ctx, "volume_extension:quotas:delete")
     model(call).quotas.reset(call.params["target"])
     return reply(status=200)
+
+
+@route("/os-quota-class-sets/{class_name}")
+async def show_quota_class(call: Call) -> Response:
+    common.require_admin(call.ctx, "volume_extension:quota_classes")
+    name = call.params["class_name"]
+    return reply({"quota_class_set": {"id": name, **model(call).quotas.class_limits(name)}})
+
+
+@route("/os-quota-class-sets/{class_name}", methods=("PUT",))
+async def update_quota_class(call: Call) -> Response:
+    common.require_admin(call.ctx, "volume_extension:quota_classes:update")
+    body = await routing.body_of(call, "quota_class_set")
+    return reply({"quota_class_set": model(call).quotas.update_class(call.params["class_name"], body)})
 
 
 @route("/limits")

@@ -1,0 +1,207 @@
+"""Client connections: how many may be open, and how long they may idle or dawdle.
+
+uvicorn closes a keep-alive connection that idles after a response, but not one
+that never sends a request, nor one that sends half of one; and its
+``limit_concurrency`` answers 503 yet keeps every socket open. So a few
+thousand silent sockets could use up the open-file limit. :class:`Guard` puts
+three limits on every connection, as Apache's defaults (``mod_reqtimeout``,
+which fronts the real services) do:
+
+- **idle** (``--idle-timeout``): a connection with no request under way is
+  closed after that many seconds without a byte (the first request included);
+- **request** (``--request-timeout``): a request's head and body must arrive
+  within that many seconds, plus one more per :data:`MIN_RATE` bytes received
+  (so any upload faster than that may take as long as it needs), or the
+  connection is closed; a request the server is working on is never cut;
+- **count** (``--max-connections``): a new connection over the cap closes the
+  connection idle the longest; if every one is busy, the new one is refused.
+
+Closings are counted and logged at most once per :data:`REPORT_EVERY` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import resource
+import time
+from collections import OrderedDict
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+log = logging.getLogger("stacksim")
+
+#: bytes per second a request must at least arrive at (Apache's ``MinRate``)
+MIN_RATE = 500
+#: seconds between two log lines about closed connections
+REPORT_EVERY = 10.0
+#: the largest request head (request line and headers), as oslo.service's ``max_header_line``
+MAX_HEAD = 16384
+#: open files kept for the rest of the process (database, image files, containers' pipes)
+FILE_RESERVE = 256
+#: connections the kernel queues for us, and the most the loop takes on in one go: small, so
+#: that a flood of connections waits in the kernel and the loop keeps answering in between
+BACKLOG = 128
+
+
+class Guard:
+    """The connections of one server, and the limits on them."""
+
+    def __init__(self, idle_timeout: float, request_timeout: float, max_connections: int) -> None:
+        self.idle_timeout = idle_timeout
+        self.request_timeout = request_timeout
+        self.max_connections = max_connections
+        #: open connections, the one active longest ago first
+        self.open: OrderedDict[GuardedProtocol, None] = OrderedDict()
+        self.closed = {"idle": 0, "slow": 0, "evicted": 0, "refused": 0}
+        self._reported = {name: 0 for name in self.closed}
+        self._last_report = 0.0
+        self._sweeping = False
+
+    def protocol(self) -> type[GuardedProtocol]:
+        """The uvicorn HTTP protocol class (``http=``) that keeps to these limits."""
+        return type("GuardedH11Protocol", (GuardedProtocol,), {"guard": self})
+
+    def admit(self, conn: GuardedProtocol) -> bool:
+        """Make room for a new connection; False if there is none (every connection is busy)."""
+        if not self._sweeping:
+            self._sweeping = True
+            self._schedule(conn.loop)
+        if len(self.open) >= self.max_connections:
+            victim = next((c for c in self.open if not c.busy), None)
+            if victim is None:
+                self._count("refused")
+                return False
+            self._count("evicted")
+            victim.drop()
+        self.open[conn] = None
+        return True
+
+    def touch(self, conn: GuardedProtocol) -> None:
+        if conn in self.open:
+            self.open.move_to_end(conn)
+
+    def forget(self, conn: GuardedProtocol) -> None:
+        self.open.pop(conn, None)
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        every = max(0.05, min(1.0, self.idle_timeout / 4, self.request_timeout / 4))
+        loop.call_later(every, self._sweep, loop)
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        now = time.monotonic()
+        for conn in list(self.open):
+            why = conn.overdue(now)
+            if why:
+                self._count(why)
+                conn.drop()
+        self._report(now)
+        if not loop.is_closed():
+            self._schedule(loop)
+
+    def _count(self, why: str) -> None:
+        self.closed[why] += 1
+        self._report(time.monotonic())
+
+    def _report(self, now: float) -> None:
+        if now - self._last_report < REPORT_EVERY:
+            return
+        news = {k: v - self._reported[k] for k, v in self.closed.items() if v != self._reported[k]}
+        if news:
+            self._last_report = now
+            self._reported = dict(self.closed)
+            parts = ", ".join(f"{n} {why}" for why, n in news.items())
+            log.warning(
+                "closed client connections (%d open, at most %d): %s", len(self.open), self.max_connections, parts
+            )
+
+
+class GuardedProtocol(H11Protocol):
+    """uvicorn's h11 protocol, watched by a :class:`Guard`."""
+
+    guard: Guard
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.admitted = False
+        self.last = time.monotonic()
+        #: when the request being received began to arrive, and its bytes so far
+        self.receiving_since: float | None = None
+        self.received = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+        self.admitted = self.guard.admit(self)
+        if not self.admitted:
+            transport.abort()
+            return
+        super().connection_made(transport)  # type: ignore[arg-type]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.admitted:
+            return
+        self.guard.forget(self)
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        now = self.last = time.monotonic()
+        self.guard.touch(self)
+        if self.receiving_since is None:
+            self.receiving_since, self.received = now, 0
+        self.received += len(data)
+        super().data_received(data)
+        if self.conn.their_state in (h11.DONE, h11.MUST_CLOSE):
+            self.receiving_since = None  # all in: the request is ours to answer now
+
+    def on_response_complete(self) -> None:
+        self.last = time.monotonic()
+        self.guard.touch(self)
+        super().on_response_complete()
+
+    @property
+    def busy(self) -> bool:
+        """The server is working on a request of this connection (its body may still be arriving)."""
+        return self.cycle is not None and not self.cycle.response_complete
+
+    def _receiving(self) -> bool:
+        state = self.conn.their_state
+        return state is h11.SEND_BODY or (state is h11.IDLE and bool(self.conn.trailing_data[0]))
+
+    def overdue(self, now: float) -> str | None:
+        """Why this connection must close now (``idle``, ``slow``), or None."""
+        if self.transport is None or self.transport.is_closing():
+            return None
+        if self._receiving() and self.receiving_since is not None:
+            allowed = self.guard.request_timeout + self.received / MIN_RATE
+            return "slow" if now - self.receiving_since > allowed else None
+        if self.busy:
+            return None
+        return "idle" if now - self.last > self.guard.idle_timeout else None
+
+    def drop(self) -> None:
+        """Close the connection now (it no longer counts as open)."""
+        self.guard.forget(self)
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+
+def raise_file_limit() -> int:
+    """Raise this process's open-file limit to its hard limit; the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return soft
+
+
+def connection_cap(wanted: int) -> int:
+    """``wanted``, or less if the open-file limit would not leave room for the rest of the process."""
+    soft = raise_file_limit()
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(1, min(wanted, soft - FILE_RESERVE))

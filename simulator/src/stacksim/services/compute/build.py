@@ -1,0 +1,374 @@
+"""Making servers: the create request's checks, the records and ports, and the build job.
+
+Everything a create names is checked before anything is made; the servers,
+their ports and group memberships are then written in one store
+transaction, so a port that cannot be made (an address in use, a quota)
+leaves nothing behind. The build is a lifecycle job: it binds the ports,
+makes and attaches the boot volumes (``block_device_mapping_v2``), has the
+driver spawn the instance and plug the volumes, and records ``ACTIVE`` (or
+``ERROR`` with a fault). A flavor's ``stacksim:boot_delay`` extra spec keeps
+its servers in ``BUILD`` that long.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from stacksim import faults
+from stacksim.auth import Context
+from stacksim.drivers.base import DriverError, Instance
+from stacksim.lifecycle import hold
+from stacksim.services.compute import policy
+from stacksim.services.compute.clients import DEVICE_OWNER, HOST
+from stacksim.services.compute.inputs import BlockDevice, NetworkRequest, ServerRequest, check_text
+from stacksim.services.compute.servers import KIND
+from stacksim.services.compute.states import NOSTATE, RUNNING, now, set_state
+from stacksim.toolkit import naive_timestamp
+
+if TYPE_CHECKING:
+    from stacksim.services.compute.model import Compute
+
+log = logging.getLogger("stacksim.compute")
+
+ZONE = "nova"
+ROOT_DEVICE = "/dev/vda"
+#: a flavor extra spec: the seconds a server of that flavor spends in BUILD
+BOOT_DELAY = "stacksim:boot_delay"
+#: Nova's limit on user data, base64-encoded as the API carries it.
+MAX_USER_DATA = 65535
+BUILD_EVENT = "compute__do_build_and_run_instance"
+
+
+def hostname(name: str) -> str:
+    """Nova's sanitised hostname: letters, digits and dashes, at most 63 characters."""
+    cleaned = "".join(c if c.isalnum() or c == "-" else "-" for c in name.lower()).strip("-.")
+    return (cleaned or "server")[:63]
+
+
+def encode_user_data(data: bytes | None) -> str | None:
+    """User data as a server record keeps (and Nova shows) it: base64, within Nova's limit."""
+    if not data:
+        return None
+    text = base64.b64encode(data).decode()
+    if len(text) > MAX_USER_DATA:
+        raise faults.BadRequest(
+            f"User data too large. User data must be no larger than {MAX_USER_DATA} bytes once base64 encoded. "
+            f"Your data is {len(text)} bytes"
+        )
+    return text
+
+
+def decode_user_data(text: str | None) -> str | None:
+    """What the guest reads of a record's user data."""
+    if not text:
+        return None
+    return base64.b64decode(text).decode("utf-8", errors="replace")
+
+
+class Builder:
+    def __init__(self, compute: Compute) -> None:
+        self.compute = compute
+        self.store = compute.store
+        self.peers = compute.peers
+        self.lifecycle = compute.cloud.lifecycle
+        self.lifecycle.register("server.build", self._build)
+
+    # -- create --------------------------------------------------------------------------------
+
+    def create(self, ctx: Context, req: ServerRequest) -> list[dict[str, Any]]:
+        compute = self.compute
+        policy.authorize(ctx, "os_compute_api:servers:create")
+        check_text(req)
+        if req.availability_zone and ":" in req.availability_zone:
+            policy.authorize(ctx, "os_compute_api:servers:create:forced_host")
+        if req.networks not in (None, "auto", "none"):
+            policy.authorize(ctx, "os_compute_api:servers:create:attach_network")
+        if any(b.source_type == "volume" for b in req.block_devices):
+            policy.authorize(ctx, "os_compute_api:servers:create:attach_volume")
+        if req.max_count is not None and req.max_count < req.min_count:
+            raise faults.BadRequest("min_count must be <= max_count")
+        user_data = encode_user_data(req.user_data)
+        flavor = self.flavor(ctx, req.flavor_id)
+        boot_delay = self._boot_delay(flavor)
+        bdms = self._block_devices(ctx, req.block_devices)
+        volume_root = any(b["boot_index"] == 0 and b["destination_type"] == "volume" for b in bdms)
+        image = self.image(ctx, req.image_id, flavor, volume_root)
+        key = compute.keypairs.for_server(ctx, req.key_name)
+        wanted = req.max_count or req.min_count
+        networks = self._networks(ctx, req.networks, wanted)
+        groups = self._security_groups(ctx, req.security_groups or ("default",))
+        if req.group_id:
+            compute.server_groups.get(ctx, req.group_id)
+        compute.hosts.check_zone(req.availability_zone)
+        reservation = f"r-{uuid.uuid4().hex[:8]}"
+        made: list[dict[str, Any]] = []
+        # One transaction: if a port cannot be made (an address in use, a quota), no
+        # server, port or group membership of this request remains.
+        with self.store.transaction():
+            # Checked inside the transaction so two concurrent creates cannot both fit.
+            count = compute.quotas.fit(ctx.project_id or "", flavor, req.min_count, wanted)
+            # What the scheduler would find out: the servers are made, and fail in their build.
+            no_host = not compute.hosts.accepting() or bool(
+                req.group_id and not compute.server_groups.fits(req.group_id, count)
+            )
+            for index in range(count):
+                name = req.name if count == 1 else f"{req.name}-{index + 1}"
+                server = self._record(ctx, req, name, flavor, image, key, reservation, index, bdms, user_data)
+                if no_host:
+                    server["schedule_error"] = "No valid host was found. There are not enough hosts available."
+                for net in networks:
+                    self._attach_port(ctx, server, net, groups)
+                self.store.put(KIND, server)
+                if req.group_id:
+                    compute.server_groups.add_member(req.group_id, server["id"])
+                compute.history.record(ctx, server, "create", event=BUILD_EVENT)
+                made.append(server)
+        for server in made:
+            self.lifecycle.schedule("server.build", server["id"], delay=boot_delay)
+        return made
+
+    @staticmethod
+    def _boot_delay(flavor: dict[str, Any]) -> float | None:
+        """The seconds a build takes, if the flavor says (``stacksim:boot_delay``: for testing
+        what a client does while a server is in ``BUILD``); else ``--delay``."""
+        try:
+            return hold(flavor.get("extra_specs"), BOOT_DELAY)
+        except ValueError as exc:
+            raise faults.BadRequest(f"Flavor {flavor['id']}: {exc}") from None
+
+    def flavor(self, ctx: Context, flavor_id: str) -> dict[str, Any]:
+        """The flavor a server asks for (a URL's last part will do); 400 if it is not there."""
+        ref = str(flavor_id).rstrip("/").rsplit("/", 1)[-1]
+        try:
+            return self.compute.flavors.get(ctx, ref)
+        except faults.NotFound:
+            raise faults.BadRequest(f"Flavor {ref} could not be found.") from None
+
+    def image(
+        self, ctx: Context, image_ref: str | None, flavor: dict[str, Any], volume_boot: bool
+    ) -> dict[str, Any] | None:
+        """The image to boot (or rebuild) from, checked against the flavor; 400 if unusable."""
+        if not image_ref:
+            if volume_boot:
+                return None
+            raise faults.BadRequest("Missing imageRef attribute")
+        ref = str(image_ref).rstrip("/").rsplit("/", 1)[-1]
+        try:
+            image = self.peers.image.get(ctx, ref)
+        except faults.NotFound:
+            raise faults.BadRequest(f"Image {ref} could not be found.") from None
+        if image["status"] != "active":
+            raise faults.BadRequest(f"Image {ref} is not active.")
+        size_gib = (image.get("size") or 0) / 2**30
+        if flavor["disk"] and (flavor["disk"] < (image.get("min_disk") or 0) or flavor["disk"] < size_gib):
+            raise faults.BadRequest("Flavor's disk is too small for requested image.")
+        if flavor["ram"] < (image.get("min_ram") or 0):
+            raise faults.BadRequest("Flavor's memory is too small for requested image.")
+        return image
+
+    def _block_devices(self, ctx: Context, requested: tuple[BlockDevice, ...]) -> list[dict[str, Any]]:
+        """``block_device_mapping_v2`` checked and normalised (volumes must exist and be free)."""
+        out = []
+        volumes = self.peers.volume
+        for raw in requested:
+            source, dest = raw.source_type, raw.destination_type
+            if source not in ("image", "volume", "snapshot", "blank") or dest not in ("local", "volume"):
+                raise faults.BadRequest(f"Block Device Mapping is Invalid: source {source} to {dest} is not supported.")
+            bdm = {
+                "source_type": source,
+                "destination_type": dest,
+                "uuid": raw.uuid,
+                "boot_index": raw.boot_index,
+                "volume_size": raw.volume_size,
+                "volume_id": None,
+                "delete_on_termination": raw.delete_on_termination,
+            }
+            if dest == "local":
+                if source != "image":
+                    raise faults.BadRequest("Block Device Mapping is Invalid: only an image can be a local disk.")
+                continue  # the ordinary image disk
+            if source == "volume":
+                volume = volumes.get(ctx, raw.uuid or "")
+                if volume["status"] != "available":
+                    raise faults.BadRequest(f"Invalid volume: volume {volume['id']} status must be 'available'.")
+                bdm["volume_id"] = volume["id"]
+            elif source == "image":
+                self.peers.image.get(ctx, raw.uuid or "")
+            elif source == "snapshot":
+                volumes.snapshot(ctx, raw.uuid or "")
+            elif not raw.volume_size:
+                raise faults.BadRequest("Block Device Mapping is Invalid: a blank volume needs a volume_size.")
+            out.append(bdm)
+        if sum(1 for b in out if b["boot_index"] == 0) > 1:
+            raise faults.BadRequest(
+                "Block Device Mapping is Invalid: Boot sequence for the instance and image/block "
+                "device mapping combination is not valid."
+            )
+        return out
+
+    def _networks(self, ctx: Context, requested: Any, count: int) -> list[dict[str, Any]]:
+        """The ports to make or take: ``[{"network": rec, "fixed_ip": ..}|{"port": rec}]``."""
+        net = self.peers.network
+        if requested == "none":
+            return []
+        if requested in (None, "auto"):
+            own = net.usable_networks(ctx)
+            if len(own) > 1:
+                raise faults.Conflict("Multiple possible networks found, use a Network ID to be more specific.")
+            if not own:
+                if requested == "auto":
+                    raise faults.BadRequest(f"Unable to automatically allocate a network for project {ctx.project_id}")
+                return []
+            return [{"network": own[0]}]
+        wanted = []
+        item: NetworkRequest
+        for item in requested:
+            if item.port_id:
+                try:
+                    port = net.port(ctx, item.port_id)
+                except faults.NotFound:
+                    raise faults.BadRequest(f"Port id {item.port_id} could not be found.") from None
+                if port["device_id"]:
+                    raise faults.Conflict(f"Port {port['id']} is still in use.")
+                if count > 1:
+                    raise faults.BadRequest("Unable to launch multiple instances with a single configured port ID.")
+                wanted.append({"port": port})
+                continue
+            try:
+                network = net.network(ctx, item.network_id or "")
+            except faults.NotFound:
+                raise faults.BadRequest(f"Network {item.network_id} could not be found.") from None
+            wanted.append({"network": network, "fixed_ip": item.fixed_ip})
+        return wanted
+
+    def _security_groups(self, ctx: Context, requested: tuple[str, ...]) -> list[str]:
+        ids = []
+        for name in requested:
+            group = self.peers.network.security_group(ctx, ctx.project_id or "", name)
+            if group is None:
+                raise faults.BadRequest(f"Security group {name} not found for project {ctx.project_id}.")
+            ids.append(group["id"])
+        return ids
+
+    def _record(self, ctx, req, name, flavor, image, key, reservation, index, bdms, user_data) -> dict[str, Any]:
+        created = now()
+        server = {
+            "id": str(uuid.uuid4()),
+            "name": name,
+            "project_id": ctx.project_id,
+            "user_id": ctx.user_id,
+            "flavor": flavor,
+            "key_name": key["name"] if key else None,
+            "public_key": key["public_key"] if key else None,
+            "metadata": dict(req.metadata),
+            "tags": list(req.tags),
+            "description": req.description,
+            "user_data": user_data,
+            "config_drive": bool(req.config_drive),
+            "availability_zone": (req.availability_zone or self.compute.hosts.host_zone()).split(":")[0],
+            "requested_zone": (req.availability_zone or "").split(":")[0] or None,
+            "host": HOST,
+            "hostname": req.hostname or hostname(name),
+            "access_ipv4": req.access_ipv4 or "",
+            "access_ipv6": req.access_ipv6 or "",
+            "created": created,
+            "launched_at": None,
+            "terminated_at": None,
+            "fault": None,
+            "locked": False,
+            "locked_reason": None,
+            "ports": [],
+            "own_ports": [],
+            "reservation_id": reservation,
+            "launch_index": index,
+            "instance_name": f"instance-{uuid.uuid4().hex[:8]}",
+            "block_devices": bdms,
+            "image_id": "" if any(b["boot_index"] == 0 for b in bdms) else (image["id"] if image else ""),
+            "old_flavor": None,
+            "power_state": NOSTATE,
+        }
+        set_state(server, "building", "scheduling")
+        return server
+
+    def _attach_port(self, ctx: Context, server: dict[str, Any], wanted: dict[str, Any], groups: list[str]) -> None:
+        net = self.peers.network
+        if "port" in wanted:
+            port = net.update_port(ctx, wanted["port"]["id"], {"device_id": server["id"], "device_owner": DEVICE_OWNER})
+        else:
+            attrs: dict[str, Any] = {
+                "network_id": wanted["network"]["id"],
+                "device_id": server["id"],
+                "device_owner": DEVICE_OWNER,
+                "project_id": server["project_id"],
+            }
+            if wanted["network"].get("port_security_enabled", True):
+                attrs["security_groups"] = groups
+            if wanted.get("fixed_ip"):
+                attrs["fixed_ips"] = [{"ip_address": wanted["fixed_ip"]}]
+            port = net.create_port(ctx, **attrs)
+            server["own_ports"].append(port["id"])
+        server["ports"].append(port["id"])
+
+    def release_ports(self, server: dict[str, Any]) -> None:
+        """Delete the ports Nova made for the server; give back the ones it was handed."""
+        net = self.peers.network
+        for port_id in server["ports"]:
+            if port_id in server["own_ports"]:
+                net.delete_port(port_id)
+            else:
+                net.unbind_port(port_id)
+
+    # -- the build ----------------------------------------------------------------------------------
+
+    def instance(self, server: dict[str, Any], image_id: str | None = None) -> Instance:
+        """What the driver is told about the server (booted from ``image_id`` if given)."""
+        images = self.peers.image
+        image_id = image_id or server["image_id"]
+        image = images.record(image_id) if image_id else None
+        return Instance(
+            id=server["id"],
+            name=server["name"],
+            hostname=server["hostname"],
+            flavor=server["flavor"],
+            image=image,
+            image_path=images.path(image["id"]) if image else None,
+            user_data=decode_user_data(server.get("user_data")),
+            metadata=server["metadata"],
+            public_key=server.get("public_key"),
+            ports=self.compute.servers.ports(server),
+            config_drive=server["config_drive"],
+        )
+
+    def _build(self, job: dict[str, Any]) -> None:
+        servers = self.compute.servers
+        server = servers.record(job["target"])
+        if server is None or server["vm_state"] != "building":
+            return  # deleted meanwhile, or a resumed job that already ran
+        if server.get("schedule_error"):
+            servers.fail(server["id"], server["schedule_error"])
+            self.compute.history.finish(server["id"], BUILD_EVENT, error=server["schedule_error"])
+            return
+        try:
+            for port_id in server["ports"]:
+                self.peers.network.bind_port(port_id, server["id"])
+            self.compute.volumes.boot_volumes(server)
+            self.compute.driver.spawn(self.instance(server))
+            self.compute.volumes.plug_all(server)
+        except (DriverError, faults.ApiError, OSError) as exc:
+            log.warning("build of server %s failed: %s", server["id"], exc)
+            servers.fail(server["id"], f"Build of instance failed: {exc}")
+            self.compute.history.finish(server["id"], BUILD_EVENT, error=str(exc))
+            return
+
+        def built(current: dict[str, Any]) -> bool | None:
+            if current["vm_state"] != "building":
+                return False  # reset or failed meanwhile
+            current["launched_at"] = naive_timestamp()
+            set_state(current, "active", None, RUNNING)
+            return None
+
+        servers.settle(server["id"], built)
+        self.compute.history.finish(server["id"], BUILD_EVENT)
