@@ -35,7 +35,7 @@ IMAGE = "cirros-0.6.2-x86_64-disk"
 def _connect(sim: Simulator, cloud: str = "stacksim"):
     import openstack.config
 
-    config = openstack.config.OpenStackConfig(config_files=[str(sim.clouds_yaml)])
+    config = openstack.config.OpenStackConfig(config_files=[str(sim.clouds_yaml)], load_envvars=False)
     return openstack.connection.Connection(config=config.get_one(cloud))
 
 

@@ -66,7 +66,7 @@ def connect(sim: Simulator, cloud: str = "stacksim") -> Any:
     import openstack
     import openstack.config
 
-    config = openstack.config.OpenStackConfig(config_files=[str(sim.clouds_yaml)])
+    config = openstack.config.OpenStackConfig(config_files=[str(sim.clouds_yaml)], load_envvars=False)
     return openstack.connection.Connection(config=config.get_one(cloud))
 
 

@@ -9,7 +9,7 @@ from stacksim.testing import Simulator
 
 
 def _flavors(sim: Simulator) -> dict[str, openstack.compute.v2.flavor.Flavor]:
-    config = openstack.config.OpenStackConfig(config_files=[str(sim.clouds_yaml)])
+    config = openstack.config.OpenStackConfig(config_files=[str(sim.clouds_yaml)], load_envvars=False)
     conn = openstack.connection.Connection(config=config.get_one("stacksim-admin"))
     try:
         return {f.name: f for f in conn.compute.flavors(details=True)}

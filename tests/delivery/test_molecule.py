@@ -107,7 +107,9 @@ def _leftovers(clouds: Path) -> dict[str, list[str]]:
     import openstack
     from openstack.config import OpenStackConfig
 
-    conn = openstack.connection.Connection(config=OpenStackConfig(config_files=[str(clouds)]).get_one("stacksim"))
+    conn = openstack.connection.Connection(
+        config=OpenStackConfig(config_files=[str(clouds)], load_envvars=False).get_one("stacksim")
+    )
     try:
         project = conn.current_project_id
         return {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -134,6 +135,8 @@ class _Dispatcher:
             "version": __version__,
             "services": {s.type: "running" for s in self.cloud.services},
             "compute_driver": self.cloud.settings.compute_driver,  # what an instance is: `stacksim start` says
+            # Who answers: a starter checks it is its own process, not another that holds the port.
+            "pid": os.getpid(),
         }
         await JSONResponse(body)(scope, receive, send)
 

@@ -100,14 +100,22 @@ def spawn(serve_args: list[str], log: Path | None = None) -> subprocess.Popen:
             out.close()
 
 
+class PortTaken(RuntimeError):
+    """Another process answers on the port the new simulator was to listen on."""
+
+
 def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
-    """Wait until the server answers ``/health``; fail early if it exits."""
+    """Wait until the server answers ``/health``; fail early if it exits, or if what answers
+    is another process (one that took the port first: :class:`PortTaken`)."""
     deadline = time.monotonic() + timeout
     delay = 0.02
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"stacksim exited with status {proc.returncode} before it was ready")
-        if healthy(url):
+        answer = health(url)
+        if answer is not None:
+            if answer.get("pid", proc.pid) != proc.pid:
+                raise PortTaken(f"{url} is answered by another process (pid {answer['pid']}), not the new stacksim")
             return
         time.sleep(delay)
         delay = min(delay * 2, 0.25)

@@ -69,6 +69,14 @@ def wait_until(check: Callable[[], T], timeout: float = 30.0, what: str | None =
         pause = min(pause * 2, POLL_MAX)
 
 
+#: how many free ports a Simulator tries before it gives up
+PORT_ATTEMPTS = 5
+
+
+class _PortLost(Exception):
+    """Another process holds the port the simulator was to listen on."""
+
+
 class Simulator:
     """Serves on a free loopback port; in-memory state unless ``state_dir`` is given.
 
@@ -83,6 +91,7 @@ class Simulator:
         self._tmp = tempfile.TemporaryDirectory(prefix="stacksim-")
         self.workdir = Path(self._tmp.name)
         self.state_dir = state_dir
+        self._chosen_port = port is not None
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.clouds_yaml = self.workdir / "clouds.yaml"
@@ -94,6 +103,21 @@ class Simulator:
         self._admin_token: str | None = None
 
     def start(self) -> Simulator:
+        # A free port may be taken by another process before ours binds it (many simulators
+        # start at once under pytest -n): then try another one.
+        for attempt in range(PORT_ATTEMPTS):
+            try:
+                return self._start()
+            except _PortLost:
+                if self._chosen_port or attempt == PORT_ATTEMPTS - 1:
+                    raise RuntimeError(
+                        f"stacksim could not listen on port {self.port}:\n{self.log.read_text()}"
+                    ) from None
+                self.port = free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+        raise AssertionError("unreachable")
+
+    def _start(self) -> Simulator:
         args = [
             "--port",
             str(self.port),
@@ -108,8 +132,13 @@ class Simulator:
         self.proc = control.spawn(args, log=self.log)
         try:
             control.wait_healthy(self.url, self.proc)
+        except control.PortTaken:
+            self.stop()
+            raise _PortLost from None
         except Exception:
             self.stop()
+            if "address already in use" in self.log.read_text().lower():
+                raise _PortLost from None
             raise RuntimeError(f"stacksim failed to start:\n{self.log.read_text()}") from None
         return self
 
