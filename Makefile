@@ -13,9 +13,10 @@ export OS_CLIENT_CONFIG_FILE := $(CLOUDS)
 # The playbooks write the sandbox's inventory in the directory they run in (the shell's PWD).
 export PWD := $(CURDIR)
 
-# What an instance is: a record (fake, the default until the demo sandbox's hosts are
-# reachable containers) or a container (DRIVER=docker, as root with a Docker engine).
-DRIVER ?= fake
+# What an instance is: a container (docker) or a record (fake). By default (auto) a container
+# where the docker driver can run (as root, with a Docker engine that answers), else a record;
+# `make demo DRIVER=fake` keeps records only, `DRIVER=docker` insists on containers.
+DRIVER ?= auto
 
 .PHONY: demo destroy start stop test lint format collection tree clean conformance wheelhouse
 
@@ -58,13 +59,18 @@ collection: $(BIN)/.installed $(ROLE_WHEEL)
 	@$(BIN)/python tools/fetch_openstack_cloud.py $(COLLECTIONS)
 
 start: $(BIN)/.installed
-	@if [ "$(DRIVER)" = docker ]; then \
-	  echo "Compute driver: docker (a Docker engine answers: instances are containers; DRIVER=fake keeps records only)"; \
-	  $(BIN)/stacksim images build; \
+	@driver="$(DRIVER)"; why=""; \
+	if [ "$$driver" = auto ]; then \
+	  why=$$($(BIN)/python -c 'from stacksim.drivers.docker import check; print(check() or "")'); \
+	  if [ -z "$$why" ]; then driver=docker; else driver=fake; fi; \
+	fi; \
+	if [ "$$driver" = docker ]; then \
+	  echo "Compute driver: docker (instances are containers you can ssh into; DRIVER=fake keeps records only)"; \
+	  $(BIN)/stacksim images build || exit 1; \
 	else \
-	  echo "Compute driver: $(DRIVER) (instances are records; as root, 'make docker-engine' then DRIVER=docker makes them containers)"; \
-	fi
-	$(BIN)/stacksim start --state-dir $(STATE) --port $(PORT) --clouds-yaml $(CLOUDS) --compute-driver $(DRIVER)
+	  echo "Compute driver: $$driver (instances are records, nothing to ssh into: $${why:-as asked})"; \
+	fi; \
+	$(BIN)/stacksim start --state-dir $(STATE) --port $(PORT) --clouds-yaml $(CLOUDS) --compute-driver $$driver
 
 stop:
 	@if [ -x $(BIN)/stacksim ]; then $(BIN)/stacksim stop --state-dir $(STATE); else echo "stacksim is not installed"; fi

@@ -23,7 +23,6 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._appliance impor
     same_image_data,
 )
 from ansible_collections.opensandbox.cloud.plugins.module_utils._appliance_sync import (
-    UPDATABLE_ATTRIBUTES,
     Action,
     Plan,
     Wish,
@@ -35,27 +34,14 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._appliance_trans
     staged_image,
 )
 from ansible_collections.opensandbox.cloud.plugins.module_utils._errors import (
+    best_effort,
     failure_message,
     sdk_exception_types,
 )
+from ansible_collections.opensandbox.cloud.plugins.module_utils._glance import patch_image
 from ansible_collections.opensandbox.cloud.plugins.module_utils._kinds import IMAGE, PROJECT
 from ansible_collections.opensandbox.cloud.plugins.module_utils._resources import find, to_dict
 from ansible_collections.opensandbox.cloud.plugins.module_utils._wait import wait_for
-
-JSON_PATCH = "application/openstack-images-v2.1-json-patch"
-
-
-def patch_operations(changes: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Glance JSON-patch operations for ``changes`` (attributes replaced; properties added or removed)."""
-    ops: list[dict[str, Any]] = []
-    for key, value in changes.items():
-        if key in UPDATABLE_ATTRIBUTES:
-            ops.append({"op": "replace", "path": f"/{key}", "value": value})
-        elif value is None:
-            ops.append({"op": "remove", "path": f"/{key}"})
-        else:  # "add" replaces a property that exists, as JSON patch says
-            ops.append({"op": "add", "path": f"/{key}", "value": value})
-    return ops
 
 
 class ApplianceCloud:
@@ -65,7 +51,6 @@ class ApplianceCloud:
         self.module = module
         self._projects: dict[str, str] = {}
         self._in_use: dict[str, bool] = {}
-        self._access: Any = None
 
     @property
     def conn(self) -> Any:
@@ -73,29 +58,18 @@ class ApplianceCloud:
 
     # -- who we are ------------------------------------------------------------------------
 
-    @property
-    def access(self) -> Any:
-        if self._access is None:
-            with self.module.sdk_errors("authentication (session.auth.get_access)"):
-                self._access = self.conn.session.auth.get_access(self.conn.session)
-        return self._access
-
-    @property
-    def is_admin(self) -> bool:
-        return "admin" in (self.access.role_names or [])
-
     def project_id(self, name_or_id: str | None) -> str:
         """The id of a project given by name or id; the token's own project for None.
 
         Only admins may place images in other projects (Glance lets a member own images
         in its own project only), so for anyone else another project fails at once.
         """
-        own_id, own_name = self.access.project_id, self.access.project_name
+        own_id, own_name = self.module.access.project_id, self.module.access.project_name
         if not name_or_id or name_or_id in (own_id, own_name):
             if not own_id:
                 self.module.fail_json(msg="The token is not scoped to a project; name the project (option project).")
             return str(own_id)
-        if not self.is_admin:
+        if not self.module.is_admin:
             self.module.fail_json(
                 msg=f"Project {name_or_id!r} is not the credentials' own project {own_name!r}; only admin "
                 f"credentials may place appliances in other projects (map the VO to {own_name!r} or use an admin)"
@@ -115,14 +89,7 @@ class ApplianceCloud:
         return to_dict(IMAGE, self.module.call(self.conn.image.get_image, image_id))
 
     def patch(self, image_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
-        ops = patch_operations(changes)
-        what = f"image.patch(/images/{image_id}, {[op['op'] + ' ' + op['path'] for op in ops]})"
-        with self.module.sdk_errors(what):
-            from openstack import exceptions  # pylint: disable=import-outside-toplevel
-
-            response = self.conn.image.patch(f"/images/{image_id}", json=ops, headers={"Content-Type": JSON_PATCH})
-            exceptions.raise_from_response(response)
-        return self.get(image_id)
+        return to_dict(IMAGE, patch_image(self.module, image_id, changes))
 
     def delete(self, image_id: str) -> None:
         self.module.call(self.conn.image.delete_image, image_id, ignore_missing=True)
@@ -130,7 +97,7 @@ class ApplianceCloud:
     def in_use(self, image_id: str) -> bool:
         """Whether a server runs on the image (in any project with admin credentials, else this one's)."""
         if image_id not in self._in_use:
-            servers = self.module.call(self.conn.compute.servers, all_projects=self.is_admin, image=image_id)
+            servers = self.module.call(self.conn.compute.servers, all_projects=self.module.is_admin, image=image_id)
             self._in_use[image_id] = bool(servers)
         return self._in_use[image_id]
 
@@ -140,7 +107,7 @@ class ApplianceCloud:
 
         source = wish.appliance.image
         attrs = image_attributes(wish, visibility)
-        if attrs["owner"] == self.access.project_id:
+        if attrs["owner"] == self.module.access.project_id:
             del attrs["owner"]  # the default; only admins may name an owner
         body = {**attrs, **appliance_properties(wish.appliance)}
         created = None
@@ -169,10 +136,9 @@ class ApplianceCloud:
             raise
 
     def _delete_quietly(self, image_id: str) -> None:
-        try:
-            self.conn.image.delete_image(image_id, ignore_missing=True)
-        except sdk_exception_types():
-            self.module.warn(f"Could not delete the half-made image {image_id}; delete it by hand.")
+        problem = best_effort(lambda: self.conn.image.delete_image(image_id, ignore_missing=True))
+        if problem:
+            self.module.warn(f"Could not delete the half-made image {image_id} ({problem}); delete it by hand.")
 
 
 @dataclasses.dataclass

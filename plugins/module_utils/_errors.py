@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import http
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 # Argument names whose values never appear in a message.
@@ -158,3 +158,16 @@ def failure_message(what: str, exc: BaseException, where: str | None = None, hin
     if hint:
         text = f"{text.rstrip('.')}. {hint}"
     return one_line(text)
+
+
+def best_effort(work: Callable[[], Any]) -> str | None:
+    """Run a clean-up step that must not fail the module (which may be failing already).
+
+    Returns ``None`` when it worked, else what went wrong, on one line, for the message
+    that tells the person what is left to delete by hand.
+    """
+    try:
+        work()
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        return one_line(str(exc)) or type(exc).__name__
+    return None

@@ -74,6 +74,29 @@ def attached_servers(volume: Any) -> list[str]:
     return sorted({a.get("server_id") for a in volume.attachments or [] if a.get("server_id")})
 
 
+#: Glance's own image fields (as Glance names them); everything else an image has is a property.
+GLANCE_CORE_FIELDS = frozenset(
+    {
+        "id", "name", "status", "visibility", "protected", "owner", "checksum", "size", "virtual_size",
+        "container_format", "disk_format", "min_disk", "min_ram", "tags", "created_at", "updated_at",
+        "os_hash_algo", "os_hash_value", "os_hidden", "file", "schema", "self", "direct_url", "locations",
+    }
+)  # fmt: skip
+
+
+def glance_properties(image: Any) -> dict[str, Any]:
+    """All of an image's properties, as Glance has them.
+
+    The SDK keeps the well-known ones (``architecture``, ``os_distro``, ``hw_*`` ...) as
+    attributes of its ``Image`` and only the others in ``properties``; a property Glance
+    has is a property here, whichever way the SDK holds it.
+    """
+    raw = image.to_dict(computed=False, original_names=True)
+    props = {k: v for k, v in raw.items() if k not in GLANCE_CORE_FIELDS and k != "properties" and v is not None}
+    props.update(raw.get("properties") or {})
+    return props
+
+
 def _flavor_name(server: Any) -> str | None:
     flavor = server.flavor or {}
     return flavor.get("original_name") or flavor.get("name") or flavor.get("id")
@@ -188,6 +211,8 @@ SERVER = Kind(
     get=lambda conn: conn.compute.get_server,
     list=lambda conn: conn.compute.servers,
     fault=server_fault,
+    # A server in ERROR keeps that status while Nova deletes it: only the deadline fails the wait.
+    delete_failed=(),
     fields=(
         ("id", "id"),
         ("name", "name"),
@@ -240,7 +265,7 @@ IMAGE = Kind(
         ("owner", "owner_id"),
         ("protected", "is_protected"),
         ("tags", lambda i: sorted(i.tags or [])),
-        ("properties", lambda i: dict(i.properties or {})),
+        ("properties", glance_properties),
         ("created_at", "created_at"),
         ("updated_at", "updated_at"),
     ),
@@ -277,6 +302,19 @@ NETWORK = Kind(
         ("external", "is_router_external"),
         ("subnet_ids", lambda n: sorted(n.subnet_ids or [])),
         ("project_id", "project_id"),
+    ),
+)
+
+SECURITY_GROUP = Kind(
+    "security group",
+    get=lambda conn: conn.network.get_security_group,
+    list=lambda conn: conn.network.security_groups,
+    fields=(
+        ("id", "id"),
+        ("name", "name"),
+        ("description", "description"),
+        ("project_id", "project_id"),
+        ("rules", lambda g: list(g.security_group_rules or [])),
     ),
 )
 

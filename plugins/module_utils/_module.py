@@ -235,6 +235,7 @@ class AnsibleOpenStackModule:
         # Again after validation: a document given as a JSON string is a dict only now.
         self._module.no_log_values.update(secret_values(self.params.get("cloud_config")))
         self._conn: Any = None
+        self._access: Any = None
         self._cloud_name: str | None = None
         problem = sdk_version_problem(installed_sdk_version())
         if problem:
@@ -345,6 +346,19 @@ class AnsibleOpenStackModule:
                 msg=failure_message("authentication", exc, self.cloud_label, hint=hint),
                 exception=traceback.format_exc(),
             )
+
+    @property
+    def access(self) -> Any:
+        """The token's keystoneauth ``AccessInfo``: ``role_names``, ``project_id``, ``project_name`` ..."""
+        if self._access is None:
+            with self.sdk_errors("authentication (session.auth.get_access)"):
+                self._access = self.conn.session.auth.get_access(self.conn.session)
+        return self._access
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the token carries the ``admin`` role: what OpenStack's default policies ask of a cloud admin."""
+        return "admin" in (self.access.role_names or [])
 
     # Error handling.
     def fail_for(self, what: str, exc: BaseException) -> NoReturn:

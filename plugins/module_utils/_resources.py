@@ -19,7 +19,7 @@ the collection uses are in ``_kinds``; a module may define its own, or adjust on
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, Union
 
@@ -40,7 +40,9 @@ class Kind:
     server-side filter is only a shortcut either way, the match is always exact).
     ``fault(conn, resource)`` returns the cloud's own reason for a failed resource.
     ``list_query`` is always passed to ``list`` (e.g. Cinder lists only public volume
-    types, even to admins, unless asked for all).
+    types, even to admins, unless asked for all). ``delete_failed`` says which statuses
+    end a wait for its deletion as failed: ``None`` for OpenStack's failure statuses, an
+    empty tuple when no status does (a Nova server keeps ``ERROR`` while it is deleted).
     """
 
     name: str
@@ -52,6 +54,7 @@ class Kind:
     name_attr: str = "name"
     status_attr: str = "status"
     list_query: Mapping[str, Any] = field(default_factory=dict)
+    delete_failed: Collection[str] | Callable[[Any], bool] | None = None
 
     def status(self, resource: Any) -> str | None:
         value = getattr(resource, self.status_attr, None)

@@ -7,12 +7,18 @@ The kit is private to the collection and spread over a few files, each about one
 
 - ``_module``: ``AnsibleOpenStackModule``, the shared options (``cloud``, ``cloud_config``,
   ``auth`` ..., ``wait``/``timeout``), the lazy authenticated connection, the SDK version
-  check, ``call``/``call_or_none``/``call_retrying_conflict`` with one-line failures.
+  check, ``call``/``call_or_none``/``call_retrying_conflict`` with one-line failures, and
+  who the token is (``access``, ``is_admin``).
 - ``_resources``: ``Kind`` (one sort of resource), ``to_dict``/``plain`` (plain dicts with
   stable keys, never SDK objects), ``find`` (by id, else by exact name; ambiguity fails).
-- ``_kinds``: the kinds the collection uses (``VOLUME``, ``SERVER``, ``IMAGE``, ``STACK`` ...).
-- ``_wait``: ``wait_for``/``wait_for_delete`` with a deadline and backoff, failing with the
-  cloud's own reason.
+- ``_kinds``: the kinds the collection uses (``VOLUME``, ``SERVER``, ``IMAGE`` with every
+  Glance property, ``SECURITY_GROUP``, ``STACK`` ...).
+- ``_wait``: ``wait_for``/``wait_for_delete``/``wait_for_delete_all`` with a deadline and
+  backoff, failing with the cloud's own reason (and cleaning up a failed or timed-out
+  create); ``wait_settled`` for a module that judges the outcome itself.
+- ``_glance``: ``patch_image``, Glance's JSON-patch update (the SDK's ``update_image``
+  drops the custom properties it is not given).
+- ``_errors``: one-line failure messages; ``best_effort`` for clean-up steps.
 - ``_state`` (this file): ``ensure_present``/``ensure_absent``/``ensure_named_set``, which
   return a ``StateResult`` (``changed, before, after = result``) with the ``diff``.
 

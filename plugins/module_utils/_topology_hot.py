@@ -10,7 +10,11 @@ instance:
   fixed and reach the servers through the config drive); the subnet's gateway is the
   address of the router host mapped to it (the first by name when several are);
 - the WAN joins the router hosts to the management node ``man``, whose address on it
-  (the WAN's first host address) is the WAN subnet's gateway;
+  (the WAN's first host address) is the WAN subnet's gateway; the router hosts take the
+  next addresses, in the topology's order, and the WAN subnet's host routes send each routed
+  topology network to its gateway router host there, so the nodes on the WAN (``man``
+  and the router hosts) route between the topology networks as a cloud's cloud-init
+  sets them up, with no configuration inside the sandbox;
 - the management network ``man-network`` joins every node, ``man`` included, so
   ``man`` reaches each of them; it has no gateway, so it adds no default route;
 - ``man`` also sits on the uplink: the sandbox's own ``uplink`` network behind a
@@ -111,10 +115,34 @@ def wan_address(topology: Topology) -> str:
     return str(next(ipaddress.ip_network(topology.wan.cidr).hosts()))
 
 
+def _gateway_mapping(topology: Topology, network: str) -> Attachment | None:
+    routers = sorted((a for a in topology.router_mappings if a.network == network), key=lambda a: a.node)
+    return routers[0] if routers else None
+
+
 def gateway_of(topology: Topology, network: str) -> str | None:
     """The address of the router host that is the network's gateway (the first router by name)."""
-    routers = sorted((a for a in topology.router_mappings if a.network == network), key=lambda a: a.node)
-    return routers[0].ip if routers else None
+    mapping = _gateway_mapping(topology, network)
+    return mapping.ip if mapping else None
+
+
+def router_wan_addresses(topology: Topology) -> dict[str, str]:
+    """Each router host's address on the WAN: the host addresses after ``man``'s, in the topology's order."""
+    hosts = ipaddress.ip_network(topology.wan.cidr).hosts()
+    next(hosts)  # man's
+    return {router.name: str(next(hosts)) for router in topology.routers}
+
+
+def wan_routes(topology: Topology) -> list[dict[str, str]]:
+    """The WAN subnet's host routes: each routed topology network via its gateway router host's WAN address."""
+    on_wan = router_wan_addresses(topology)
+    version = ip_version(topology.wan.cidr)
+    routes = []
+    for network in topology.networks:
+        mapping = _gateway_mapping(topology, network.name)
+        if mapping is not None and ip_version(network.cidr) == version:
+            routes.append({"destination": network.cidr, "nexthop": on_wan[mapping.node]})
+    return routes
 
 
 def user_access_address(topology: Topology, network: Network) -> str | None:
@@ -201,26 +229,34 @@ class _Builder:
 
     # -- networks ---------------------------------------------------------------------------
 
-    def network(self, name: str, cidr: str, gateway: str | None, *, dhcp: bool = False) -> None:
+    def network(
+        self,
+        name: str,
+        cidr: str,
+        gateway: str | None,
+        *,
+        dhcp: bool = False,
+        routes: list[dict[str, str]] | None = None,
+    ) -> None:
         """A network and its subnet; ``gateway`` None means no gateway (Heat's empty string)."""
         self.resources[_net_key(name)] = {"type": "OS::Neutron::Net", "properties": {"name": self.name(name)}}
-        self.resources[_subnet_key(name)] = {
-            "type": "OS::Neutron::Subnet",
-            "properties": {
-                "name": self.name(name),
-                "network": _res(_net_key(name)),
-                "cidr": cidr,
-                "ip_version": ip_version(cidr),
-                "enable_dhcp": dhcp,
-                "gateway_ip": gateway if gateway is not None else "",
-            },
+        subnet: dict[str, Any] = {
+            "name": self.name(name),
+            "network": _res(_net_key(name)),
+            "cidr": cidr,
+            "ip_version": ip_version(cidr),
+            "enable_dhcp": dhcp,
+            "gateway_ip": gateway if gateway is not None else "",
         }
+        if routes:
+            subnet["host_routes"] = routes
+        self.resources[_subnet_key(name)] = {"type": "OS::Neutron::Subnet", "properties": subnet}
 
     def networks(self) -> None:
         topo = self.topology
         for network in topo.networks:
             self.network(network.name, network.cidr, gateway_of(topo, network.name))
-        self.network(topo.wan.name, topo.wan.cidr, wan_address(topo))
+        self.network(topo.wan.name, topo.wan.cidr, wan_address(topo), routes=wan_routes(topo))
         self.network(MANAGEMENT_NETWORK, self.options.management_cidr, None)
         if self.options.own_uplink:
             # The uplink is routed: its subnet keeps Neutron's default gateway, the router's interface.
@@ -301,10 +337,11 @@ class _Builder:
             for network in topo.networks:
                 if network.accessible_by_user:
                     self.port(USER_ACCESS_NODE, network.name, ip=user_access_address(topo, network))
+        on_wan = router_wan_addresses(topo)
         for node in topo.nodes:
             self.port(node.name, MANAGEMENT_NETWORK)
             if node.kind == "router":
-                self.port(node.name, topo.wan.name, forwards=wan_version)
+                self.port(node.name, topo.wan.name, ip=on_wan[node.name], forwards=wan_version)
             for attachment in topo.attachments_of(node.name):
                 self.attachment_port(node, attachment)
 

@@ -9,7 +9,11 @@ answers in milliseconds, a real cloud in seconds) until it is ready. It fails th
 when the resource goes to a failure status, with the cloud's own reason (a volume's
 user message, a server's ``fault.message``, a stack's ``stack_status_reason``: the
 kind's ``fault``), when it disappears, or at the deadline, saying what it waited for
-and the last status it saw. ``wait_for_delete`` waits for a resource to be gone.
+and the last status it saw; a ``cleanup`` given for a create runs first in both cases.
+``wait_settled`` waits the same way but returns how the wait ended (``Settled``), for a
+module that judges a failure itself (shows a console, cleans up several things).
+``wait_for_delete`` waits for a resource to be gone, ``wait_for_delete_all`` for several
+under one deadline.
 
 The first read is always a fresh one: the object a module holds may be stale (it says
 ``available`` from before the ``extend`` that was just sent).
@@ -18,9 +22,11 @@ The first read is always a fresh one: the object a module holds may be stale (it
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, Union
+
+from ansible_collections.opensandbox.cloud.plugins.module_utils._errors import best_effort
 
 if TYPE_CHECKING:
     from ansible_collections.opensandbox.cloud.plugins.module_utils._module import AnsibleOpenStackModule
@@ -29,6 +35,8 @@ if TYPE_CHECKING:
 #: Statuses (compared without regard to case), or a test of the resource.
 Condition = Union[Collection[str], Callable[[Any], bool]]  # noqa: UP007 - modules run on Python 3.10 targets too
 DEFAULT_TIMEOUT = 180
+#: How a wait ended (``Settled.outcome``).
+READY, FAILED, TIMED_OUT = "ready", "failed", "timed out"
 
 
 @dataclass(frozen=True)
@@ -92,22 +100,65 @@ def wait_for(
     resource: Any,
     *,
     ready: Condition,
+    cleanup: Callable[[Any], Any] | None = None,
+    **options: Any,
+) -> Any:
+    """Re-read ``resource`` until ``ready`` holds; return the fresh resource, or fail the module.
+
+    ``options`` are ``wait_settled``'s (``failed``, ``timeout``, ``what``, ``backoff``).
+    ``cleanup(resource)`` runs when the resource fails or the deadline passes, before the
+    module fails, so a failed or timed-out create leaves no orphan; it should call the SDK
+    directly (its errors are reported in the message, not raised), e.g.
+    ``lambda v: cinder.delete_volume(v)``.
+    """
+    settled = wait_settled(module, kind, resource, ready=ready, **options)
+    if settled.ready:
+        return settled.resource
+    _fail(module, kind, settled, cleanup)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """How a wait ended: ``outcome`` is ``READY``, ``FAILED`` (a failure status) or ``TIMED_OUT``.
+
+    ``resource`` is the last one read (``None`` once a deleted one is gone); ``reason`` the
+    cloud's own reason for a failure, if it gives one; ``message`` says on one line what
+    went wrong (empty when ready), as ``wait_for`` would fail with it.
+    """
+
+    resource: Any
+    outcome: str
+    reason: str | None = None
+    message: str = ""
+
+    @property
+    def ready(self) -> bool:
+        return self.outcome == READY
+
+
+def wait_settled(
+    module: AnsibleOpenStackModule,
+    kind: Kind,
+    resource: Any,
+    *,
+    ready: Condition,
     failed: Condition | None = None,
     timeout: float | None = None,
     what: str | None = None,
-    cleanup: Callable[[Any], Any] | None = None,
     backoff: Backoff = DEFAULT_BACKOFF,
-) -> Any:
-    """Re-read ``resource`` until ``ready`` holds; return the fresh resource.
+) -> Settled:
+    """Re-read ``resource`` until ``ready`` holds, a failure status shows or the deadline passes.
 
     ``failed`` defaults to OpenStack's failure statuses (``is_failure_status``);
     ``timeout`` to the module's ``timeout`` option; ``what`` says in messages what
     ``ready`` means, after "to" (e.g. ``"be attached to server 'web'"``).
-    ``cleanup(resource)`` runs when the resource fails, before the module fails, so a
-    failed create leaves no orphan; it should call the SDK directly (its errors are
-    reported in the message, not raised), e.g. ``lambda v: cinder.delete_volume(v)``.
+    Unlike ``wait_for``, a failure or the deadline ends the wait without failing the module:
+    the module judges the ``Settled`` it gets (cleans up, shows more, fails its own way);
+    a resource that disappears, or a read the cloud refuses, still fails the module.
     """
-    return _wait(module, kind, resource, ready, failed, timeout, f"to {what or describe(ready)}", cleanup, backoff)
+    timeout = _timeout(module, timeout)
+    goal = f"to {what or describe(ready)}"
+    return _settle(module, kind, resource, ready, failed, time.monotonic() + timeout, timeout, goal, backoff)
 
 
 def wait_for_delete(
@@ -117,26 +168,54 @@ def wait_for_delete(
     *,
     timeout: float | None = None,
     backoff: Backoff = DEFAULT_BACKOFF,
+    failed: Condition | None = None,
 ) -> None:
-    """Re-read ``resource`` until the cloud no longer has it (404); fail on a failure status or timeout."""
-    _wait(module, kind, resource, None, None, timeout, "to be deleted", None, backoff)
+    """Re-read ``resource`` until the cloud no longer has it (404); fail on a failure status or timeout.
+
+    ``failed`` defaults to the kind's ``delete_failed``, else OpenStack's failure statuses.
+    """
+    wait_for_delete_all(module, kind, [resource], timeout=timeout, backoff=backoff, failed=failed)
 
 
-def _wait(
+def wait_for_delete_all(
+    module: AnsibleOpenStackModule,
+    kind: Kind,
+    resources: Iterable[Any],
+    *,
+    timeout: float | None = None,
+    backoff: Backoff = DEFAULT_BACKOFF,
+    failed: Condition | None = None,
+) -> None:
+    """``wait_for_delete`` for several resources deleted together, under one deadline."""
+    timeout = _timeout(module, timeout)
+    deadline = time.monotonic() + timeout
+    if failed is None:
+        failed = kind.delete_failed
+    for resource in resources:
+        settled = _settle(module, kind, resource, None, failed, deadline, timeout, "to be deleted", backoff)
+        if not settled.ready:
+            _fail(module, kind, settled)
+
+
+def _timeout(module: AnsibleOpenStackModule, timeout: float | None) -> float:
+    """The wait's timeout: the one given, else the module's ``timeout`` option, else ``DEFAULT_TIMEOUT``."""
+    if timeout is not None:
+        return timeout
+    return module.params.get("timeout") or DEFAULT_TIMEOUT
+
+
+def _settle(
     module: AnsibleOpenStackModule,
     kind: Kind,
     resource: Any,
     ready: Condition | None,
     failed: Condition | None,
-    timeout: float | None,
+    deadline: float,
+    timeout: float,
     goal: str,
-    cleanup: Callable[[Any], Any] | None,
     backoff: Backoff,
-) -> Any:
-    """The loop of both waits; ``ready=None`` waits for the resource to be gone."""
-    if timeout is None:
-        timeout = module.params.get("timeout") or DEFAULT_TIMEOUT
-    deadline = time.monotonic() + timeout
+) -> Settled:
+    """The loop of every wait; ``ready=None`` waits for the resource to be gone."""
     get = kind.get(module.conn)
     delays = backoff.delays()
     label = kind.label(resource)
@@ -144,44 +223,47 @@ def _wait(
         fresh = module.call_or_none(get, resource.id)
         if fresh is None:
             if ready is None:
-                return None
+                return Settled(None, READY)
             module.fail_json(msg=f"{label} disappeared while the module waited for it {goal}")
         resource = fresh
         if ready is not None and _holds(ready, kind, resource):
-            return resource
+            return Settled(resource, READY)
         if _holds(failed, kind, resource):
-            _fail_status(module, kind, resource, goal, cleanup)
+            reason = fault_reason(module, kind, resource)
+            message = (
+                f"{kind.label(resource)} went to status {kind.status(resource)} while the module waited for it "
+                f"{goal}: {reason or 'the cloud gives no reason'}"
+            )
+            return Settled(resource, FAILED, reason, message)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            _fail_timeout(module, kind, resource, goal, timeout)
+            reason = fault_reason(module, kind, resource)
+            message = (
+                f"Timed out after {timeout:g} s waiting for {kind.label(resource)} {goal}; its last status was "
+                f"{kind.status(resource)}{f' ({reason})' if reason else ''}"
+            )
+            return Settled(resource, TIMED_OUT, reason, message)
         time.sleep(min(next(delays), remaining))
 
 
-def _fail_status(
+def _fail(
     module: AnsibleOpenStackModule,
     kind: Kind,
-    resource: Any,
-    goal: str,
+    settled: Settled,
     cleanup: Callable[[Any], Any] | None = None,
 ) -> NoReturn:
-    reason = fault_reason(module, kind, resource) or "the cloud gives no reason"
-    outcome = ""
+    """Fail with the settled wait's message: after the cleanup, saying how it went, and with a hint at a timeout."""
+    timed_out = settled.outcome == TIMED_OUT
+    outcome, deleted = "", False
     if cleanup is not None:
-        try:
-            cleanup(resource)
-            outcome = f"; the failed {kind.name} was deleted"
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            outcome = f"; deleting the failed {kind.name} failed too ({' '.join(str(exc).split())}), delete it by hand"
-    module.fail_json(
-        msg=f"{kind.label(resource)} went to status {kind.status(resource)} while the module waited for it {goal}: "
-        f"{reason}{outcome}"
-    )
-
-
-def _fail_timeout(module: AnsibleOpenStackModule, kind: Kind, resource: Any, goal: str, timeout: float) -> NoReturn:
-    reason = fault_reason(module, kind, resource)
-    module.fail_json(
-        msg=f"Timed out after {timeout:g} s waiting for {kind.label(resource)} {goal}; its last status was "
-        f"{kind.status(resource)}{f' ({reason})' if reason else ''}. Raise the timeout option, or look at the "
-        f"{kind.name} in the cloud."
-    )
+        which = "unfinished" if timed_out else "failed"
+        problem = best_effort(lambda: cleanup(settled.resource))
+        deleted = problem is None
+        if deleted:
+            outcome = f"; the {which} {kind.name} was deleted"
+        else:
+            outcome = f"; deleting the {which} {kind.name} failed too ({problem}), delete it by hand"
+    if not timed_out:
+        module.fail_json(msg=settled.message + outcome)
+    look = "" if deleted else f", or look at the {kind.name} in the cloud"
+    module.fail_json(msg=f"{settled.message}{outcome}. Raise the timeout option{look}.")

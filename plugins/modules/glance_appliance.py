@@ -508,7 +508,7 @@ class ApplianceSync:
     def existing(self, identifier: str | None, image_list: str) -> list[dict[str, Any]]:
         images = self.cloud.images()
         images = only_scope(images, identifier, image_list)
-        if not self.cloud.is_admin:  # others' public images are listed, but are not ours to change
+        if not self.module.is_admin:  # others' public images are listed, but are not ours to change
             own = self.cloud.project_id(None)
             images = [i for i in images if i["owner"] == own]
         return images

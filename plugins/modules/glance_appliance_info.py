@@ -268,11 +268,11 @@ def summarize(records: Sequence[Mapping[str, Any]], names: Mapping[str, str]) ->
     }
 
 
-def project_names(module: AnsibleOpenStackModule, cloud: ApplianceCloud) -> dict[str, str]:
+def project_names(module: AnsibleOpenStackModule) -> dict[str, str]:
     """Project names by id: every project's for those who may list them, else the token's own."""
     listed = module.call_tolerating((403,), module.conn.identity.projects)
     if listed is None:
-        return {str(cloud.access.project_id): str(cloud.access.project_name)}
+        return {str(module.access.project_id): str(module.access.project_name)}
     return {str(p.id): str(p.name) for p in listed}
 
 
@@ -293,7 +293,7 @@ def main() -> None:
         and (not params["status"] or r["status"] == params["status"])
     ]
     records.sort(key=record_order)
-    module.exit_json(changed=False, appliances=records, **summarize(records, project_names(module, cloud)))
+    module.exit_json(changed=False, appliances=records, **summarize(records, project_names(module)))
 
 
 if __name__ == "__main__":

@@ -23,10 +23,12 @@ description:
     sandbox. Each topology network gets a subnet whose gateway is its router host. Hosts and router
     hosts get ports with their fixed IPs, and the router hosts' ports allow any address so they can
     route. A management node C(man) sits on the management network that every node joins, on the
-    WAN to the router hosts and on the uplink, with a floating IP. A user access node C(uan) joins
-    the networks that are C(accessible_by_user). Every server has a config drive; hosts that
-    list C(volumes) boot from the first. Every OpenStack name starts
-    with O(resource_prefix). The same topology always renders the same template.
+    WAN to the router hosts and on the uplink, with a floating IP. On the WAN, C(man) has the first
+    address and the router hosts the next ones, and the WAN's host routes lead to each topology
+    network through its router host, so hosts on different networks reach each other through them.
+    A user access node C(uan) joins the networks that are C(accessible_by_user). Every server has a
+    config drive; hosts that list C(volumes) boot from the first. Every OpenStack name starts with
+    O(resource_prefix). The same topology always renders the same template.
   - An unchanged sandbox reports C(changed=false). The module compares the template, parameters,
     environment, files and tags with the stack's own instead of always updating.
   - A failed create is rolled back and the stack deleted, so nothing is left, and the module fails

@@ -345,32 +345,34 @@ console:
   elements: str
 """
 
-import base64
 import hashlib
 import secrets
-import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
 from ansible_collections.opensandbox.cloud.plugins.module_utils import _runner_build as rb
-from ansible_collections.opensandbox.cloud.plugins.module_utils._kinds import FLAVOR, IMAGE, NETWORK, SERVER
+from ansible_collections.opensandbox.cloud.plugins.module_utils._errors import best_effort
+from ansible_collections.opensandbox.cloud.plugins.module_utils._glance import patch_image
+from ansible_collections.opensandbox.cloud.plugins.module_utils._kinds import (
+    FLAVOR,
+    GLANCE_CORE_FIELDS,
+    IMAGE,
+    NETWORK,
+    SERVER,
+)
 from ansible_collections.opensandbox.cloud.plugins.module_utils._module import AnsibleOpenStackModule
 from ansible_collections.opensandbox.cloud.plugins.module_utils._resources import find, to_dict
 from ansible_collections.opensandbox.cloud.plugins.module_utils._runner_cloud import (
-    GLANCE_CORE,
-    RUNNER_IMAGE,
+    boot_server,
     console_tail,
-    delete_best_effort,
     delete_images,
     image_revisions,
-    never,
     revision_summary,
-    update_image_properties,
     used_image_ids,
 )
 from ansible_collections.opensandbox.cloud.plugins.module_utils._state import build_diff, predicted
-from ansible_collections.opensandbox.cloud.plugins.module_utils._wait import wait_for
+from ansible_collections.opensandbox.cloud.plugins.module_utils._wait import FAILED, wait_for, wait_settled
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "name": {"type": "str", "required": True},
@@ -424,7 +426,7 @@ def check_options(module: AnsibleOpenStackModule) -> None:
     reserved = sorted(set(p["properties"]) & set(rb.MANAGED_PROPERTIES))
     if reserved:
         module.fail_json(msg=f"properties may not set {', '.join(reserved)}: the module records them itself")
-    core = sorted(set(p["properties"]) & GLANCE_CORE)
+    core = sorted(set(p["properties"]) & GLANCE_CORE_FIELDS)
     if core:
         module.fail_json(msg=f"properties may not set {', '.join(core)}: they are Glance's own image fields")
 
@@ -480,16 +482,15 @@ class Build:
             name=self.name,
             description=f"Builder of runner image {name}, lets nothing in (opensandbox.cloud.runner_image)",
         ).id
-        user_data = rb.build_user_data(self.spec)
-        self.server = m.call(
-            compute.create_server,
+        self.server = boot_server(
+            m,
             name=self.name,
             image_id=self.base.id,
             flavor_id=flavor.id,
-            networks=[{"uuid": network.id}],
+            network_id=network.id,
+            security_group=self.security_group,
             key_name=self.keypair,
-            security_groups=[{"name": self.security_group}],
-            user_data=base64.b64encode(user_data.encode("utf-8")).decode("ascii"),
+            user_data=rb.build_user_data(self.spec),
             metadata={"runner_image_builder": name, rb.PROP_DIGEST: self.digest},
         )
         server = self.wait_powered_off(timeout)
@@ -502,18 +503,13 @@ class Build:
     def wait_powered_off(self, timeout: int) -> Any:
         """Wait for SHUTOFF; on ERROR or at the deadline, clean up and fail with the console's last lines."""
         m = self.module
-        deadline = time.monotonic() + timeout
-
-        def build_over(server: Any) -> bool:
-            return server.status in ("SHUTOFF", "ERROR") or time.monotonic() >= deadline
-
-        # The wait's own timeout is a backstop: build_over decides, so the module can clean up first.
-        server = wait_for(m, BUILDER, self.server, ready=build_over, failed=never, timeout=timeout + 60)
-        if server.status == "SHUTOFF":
+        settled = wait_settled(m, BUILDER, self.server, ready={"SHUTOFF"}, timeout=timeout)
+        server = settled.resource
+        if settled.ready:
             return server
         console = console_tail(m, server, CONSOLE_LINES)
-        if server.status == "ERROR":
-            problem = f"it went to ERROR: {(server.fault or {}).get('message') or 'the cloud gives no reason'}"
+        if settled.outcome == FAILED:
+            problem = f"it went to {server.status}: {settled.reason or 'the cloud gives no reason'}"
         else:
             problem = f"it did not power off within {timeout} s (its status is {server.status})"
         left = self.cleanup()
@@ -529,10 +525,10 @@ class Build:
         """Delete the builder, its key pair, its security group and an unfinished snapshot; say what is left."""
         conn = self.module.conn
         compute = conn.compute
-        problems: list[str] = []
+        problems: list[str | None] = []
         if self.snapshot is not None:
             snapshot, self.snapshot = self.snapshot, None
-            problems += delete_best_effort(lambda: conn.image.delete_image(snapshot, ignore_missing=True))
+            problems.append(best_effort(lambda: conn.image.delete_image(snapshot, ignore_missing=True)))
         if self.server is not None:
             server, self.server = self.server, None
 
@@ -540,13 +536,14 @@ class Build:
                 compute.delete_server(server, ignore_missing=True)
                 compute.wait_for_delete(server, interval=0.2, wait=CLEANUP_TIMEOUT)
 
-            problems += delete_best_effort(delete_server)
+            problems.append(best_effort(delete_server))
         if self.keypair:
             keypair, self.keypair = self.keypair, None
-            problems += delete_best_effort(lambda: compute.delete_keypair(keypair, ignore_missing=True))
+            problems.append(best_effort(lambda: compute.delete_keypair(keypair, ignore_missing=True)))
         if self.security_group:
             group, self.security_group = self.security_group, None
-            problems += delete_best_effort(lambda: conn.network.delete_security_group(group, ignore_missing=True))
+            problems.append(best_effort(lambda: conn.network.delete_security_group(group, ignore_missing=True)))
+        problems = [problem for problem in problems if problem]
         if problems:
             return f"Cleaning up after {self.name} failed; delete what is left by hand: {'; '.join(problems)}."
         return None
@@ -586,7 +583,7 @@ def upload_image(module: AnsibleOpenStackModule, sha256: str, props: dict) -> tu
     try:
         image = wait_for(module, IMAGE, image, ready={"active"}, timeout=p["timeout"])
     except BaseException:
-        delete_best_effort(lambda: module.conn.image.delete_image(image, ignore_missing=True))
+        best_effort(lambda: module.conn.image.delete_image(image, ignore_missing=True))
         raise
     return image, {"source": "file", "builder": None, "console": []}
 
@@ -598,7 +595,7 @@ def update_properties(module: AnsibleOpenStackModule, current: dict[str, Any], w
         return current
     if module.check_mode:
         return {**current, "properties": {**(current.get("properties") or {}), **changes}}
-    return to_dict(RUNNER_IMAGE, update_image_properties(module, current["id"], changes))
+    return to_dict(IMAGE, patch_image(module, current["id"], changes))
 
 
 def summary(views: list[dict[str, Any]], name: str) -> dict[str, Any]:
@@ -688,7 +685,7 @@ def main() -> None:
             extra=p["properties"],
         )
         if module.check_mode:
-            made = predicted(RUNNER_IMAGE, {"name": name, "status": "active", "properties": props})
+            made = predicted(IMAGE, {"name": name, "status": "active", "properties": props})
             build = {"source": p["source"], "builder": None, "console": []}
         else:
             image, build = (
@@ -696,7 +693,7 @@ def main() -> None:
                 if p["source"] == "build"
                 else upload_image(module, sha256, props)
             )
-            made = to_dict(RUNNER_IMAGE, image)
+            made = to_dict(IMAGE, image)
         build.update(reason=reason, inputs_digest=digest)
         views.insert(0, made)
     else:

@@ -89,13 +89,10 @@ images:
 from typing import Any
 
 from ansible_collections.opensandbox.cloud.plugins.module_utils import _runner_build as rb
+from ansible_collections.opensandbox.cloud.plugins.module_utils._kinds import IMAGE
 from ansible_collections.opensandbox.cloud.plugins.module_utils._module import AnsibleOpenStackModule
 from ansible_collections.opensandbox.cloud.plugins.module_utils._resources import to_dict
-from ansible_collections.opensandbox.cloud.plugins.module_utils._runner_cloud import (
-    RUNNER_IMAGE,
-    revision_summary,
-    used_image_ids,
-)
+from ansible_collections.opensandbox.cloud.plugins.module_utils._runner_cloud import revision_summary, used_image_ids
 
 
 def runner_images(views: list[dict[str, Any]], used: set[str]) -> list[dict[str, Any]]:
@@ -122,7 +119,7 @@ def runner_images(views: list[dict[str, Any]], used: set[str]) -> list[dict[str,
 def main() -> None:
     module = AnsibleOpenStackModule(argument_spec={"name": {"type": "str"}})
     query = {"name": module.params["name"]} if module.params["name"] else {}
-    views = [to_dict(RUNNER_IMAGE, image) for image in module.call(module.conn.image.images, **query) or []]
+    views = [to_dict(IMAGE, image) for image in module.call(module.conn.image.images, **query) or []]
     module.exit_json(changed=False, images=runner_images(views, used_image_ids(module)))
 
 

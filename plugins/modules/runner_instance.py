@@ -310,7 +310,6 @@ security_group:
           type: int
 """
 
-import base64
 import os
 import time
 from datetime import datetime, timezone
@@ -318,18 +317,13 @@ from typing import Any
 
 from ansible_collections.opensandbox.cloud.plugins.module_utils import _runner_build as rb
 from ansible_collections.opensandbox.cloud.plugins.module_utils import _runner_fleet as rf
-from ansible_collections.opensandbox.cloud.plugins.module_utils._kinds import FLAVOR, NETWORK, SERVER
+from ansible_collections.opensandbox.cloud.plugins.module_utils._errors import best_effort
+from ansible_collections.opensandbox.cloud.plugins.module_utils._kinds import FLAVOR, NETWORK, SECURITY_GROUP, SERVER
 from ansible_collections.opensandbox.cloud.plugins.module_utils._module import AnsibleOpenStackModule
 from ansible_collections.opensandbox.cloud.plugins.module_utils._resources import find, to_dict
-from ansible_collections.opensandbox.cloud.plugins.module_utils._runner_cloud import (
-    SECURITY_GROUP,
-    delete_best_effort,
-    image_revisions,
-    never,
-    wait_deleted,
-)
+from ansible_collections.opensandbox.cloud.plugins.module_utils._runner_cloud import boot_server, image_revisions
 from ansible_collections.opensandbox.cloud.plugins.module_utils._state import build_diff, ensure_present
-from ansible_collections.opensandbox.cloud.plugins.module_utils._wait import wait_for
+from ansible_collections.opensandbox.cloud.plugins.module_utils._wait import FAILED, wait_for_delete_all, wait_settled
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "prefix": {"type": "str", "required": True},
@@ -480,7 +474,7 @@ class Fleet:
                     m.call(compute.delete_keypair, key, ignore_missing=True)
                     self.forget_key_file(key)
         if m.params["wait"] and not m.check_mode:
-            wait_deleted(m, SERVER, [self.sdk[server["id"]] for server in doomed + plan.going])
+            wait_for_delete_all(m, SERVER, [self.sdk[server["id"]] for server in doomed + plan.going])
 
     def key_file(self, name: str) -> str | None:
         key_dir = self.module.params["key_dir"]
@@ -534,23 +528,22 @@ class Fleet:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as fh:
                 fh.write(keypair.private_key)
-        user_data = rf.runner_user_data(spec, name)
         try:
-            return m.call(
-                compute.create_server,
+            return boot_server(
+                m,
                 name=name,
                 image_id=image["id"],
                 flavor_id=flavor.id,
-                networks=[{"uuid": network.id}],
-                security_groups=[{"name": group_id}],
+                network_id=network.id,
+                security_group=group_id,
                 key_name=key_name,
-                config_drive=p["config_drive"],
-                user_data=_b64(user_data),
+                user_data=rf.runner_user_data(spec, name),
                 metadata=rf.runner_metadata(self.prefix, spec.url, image["name"]),
+                config_drive=p["config_drive"],
             )
         except BaseException:
             if key_name:  # the server was not made: its key pair goes
-                delete_best_effort(lambda: compute.delete_keypair(key_name, ignore_missing=True))
+                best_effort(lambda: compute.delete_keypair(key_name, ignore_missing=True))
                 self.forget_key_file(key_name)
             raise
 
@@ -559,40 +552,36 @@ class Fleet:
         m = self.module
         timeout = m.params["timeout"]
         deadline = time.monotonic() + timeout
-
-        def settled(server: Any) -> bool:
-            return server.status in ("ACTIVE", "ERROR") or time.monotonic() >= deadline
-
-        ready, failed = [], []
-        for server in made:
-            server = wait_for(m, SERVER, server, ready=settled, failed=never, timeout=timeout + 60)
-            (ready if server.status == "ACTIVE" else failed).append(server)
-        if not failed:
+        settled = [
+            wait_settled(m, SERVER, server, ready={"ACTIVE"}, timeout=max(0.0, deadline - time.monotonic()))
+            for server in made
+        ]
+        ready = [s.resource for s in settled if s.ready]
+        if len(ready) == len(made):
             return ready
         compute = m.conn.compute
-        problems = []
-        for server in failed:
-            why = (server.fault or {}).get("message") if server.status == "ERROR" else None
+        problems, failed = [], []
+        for outcome in settled:
+            server = outcome.resource
+            if outcome.ready:
+                continue
+            failed.append(server)
             problems.append(
-                f"{server.name} went to ERROR: {why or 'the cloud gives no reason'}"
-                if server.status == "ERROR"
+                f"{server.name} went to {server.status}: {outcome.reason or 'the cloud gives no reason'}"
+                if outcome.outcome == FAILED
                 else f"{server.name} was not ACTIVE within {timeout} s (status {server.status})"
             )
             m.call(compute.delete_server, server, ignore_missing=True)
             if server.key_name and server.key_name == server.name:
                 m.call(compute.delete_keypair, server.key_name, ignore_missing=True)
                 self.forget_key_file(server.key_name)
-        wait_deleted(m, SERVER, failed)
+        wait_for_delete_all(m, SERVER, failed)
         m.fail_json(
             msg=f"{len(failed)} of {len(made)} new runner(s) of {self.prefix!r} failed and were deleted with their "
             f"key pairs: {'; '.join(problems)}."
             + (f" The other new runners are up: {', '.join(s.name for s in ready)}." if ready else ""),
             removed=[{"id": s.id, "name": s.name, "status": s.status} for s in failed],
         )
-
-
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
 def main() -> None:

@@ -7,12 +7,10 @@ with a module-scoped fixture and stops and purges it before the next one.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,11 +20,9 @@ from typing import Any
 
 import pytest
 
-from stacksim.testing import Simulator
+from stacksim.testing import Simulator, docker_turn
 
 STACKSIM = str(Path(sys.executable).parent / "stacksim")
-#: Only one docker-driven simulator at a time on a host (see the module's docstring).
-LOCK = Path(tempfile.gettempdir()) / "stacksim-docker-tests.lock"
 SSH_OPTIONS = [
     "-o",
     "StrictHostKeyChecking=no",
@@ -58,23 +54,12 @@ def docker_cloud(tmp: Path) -> Iterator[Simulator]:
     assert built.returncode == 0, f"the base image could not be built:\n{built.stdout}\n{built.stderr}"
     state = tmp / "state"
     sim = Simulator(state_dir=state, extra_args=["--compute-driver", "docker", "--delay", "0"])
-    with one_at_a_time():
+    with docker_turn():
         try:
             with sim:
                 yield sim
         finally:
             subprocess.run([STACKSIM, "stop", "--state-dir", str(state), "--purge"], capture_output=True, timeout=120)
-
-
-@contextmanager
-def one_at_a_time() -> Iterator[None]:
-    """Hold the host's docker-test lock: test processes running side by side (pytest -n) take turns."""
-    with open(LOCK, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def connect(sim: Simulator, cloud: str = "stacksim") -> Any:

@@ -12,13 +12,12 @@ from docker_helpers import (
     containers_of,
     engine_problem,
     networks_of,
-    one_at_a_time,
     unique,
     wait_status,
 )
 
 from stacksim.drivers.docker import baseimage
-from stacksim.testing import Simulator
+from stacksim.testing import Simulator, docker_turn
 
 pytestmark = pytest.mark.requires_docker
 
@@ -35,7 +34,7 @@ def test_restart_reconciles_and_touches_no_other_state_dir(tmp_path):
     state = tmp_path / "state"
     args = ["--compute-driver", "docker", "--delay", "0"]
     label = f"stacksim.state={(state / 'data').resolve()}"
-    with one_at_a_time():  # only one docker-driven simulator at a time on a host
+    with docker_turn():  # only one docker-driven simulator at a time on a host
         _restart(state, args, label)
 
 

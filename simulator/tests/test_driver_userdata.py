@@ -7,7 +7,6 @@ import gzip
 import subprocess
 
 from stacksim.drivers.docker.bootscript import compile_user_data
-from stacksim.drivers.docker.firewall import PortFilter, instance_rules
 
 MULTIPART = """Content-Type: multipart/mixed; boundary="XX"
 MIME-Version: 1.0
@@ -79,34 +78,3 @@ def test_write_files_decode_every_encoding_and_set_permissions(tmp_path):
     assert oct((tmp_path / "b64").stat().st_mode & 0o777) == "0o751"
     assert (tmp_path / "b64").read_bytes() == b"\x00binary"
     assert (tmp_path / "deep" / "gz").read_bytes() == b"zipped"
-
-
-def test_firewall_rules_follow_the_groups_and_drop_the_rest():
-    rules = instance_rules(
-        [
-            PortFilter(
-                ["10.0.0.5"],
-                rules=[
-                    {"direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 22,
-                     "port_range_max": 22, "prefixes": None},
-                    {"direction": "ingress", "ethertype": "IPv4", "protocol": None, "prefixes": ["10.0.0.6"]},
-                    {"direction": "ingress", "ethertype": "IPv4", "protocol": "icmp", "port_range_min": 8,
-                     "port_range_max": None, "prefixes": None},
-                    {"direction": "ingress", "ethertype": "IPv6", "protocol": None, "prefixes": None},
-                    {"direction": "egress", "ethertype": "IPv4", "protocol": None, "prefixes": None},
-                    {"direction": "ingress", "ethertype": "IPv4", "protocol": None, "prefixes": []},
-                ],
-            ),
-            PortFilter(["10.1.0.5"], enabled=False),
-        ]
-    )  # fmt: skip
-    lines = rules.splitlines()
-    assert "-A sg-ingress -d 10.0.0.5/32 -p tcp -m tcp --dport 22:22 -j ACCEPT" in lines
-    assert "-A sg-ingress -d 10.0.0.5/32 -s 10.0.0.6 -j ACCEPT" in lines  # a remote group's member
-    assert "-A sg-ingress -d 10.0.0.5/32 -p icmp --icmp-type 8 -j ACCEPT" in lines
-    assert "-A sg-egress -s 10.0.0.5/32 -j ACCEPT" in lines
-    assert "-A sg-ingress -d 10.1.0.5/32 -j ACCEPT" in lines  # port security off
-    assert lines[-3:] == ["-A sg-ingress -j DROP", "-A sg-egress -j DROP", "COMMIT"]
-    # Only replies to the instance's own connections pass on state: an open session needs its rule.
-    assert "-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED --ctdir REPLY -j ACCEPT" in lines
-    assert sum(1 for line in lines if line.startswith("-A sg-ingress")) == 5

@@ -48,6 +48,7 @@ def test_health_needs_no_token(sim):
     assert status == 200 and body["status"] == "ok"
     assert body["services"] == {s.type: "running" for s in registry.services()}
     assert {"identity", "network"} <= set(body["services"])
+    assert body["compute_driver"] == "fake"
 
 
 def test_version_discovery(sim):

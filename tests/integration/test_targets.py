@@ -171,6 +171,7 @@ def test_demo_playbook(ansible_env: dict[str, str], collection_root: Path, tmp_p
         ):
             assert expected in out, f"{expected!r} missing from the demo output:\n{out}"
         assert (tmp_path / "small-sandbox.inventory.yml").is_file()
+        assert not (tmp_path / ".stacksim").exists()  # records: no key, nothing to reach over ssh
         again = run_playbook(playbooks / "demo.yml", ansible_env, tmp_path)
         assert _recap(again.stdout)["changed"] == 0, again.stdout
     finally:
@@ -230,7 +231,7 @@ def test_runner_playbooks(ansible_env: dict[str, str], collection_root: Path, tm
     token = f"secret{secrets.token_hex(12)}"
     env = dict(ansible_env, RUNNER_REGISTRATION_TOKEN=token)
     names = ["-e", "runner_prefix=pb-ci", "-e", "runner_image_name=pb-jammy", "-e", "runner_network=pb-net"]
-    fixture = [sys.executable, str(TARGETS_DIR / "setup_runner" / "files" / "runner_fixture.py")]
+    fixture = [sys.executable, str(TARGETS_DIR / "setup_cloud" / "files" / "cloud_fixture.py"), "--cloud=stacksim"]
     try:
         built = run_playbook(playbooks / "build_runner_image.yml", env, tmp_path, *names)
         assert "Built now: there is no active image of this name yet" in built.stdout, built.stdout
@@ -243,7 +244,7 @@ def test_runner_playbooks(ansible_env: dict[str, str], collection_root: Path, tm
             assert token not in proc.stdout + proc.stderr
     finally:
         subprocess.run(
-            [*fixture, "down", "--cloud=stacksim", "--prefix=pb-", "--network=pb-net"],
+            [*fixture, "down", "--prefix=pb-", "--network=pb-net"],
             env=ansible_env,
             check=True,
             timeout=PLAYBOOK_TIMEOUT,

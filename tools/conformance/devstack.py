@@ -7,11 +7,11 @@ DevStack run would, the rest of what the suite's jobs see:
 
 - the clouds ``devstack`` (demo), ``devstack-alt`` (alt_demo), ``devstack-admin``
   (admin on project admin) and ``devstack-system-admin`` (admin, system scope);
-- DevStack's flavors: ``cirros256`` and ``ds512M`` ... ``ds4G`` besides ``m1.tiny``
-  ... ``m1.xlarge`` (lib/nova), and not ``m1.nano``/``m1.micro``, which only
-  DevStack's tempest set-up adds and the SDK's job does not run (the suite's
-  flavor range-search tests count the ``m1.*`` flavors and want ``cirros256``
-  as the smallest);
+- DevStack's flavors come from stacksim itself (``--flavors devstack``: ``cirros256``
+  and ``ds512M`` ... ``ds4G`` besides ``m1.tiny`` ... ``m1.xlarge``, and not
+  ``m1.nano``/``m1.micro``, which only DevStack's tempest set-up adds; the suite's
+  flavor range-search tests count the ``m1.*`` flavors and want ``cirros256`` as
+  the smallest);
 - the demo project's ``private`` network with ``private-subnet`` 10.0.0.0/26,
   routed to ``public`` by ``router1`` (lib/neutron's initial network, IPv4 only:
   the IPv6 half of DevStack's default is left out, see docs/conformance.md).
@@ -34,14 +34,6 @@ CLOUDS: dict[str, tuple[str, str | None]] = {
     "devstack-alt": ("alt_demo", "alt_demo"),
     "devstack-admin": ("admin", "admin"),
     "devstack-system-admin": ("admin", None),
-}
-#: DevStack's lib/nova flavors beyond m1.*: name -> (id, ram MiB, disk GiB, vcpus)
-FLAVORS = {
-    "cirros256": ("c1", 256, 1, 1),
-    "ds512M": ("d1", 512, 5, 1),
-    "ds1G": ("d2", 1024, 10, 1),
-    "ds2G": ("d3", 2048, 10, 2),
-    "ds4G": ("d4", 4096, 20, 4),
 }
 PRIVATE_NETWORK = "private"
 PRIVATE_SUBNET = {"name": "private-subnet", "cidr": "10.0.0.0/26", "ip_version": 4, "gateway_ip": "10.0.0.1"}
@@ -73,8 +65,6 @@ def write_clouds_yaml(path: Path, auth_url: str, password: str) -> None:
         yaml.safe_dump({"clouds": clouds}, fh, sort_keys=False)
 
 
-#: Made by DevStack's lib/tempest only; the SDK's job has no tempest.
-TEMPEST_FLAVORS = ("m1.nano", "m1.micro")
 #: The flavor DevStack's SDK job ends up with (the smallest one with a disk).
 FLAVOR = "cirros256"
 
@@ -92,24 +82,13 @@ def prepare(clouds_yaml: Path) -> Prepared:
     admin = openstack.connection.Connection(config=config.get_one(cloud="devstack-admin"))
     demo = openstack.connection.Connection(config=config.get_one(cloud="devstack"))
     try:
-        done = [_flavors(admin), _private_network(demo)]
+        done = ["flavors: stacksim's --flavors devstack", _private_network(demo)]
         admin.compute.find_flavor(FLAVOR, ignore_missing=False)
         image = next(i.name for i in demo.image.images() if i.name.startswith("cirros") and i.disk_format == "qcow2")
     finally:
         admin.close()
         demo.close()
     return Prepared(image=image, flavor=FLAVOR, done=done)
-
-
-def _flavors(admin: openstack.connection.Connection) -> str:
-    for name, (flavor_id, ram, disk, vcpus) in FLAVORS.items():
-        flavor = admin.compute.create_flavor(name=name, id=flavor_id, ram=ram, disk=disk, vcpus=vcpus)
-        admin.compute.create_flavor_extra_specs(flavor, {"hw_rng:allowed": "True"})
-    for name in TEMPEST_FLAVORS:
-        flavor = admin.compute.find_flavor(name)
-        if flavor is not None:
-            admin.compute.delete_flavor(flavor)
-    return f"flavors {', '.join(FLAVORS)} created (hw_rng:allowed=True), {', '.join(TEMPEST_FLAVORS)} removed"
 
 
 def _private_network(demo: openstack.connection.Connection) -> str:

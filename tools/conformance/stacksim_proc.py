@@ -36,6 +36,7 @@ class PrivateStacksim:
         state = self.workdir / "state"
         state.mkdir(parents=True, exist_ok=True)
         args = [self.python, "-m", "stacksim", "serve", "--port", str(self.port), "--state-dir", str(state)]
+        args += ["--flavors", "devstack"]  # DevStack's lib/nova flavors, as the suite expects
         args += ["--password", PASSWORD, "--log-level", "warning"]
         with self.log.open("wb") as out:
             self._proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

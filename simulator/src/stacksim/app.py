@@ -129,7 +129,12 @@ class _Dispatcher:
             await app(scope, receive, send_settled)
 
     async def _health(self, scope: dict, receive: Any, send: Any) -> None:
-        body = {"status": "ok", "version": __version__, "services": {s.type: "running" for s in self.cloud.services}}
+        body = {
+            "status": "ok",
+            "version": __version__,
+            "services": {s.type: "running" for s in self.cloud.services},
+            "compute_driver": self.cloud.settings.compute_driver,  # what an instance is: `stacksim start` says
+        }
         await JSONResponse(body)(scope, receive, send)
 
     async def _reset(self, scope: dict, receive: Any, send: Any) -> None:

@@ -42,6 +42,13 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
         help="seconds a resource spends in each transitional state, e.g. BUILD, in real time "
         "(default 0: a client's first read after a call sees the work done)",
     )
+    parser.add_argument(
+        "--flavors",
+        choices=("default", "devstack"),
+        default="default",
+        help="the flavors made at the first start: default (m1.tiny ... m1.xlarge, m1.nano, m1.micro) or "
+        "devstack (DevStack's: m1.tiny ... m1.xlarge, cirros256, ds512M, ds1G, ds2G, ds4G)",
+    )
     limits = parser.add_argument_group("limits (defaults: the real services')")
     defaults = Settings()
     for flag, field, kind, text in LIMITS:
@@ -81,6 +88,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         token_ttl=args.token_ttl,
         public_url=args.public_url,
         delay=args.delay,
+        flavors=args.flavors,
         **{field: getattr(args, field) for _, field, _, _ in LIMITS},
     )
 
@@ -195,6 +203,8 @@ def _forward(args: argparse.Namespace) -> list[str]:
         str(args.token_ttl),
         "--delay",
         str(args.delay),
+        "--flavors",
+        args.flavors,
         "--log-level",
         args.log_level,
     ]
@@ -218,12 +228,18 @@ def start(args: argparse.Namespace) -> int:
     private_dir(state_dir)
     url = settings.base_url
     pid = control.read_pid(state_dir)
-    if pid and control.healthy(url):
+    running = control.health(url) if pid else None
+    if running is not None:
         if settings.clouds_yaml:
             from stacksim.clouds import write_clouds_yaml
 
             write_clouds_yaml(settings.clouds_yaml, f"{url}/identity", settings.bootstrap_password)
-        print(f"stacksim is already running (pid {pid}) at {url}")
+        driver = running.get("compute_driver", "?")
+        print(f"stacksim is already running (pid {pid}) at {url}, compute driver {driver}")
+        if driver != settings.compute_driver:
+            print(
+                f"  (not {settings.compute_driver}: stop it first, `stacksim stop --state-dir {state_dir}`, to change)"
+            )
         return 0
     if pid:
         print(f"stacksim (pid {pid}) is not answering; restarting it")

@@ -28,6 +28,9 @@ class Settings:
     #: seconds an asynchronous resource spends in each transitional state; 0 (the default):
     #: none that a client can see, its first read after a call shows the work done
     delay: float = 0.0
+    #: the flavors made at the first start: ``default`` (m1.tiny ... m1.xlarge, m1.nano, m1.micro)
+    #: or ``devstack`` (DevStack's: m1.tiny ... m1.xlarge, cirros256, ds512M ... ds4G)
+    flavors: str = "default"
     public_url: str | None = None
     #: An address of this host where instances reach the APIs (set by the docker driver:
     #: the external network's gateway); wait-condition URLs given to instances use it.

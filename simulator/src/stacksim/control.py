@@ -22,12 +22,18 @@ RESET_PATH = "/_stacksim/reset"
 FAULTS_PATH = "/_stacksim/faults"
 
 
-def healthy(url: str) -> bool:
+def health(url: str) -> dict | None:
+    """What the simulator at ``url`` says of itself on ``/health``, or None if it does not answer."""
     try:
         with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
-            return json.load(resp).get("status") == "ok"
+            body = json.load(resp)
     except (OSError, ValueError):
-        return False
+        return None
+    return body if isinstance(body, dict) and body.get("status") == "ok" else None
+
+
+def healthy(url: str) -> bool:
+    return health(url) is not None
 
 
 class ControlError(Exception):

@@ -1,12 +1,15 @@
-"""For tests: a simulator in a child process (``with Simulator() as sim: ...``) and :func:`wait_until`."""
+"""For tests: a simulator in a child process (``with Simulator() as sim: ...``), :func:`wait_until`,
+and :func:`docker_turn`, the host's turn for a docker-driven simulator."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import socket
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +20,26 @@ T = TypeVar("T")
 
 #: how often :func:`wait_until` looks, at first and at most
 POLL_FIRST, POLL_MAX = 0.01, 0.1
+
+
+#: Held while a docker-driven simulator runs for a test or a benchmark (see :func:`docker_turn`).
+DOCKER_LOCK = Path(tempfile.gettempdir()) / "stacksim-docker-tests.lock"
+
+
+@contextlib.contextmanager
+def docker_turn() -> Iterator[None]:
+    """Wait for, then hold, the host's turn to run a docker-driven simulator.
+
+    One host runs one at a time (each makes the ``public`` network's bridge,
+    172.24.4.0/24), so test processes running side by side (``pytest -n``, other
+    checkouts) and benchmarks take turns on this lock.
+    """
+    with open(DOCKER_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def free_port() -> int:

@@ -62,7 +62,7 @@ class NetworkHooks:
         """A rule of the group was added or removed."""
 
     def port_updated(self, port: dict[str, Any]) -> None:
-        """A port's security groups, port security or fixed IPs changed."""
+        """A port's security groups, port security, fixed IPs or allowed address pairs changed."""
 
     def floating_ip_changed(self, floating_ip: dict[str, Any]) -> None:
         """A floating IP was associated, disassociated or deleted (the record as it is now)."""

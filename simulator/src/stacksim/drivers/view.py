@@ -46,7 +46,11 @@ class CloudView:
         return self._get("port", port_id)
 
     def instance_ports(self, instance_id: str) -> list[dict[str, Any]]:
-        return [p for p in self._cloud.network.ports(None) if p["device_id"] == instance_id]
+        return self._cloud.network.ports(None, {"device_id": [instance_id]})
+
+    def network_ports(self, network_id: str) -> list[dict[str, Any]]:
+        """Every port on the network (instances', routers', unbound ones)."""
+        return self._cloud.network.ports(None, {"network_id": [network_id]})
 
     def external_networks(self) -> list[dict[str, Any]]:
         return [n for n in self._cloud.network.networks(None) if n.get("router:external")]

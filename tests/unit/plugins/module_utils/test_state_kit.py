@@ -18,7 +18,8 @@ from openstack.block_storage.v3.message import Message
 from openstack.block_storage.v3.volume import Volume
 
 from ansible_collections.opensandbox.cloud.plugins.module_utils import _module
-from ansible_collections.opensandbox.cloud.plugins.module_utils._kinds import VOLUME, pool_of_host
+from ansible_collections.opensandbox.cloud.plugins.module_utils._errors import best_effort
+from ansible_collections.opensandbox.cloud.plugins.module_utils._kinds import SERVER, VOLUME, pool_of_host
 from ansible_collections.opensandbox.cloud.plugins.module_utils._resources import find, plain, to_dict
 from ansible_collections.opensandbox.cloud.plugins.module_utils._state import (
     StateResult,
@@ -29,11 +30,16 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._state import (
     ensure_present,
 )
 from ansible_collections.opensandbox.cloud.plugins.module_utils._wait import (
+    FAILED,
+    READY,
+    TIMED_OUT,
     Backoff,
     describe,
     is_failure_status,
     wait_for,
     wait_for_delete,
+    wait_for_delete_all,
+    wait_settled,
 )
 from ansible_collections.opensandbox.cloud.tests.unit.plugins.module_utils.kit_fakes import exit_result
 
@@ -405,6 +411,49 @@ def test_wait_for_delete_fails_on_error_deleting(capsys, make_module):
     assert "went to status error_deleting while the module waited for it to be deleted" in msg
 
 
+def test_wait_for_delete_waits_through_statuses_the_kind_allows(make_module):
+    module = make_module()
+    cinder = module.conn.block_storage
+    volume = cinder.add(script=["error", "error", "<gone>"], **volume_attrs())
+    wait_for_delete(module, dataclasses.replace(VOLUME, delete_failed=()), volume, backoff=FAST)
+    assert "v1" not in cinder.volumes_by_id
+
+
+def test_servers_in_error_are_waited_for_while_they_are_deleted():
+    assert SERVER.delete_failed == () and VOLUME.delete_failed is None
+
+
+def test_wait_for_delete_all_has_one_deadline_and_names_what_is_left(capsys, make_module):
+    module = make_module()
+    cinder = module.conn.block_storage
+    gone = cinder.add(script=["deleting", "<gone>"], **volume_attrs())
+    stuck = cinder.add(script=["deleting"], **volume_attrs(id="v2", name="logs"))
+    start = time.monotonic()
+    msg = exit_result(capsys, lambda: wait_for_delete_all(module, VOLUME, [gone, stuck], timeout=0.05, backoff=FAST))[
+        "msg"
+    ]
+    assert time.monotonic() - start < 1
+    assert msg.startswith("Timed out after 0.05 s waiting for volume 'logs' (v2) to be deleted; its last status was ")
+    assert "v1" not in cinder.volumes_by_id
+
+
+def test_wait_settled_says_how_the_wait_ended_without_failing(make_module):
+    module = make_module()
+    cinder = module.conn.block_storage
+    ready = cinder.add(script=["creating", "available"], **volume_attrs())
+    failed = cinder.add(script=["error"], **volume_attrs(id="v2"))
+    slow = cinder.add(script=["creating"], **volume_attrs(id="v3"))
+    done = wait_settled(module, VOLUME, ready, ready={"available"}, backoff=FAST)
+    assert (done.ready, done.outcome, done.resource.status, done.message) == (True, READY, "available", "")
+    broken = wait_settled(module, VOLUME, failed, ready={"available"}, backoff=FAST)
+    assert (broken.ready, broken.outcome, broken.resource.status, broken.reason) == (False, FAILED, "error", None)
+    assert broken.message.endswith("went to status error while the module waited for it to reach status available: "
+                                   "the cloud gives no reason")  # fmt: skip
+    late = wait_settled(module, VOLUME, slow, ready={"available"}, timeout=0.02, backoff=FAST)
+    assert (late.outcome, late.resource.status) == (TIMED_OUT, "creating")
+    assert late.message.startswith("Timed out after 0.02 s waiting for volume 'data' (v3) to reach status available")
+
+
 def test_backoff_starts_short_and_is_capped():
     delays = Backoff().delays()
     first = [next(delays) for _step in range(12)]
@@ -460,16 +509,42 @@ def test_conflict_retries_are_bounded(capsys, monkeypatch, make_module):
     assert msg.startswith("block-storage.extend_volume('data', 4) failed on cloud 'fake': HTTP 409 Conflict")
 
 
-def test_a_failed_create_is_cleaned_up_and_the_message_says_so(capsys, make_module):
+@pytest.mark.parametrize(
+    ("script", "timeout", "ending"),
+    [
+        (["error"], None, "the cloud gives no reason; the failed volume was deleted"),
+        (
+            ["creating"],
+            0.02,
+            "Timed out after 0.02 s waiting for volume 'data' (v1) to reach status available; its last status was "
+            "creating; the unfinished volume was deleted. Raise the timeout option.",
+        ),
+    ],
+    ids=["failed", "timed-out"],
+)
+def test_a_failed_or_timed_out_create_is_cleaned_up_and_the_message_says_so(
+    capsys, make_module, script, timeout, ending
+):
     module = make_module()
     cinder = module.conn.block_storage
-    volume = cinder.add(script=["error"], **volume_attrs(status="creating"))
+    volume = cinder.add(script=script, **volume_attrs(status="creating"))
     msg = exit_result(
         capsys,
-        lambda: wait_for(module, VOLUME, volume, ready={"available"}, cleanup=cinder.delete_volume, backoff=FAST),
+        lambda: wait_for(
+            module, VOLUME, volume, ready={"available"}, timeout=timeout, cleanup=cinder.delete_volume, backoff=FAST
+        ),
     )["msg"]
-    assert msg.endswith("the cloud gives no reason; the failed volume was deleted")
+    assert msg.endswith(ending)
     assert "v1" not in cinder.volumes_by_id
+
+
+def test_best_effort_reports_instead_of_raising():
+    assert best_effort(lambda: None) is None
+
+    def refuse():
+        raise RuntimeError("no\n  way")
+
+    assert best_effort(refuse) == "no way"
 
 
 def test_a_failing_cleanup_is_reported_not_raised(capsys, make_module):

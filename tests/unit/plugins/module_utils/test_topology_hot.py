@@ -68,6 +68,29 @@ def test_a_network_without_a_router_host_has_no_gateway():
     assert props(template, "subnet_attacker-switch")["gateway_ip"] == ""
 
 
+def test_the_wan_routes_each_topology_network_to_its_router_host():
+    template = render(example("sandbox.yaml"))
+    # man has the WAN's first address; the router hosts the next ones, in the topology's order.
+    assert props(template, "port_edge-router_internet")["fixed_ips"][0]["ip_address"] == "100.100.100.2"
+    assert props(template, "port_core-router_internet")["fixed_ips"][0]["ip_address"] == "100.100.100.3"
+    # Those addresses are the next hops of the WAN's host routes, so man and every router host
+    # (all on the WAN) reach every routed network, as cloud-init sets routes up on a real cloud.
+    assert props(template, "subnet_internet")["host_routes"] == [
+        {"destination": "10.10.10.0/24", "nexthop": "100.100.100.2"},
+        {"destination": "10.10.20.0/24", "nexthop": "100.100.100.3"},
+        {"destination": "10.10.30.0/24", "nexthop": "100.100.100.3"},
+    ]
+    for network in ("attacker-switch", "server-switch", "client-switch", "man-network", "uplink"):
+        assert "host_routes" not in props(template, f"subnet_{network}")
+
+
+def test_a_network_without_a_router_host_gets_no_route():
+    data = parsed(CURRENT)
+    data["router_mappings"] = data["router_mappings"][:1]
+    routes = props(render(data), f"subnet_{data['wan']['name']}")["host_routes"]
+    assert [r["destination"] for r in routes] == [data["networks"][0]["cidr"]]
+
+
 def test_ports_carry_the_fixed_ips_and_router_hosts_may_forward():
     template = render(example("sandbox.yaml"))
     web = props(template, "port_web_server-switch")

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from ansible_collections.opensandbox.cloud.plugins.module_utils._appliance import ApplianceError
-from ansible_collections.opensandbox.cloud.plugins.module_utils._appliance_glance import only_scope, patch_operations
+from ansible_collections.opensandbox.cloud.plugins.module_utils._appliance_glance import only_scope
 from ansible_collections.opensandbox.cloud.plugins.modules.glance_appliance import (
     current_of,
     grouped,
@@ -20,15 +20,6 @@ from ansible_collections.opensandbox.cloud.plugins.modules.glance_appliance_info
 
 NO_DOWNLOAD = {"username": None, "password": None, "validate_certs": True, "timeout": 5}
 LIST = {"hv:imagelist": {"dc:identifier": "list-1", "hv:images": []}}
-
-
-def test_patch_replaces_attributes_and_adds_or_removes_properties():
-    ops = patch_operations({"visibility": "private", "APPLIANCE_STATUS": "EOL", "APPLIANCE_DESCRIPTION": None})
-    assert ops == [
-        {"op": "replace", "path": "/visibility", "value": "private"},
-        {"op": "add", "path": "/APPLIANCE_STATUS", "value": "EOL"},
-        {"op": "remove", "path": "/APPLIANCE_DESCRIPTION"},
-    ]
 
 
 def image(ident, list_id=None, **more):

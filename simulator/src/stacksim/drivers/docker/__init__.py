@@ -6,7 +6,9 @@ The mapping (each part in its own module):
   server's, labelled with the server id and this simulator's state dir; the
   flavor's ``ram`` is its memory limit, ``vcpus`` its CPU quota and shares;
 - networks (:mod:`.networks`): a bridge per Neutron network with the
-  subnet's CIDR; the container gets each port's fixed IP and MAC;
+  subnet's CIDR; the container gets each port's fixed IP and MAC, and the
+  routes of its subnets (:mod:`.routes`); an instance whose ports have
+  allowed address pairs forwards (``net.ipv4.ip_forward``), as a router host;
 - security groups, floating IPs and routers (:mod:`.firewall`): iptables in
   the instance's namespace, DNAT and forwarding between a router's networks
   on the host;
@@ -44,9 +46,10 @@ from stacksim.drivers.docker import (
     engine,
     firewall,
     images,
+    routes,
     volumes,
 )
-from stacksim.drivers.docker.networks import Networks, set_macs
+from stacksim.drivers.docker.networks import Networks, interfaces, set_macs
 
 if TYPE_CHECKING:
     from stacksim.drivers.view import CloudView
@@ -82,6 +85,7 @@ class DockerDriver(ComputeDriver):
         self.host_rules = firewall.HostRules(self.scope.prefix, self.scope.tag)
         self.view: CloudView = None  # type: ignore[assignment]  # set by bind(), before start()
         self._applied: dict[str, str] = {}  # instance id -> the ruleset loaded in its namespace
+        self._interfaces: dict[str, dict[str, str]] = {}  # instance id -> {fixed IP: its interface}
         self._fips: list[tuple[str, str]] | None = None
         self._links: list[tuple[str, str, str, str]] | None = None
         self._base_ready = threading.Event()
@@ -128,7 +132,7 @@ class DockerDriver(ComputeDriver):
             if not subnets:
                 continue
             try:
-                self.networks.ensure(network, subnets)
+                self.networks.ensure(network, subnets, self.view.network_ports(network["id"]))
             except DriverError as exc:
                 log.error("instances cannot reach the APIs: %s", exc)
                 return
@@ -152,6 +156,7 @@ class DockerDriver(ComputeDriver):
         keep = {n["id"] for n in self.view.external_networks()}
         purge(self.client, self.data_dir, keep_networks=keep, keep_host_rules=True)
         self._applied.clear()
+        self._interfaces.clear()
         self._poke.set()
 
     def reconcile(self) -> None:
@@ -265,12 +270,19 @@ class DockerDriver(ComputeDriver):
                 continue
             seen_networks.add(port["network_id"])
             existed = self.networks.find(network["id"]) is not None
-            docker_net = self.networks.ensure(network, self.view.subnets_of(network["id"]))
+            docker_net = self.networks.ensure(
+                network, self.view.subnets_of(network["id"]), self.view.network_ports(network["id"])
+            )
             if not existed:
                 made.append(network["id"])
             if not v4:  # Docker would pick an address Neutron does not know of
                 raise DriverError(f"port {port['id']} has no IPv4 address; the docker driver needs one per port")
             ip = v4[0]["ip_address"]
+            if ip in self.networks.host_addresses(docker_net):
+                raise DriverError(
+                    f"port {port['id']} asks for {ip}, which the host's side of network {network['id']} took "
+                    "when the network was first used (no port held it then); give the port another address"
+                )
             attachments.append((docker_net, ip))
             self._console(instance.id, f"eth{len(attachments) - 1}: {port.get('mac_address')} {ip}")
         folder = self._dir(instance.id)
@@ -297,6 +309,13 @@ class DockerDriver(ComputeDriver):
             "cpu_quota": 100000 * min(vcpus, os.cpu_count() or 1),
             "stop_signal": "SIGTERM",
         }
+        # An instance whose ports may carry traffic that is not their own routes, as a router
+        # host does; any other does not, as a stock guest (a new namespace would inherit the
+        # host's setting, and a container cannot change it itself: /proc/sys is read-only inside).
+        routes_traffic = any(port.get("allowed_address_pairs") for port in instance.ports)
+        kwargs["sysctls"] = {"net.ipv4.ip_forward": "1" if routes_traffic else "0"}
+        if routes_traffic:
+            self._console(instance.id, "IP forwarding is on (a port has allowed address pairs)")
         ram = int(instance.flavor.get("ram") or 0)
         if ram:
             kwargs.update(mem_limit=f"{ram}m", memswap_limit=f"{ram}m")
@@ -328,8 +347,12 @@ class DockerDriver(ComputeDriver):
             raise DriverError(f"the container of instance {instance_id} did not start: {container.status}")
         ports = self.view.instance_ports(instance_id)
         if len(ports) > 1:
-            set_macs(pid, ports)  # a link going down and up: before the agent goes on
-        rules = self._ruleset(instance_id)
+            set_macs(pid, ports)  # a link going down and up (routes through it go): before the routes
+        self._interfaces[instance_id] = interfaces(pid)
+        wanted, notes = routes.plan(configdrive.read_network_data(self._dir(instance_id) / "config-drive"))
+        routes.apply(pid, wanted)
+        self._console(instance_id, *(f"route {r}" for r in wanted), *notes)
+        rules = self._ruleset(instance_id, pid)
         firewall.apply_in(pid, rules)
         self._applied[instance_id] = rules
         self._plug_all(instance_id, pid)
@@ -349,24 +372,37 @@ class DockerDriver(ComputeDriver):
             if delay == 0.1:
                 container.reload()
                 if container.status != "running":
-                    if (self._dir(instance_id) / "agent" / "run" / "power").exists():
-                        return  # it powered itself off (user data): that is a finished boot
+                    if status.exists() or (self._dir(instance_id) / "agent" / "run" / "power").exists():
+                        # It booted, then powered itself off (user data) within one poll, and the
+                        # exit handler may have taken the power file already: a finished boot.
+                        return
                     tail = container.logs(tail=5).decode(errors="replace").strip()
                     raise DriverError(f"the instance stopped while booting: {tail}")
         raise DriverError(f"the instance did not finish booting within {BOOT_TIMEOUT:.0f} s")
 
     # -- firewall and floating IPs -----------------------------------------------------
 
-    def _ruleset(self, instance_id: str) -> str:
-        ports = [
-            firewall.PortFilter(
-                addresses=[ip["ip_address"] for ip in port["fixed_ips"] if ":" not in ip["ip_address"]],
-                enabled=port.get("port_security_enabled", True),
-                rules=self.view.rules(port),
+    def _ruleset(self, instance_id: str, pid: int) -> str:
+        if instance_id not in self._interfaces:  # running since before this simulator started
+            self._interfaces[instance_id] = interfaces(pid)
+        plugged = self._interfaces[instance_id]
+        filters = []
+        for port in self.view.instance_ports(instance_id):
+            addresses = [ip["ip_address"] for ip in port["fixed_ips"] if ":" not in ip["ip_address"]]
+            interface = next((plugged[a] for a in addresses if a in plugged), None)
+            if interface is None:
+                continue  # not plugged (a second port on one network): no interface to filter
+            pairs = [p["ip_address"] for p in port.get("allowed_address_pairs") or [] if ":" not in p["ip_address"]]
+            filters.append(
+                firewall.PortFilter(
+                    interface=interface,
+                    addresses=addresses,
+                    enabled=port.get("port_security_enabled", True),
+                    rules=self.view.rules(port),
+                    pairs=pairs,
+                )
             )
-            for port in self.view.instance_ports(instance_id)
-        ]
-        return firewall.instance_rules(ports)
+        return firewall.instance_rules(filters)
 
     def _sync_loop(self) -> None:
         while not self._closing.is_set():
@@ -398,11 +434,11 @@ class DockerDriver(ComputeDriver):
             self._links = links
         for container in self.client.containers.list(filters=self.scope.filters()):
             instance_id = container.labels.get(engine.SERVER_LABEL, "")
-            rules = self._ruleset(instance_id)
-            if self._applied.get(instance_id) == rules:
-                continue
             pid = int(container.attrs["State"]["Pid"] or 0)
-            if pid:
+            if not pid:
+                continue
+            rules = self._ruleset(instance_id, pid)
+            if self._applied.get(instance_id) != rules:
                 firewall.apply_in(pid, rules)
                 self._applied[instance_id] = rules
         self.networks.remove_orphans(lambda network_id: self.view.network(network_id) is not None)
@@ -444,6 +480,7 @@ class DockerDriver(ComputeDriver):
         if not instance_id:
             return
         self._applied.pop(instance_id, None)
+        self._interfaces.pop(instance_id, None)
         power = self._dir(instance_id) / "agent" / "run" / "power"
         try:
             container = self._container(instance_id)
@@ -487,6 +524,7 @@ class DockerDriver(ComputeDriver):
                 volumes.release(Path(volume["path"]))
         shutil.rmtree(self._dir(instance_id), ignore_errors=True)
         self._applied.pop(instance_id, None)
+        self._interfaces.pop(instance_id, None)
         self._poke.set()
 
     def _remove(self, instance_id: str, container: Any) -> None:

@@ -18,6 +18,15 @@ from typing import Any
 from stacksim.drivers.base import Instance
 
 MOUNTS = ("/mnt/config", "/var/lib/cloud/seed/config_drive")
+NETWORK_DATA = "openstack/latest/network_data.json"
+
+
+def read_network_data(folder: Path) -> dict[str, Any]:
+    """The ``network_data.json`` of the drive under ``folder`` (written by the host: the guest sees it read-only)."""
+    try:
+        return json.loads((folder / NETWORK_DATA).read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def meta_data(instance: Instance, default_user: str) -> dict[str, Any]:
@@ -67,6 +76,15 @@ def network_data(instance: Instance, subnet: Callable[[str], dict[str, Any] | No
                         "gateway": sub["gateway_ip"],
                     }
                 )
+            for host_route in sub.get("host_routes") or []:
+                destination = ipaddress.ip_network(host_route["destination"], strict=False)
+                routes.append(
+                    {
+                        "network": str(destination.network_address),
+                        "netmask": str(destination.netmask),
+                        "gateway": host_route["nexthop"],
+                    }
+                )
             networks.append(
                 {
                     "id": f"network{index}-{number}" if number else f"network{index}",
@@ -89,7 +107,7 @@ def write(folder: Path, instance: Instance, default_user: str, subnet: Callable[
     latest = folder / "openstack" / "latest"
     latest.mkdir(parents=True)
     (latest / "meta_data.json").write_text(json.dumps(meta_data(instance, default_user), indent=1))
-    (latest / "network_data.json").write_text(json.dumps(network_data(instance, subnet), indent=1))
+    (folder / NETWORK_DATA).write_text(json.dumps(network_data(instance, subnet), indent=1))
     (latest / "vendor_data.json").write_text("{}")
     if instance.user_data is not None:
         (latest / "user_data").write_text(instance.user_data)

@@ -3,8 +3,9 @@
 Security groups are enforced inside each instance's own network namespace
 (entered from the host with ``nsenter --net``; the host's ``iptables-restore``
 runs, never a binary of the guest's): what reaches the instance by any path
-(the host, a floating IP, another instance) meets its ports' rules, as
-Neutron's per-port firewall does. Traffic of a connection the instance did
+(the host, a floating IP, another instance) meets its ports' rules, and what
+it sends or forwards must come from its ports' addresses or allowed address
+pairs, as Neutron's per-port firewall and anti-spoofing rules do. Traffic of a connection the instance did
 not open must match a rule packet by packet (only replies to the instance's
 own connections pass on conntrack state), so removing a rule closes the port
 at once, established sessions included, as Neutron's conntrack clean-up does.
@@ -40,9 +41,11 @@ ICMP = {"icmp", "1"}
 class PortFilter:
     """One Neutron port of an instance and what its security groups let through."""
 
-    addresses: list[str]
+    interface: str  #: the instance's interface the port is plugged as
+    addresses: list[str]  #: its fixed IPs
     enabled: bool = True  #: port_security_enabled
     rules: list[dict[str, Any]] = field(default_factory=list)  #: with ``prefixes`` resolved (None: any)
+    pairs: list[str] = field(default_factory=list)  #: allowed_address_pairs: other sources it may send from
 
 
 def _match(rule: dict[str, Any]) -> list[str] | None:
@@ -62,41 +65,69 @@ def _match(rule: dict[str, Any]) -> list[str] | None:
     return parts
 
 
+def _group_rules(chain: str, port: PortFilter, direction: str) -> list[str]:
+    """The port's rules of one direction, each a ``RETURN`` (allowed) from ``chain``."""
+    remote = "-s" if direction == "ingress" else "-d"
+    lines = []
+    for rule in port.rules:
+        if rule["direction"] != direction or rule.get("ethertype", "IPv4") != "IPv4":
+            continue
+        match = _match(rule)
+        if match is None:
+            continue
+        prefixes = rule.get("prefixes")
+        for prefix in [None] if prefixes is None else prefixes:
+            where = [remote, prefix] if prefix else []
+            lines.append(" ".join([f"-A {chain}", *where, *match, "-j RETURN"]))
+    return lines
+
+
 def instance_rules(ports: list[PortFilter]) -> str:
-    """The ``filter`` table of an instance's network namespace, for ``iptables-restore``."""
+    """The ``filter`` table of an instance's network namespace, for ``iptables-restore``.
+
+    Each port is matched by its interface, as Neutron filters on the port, not on
+    an address: what comes in meets the port's ingress rules, whatever its
+    destination (so an instance may route); what goes out must come from the
+    port's fixed IPs or allowed address pairs (anti-spoofing), then meet its
+    egress rules. Traffic an instance forwards meets both ports' rules; traffic
+    on an interface of no port is dropped. A port without port security passes
+    everything.
+    """
+    tables = ["*filter", ":INPUT ACCEPT [0:0]", ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]"]
+    tables += [":ingress - [0:0]", ":egress - [0:0]"]
+    reply = "-m conntrack --ctstate ESTABLISHED,RELATED --ctdir REPLY -j ACCEPT"
     lines = [
-        "*filter",
-        ":INPUT ACCEPT [0:0]",
-        ":FORWARD ACCEPT [0:0]",
-        ":OUTPUT ACCEPT [0:0]",
-        ":sg-ingress - [0:0]",
-        ":sg-egress - [0:0]",
         "-A INPUT -i lo -j ACCEPT",
-        "-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED --ctdir REPLY -j ACCEPT",
-        "-A INPUT -j sg-ingress",
+        f"-A INPUT {reply}",
+        "-A INPUT -j ingress",
+        "-A INPUT -j ACCEPT",
+        f"-A FORWARD {reply}",
+        "-A FORWARD -j ingress",
+        "-A FORWARD -j egress",
+        "-A FORWARD -j ACCEPT",
         "-A OUTPUT -o lo -j ACCEPT",
-        "-A OUTPUT -m conntrack --ctstate ESTABLISHED,RELATED --ctdir REPLY -j ACCEPT",
-        "-A OUTPUT -j sg-egress",
+        f"-A OUTPUT {reply}",
+        "-A OUTPUT -j egress",
+        "-A OUTPUT -j ACCEPT",
     ]
     for port in ports:
-        for address in port.addresses:
-            if not port.enabled:
-                lines += [f"-A sg-ingress -d {address}/32 -j ACCEPT", f"-A sg-egress -s {address}/32 -j ACCEPT"]
-                continue
-            for rule in port.rules:
-                if rule.get("ethertype", "IPv4") != "IPv4":
-                    continue
-                match = _match(rule)
-                if match is None:
-                    continue
-                ingress = rule["direction"] == "ingress"
-                chain, own, remote = ("sg-ingress", "-d", "-s") if ingress else ("sg-egress", "-s", "-d")
-                prefixes = rule.get("prefixes")
-                for prefix in [None] if prefixes is None else prefixes:
-                    where = [remote, prefix] if prefix else []
-                    lines.append(" ".join([f"-A {chain}", own, f"{address}/32", *where, *match, "-j ACCEPT"]))
-    lines += ["-A sg-ingress -j DROP", "-A sg-egress -j DROP", "COMMIT", ""]
-    return "\n".join(lines)
+        name = port.interface
+        tables += [f":in-{name} - [0:0]", f":out-{name} - [0:0]", f":spoof-{name} - [0:0]"]
+        # A goto: the port's chain RETURNs (allowed) to INPUT, FORWARD or OUTPUT, or DROPs.
+        lines += [f"-A ingress -i {name} -g in-{name}", f"-A egress -o {name} -g spoof-{name}"]
+        if not port.enabled:
+            lines += [f"-A in-{name} -j RETURN", f"-A spoof-{name} -j RETURN"]
+            continue
+        lines += [*_group_rules(f"in-{name}", port, "ingress"), f"-A in-{name} -j DROP"]
+        if any(pair in ("0.0.0.0/0", "0.0.0.0") for pair in port.pairs):
+            lines.append(f"-A spoof-{name} -g out-{name}")
+        else:
+            sources = [*(f"{address}/32" for address in port.addresses), *port.pairs]
+            lines += [f"-A spoof-{name} -s {source} -g out-{name}" for source in sources]
+        lines += [f"-A spoof-{name} -j DROP"]
+        lines += [*_group_rules(f"out-{name}", port, "egress"), f"-A out-{name} -j DROP"]
+    lines += ["-A ingress -j DROP", "-A egress -j DROP", "COMMIT", ""]
+    return "\n".join(tables + lines)
 
 
 def apply_in(pid: int, rules: str) -> None:

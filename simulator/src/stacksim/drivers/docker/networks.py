@@ -1,11 +1,17 @@
 """Neutron networks as Docker bridge networks.
 
 Each Neutron network an instance (or a floating IP) needs becomes one Docker
-bridge network with the network's IPv4 subnets as its address pools and each
-subnet's gateway address on the host side of the bridge: the host plays the
-router, so instances reach it (and the APIs it serves to them) at their
-gateway. The bridge is named ``ss<hash>-<network id>`` so this simulator's
-bridges share a prefix iptables can match.
+bridge network with the network's IPv4 subnets as its address pools. The
+host's side of the bridge takes each subnet's gateway address, as a Neutron
+router's interface would: the host plays the router, so instances reach it
+(and the APIs it serves to them) at their gateway. When an instance's port
+holds the gateway address (a router host of a sandbox, which routes for its
+network) or the subnet has no gateway, the host takes the highest address no
+port holds instead, so the instance keeps its gateway and the host still
+reaches every fixed IP. That choice is made when the network is first needed;
+a port that asks for the host's address later cannot be plugged (the boot
+fails saying so). The bridge is named ``ss<hash>-<network id>`` so this
+simulator's bridges share a prefix iptables can match.
 
 Docker allows no two bridge networks with overlapping pools on one host, so
 two Neutron networks with overlapping CIDRs (in this simulator or in another
@@ -39,8 +45,8 @@ class Networks:
         found = self.client.networks.list(filters=self.scope.filters(**{engine.NETWORK_LABEL: network_id}))
         return found[0] if found else None
 
-    def ensure(self, network: dict[str, Any], subnets: list[dict[str, Any]]) -> Any:
-        """The Docker network of a Neutron network, made if it is not there yet."""
+    def ensure(self, network: dict[str, Any], subnets: list[dict[str, Any]], ports: list[dict[str, Any]]) -> Any:
+        """The Docker network of a Neutron network (``ports``: those on it), made if it is not there yet."""
         with self._lock:
             existing = self.find(network["id"])
             if existing is not None:
@@ -49,7 +55,7 @@ class Networks:
             if not v4:
                 raise DriverError(f"network {network['id']} has no IPv4 subnet; the docker driver needs one")
             types = engine.types()
-            pools = [types.IPAMPool(subnet=s["cidr"], gateway=s.get("gateway_ip") or None) for s in v4]
+            pools = [types.IPAMPool(subnet=s["cidr"], gateway=host_side(s, ports)) for s in v4]
             name = self.bridge_name(network["id"])
             try:
                 return self.client.networks.create(
@@ -88,6 +94,11 @@ class Networks:
                     )
         return f"Docker could not make the network {network['id']}: {message}"
 
+    @staticmethod
+    def host_addresses(docker_network: Any) -> set[str]:
+        """The addresses the host's side of a Docker network holds."""
+        return {c["Gateway"] for c in (docker_network.attrs.get("IPAM") or {}).get("Config") or [] if c.get("Gateway")}
+
     def endpoint(self, ip: str) -> Any:
         return self.client.api.create_endpoint_config(ipv4_address=ip)
 
@@ -108,7 +119,6 @@ class Networks:
                     except engine.errors().APIError:
                         pass  # a container joined meanwhile, or it is already gone
 
-
     def remove_orphans(self, exists: Callable[[str], bool]) -> None:
         """Remove the Docker networks whose Neutron network is gone, once no container uses them:
         a network deleted while its last instance's container was still being removed stays
@@ -117,6 +127,46 @@ class Networks:
             network_id = (net.attrs.get("Labels") or {}).get(engine.NETWORK_LABEL)
             if network_id and not exists(network_id):
                 self.remove_if_unused([network_id])
+
+
+def host_side(subnet: dict[str, Any], ports: list[dict[str, Any]]) -> str:
+    """The address the host's side of the bridge takes on an IPv4 subnet (see the module's docstring)."""
+    held = {ip["ip_address"] for port in ports for ip in port.get("fixed_ips") or []}
+    by_instance = {
+        ip["ip_address"]
+        for port in ports
+        if not (port.get("device_owner") or "").startswith("network:")  # a router's interface is the host's
+        for ip in port.get("fixed_ips") or []
+    }
+    gateway = subnet.get("gateway_ip")
+    if gateway and gateway not in by_instance:
+        return gateway
+    net = ipaddress.ip_network(subnet["cidr"])
+    candidate = net.broadcast_address - 1
+    while candidate > net.network_address:  # the highest first: Neutron hands out the lowest first
+        if str(candidate) not in held and str(candidate) != gateway:
+            return str(candidate)
+        candidate -= 1
+    raise DriverError(f"subnet {subnet['id']} ({net}) has no address left for the host's side of its bridge")
+
+
+def _links(pid: int) -> list[dict[str, Any]]:
+    """``ip -j addr`` in the network namespace of process ``pid``."""
+    shown = subprocess.run(["nsenter", f"--target={pid}", "--net", "ip", "-j", "addr"], capture_output=True, text=True)
+    try:
+        return json.loads(shown.stdout or "[]")
+    except ValueError:
+        return []
+
+
+def interfaces(pid: int) -> dict[str, str]:
+    """Each IPv4 address of the instance whose main process is ``pid``, and the interface it is on."""
+    return {
+        a["local"]: link["ifname"]
+        for link in _links(pid)
+        for a in link.get("addr_info", [])
+        if a.get("family") == "inet" and link.get("ifname") != "lo"
+    }
 
 
 def set_macs(pid: int, ports: list[dict[str, Any]]) -> None:
@@ -132,12 +182,7 @@ def set_macs(pid: int, ports: list[dict[str, Any]]) -> None:
         for ip in port.get("fixed_ips") or []
     }
     netns = ["nsenter", f"--target={pid}", "--net", "ip"]
-    shown = subprocess.run([*netns, "-j", "addr"], capture_output=True, text=True)
-    try:
-        links = json.loads(shown.stdout or "[]")
-    except ValueError:
-        return
-    for link in links:
+    for link in _links(pid):
         mac = next((wanted[a["local"]] for a in link.get("addr_info", []) if a.get("local") in wanted), None)
         if mac and link.get("address") != mac:
             name = link["ifname"]

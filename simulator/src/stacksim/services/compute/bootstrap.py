@@ -15,7 +15,7 @@ def bootstrap(compute: Compute) -> None:
     store = compute.store
     with store.transaction():
         if store.get(*_MARK) is None:
-            compute.flavors.create_defaults()
+            compute.flavors.create_defaults(compute.cloud.settings.flavors)
             store.put(_MARK[0], {"id": _MARK[1]})
         compute.hosts.ensure()
     compute.driver.start()  # after the other services' bootstrap: it may need the public network

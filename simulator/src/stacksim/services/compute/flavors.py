@@ -29,6 +29,23 @@ DEFAULTS = (
     ("m1.nano", "42", 128, 1, 1),
     ("m1.micro", "84", 192, 1, 1),
 )
+#: ``--flavors devstack``: DevStack's lib/nova set, for suites and playbooks written against
+#: DevStack: its extra flavors (with ``hw_rng:allowed``), and not m1.nano/m1.micro, which only
+#: DevStack's tempest set-up adds
+DEVSTACK_EXTRA = (
+    ("cirros256", "c1", 256, 1, 1),
+    ("ds512M", "d1", 512, 5, 1),
+    ("ds1G", "d2", 1024, 10, 1),
+    ("ds2G", "d3", 2048, 10, 2),
+    ("ds4G", "d4", 4096, 20, 4),
+)
+TEMPEST_ONLY = ("m1.nano", "m1.micro")
+#: the bootstrap flavor sets (``--flavors``)
+FLAVOR_SETS = ("default", "devstack")
+
+
+def row_is_extra(name: str) -> bool:
+    return any(row[0] == name for row in DEVSTACK_EXTRA)
 
 
 def not_found(flavor_id: str) -> faults.NotFound:
@@ -106,7 +123,6 @@ class Flavors:
             self.check_project(project_id)
         with self.store.transaction():
             record = self.make(req)
-            record["extra_specs"] = {k: str(v) for k, v in req.extra_specs.items()}
             record["projects"] = list(dict.fromkeys(req.projects))
             return self.store.put(KIND, record)
 
@@ -134,7 +150,7 @@ class Flavors:
                     "is_public": req.is_public,
                     "disabled": False,
                     "description": req.description,
-                    "extra_specs": {},
+                    "extra_specs": {k: str(v) for k, v in req.extra_specs.items()},
                     "projects": [],
                     "created_at": clock.iso(clock.now(), micro=False),
                 },
@@ -256,7 +272,12 @@ class Flavors:
 
     # -- bootstrap ---------------------------------------------------------------------
 
-    def create_defaults(self) -> None:
-        for name, flavor_id, ram, disk, vcpus in DEFAULTS:
+    def create_defaults(self, which: str = "default") -> None:
+        """The bootstrap flavors of the set ``which`` (one of :data:`FLAVOR_SETS`)."""
+        rows = list(DEFAULTS)
+        if which == "devstack":
+            rows = [row for row in rows if row[0] not in TEMPEST_ONLY] + list(DEVSTACK_EXTRA)
+        for name, flavor_id, ram, disk, vcpus in rows:
             if self.store.get(KIND, flavor_id) is None and self.store.first(KIND, name=name) is None:
-                self.make(FlavorRequest(name=name, ram=ram, vcpus=vcpus, disk=disk, id=flavor_id))
+                specs = {"hw_rng:allowed": "True"} if which == "devstack" and row_is_extra(name) else {}
+                self.make(FlavorRequest(name=name, ram=ram, vcpus=vcpus, disk=disk, id=flavor_id, extra_specs=specs))

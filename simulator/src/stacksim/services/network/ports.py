@@ -291,7 +291,7 @@ class Ports(Part):
         updated = apply(self.store, "port", record, changes)
         if "fixed_ips" in changes:
             parts.floating_ips.port_addresses_changed(updated)
-        if {"security_groups", "port_security_enabled", "fixed_ips"} & set(changes):
+        if {"security_groups", "port_security_enabled", "fixed_ips", "allowed_address_pairs"} & set(changes):
             self.net.events.port_updated(updated)
         return updated
 
