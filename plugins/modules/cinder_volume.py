@@ -139,6 +139,8 @@ notes:
   - With O(state=absent), an attached volume is detached from its servers first.
   - Steps wait for each other (an attachment waits for the new volume to be V(available)); O(wait=false) only skips
     waiting for a new volume when nothing else is to be done to it, and for a deleted one to be gone.
+  - An attachment change waits (up to O(timeout)) for a volume in a passing status such as V(attaching) or V(detaching)
+    to be V(available) or V(in-use) first; a volume stuck in one fails the module naming that status.
 extends_documentation_fragment:
   - opensandbox.cloud.openstack
   - opensandbox.cloud.openstack.wait
@@ -649,6 +651,17 @@ class Volumes:
     def attach(self, volume: Any, changes: dict[str, Any]) -> Any:
         """Detach from the servers other than the wished one, then attach to it if needed."""
         want = changes["attached_to"]
+        if volume.status not in SETTLED and set(attached_servers(volume)) != ({want} if want else set()):
+            # A volume in the middle of something (attaching, detaching ...) refuses attachment changes: wait
+            # for it to settle, so a stuck one times out naming its status rather than failing on Nova's 400.
+            goal = f"it is attached to server {want}" if want else "it is detached"
+            volume = wait_for(
+                self.module,
+                VOLUME,
+                volume,
+                ready=lambda v: v.status in SETTLED,
+                what=f"be available or in-use before {goal}",
+            )
         for server_id in attached_servers(volume):
             if server_id == want:
                 continue
