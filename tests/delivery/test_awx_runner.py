@@ -169,6 +169,11 @@ def test_sandbox_job_shows_its_hosts(installed_collections: Path, galaxy_home: P
         try:
             _, events = _run_job(pdd, sim, galaxy_home, installed_collections, "deploy_sandbox.yml", 43, survey)
             stats = events[-1]["event_data"]["artifact_data"]
+            (deployed,) = (
+                e["event_data"]["res"]
+                for e in events
+                if e["event"] == "runner_on_ok" and "stack" in e["event_data"]["res"]
+            )
             inventory = yaml.safe_load(inventory_file.read_text())
         finally:
             # The workflow's next job: the artifacts arrive as its extra vars (sandbox_name).
@@ -191,7 +196,7 @@ def test_sandbox_job_shows_its_hosts(installed_collections: Path, galaxy_home: P
     # The topology's hosts and router hosts, with the management and user-access nodes.
     assert set(stats["sandbox_hosts"]) == nodes | {"man", "uan"} == {"server", "router", "man", "uan"}
     assert stats["sandbox_name"] == topology["name"]
-    assert stats["sandbox_stack_id"]
+    assert stats["sandbox_stack_id"] == deployed["stack"]["id"]
     assert stats["sandbox_hosts"] == inventory["all"]["hosts"]
     assert stats["sandbox_groups"]["hosts"] == ["server"]
     assert stats["sandbox_groups"]["routers"] == ["router"]
