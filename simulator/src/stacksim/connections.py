@@ -131,6 +131,8 @@ class GuardedProtocol(H11Protocol):
         self.receiving_since: float | None = None
         self.received = 0
 
+    # uvicorn's protocol types the transport as asyncio.Transport, the base class as BaseTransport;
+    # the loop hands a Transport either way, so both ignores are about annotations only.
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
         self.admitted = self.guard.admit(self)
         if not self.admitted:
