@@ -167,7 +167,7 @@ def test_sandbox_job_shows_its_hosts(installed_collections: Path, galaxy_home: P
     stats: dict[str, Any] = {}
     with testing.Simulator() as sim:
         try:
-            _, events = _run_job(pdd, sim, galaxy_home, installed_collections, "deploy_sandbox.yml", 43, survey)
+            _artifacts, events = _run_job(pdd, sim, galaxy_home, installed_collections, "deploy_sandbox.yml", 43, survey)
             stats = events[-1]["event_data"]["artifact_data"]
             (deployed,) = (
                 e["event_data"]["res"]
@@ -178,7 +178,7 @@ def test_sandbox_job_shows_its_hosts(installed_collections: Path, galaxy_home: P
         finally:
             # The workflow's next job: the artifacts arrive as its extra vars (sandbox_name).
             given = stats or {"sandbox_name": topology["name"]}
-            _, destroyed = _run_job(
+            _artifacts, destroyed = _run_job(
                 pdd,
                 sim,
                 galaxy_home,
