@@ -126,11 +126,15 @@ format: $(BIN)/.installed
 # pytest's temporary folders go under a root of this run's own: pytest deletes all but the
 # newest three sessions' folders under its root, so another pytest run on the host (a second
 # checkout's tests) would otherwise delete the state dirs of this run's live simulators.
+# --dist worksteal: xdist's default (load) hands each worker a fixed first chunk of a
+# quarter of its share, in collection order, so one worker got every delivery, integration
+# and sanity test (three quarters of the suite's time) and ran them alone; worksteal lets
+# an idle worker take half of a busy one's queue.
 TEST_WORKERS ?= 3
 PYTEST_ARGS ?=
 test: lint collection wheelhouse
 	@root=$$(mktemp -d "$${TMPDIR:-/tmp}/opensandbox-test.XXXXXX"); \
-	PYTEST_DEBUG_TEMPROOT=$$root $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS); rc=$$?; \
+	PYTEST_DEBUG_TEMPROOT=$$root $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS); rc=$$?; \
 	rm -rf "$$root"; exit $$rc
 
 # openstacksdk's own functional tests against a private stacksim, in a venv of their own
