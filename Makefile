@@ -88,11 +88,26 @@ demo: collection start
 destroy: collection start
 	$(BIN)/ansible-playbook playbooks/destroy_sandbox.yml -e topology=playbooks/files/small-sandbox.yaml
 
+# The headless browser the dashboard's tests drive (simulator/tests/test_dashboard.py), as
+# root: Debian's chromium and its WebDriver. Elsewhere those tests are skipped, and say why.
+.PHONY: browser
+browser:
+	@if [ "$$(id -u)" -ne 0 ]; then echo "make browser installs packages: run it as root"; exit 1; fi
+	@missing=""; \
+	for tool in chromium:chromium chromedriver:chromium-driver; do \
+	  command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; \
+	fi
+
 # The docker driver's engine, as root: install Docker and what the driver uses (debootstrap
 # for the base image, iptables, an SSH client for the tests), start dockerd if it is not
-# running, and build the base image (once per machine; cached after).
+# running, and build the base image (once per machine; cached after). It installs the
+# dashboard tests' browser too (`browser`), so CI's one root step sets up every test.
 .PHONY: docker-engine
-docker-engine: $(BIN)/.installed
+docker-engine: $(BIN)/.installed browser
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make docker-engine installs packages and starts dockerd: run it as root"; exit 1; fi
 	@missing=""; \
 	for tool in dockerd:docker.io debootstrap:debootstrap iptables:iptables ssh:openssh-client losetup:mount nsenter:util-linux; do \

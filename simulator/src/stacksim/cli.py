@@ -49,6 +49,12 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
         help="the flavors made at the first start: default (m1.tiny ... m1.xlarge, m1.nano, m1.micro) or "
         "devstack (DevStack's: m1.tiny ... m1.xlarge, cirros256, ds512M, ds1G, ds2G, ds4G)",
     )
+    parser.add_argument(
+        "--no-dashboard",
+        dest="dashboard",
+        action="store_false",
+        help="do not serve the read-only web dashboard at /dashboard (default: served)",
+    )
     limits = parser.add_argument_group("limits (defaults: the real services')")
     defaults = Settings()
     for flag, field, kind, text in LIMITS:
@@ -89,6 +95,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         public_url=args.public_url,
         delay=args.delay,
         flavors=args.flavors,
+        dashboard=args.dashboard,
         **{field: getattr(args, field) for _, field, _, _ in LIMITS},
     )
 
@@ -212,6 +219,8 @@ def _forward(args: argparse.Namespace) -> list[str]:
         out += ["--clouds-yaml", str(args.clouds_yaml)]
     if args.public_url:
         out += ["--public-url", args.public_url]
+    if not args.dashboard:
+        out.append("--no-dashboard")
     for flag, field, _, _ in LIMITS:
         out += [flag, str(getattr(args, field))]
     return out
