@@ -52,7 +52,8 @@ def table(heads: Sequence[str], rows: Iterable[Sequence[str]], empty: str = "Non
     if not body:
         return f'<p class="muted">{e(empty)}</p>'
     head = "".join(f"<th>{e(h)}</th>" for h in heads)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    thead = f"<thead><tr>{head}</tr></thead>" if any(heads) else ""  # a list of facts has no heads
+    return f"<table>{thead}<tbody>{body}</tbody></table>"
 
 
 def login(message: str = "", username: str = "", project: str = "") -> str:

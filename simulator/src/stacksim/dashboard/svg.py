@@ -15,10 +15,10 @@ from html import escape
 
 MARGIN = 16
 LABEL_W = 230  #: the left part of each network bar, where its name and CIDRs are written
-COL_W = 170  #: one device (router or server) per column
+COL_W = 180  #: one device (router or server) per column
 BAR_H = 28
 BAND_H = 120  #: the space under each network bar where the devices that hang off it sit
-BOX_W, BOX_H = 136, 62
+BOX_W, BOX_H = 156, 62
 LINK_GAP = 14  #: between the links of one device
 
 
@@ -69,14 +69,22 @@ def _clip(value: str, width: int) -> str:
     return value if len(value) <= width else value[: width - 1] + "\u2026"
 
 
+def _band(device: Device, rows: Mapping[str, int], bands: int) -> int:
+    """The band a device sits in: under the first network it is on (the last band if on none)."""
+    on = [rows[link.network_id] for link in device.links if link.network_id in rows]
+    return min(on) if on else bands - 1
+
+
 def topology_svg(networks: Sequence[Net], devices: Sequence[Device]) -> str:
     """Networks as horizontal bars, one under the other; each router and server in a column of
     its own, in the band under the first network it is on, with a line to every network it has
     a port on (labelled with its fixed IPs; floating IPs are written on the device)."""
     rows = {net.id: index for index, net in enumerate(networks)}
     bands = max(1, len(networks))
+    placed = [_band(device, rows, bands) for device in devices]
     width = MARGIN * 2 + LABEL_W + max(1, len(devices)) * COL_W
-    height = MARGIN * 2 + bands * (BAR_H + BAND_H)
+    # the band under the last network only if a device sits there
+    height = MARGIN * 2 + bands * (BAR_H + BAND_H) - (0 if bands - 1 in placed or not networks else BAND_H)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="os-topology" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="network topology">',
@@ -99,9 +107,7 @@ def topology_svg(networks: Sequence[Net], devices: Sequence[Device]) -> str:
             f'<text x="{MARGIN + 8}" y="{y + 18}"><tspan class="name">{escape(names[net.id])}</tspan>'
             f'<tspan class="cidr" dx="10">{escape(cidrs)}</tspan></text></g>'
         )
-    for column, device in enumerate(devices):
-        on = sorted({rows[link.network_id] for link in device.links if link.network_id in rows})
-        band = on[0] if on else bands - 1
+    for column, (device, band) in enumerate(zip(devices, placed, strict=True)):
         x = MARGIN + LABEL_W + column * COL_W + (COL_W - BOX_W) / 2
         y = bar_y(band) + BAR_H + (BAND_H - BOX_H) / 2
         links = [link for link in device.links if link.network_id in rows]
@@ -130,7 +136,7 @@ def topology_svg(networks: Sequence[Net], devices: Sequence[Device]) -> str:
         box = (
             f'<rect x="{x:g}" y="{y:g}" width="{BOX_W}" height="{BOX_H}" rx="{14 if device.kind == "router" else 4}" '
             f'fill="{_status_colour(device.status)}" stroke="#3c4043"/>'
-            + _text(x + BOX_W / 2, y + 18, _clip(name, 18), "name", "middle")
+            + _text(x + BOX_W / 2, y + 18, _clip(name, 21), "name", "middle")
             + _text(x + BOX_W / 2, y + 34, f"{device.kind} \u00b7 {device.status}", "status", "middle")
             + (
                 _text(x + BOX_W / 2, y + 50, _clip("FIP " + ", ".join(floating), 22), "fip", "middle")
