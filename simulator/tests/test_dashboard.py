@@ -56,7 +56,7 @@ def log_in(driver: Any, sim: Simulator, user: str, project: str | None = None) -
     driver.find_element(By.ID, "password").send_keys(DEFAULT_PASSWORD)
     driver.find_element(By.ID, "project").send_keys(project or user)
     driver.find_element(By.ID, "login").click()
-    WebDriverWait(driver, 10).until(lambda d: d.current_url.endswith(f"{PREFIX}/topology"))
+    WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith(f"{PREFIX}/topology"))
 
 
 def http_session(sim: Simulator, user: str) -> requests.Session:
@@ -71,6 +71,16 @@ def http_session(sim: Simulator, user: str) -> requests.Session:
 def names(driver: Any, kind: str) -> set[str]:
     """The names on the topology picture's elements of class ``os-<kind>``."""
     return {el.get_attribute("data-name") for el in driver.find_elements(By.CSS_SELECTOR, f"svg .os-{kind}")}
+
+
+def states(driver: Any) -> list[str]:
+    """The states of the stack picture's resources, read in one go (the page swaps them as it polls)."""
+    script = "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.getAttribute('data-state'));"
+    return driver.execute_script(script, "svg .os-resource")
+
+
+def live_status(driver: Any) -> str:
+    return driver.execute_script("return document.getElementById('stack-status').textContent;")
 
 
 def shot(driver: Any, name: str) -> None:
@@ -103,20 +113,18 @@ def test_the_sandbox_in_the_dashboard(sim, demo, page):
 
     page.get(f"{sim.url}{PREFIX}/stacks")
     page.find_element(By.LINK_TEXT, "small-sandbox").click()
-    status = page.find_element(By.ID, "stack-status")
-    assert status.text == "CREATE_IN_PROGRESS"
-    servers = page.find_elements(By.CSS_SELECTOR, "svg .os-resource[data-resource^='server_']")
-    assert {el.get_attribute("data-state") for el in servers} == {"CREATE_IN_PROGRESS"}
+    assert live_status(page) == "CREATE_IN_PROGRESS"
+    script = "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.getAttribute('data-state'));"
+    servers = page.execute_script(script, "svg .os-resource[data-resource^='server_']")
+    assert servers == ["CREATE_IN_PROGRESS"] * 3
     page.execute_script("window.stillTheSamePage = true;")
     shot(page, "stack-in-progress")
 
     release(sim, held)
-    WebDriverWait(page, 30, poll_frequency=0.2).until(
-        lambda d: d.find_element(By.ID, "stack-status").text == "CREATE_COMPLETE"
-    )
+    WebDriverWait(page, 30, poll_frequency=0.2).until(lambda d: live_status(d) == "CREATE_COMPLETE")
     assert page.execute_script("return window.stillTheSamePage === true;"), "the page was reloaded"
-    states = {el.get_attribute("data-state") for el in page.find_elements(By.CSS_SELECTOR, "svg .os-resource")}
-    assert states == {"CREATE_COMPLETE"}
+    assert set(states(page)) == {"CREATE_COMPLETE"} and len(states(page)) == len(SANDBOX["resources"])
+    assert page.find_element(By.ID, "live").get_attribute("data-busy") == "false"  # it stopped polling
     assert len(page.find_elements(By.CSS_SELECTOR, "svg .os-dependency")) > 0  # drawn as a graph
     assert "10.10.20.5" in page.find_element(By.ID, "live").text  # the outputs came with it
     shot(page, "stack")
@@ -194,6 +202,7 @@ def test_without_a_cookie_every_page_sends_to_the_login_page(sim, page):
     for where in ("", "/topology", "/servers", "/volumes", "/images", "/stacks", f"/stacks/{uuid.uuid4()}"):
         page.get(f"{sim.url}{PREFIX}{where}")
         assert page.current_url == f"{sim.url}{PREFIX}/login", where
+    shot(page, "login")
     page.add_cookie({"name": COOKIE, "value": "gAAAAAnot-a-token", "path": PREFIX})
     page.get(f"{sim.url}{PREFIX}/servers")
     assert page.current_url == f"{sim.url}{PREFIX}/login"
