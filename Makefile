@@ -92,12 +92,12 @@ destroy: collection start
 # root: Debian's chromium and its WebDriver. Elsewhere those tests are skipped, and say why.
 .PHONY: browser
 browser:
-	@if [ "$$(id -u)" -ne 0 ]; then echo "make browser installs packages: run it as root"; exit 1; fi
 	@missing=""; \
 	for tool in chromium:chromium chromedriver:chromium-driver; do \
 	  command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" -ne 0 ]; then echo "make browser installs$$missing: run it as root"; exit 1; fi; \
 	  echo "Installing$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; \
 	fi

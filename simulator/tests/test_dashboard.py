@@ -328,3 +328,11 @@ def test_the_pictures_are_deterministic_and_escaped():
     grid = stack_svg([Resource(n, "T", "CREATE_COMPLETE") for n in "abcde"], {})
     assert 'class="os-dependency"' not in grid
     assert len(set(re.findall(r'<rect x="(\d+)"', grid))) == 3  # a 3-wide grid
+
+
+def test_without_chromium_the_browser_helper_says_what_to_install(monkeypatch):
+    from stacksim.testing_browser import browser_problem
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    problem = browser_problem()
+    assert problem is not None and "chromium" in problem and "make browser" in problem
