@@ -187,3 +187,25 @@ def test_a_raw_template_stack_draws_its_servers_as_hosts() -> None:
     svg = render_svg(deployed_diagram("web-tier", hosts, {"private": "10.0.0.0/24"}, sandbox=False))
     assert list(by_name(svg, "os-server")) == ["web"]
     assert texts(by_name(svg, "os-network")["private"]) == ["private 10.0.0.0/24"]
+
+
+def test_networks_without_a_router_host_and_nodes_without_networks_are_drawn_too() -> None:
+    diagram = Diagram(
+        title="flat",
+        nodes=(
+            DiagramNode("a", "host", (Link("lan", "10.0.0.2"), Link("dmz", "10.1.0.2"))),
+            DiagramNode("b", "host", (Link("dmz", "10.1.0.3"),)),
+            DiagramNode("alone"),
+        ),
+    )
+    svg = render_svg(diagram)
+    assert list(by_name(svg, "os-network")) == ["lan", "dmz"]
+    assert set(by_name(svg, "os-server")) == {"a", "b", "alone"}
+    links = sorted((e.get("data-node"), e.get("data-network")) for e in elements(svg, "os-link"))
+    assert links == [("a", "dmz"), ("a", "lan"), ("b", "dmz")]
+
+
+def test_an_empty_diagram_is_a_small_valid_picture() -> None:
+    root = ET.fromstring(render_svg(Diagram(title="empty")).encode("utf-8"))
+    assert title(root) == "Sandbox empty"
+    assert 0 < float(root.get("width")) < 400
