@@ -298,17 +298,20 @@ def _text(x: int, y: int, text: str, *, size: int = TEXT_SIZE, **attrs: object) 
 def _links(layout: _Layout) -> Iterable[str]:
     for index, node in enumerate(layout.upper + layout.hosts):
         box = layout.boxes[id(node)]
-        for link in node.links:
+        for number, link in enumerate(node.links):
             bar = layout.bars[link.network]
             # Straight up or down where the bar is, else to its nearest end.
             x2 = min(max(box.centre, bar.x + 6), bar.right - 6)
+            # Where along the line its address goes (0 at the node, 1 at the bar).
             share = 0.5
             if bar.y < box.y:  # the bar is above the node
                 y1, y2 = box.y, bar.y + BAR_LABEL + BAR_HEIGHT
+                if x2 != box.centre:
+                    share = 0.8  # a host's other network: near that bar, away from the row of addresses
             else:
                 y1, y2 = box.y + box.height, bar.y + BAR_LABEL
-                # Addresses of neighbouring upper nodes' links at different heights, so they do not meet.
-                share = (0.3, 0.55, 0.8)[index % 3]
+                # Neighbouring upper nodes' addresses, and one node's, at different heights, so they do not meet.
+                share = (0.3, 0.55, 0.8)[(index + number) % 3]
             colour = layout.colour[link.network]
             title = f"{node.name} on {link.network}" + (f": {link.address}" if link.address else "")
             yield f"<g{_attrs(class_='os-link', data_node=node.name, data_network=link.network)}>"
