@@ -299,17 +299,17 @@ def _links(layout: _Layout) -> Iterable[str]:
     for index, node in enumerate(layout.upper + layout.hosts):
         box = layout.boxes[id(node)]
         for number, link in enumerate(node.links):
-            bar = layout.bars[link.network]
+            rail = layout.bars[link.network]
             # Straight up or down where the bar is, else to its nearest end.
-            x2 = min(max(box.centre, bar.x + 6), bar.right - 6)
+            x2 = min(max(box.centre, rail.x + 6), rail.right - 6)
             # Where along the line its address goes (0 at the node, 1 at the bar).
             share = 0.5
-            if bar.y < box.y:  # the bar is above the node
-                y1, y2 = box.y, bar.y + BAR_LABEL + BAR_HEIGHT
+            if rail.y < box.y:  # the bar is above the node
+                y1, y2 = box.y, rail.y + BAR_LABEL + BAR_HEIGHT
                 if x2 != box.centre:
                     share = 0.8  # a host's other network: near that bar, away from the row of addresses
             else:
-                y1, y2 = box.y + box.height, bar.y + BAR_LABEL
+                y1, y2 = box.y + box.height, rail.y + BAR_LABEL
                 # Neighbouring upper nodes' addresses, and one node's, at different heights, so they do not meet.
                 share = (0.3, 0.55, 0.8)[(index + number) % 3]
             colour = layout.colour[link.network]
@@ -334,7 +334,7 @@ def _links(layout: _Layout) -> Iterable[str]:
 
 def _networks(layout: _Layout) -> Iterable[str]:
     for network in layout.networks:
-        bar = layout.bars[network.name]
+        rail = layout.bars[network.name]
         colour = layout.colour[network.name]
         classes = "os-network os-hidden" if network.hidden else "os-network"
         rect = {"fill": colour, "rx": 3}
@@ -342,8 +342,8 @@ def _networks(layout: _Layout) -> Iterable[str]:
             rect = {"fill": "#ffffff", "stroke": colour, "stroke_dasharray": "4 3", "rx": 3}
         yield f"<g{_attrs(class_=classes, data_name=network.name)}>"
         yield f"<title>{esc('network ' + network.label)}</title>"
-        yield f"<rect{_attrs(x=bar.x, y=bar.y + BAR_LABEL, width=bar.width, height=BAR_HEIGHT, **rect)}/>"
-        yield _text(bar.x + 2, bar.y + BAR_LABEL - 5, network.label, fill=colour, class_="os-label", **_HALO)
+        yield f"<rect{_attrs(x=rail.x, y=rail.y + BAR_LABEL, width=rail.width, height=BAR_HEIGHT, **rect)}/>"
+        yield _text(rail.x + 2, rail.y + BAR_LABEL - 5, network.label, fill=colour, class_="os-label", **_HALO)
         yield "</g>"
 
 
