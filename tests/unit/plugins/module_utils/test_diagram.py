@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 from ansible_collections.opensandbox.cloud.plugins.module_utils._diagram import (
@@ -25,6 +26,8 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._topology_hot im
 from ansible_collections.opensandbox.cloud.tests.unit.plugins.module_utils.topology_samples import example
 
 SVG = "{http://www.w3.org/2000/svg}"
+#: where the browser test leaves its screenshot for a person to look at
+SHOTS = Path(__file__).resolve().parents[4] / "build" / "test-output" / "diagram"
 
 
 def picture(data: dict[str, Any], options: SandboxOptions | None = None) -> str:
@@ -209,3 +212,31 @@ def test_an_empty_diagram_is_a_small_valid_picture() -> None:
     root = ET.fromstring(render_svg(Diagram(title="empty")).encode("utf-8"))
     assert title(root) == "Sandbox empty"
     assert 0 < float(root.get("width")) < 400
+
+
+def test_small_sandbox_picture_renders_in_a_browser(tmp_path) -> None:
+    """The file heat_sandbox writes, opened in headless Chromium: every name is drawn, and drawn
+    visibly (a box with a size), not only present in the markup."""
+    from stacksim.testing_browser import chromium, require_browser, save_screenshot
+
+    require_browser()
+    svg_file = tmp_path / "small-sandbox.svg"
+    svg_file.write_text(picture(example("small-sandbox.yaml")), encoding="utf-8")
+    with chromium() as driver:
+        driver.get(svg_file.as_uri())
+        drawn = driver.execute_script(
+            """
+            const seen = {};
+            for (const g of document.querySelectorAll('g.os-server, g.os-router, g.os-network')) {
+              const box = g.getBBox();
+              seen[g.getAttribute('class').split(' ')[0] + ':' + g.getAttribute('data-name')] =
+                {text: g.textContent, width: box.width, height: box.height};
+            }
+            return seen;
+            """
+        )
+        save_screenshot(driver, SHOTS / "small-sandbox.png")
+    for element, name in (("os-server", "server"), ("os-router", "router"), ("os-network", "server-switch")):
+        found = drawn[f"{element}:{name}"]
+        assert name in found["text"]
+        assert found["width"] > 0 and found["height"] > 0, (element, name, found)
