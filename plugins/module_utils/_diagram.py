@@ -6,7 +6,7 @@
 A ``Diagram`` lists networks, nodes (each with its links: a network and the node's
 address there) and groups; ``render_svg`` lays them out in rows, top to bottom:
 
-- the networks no host joins (a sandbox's WAN), as bars;
+- the networks the management node joins and no host does (a sandbox's WAN), as bars;
 - the nodes that route or manage (router hosts, the management and user access nodes);
 - the other networks' bars, in one row, each under the first router host linked to it;
 - the hosts, each under its first network;
@@ -31,7 +31,7 @@ import dataclasses
 import html
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 ROLES = ("management", "router", "user-access", "host")
 # Router hosts, the management node and the user access node sit in the row above the hosts.
@@ -207,6 +207,24 @@ def _along(box: _Box, from_right: bool) -> range:
     return xs[::-1] if from_right else xs
 
 
+def _spots(segments: list[Segment]) -> Iterator[tuple[int, int, str]]:
+    """Where a link's address may go (x, baseline, anchor), best first: beside its runs from the
+    node on, a line at a time (right of a vertical run, then left; above a horizontal one, then below)."""
+    for (x1, y1), (x2, y2) in segments:
+        if x1 == x2:
+            step = 1 if y2 > y1 else -1
+            # The text's top going down (its bottom going up) a line at a time, then against the run's end.
+            for edge in [*range(y1 + 3 * step, y2, LINE * step), y2 - (SMALL_SIZE + 6) * step]:
+                y = edge + SMALL_SIZE if step > 0 else edge - SMALL_SIZE // 4
+                yield x1 + 5, y, "start"
+                yield x1 - 5, y, "end"
+        else:
+            step = 1 if x2 > x1 else -1
+            for x in range(x1 + 5 * step, x2, 2 * PAD * step):
+                yield x, y1 - 4, "start" if step > 0 else "end"
+                yield x, y1 + 3 + SMALL_SIZE, "start" if step > 0 else "end"
+
+
 class _Layout:
     """Where everything goes: the rows, then blocks from left to right, one per upper node."""
 
@@ -217,9 +235,11 @@ class _Layout:
         upper_order = {role: index for index, role in enumerate(UPPER_ROLES)}
         self.upper = sorted((n for n in diagram.nodes if n.upper), key=lambda n: upper_order[n.role])
         self.hosts = [n for n in diagram.nodes if not n.upper]
+        # On top, the networks the management node joins and no host does: a network only router
+        # hosts join sits under one of them instead, so no link to the top runs through its bar.
         on_hosts = {link.network for node in self.hosts for link in node.links}
-        on_upper = {link.network for node in self.upper for link in node.links}
-        self.top = [n for n in self.networks if n.name in on_upper and n.name not in on_hosts]
+        on_management = {link.network for node in self.upper if node.role == "management" for link in node.links}
+        self.top = [n for n in self.networks if n.name in on_management and n.name not in on_hosts]
         top_names = {n.name for n in self.top}
         self.middle = [n for n in self.networks if n.name not in top_names]
         # Each middle network under the first router host linked to it (else the first upper node).
@@ -245,8 +265,9 @@ class _Layout:
     @staticmethod
     def node_width(node: DiagramNode) -> int:
         texts = [text_width(node.name, NAME_SIZE)] + [text_width(t, SMALL_SIZE) for t in node.lines]
-        addresses = [text_width(link.address, SMALL_SIZE) + 8 for link in node.links]
-        return max([MIN_NODE_WIDTH, max(texts) + 2 * PAD, *addresses])
+        # Room for its links side by side, an address beside each (the first usually goes the other way).
+        addresses = sum(text_width(link.address, SMALL_SIZE) + 2 * INSET for link in node.links[1:])
+        return max([MIN_NODE_WIDTH, max(texts) + 2 * PAD, addresses])
 
     @staticmethod
     def node_height(node: DiagramNode) -> int:
@@ -396,35 +417,24 @@ class _Layout:
         return routes
 
     def place_addresses(self, routes: list[_Route]) -> None:
-        """Each address beside its link's first run, as near the node as it fits clear of every
-        other address and every link (first on the right, then on the left)."""
+        """Each address at the first of its spots clear of every box, bar, address placed and link."""
         segments = [segment for route in routes for segment in route.segments]
-        placed: list[_Box] = []
+        taken = [*self.boxes.values(), *self.bars.values()]
         for route in routes:
             if not route.link.address:
                 continue
-            (x, start), (_x, end) = route.points[:2]
-            step = 1 if end > start else -1
-            spots = []
-            for row in range(abs(end - start) // LINE):
-                edge = start + step * (3 + row * LINE)  # the text's top going down, its bottom going up
-                y = edge + SMALL_SIZE if step > 0 else edge - SMALL_SIZE // 4
-                spots += [(x + 5, y, "start"), (x - 5, y, "end")]
-            spots = spots or [(x + 5, (start + end) // 2, "start")]
-            for spot in spots:
-                room = text_box(*spot[:2], route.link.address, SMALL_SIZE, spot[2])
-                if (
+            spots = list(_spots(route.segments))
+
+            def clear(spot: tuple[int, int, str], address: str = route.link.address) -> bool:
+                room = text_box(spot[0], spot[1], address, SMALL_SIZE, spot[2])
+                return (
                     room.x >= 0
-                    and min(start, end) <= room.y
-                    and room.bottom <= max(start, end)
-                    and not any(room.overlaps(other) for other in placed)
+                    and not any(room.overlaps(other) for other in taken)
                     and not any(room.crosses(*segment) for segment in segments)
-                ):
-                    break
-            else:
-                spot = spots[0]
-            route.address = spot
-            placed.append(route.address_box)
+                )
+
+            route.address = next(filter(clear, spots), spots[0])
+            taken.append(route.address_box)
 
     def legend(self) -> list[tuple[str, int, DiagramGroup | None]]:
         """The lines under the picture: each text, its indent and the group it shows (if one)."""
