@@ -125,6 +125,21 @@ docker-engine: $(BIN)/.installed browser
 	fi
 	$(BIN)/stacksim images build
 
+# stacksim beside mimic (the old Rackspace OpenStack mock), alternating the two in one run
+# (bench/bench_vs_mimic.py, about ten minutes): appends to bench/results/vs_mimic.json and
+# rewrites bench/README.md's table. mimic gets a venv of its own, at the pinned versions.
+MIMIC_VENV := build/bench/mimic-venv
+$(MIMIC_VENV)/.installed: bench/requirements-mimic.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (Debian: apt install python3 python3-venv)"; exit 1; }
+	@rm -rf $(MIMIC_VENV)
+	$(PYTHON) -m venv $(MIMIC_VENV)
+	$(MIMIC_VENV)/bin/pip install --quiet -r bench/requirements-mimic.txt
+	@touch $@
+
+.PHONY: bench
+bench: $(BIN)/.installed $(MIMIC_VENV)/.installed
+	$(BIN)/python bench/bench_vs_mimic.py $(BENCH_ARGS)
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import socket
 import sys
@@ -180,8 +181,28 @@ def serve(args: argparse.Namespace) -> int:
     # so the simulator listens there too; the catalog stays on --host.
     hosts = [settings.host] + [h for h in [settings.instance_host] if h and h != settings.host]
     sockets = [_listen(host, settings.port) for host in hosts]
+    settle_garbage_collector()
     uvicorn.Server(config).run(sockets=sockets)
     return 0
+
+
+#: young objects allocated before the collector looks at them (Python's default: 700)
+GC_YOUNG_THRESHOLD = 20_000
+
+
+def settle_garbage_collector() -> None:
+    """Keep the cycle collector off what start-up made, and make it look less often.
+
+    A list of 100 servers builds tens of thousands of short-lived objects; with the defaults
+    the collector ran several times a request and its full passes walked every object the
+    imports and the app had made (a fifth of a listing's CPU time). Those are frozen, for
+    the life of the process; request objects are freed by their reference counts as before,
+    and cycles still are collected, only in bigger batches.
+    """
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
 
 
 def _listen(host: str, port: int) -> socket.socket:
