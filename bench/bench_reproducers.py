@@ -74,6 +74,8 @@ MAX_CONNECTIONS, IDLE_TIMEOUT, REQUEST_TIMEOUT = (
     Settings().idle_timeout,
     Settings().request_timeout,
 )
+#: idle connections, and as many half-sent ones, left open for the idle and request timeouts
+CROWD = 450
 #: files of the state dir that hold secrets (password hashes, tokens, private bytes)
 SECRET_FILES = ("stacksim.db", "stacksim.db-wal", "stacksim.db-shm", "bootstrap.json", "stacksim.log")
 
@@ -878,19 +880,20 @@ def connections(bench: Bench) -> Crowd:
         case.status = f"health {answer.status}; fds {before} -> at most {most}; log +{logged / 1024:.0f} KiB"
         case.check(answer.status == 200 and most <= before + MAX_CONNECTIONS + BACKLOG, case.status)
         case.check(logged < 2**20, f"the log grew {logged} bytes")  # it grew 200 MB a minute
-    return Crowd(bench, 200, 200, IDLE_TIMEOUT + 15)
+    # issue 14 had 500 of each; 450 keep them (and the bench's own) under the cap, so none is evicted
+    return Crowd(bench, CROWD, CROWD, IDLE_TIMEOUT + 15)
 
 
 def close_crowd(bench: Bench, crowd: Crowd) -> None:
     expected = f"closed by {IDLE_TIMEOUT:g} s / {REQUEST_TIMEOUT:g} s"
-    with bench.case("200 idle + 200 half-sent connections", expected) as case:
+    with bench.case(f"{CROWD} idle + {CROWD} half-sent connections", expected) as case:
         crowd.join(IDLE_TIMEOUT + 20)  # (while the other cases ran; the figures beside it are of this wait)
         idle, slow = crowd.closed["idle"], crowd.closed["dawdling"]
         case.status = (
-            f"idle {len(idle)}/200 closed at {max(idle, default=0):.0f} s, "
-            f"half-sent {len(slow)}/200 at {max(slow, default=0):.0f} s"
+            f"idle {len(idle)}/{CROWD} closed at {min(idle, default=0):.0f}-{max(idle, default=0):.0f} s, "
+            f"half-sent {len(slow)}/{CROWD} at {min(slow, default=0):.0f}-{max(slow, default=0):.0f} s"
         )
-        case.check(len(idle) == 200 and len(slow) == 200, case.status)
+        case.check(len(idle) == CROWD and len(slow) == CROWD, case.status)
         case.check(max(slow, default=0) <= REQUEST_TIMEOUT + 5 and max(idle, default=0) <= IDLE_TIMEOUT + 5, "late")
 
 
@@ -979,8 +982,10 @@ def table(cases: list[Case]) -> str:
             f"{c.health_max_ms:6.1f} {c.health_p99_ms:6.1f} {c.rss_max_mib:5.0f} {c.cpu_wait_s:5.2f}  "
             f"{'ok' if c.ok else 'FAIL'}"
         )
-        if not c.ok or (c.note and len(c.note) < 120):
-            rows.append(f"{'':6}{c.note[:200]}")
+        if len(c.status) > 40:
+            rows.append(f"{'':6}{c.status}")
+        if c.note:
+            rows.append(f"{'':6}{c.note[:300]}")
     return "\n".join(rows)
 
 
@@ -1014,8 +1019,8 @@ def main() -> int:
                 guards(bench, state)
                 race(bench, args.race_seconds)
                 expiring.join(30)
-                close_crowd(bench, crowd)
                 lists(bench, "lists (demo; admin --all-projects)")
+                close_crowd(bench, crowd)
                 restart(bench)
                 lists(bench, "lists after the restart")
                 sampler.peaks.append(sampler.status()[1])
