@@ -863,9 +863,11 @@ class Crowd(threading.Thread):
 def connections(bench: Bench) -> Crowd:
     """The connection cap, then a crowd that idles and dawdles, left for the idle and request timeouts."""
     name = f"2,500 silent connections (cap {MAX_CONNECTIONS})"
-    # The loop takes up to BACKLOG new connections in one go, each closing the idlest: as many
-    # closing sockets may still be open for a moment.
-    with bench.case(name, f"fds <= those before + {MAX_CONNECTIONS} + {BACKLOG}") as case:
+    # The loop takes up to BACKLOG new connections in one go, each closing the idlest, whose sockets
+    # are let go on the loop's next turn, when the next BACKLOG may be taken already: for a moment
+    # up to twice BACKLOG more than the cap are open (stacksim keeps 256 files spare for that).
+    slack = 2 * BACKLOG
+    with bench.case(name, f"fds <= those before + {MAX_CONNECTIONS} + {slack}") as case:
         before, log_before = bench.sampler.open_files(), bench.sim.log.stat().st_size
         crowd, most = [], 0
         for i in range(2500):
@@ -878,7 +880,7 @@ def connections(bench: Bench) -> Crowd:
             sock.close()
         logged = bench.sim.log.stat().st_size - log_before
         case.status = f"health {answer.status}; fds {before} -> at most {most}; log +{logged / 1024:.0f} KiB"
-        case.check(answer.status == 200 and most <= before + MAX_CONNECTIONS + BACKLOG, case.status)
+        case.check(answer.status == 200 and most <= before + MAX_CONNECTIONS + slack, case.status)
         case.check(logged < 2**20, f"the log grew {logged} bytes")  # it grew 200 MB a minute
     # issue 14 had 500 of each; 450 keep them (and the bench's own) under the cap, so none is evicted
     return Crowd(bench, CROWD, CROWD, IDLE_TIMEOUT + 15)
@@ -984,7 +986,7 @@ def table(cases: list[Case]) -> str:
         )
         if len(c.status) > 40:
             rows.append(f"{'':6}{c.status}")
-        if c.note:
+        if c.note and c.note != c.status:
             rows.append(f"{'':6}{c.note[:300]}")
     return "\n".join(rows)
 
