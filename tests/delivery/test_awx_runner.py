@@ -167,7 +167,9 @@ def test_sandbox_job_shows_its_hosts(installed_collections: Path, galaxy_home: P
     stats: dict[str, Any] = {}
     with testing.Simulator() as sim:
         try:
-            _artifacts, events = _run_job(pdd, sim, galaxy_home, installed_collections, "deploy_sandbox.yml", 43, survey)
+            _artifacts, events = _run_job(
+                pdd, sim, galaxy_home, installed_collections, "deploy_sandbox.yml", 43, survey
+            )
             stats = events[-1]["event_data"]["artifact_data"]
             (deployed,) = (
                 e["event_data"]["res"]
