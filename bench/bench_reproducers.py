@@ -129,7 +129,8 @@ class Probes:
 
     def samples(self) -> list[tuple[float, float, bool]]:
         rows = []
-        for line in self.path.read_text().splitlines():
+        text = self.path.read_text() if self.path.exists() else ""
+        for line in text.splitlines()[: text.count("\n")]:  # complete lines only
             start, ms, ok = line.split()
             rows.append((float(start), float(ms), ok == "1"))
         return rows
@@ -371,6 +372,7 @@ class Bench:
             if not window:  # shorter than a probe: the probe under way when it began
                 earlier = [s for s in samples if s[0] <= case.start]
                 window = earlier[-1:]
+            case.check(bool(window), "no /health probe ran during it")
             latencies = sorted(ms for _, ms, _ in window)
             case.health_max_ms = latencies[-1] if latencies else 0.0
             case.health_p99_ms = percentile(latencies, 0.99)
@@ -1006,6 +1008,7 @@ def main() -> int:
         with sim:
             os.environ["OS_CLIENT_CONFIG_FILE"] = str(sim.clouds_yaml)
             probes = Probes(sim, Path(tmp) / "probes.txt")
+            wait_until(lambda: len(probes.samples()) >= 3, 60, "the prober's first probes")
             sampler = Sampler(sim)
             sampler.start()
             bench = Bench(sim, probes, sampler)
