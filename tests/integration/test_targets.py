@@ -152,14 +152,14 @@ def _recap(out: str) -> dict[str, int]:
     return {key: int(value) for key, value in (pair.split("=") for pair in line.split(":", 1)[1].split())}
 
 
-def test_demo_playbook(ansible_env: dict[str, str], collection_root: Path, tmp_path: Path) -> None:
-    """make demo's playbook: the identity summary, then the small sandbox; a second run changes nothing."""
+def test_demo_playbook(stacksim, ansible_env: dict[str, str], collection_root: Path, tmp_path: Path) -> None:
+    """make demo's playbook: who we are, then the small sandbox and its picture; a second run changes nothing."""
     playbooks = collection_root / "playbooks"
     try:
         proc = run_playbook(playbooks / "demo.yml", ansible_env, tmp_path)
         out = proc.stdout
         assert _recap(out)["failed"] == 0
-        assert _recap(out)["changed"] == 1, out  # the sandbox and its inventory file, in one task
+        assert _recap(out)["changed"] == 1, out  # the sandbox, its inventory file and picture, in one task
         for expected in (
             "User:     demo, project demo",
             "Projects: admin, alt_demo, demo",
@@ -168,9 +168,12 @@ def test_demo_playbook(ansible_env: dict[str, str], collection_root: Path, tmp_p
             "server-switch 10.10.20.5",
             "console: openstack --os-cloud stacksim console log show small-sandbox-server",
             "nothing answers ssh",
+            f"Picture of the sandbox: {tmp_path}/small-sandbox.svg",
+            f"Dashboard: {stacksim.url.rstrip('/')}/dashboard",
         ):
             assert expected in out, f"{expected!r} missing from the demo output:\n{out}"
         assert (tmp_path / "small-sandbox.inventory.yml").is_file()
+        assert 'data-name="server-switch"' in (tmp_path / "small-sandbox.svg").read_text()
         assert not (tmp_path / ".stacksim").exists()  # records: no key, nothing to reach over ssh
         again = run_playbook(playbooks / "demo.yml", ansible_env, tmp_path)
         assert _recap(again.stdout)["changed"] == 0, again.stdout
@@ -184,6 +187,7 @@ def test_demo_playbook(ansible_env: dict[str, str], collection_root: Path, tmp_p
         )
     assert "small-sandbox: deleted" in destroyed.stdout
     assert not (tmp_path / "small-sandbox.inventory.yml").exists()
+    assert not (tmp_path / "small-sandbox.svg").exists()
 
 
 def test_deploy_and_destroy_playbooks(ansible_env: dict[str, str], collection_root: Path, tmp_path: Path) -> None:
