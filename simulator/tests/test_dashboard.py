@@ -21,7 +21,7 @@ import yaml
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from stacksim import clock, control
+from stacksim import clock, control, testing_browser
 from stacksim.config import DEFAULT_PASSWORD
 from stacksim.dashboard import COOKIE, PREFIX
 from stacksim.dashboard.svg import Device, Link, Net, Resource, stack_svg, topology_svg
@@ -51,12 +51,7 @@ def page(browser: Any, sim: Simulator) -> Any:
 
 
 def log_in(driver: Any, sim: Simulator, user: str, project: str | None = None) -> None:
-    driver.get(f"{sim.url}{PREFIX}/login")
-    driver.find_element(By.ID, "username").send_keys(user)
-    driver.find_element(By.ID, "password").send_keys(DEFAULT_PASSWORD)
-    driver.find_element(By.ID, "project").send_keys(project or user)
-    driver.find_element(By.ID, "login").click()
-    WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith(f"{PREFIX}/topology"))
+    testing_browser.log_in(driver, sim.url, user, DEFAULT_PASSWORD, project)
 
 
 def http_session(sim: Simulator, user: str) -> requests.Session:
