@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import re
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,10 @@ import yaml
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from stacksim import clock, control
+from stacksim import clock, control, testing_browser
 from stacksim.config import DEFAULT_PASSWORD
 from stacksim.dashboard import COOKIE, PREFIX
-from stacksim.dashboard.svg import Device, Link, Net, Resource, stack_svg, topology_svg
+from stacksim.dashboard.svg import Device, Link, Net, Resource, stack_svg, text_size, text_width, topology_svg
 from stacksim.testing import Simulator
 from stacksim.testing_browser import chromium, require_browser, save_screenshot
 
@@ -51,12 +52,7 @@ def page(browser: Any, sim: Simulator) -> Any:
 
 
 def log_in(driver: Any, sim: Simulator, user: str, project: str | None = None) -> None:
-    driver.get(f"{sim.url}{PREFIX}/login")
-    driver.find_element(By.ID, "username").send_keys(user)
-    driver.find_element(By.ID, "password").send_keys(DEFAULT_PASSWORD)
-    driver.find_element(By.ID, "project").send_keys(project or user)
-    driver.find_element(By.ID, "login").click()
-    WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith(f"{PREFIX}/topology"))
+    testing_browser.log_in(driver, sim.url, user, DEFAULT_PASSWORD, project)
 
 
 def http_session(sim: Simulator, user: str) -> requests.Session:
@@ -328,6 +324,65 @@ def test_the_pictures_are_deterministic_and_escaped():
     grid = stack_svg([Resource(n, "T", "CREATE_COMPLETE") for n in "abcde"], {})
     assert 'class="os-dependency"' not in grid
     assert len(set(re.findall(r'<rect x="(\d+)"', grid))) == 3  # a 3-wide grid
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+Box = tuple[float, float, float, float]  #: left, top, right, bottom
+
+
+def text_boxes(picture: ET.Element) -> list[tuple[str, Box]]:
+    """Every text of the picture with the box it takes, sized by the dashboard's own text_width."""
+    boxes = []
+    for text in picture.iter(f"{SVG}text"):
+        parts = list(text.iter(f"{SVG}tspan")) or [text]
+        width = sum(text_width(p.text or "", p.get("class", "")) for p in parts) + 10 * (len(parts) - 1)
+        size = max(text_size(p.get("class", "")) for p in parts)
+        x, y = float(text.get("x")), float(text.get("y"))
+        left = {"start": x, "middle": x - width / 2}[text.get("text-anchor", "start")]
+        boxes.append(("".join(text.itertext()), (left, y - size, left + width, y + size / 4)))
+    return boxes
+
+
+def overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_links_end_at_their_own_bar_and_no_text_overlaps_another():
+    """A server on three networks: its lines to the lower two pass the bars in between through
+    breaks in them, and no line runs over a text, no text over another."""
+    nets = [Net("ext", "public", ["172.24.4.0/24"], True)]
+    nets += [Net(f"n{i}", f"a-rather-long-network-name-{i}", [f"10.{i}.0.0/24", f"fd00:{i}::/64"]) for i in (1, 2, 3)]
+    devices = [
+        Device("r", "gw", "router", "ACTIVE", [Link("n1", ["10.1.0.1"]), Link("ext", ["172.24.4.2"])]),
+        Device("s", "three", "server", "ACTIVE", [Link(f"n{i}", [f"10.{i}.0.5", f"fd00:{i}::5"]) for i in (1, 2, 3)]),
+        Device("t", "two", "server", "BUILD", [Link("n3", ["10.3.0.7"]), Link("n1", ["10.1.0.7"], ["172.24.4.9"])]),
+        Device("u", "low", "server", "ACTIVE", [Link("n2", ["10.2.0.9"]), Link("n3", ["10.3.0.9"])]),
+    ]
+    picture = ET.fromstring(topology_svg(nets, devices))
+    bars = [
+        (net.get("data-id"), float(r.get("x")), float(r.get("y")), float(r.get("width")), float(r.get("height")))
+        for net in picture.iter(f"{SVG}g")
+        if "os-network" in net.get("class", "")
+        for r in net.iter(f"{SVG}rect")
+    ]
+    ports = [
+        (g.get("data-network"), g.find(f"{SVG}line")) for g in picture.iter(f"{SVG}g") if g.get("class") == "os-port"
+    ]
+    assert len(ports) == 9
+    texts = text_boxes(picture)
+    for network, line in ports:
+        x, y1, y2 = float(line.get("x1")), float(line.get("y1")), float(line.get("y2"))
+        top, bottom = min(y1, y2), max(y1, y2)
+        crossed = [n for n, bx, by, bw, bh in bars if bx < x < bx + bw and top < by + bh and by < bottom]
+        assert crossed == [], (network, x)
+        ends = [n for n, bx, by, bw, bh in bars if bx <= x <= bx + bw and y2 in (by, by + bh)]
+        assert ends == [network], (network, x)  # it ends at its own bar's edge
+        over = [value for value, (left, t, right, b) in texts if left < x < right and top < b and t < bottom]
+        assert over == [], (network, x)
+    assert "fd00:2::5" in "".join(value for value, _ in texts)
+    for index, (value, box) in enumerate(texts):
+        for other, other_box in texts[index + 1 :]:
+            assert not overlap(box, other_box), (value, other)
 
 
 def test_without_chromium_the_browser_helper_says_what_to_install(monkeypatch):

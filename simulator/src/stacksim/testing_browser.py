@@ -3,8 +3,9 @@
 ``with chromium() as driver: driver.get(url)`` gives a fresh browser (its own profile, gone
 afterwards); :func:`browser_problem` says why none can run here, and
 :func:`require_browser` turns that into a pytest skip, or a failure where the browser must
-be (as root in CI, where ``make browser`` installs it). :func:`save_screenshot` writes the
-whole page, not just the window. To look at an SVG file: ``driver.get(path.as_uri())``.
+be (as root in CI, where ``make browser`` installs it). :func:`log_in` logs in to the
+dashboard; :func:`save_screenshot` writes the whole page, not just the window. To look at an
+SVG file: ``driver.get(path.as_uri())``.
 """
 
 from __future__ import annotations
@@ -86,6 +87,20 @@ def chromium(width: int = 1400, height: int = 1000) -> Iterator[Any]:
             yield driver
         finally:
             driver.quit()
+
+
+def log_in(driver: Any, url: str, user: str, password: str, project: str | None = None, timeout: float = 30) -> None:
+    """Log in to the dashboard of the stacksim at ``url`` as ``user`` on ``project`` (by default
+    the project named as the user), and wait for the first page after the login."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(f"{url.rstrip('/')}/dashboard/login")
+    driver.find_element(By.ID, "username").send_keys(user)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "project").send_keys(project or user)
+    driver.find_element(By.ID, "login").click()
+    WebDriverWait(driver, timeout).until(lambda d: d.current_url.endswith("/dashboard/topology"))
 
 
 def save_screenshot(driver: Any, path: Path) -> Path:

@@ -14,12 +14,14 @@ from html import escape
 # -- the network topology ----------------------------------------------------------------------
 
 MARGIN = 16
-LABEL_W = 230  #: the left part of each network bar, where its name and CIDRs are written
+LABEL_W = 230  #: the least left part of each network bar, where its name and CIDRs are written
 COL_W = 180  #: one device (router or server) per column
 BAR_H = 28
 BAND_H = 120  #: the space under each network bar where the devices that hang off it sit
 BOX_W, BOX_H = 156, 62
 LINK_GAP = 14  #: between the links of one device
+LABEL_PAD = 8  #: from a bar's left end to its name, and from its CIDRs to the first device column
+PASS_GAP = 5  #: each side of a link that passes a foreign bar: the bar is broken there
 
 
 @dataclass
@@ -69,20 +71,73 @@ def _clip(value: str, width: int) -> str:
     return value if len(value) <= width else value[: width - 1] + "\u2026"
 
 
+def text_size(cls: str = "") -> int:
+    """The font size (px) the dashboard's stylesheet gives an SVG text of class ``cls``."""
+    return 11 if cls in ("ip", "type", "cidr") else 12
+
+
+def text_width(value: str, cls: str = "") -> int:
+    """A generous width (px) of ``value`` in the dashboard's sans-serif font: the one place the
+    pictures size their texts (an average glyph is well under 0.6 of the size, bold under 0.65)."""
+    return math.ceil(len(value) * text_size(cls) * (0.65 if cls == "name" else 0.6))
+
+
+def _segments(left: float, right: float, passes: Sequence[float]) -> list[tuple[float, float]]:
+    """The pieces of a bar from ``left`` to ``right`` left once it is broken where links pass."""
+    pieces, start = [], left
+    for x in sorted(passes):
+        if x - PASS_GAP > start:
+            pieces.append((start, x - PASS_GAP))
+        start = max(start, x + PASS_GAP)
+    if right > start:
+        pieces.append((start, right))
+    return pieces
+
+
 def _band(device: Device, rows: Mapping[str, int], bands: int) -> int:
     """The band a device sits in: under the first network it is on (the last band if on none)."""
     on = [rows[link.network_id] for link in device.links if link.network_id in rows]
     return min(on) if on else bands - 1
 
 
+def _ports(device: Device, rows: Mapping[str, int], band: int) -> list[tuple[Link, float]]:
+    """A device's links to the networks drawn, each with its line's offset from the device's middle:
+    up to the band's own network first, then down from the furthest network to the nearest."""
+    links = sorted(
+        (link for link in device.links if link.network_id in rows),
+        key=lambda link: (rows[link.network_id] > band, -rows[link.network_id]),
+    )
+    return [(link, (index - (len(links) - 1) / 2) * LINK_GAP) for index, link in enumerate(links)]
+
+
 def topology_svg(networks: Sequence[Net], devices: Sequence[Device]) -> str:
     """Networks as horizontal bars, one under the other; each router and server in a column of
     its own, in the band under the first network it is on, with a line to every network it has
-    a port on (labelled with its fixed IPs; floating IPs are written on the device)."""
+    a port on (labelled with its fixed IPs; floating IPs are written on the device).
+
+    A line to a network further down passes the bars in between through a break in them, so it
+    is seen to end only at its own network's bar; its links run left to right from the furthest
+    network to the nearest, so a line never crosses the address written beside another."""
     rows = {net.id: index for index, net in enumerate(networks)}
+    names = {net.id: net.name or net.id for net in networks}
+    cidrs = {net.id: ", ".join(net.cidrs) or "no subnet visible" for net in networks}
     bands = max(1, len(networks))
     placed = [_band(device, rows, bands) for device in devices]
-    width = MARGIN * 2 + LABEL_W + max(1, len(devices)) * COL_W
+    # the devices start right of the longest network name and CIDRs, so no link passes them
+    label_w = max(
+        [LABEL_W] + [2 * LABEL_PAD + text_width(names[n], "name") + 10 + text_width(cidrs[n], "cidr") for n in rows]
+    )
+    ports = [_ports(device, rows, band) for device, band in zip(devices, placed, strict=True)]
+    # a column is wide enough for the addresses written right of its lines
+    col_w = max(
+        [COL_W]
+        + [
+            math.ceil(2 * (dx + 4 + text_width(", ".join(link.fixed), "ip") + LABEL_PAD))
+            for links in ports
+            for link, dx in links
+        ]
+    )
+    width = MARGIN * 2 + label_w + max(1, len(devices)) * col_w
     # the band under the last network only if a device sits there
     height = MARGIN * 2 + bands * (BAR_H + BAND_H) - (0 if bands - 1 in placed or not networks else BAND_H)
     out = [
@@ -94,39 +149,29 @@ def topology_svg(networks: Sequence[Net], devices: Sequence[Device]) -> str:
     def bar_y(row: int) -> int:
         return MARGIN + row * (BAR_H + BAND_H)
 
-    names = {net.id: net.name or net.id for net in networks}
-    for net in networks:
-        y = bar_y(rows[net.id])
-        cidrs = ", ".join(net.cidrs) or "no subnet visible"
-        kind = " external" if net.external else ""
-        out.append(
-            f'<g class="os-network{kind}" data-id="{escape(net.id)}" data-name="{escape(names[net.id])}">'
-            f"<title>network {escape(names[net.id])}: {escape(cidrs)}</title>"
-            f'<rect x="{MARGIN}" y="{y}" width="{width - 2 * MARGIN}" height="{BAR_H}" rx="4" '
-            f'fill="{"#c6dafc" if net.external else "#d2e3fc"}" stroke="#1a73e8"/>'
-            f'<text x="{MARGIN + 8}" y="{y + 18}"><tspan class="name">{escape(names[net.id])}</tspan>'
-            f'<tspan class="cidr" dx="10">{escape(cidrs)}</tspan></text></g>'
-        )
+    passes: dict[int, list[float]] = {row: [] for row in rows.values()}  #: where links pass each bar
+    drawn = []
     for column, (device, band) in enumerate(zip(devices, placed, strict=True)):
-        x = MARGIN + LABEL_W + column * COL_W + (COL_W - BOX_W) / 2
+        x = MARGIN + label_w + column * col_w + (col_w - BOX_W) / 2
         y = bar_y(band) + BAR_H + (BAND_H - BOX_H) / 2
-        links = [link for link in device.links if link.network_id in rows]
         lines = []
-        for index, link in enumerate(links):
-            lx = x + BOX_W / 2 + (index - (len(links) - 1) / 2) * LINK_GAP
+        for link, dx in ports[column]:
+            lx = x + BOX_W / 2 + dx
             row = rows[link.network_id]
             if row <= band:
                 y1, y2, ty = y, bar_y(row) + BAR_H, bar_y(row) + BAR_H + 12
             else:
                 y1, y2, ty = y + BOX_H, bar_y(row), bar_y(row) - 5
+                for between in range(band + 1, row):
+                    passes[between].append(lx)
             ips = ", ".join(link.fixed)
+            label = _text(lx + 4, ty, ips, "ip") if ips else ""
             lines.append(
                 f'<g class="os-port" data-network="{escape(link.network_id)}">'
                 f"<title>{escape(device.name)} on {escape(names[link.network_id])}: "
                 f"{escape(ips or 'no fixed IP')}</title>"
                 f'<line x1="{lx:g}" y1="{y1:g}" x2="{lx:g}" y2="{y2:g}" stroke="#5f6368" stroke-width="2"/>'
-                + (_text(lx + 4, ty, ips, "ip") if ips else "")
-                + "</g>"
+                f"{label}</g>"
             )
         floating = [ip for link in device.links for ip in link.floating]
         name = device.name or device.id
@@ -146,10 +191,27 @@ def topology_svg(networks: Sequence[Net], devices: Sequence[Device]) -> str:
         )
         if device.href:
             box = f'<a href="{escape(device.href)}">{box}</a>'
-        out.append(
+        drawn.append(
             f'<g class="os-{device.kind}" data-id="{escape(device.id)}" data-name="{escape(name)}">'
             f"<title>{escape(title)}</title>{''.join(lines)}{box}</g>"
         )
+    for net in networks:
+        row = rows[net.id]
+        y = bar_y(row)
+        fill = "#c6dafc" if net.external else "#d2e3fc"
+        bar = "".join(
+            f'<rect x="{left:g}" y="{y}" width="{right - left:g}" height="{BAR_H}" rx="4" '
+            f'fill="{fill}" stroke="#1a73e8"/>'
+            for left, right in _segments(MARGIN, width - MARGIN, passes[row])
+        )
+        kind = " external" if net.external else ""
+        out.append(
+            f'<g class="os-network{kind}" data-id="{escape(net.id)}" data-name="{escape(names[net.id])}">'
+            f"<title>network {escape(names[net.id])}: {escape(cidrs[net.id])}</title>{bar}"
+            f'<text x="{MARGIN + LABEL_PAD}" y="{y + 18}"><tspan class="name">{escape(names[net.id])}</tspan>'
+            f'<tspan class="cidr" dx="10">{escape(cidrs[net.id])}</tspan></text></g>'
+        )
+    out.extend(drawn)
     out.append("</svg>")
     return "".join(out)
 

@@ -6,9 +6,12 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from ansible_collections.opensandbox.cloud.plugins.module_utils._diagram import (
     Diagram,
@@ -16,6 +19,7 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._diagram import 
     DiagramNode,
     Link,
     render_svg,
+    text_box,
 )
 from ansible_collections.opensandbox.cloud.plugins.module_utils._sandbox_diagram import (
     deployed_diagram,
@@ -23,7 +27,12 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._sandbox_diagram
 )
 from ansible_collections.opensandbox.cloud.plugins.module_utils._topology import load_topology
 from ansible_collections.opensandbox.cloud.plugins.module_utils._topology_hot import SandboxOptions
-from ansible_collections.opensandbox.cloud.tests.unit.plugins.module_utils.topology_samples import example
+from ansible_collections.opensandbox.cloud.tests.unit.plugins.module_utils.topology_samples import (
+    CURRENT,
+    LEGACY,
+    example,
+    parsed,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 #: where the browser test leaves its screenshot for a person to look at
@@ -214,6 +223,45 @@ def test_an_empty_diagram_is_a_small_valid_picture() -> None:
     assert 0 < float(root.get("width")) < 400
 
 
+#: hosts on two networks: links that turn below the networks' row
+FLAT = Diagram(
+    title="flat",
+    nodes=(
+        DiagramNode("a", "host", (Link("lan", "10.0.0.2"), Link("dmz", "10.1.0.2"))),
+        DiagramNode("b", "host", (Link("dmz", "10.1.0.3"),)),
+        DiagramNode("c", "host", (Link("lan", "10.0.0.3"), Link("dmz", "10.1.0.4"))),
+        DiagramNode("alone"),
+    ),
+)
+PICTURES = {
+    "small-sandbox": lambda: picture(example("small-sandbox.yaml")),
+    "sandbox": lambda: picture(example("sandbox.yaml")),
+    "legacy": lambda: picture(parsed(LEGACY)),
+    "current": lambda: picture(parsed(CURRENT)),
+    "flat": lambda: render_svg(FLAT),
+}
+
+
+@pytest.mark.parametrize("name", PICTURES)
+def test_no_text_overlaps_another_or_lies_on_a_link(name: str) -> None:
+    root = ET.fromstring(PICTURES[name]().encode("utf-8"))
+    boxes = []
+    for element in root.iter(f"{SVG}text"):
+        x, y, size = (int(element.get(k)) for k in ("x", "y", "font-size"))
+        boxes.append((element.text, text_box(x, y, element.text, size, element.get("text-anchor", "start"))))
+    segments = []
+    for line in root.iter(f"{SVG}polyline"):
+        points = [tuple(int(n) for n in point.split(",")) for point in line.get("points").split()]
+        segments += itertools.pairwise(points)
+    assert segments
+    for start, end in segments:
+        assert start[0] == end[0] or start[1] == end[1], ("slanted", start, end)
+        for text, room in boxes:
+            assert not room.crosses(start, end), (text, start, end)
+    for (text1, room1), (text2, room2) in itertools.combinations(boxes, 2):
+        assert not room1.overlaps(room2), (text1, text2)
+
+
 def test_small_sandbox_picture_renders_in_a_browser(tmp_path) -> None:
     """The file heat_sandbox writes, opened in headless Chromium: every name is drawn, and drawn
     visibly (a box with a size), not only present in the markup."""
@@ -235,7 +283,18 @@ def test_small_sandbox_picture_renders_in_a_browser(tmp_path) -> None:
             return seen;
             """
         )
+        # Each text's box as the browser's font draws it: no two meet.
+        drawn_texts = driver.execute_script(
+            """
+            return Array.from(document.querySelectorAll('text'), t => {
+              const b = t.getBBox();
+              return [t.textContent, b.x, b.y, b.width, b.height];
+            });
+            """
+        )
         save_screenshot(driver, SHOTS / "small-sandbox.png")
+    for (text1, x1, y1, w1, h1), (text2, x2, y2, w2, h2) in itertools.combinations(drawn_texts, 2):
+        assert x1 + w1 <= x2 or x2 + w2 <= x1 or y1 + h1 <= y2 or y2 + h2 <= y1, (text1, text2)
     for element, name in (("os-server", "server"), ("os-router", "router"), ("os-network", "server-switch")):
         found = drawn[f"{element}:{name}"]
         assert name in found["text"]
