@@ -88,11 +88,26 @@ demo: collection start
 destroy: collection start
 	$(BIN)/ansible-playbook playbooks/destroy_sandbox.yml -e topology=playbooks/files/small-sandbox.yaml
 
+# The headless browser the dashboard's tests drive (simulator/tests/test_dashboard.py), as
+# root: Debian's chromium and its WebDriver. Elsewhere those tests are skipped, and say why.
+.PHONY: browser
+browser:
+	@missing=""; \
+	for tool in chromium:chromium chromedriver:chromium-driver; do \
+	  command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" -ne 0 ]; then echo "make browser installs$$missing: run it as root"; exit 1; fi; \
+	  echo "Installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; \
+	fi
+
 # The docker driver's engine, as root: install Docker and what the driver uses (debootstrap
 # for the base image, iptables, an SSH client for the tests), start dockerd if it is not
-# running, and build the base image (once per machine; cached after).
+# running, and build the base image (once per machine; cached after). It installs the
+# dashboard tests' browser too (`browser`), so CI's one root step sets up every test.
 .PHONY: docker-engine
-docker-engine: $(BIN)/.installed
+docker-engine: $(BIN)/.installed browser
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make docker-engine installs packages and starts dockerd: run it as root"; exit 1; fi
 	@missing=""; \
 	for tool in dockerd:docker.io debootstrap:debootstrap iptables:iptables ssh:openssh-client losetup:mount nsenter:util-linux; do \
@@ -109,6 +124,21 @@ docker-engine: $(BIN)/.installed
 	  docker info >/dev/null 2>&1 || { echo "dockerd did not start: see /var/log/dockerd.log"; exit 1; }; \
 	fi
 	$(BIN)/stacksim images build
+
+# stacksim beside mimic (the old Rackspace OpenStack mock), alternating the two in one run
+# (bench/bench_vs_mimic.py, about ten minutes): appends to bench/results/vs_mimic.json and
+# rewrites bench/README.md's table. mimic gets a venv of its own, at the pinned versions.
+MIMIC_VENV := build/bench/mimic-venv
+$(MIMIC_VENV)/.installed: bench/requirements-mimic.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (Debian: apt install python3 python3-venv)"; exit 1; }
+	@rm -rf $(MIMIC_VENV)
+	$(PYTHON) -m venv $(MIMIC_VENV)
+	$(MIMIC_VENV)/bin/pip install --quiet -r bench/requirements-mimic.txt
+	@touch $@
+
+.PHONY: bench
+bench: $(BIN)/.installed $(MIMIC_VENV)/.installed
+	$(BIN)/python bench/bench_vs_mimic.py $(BENCH_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -20,202 +20,31 @@ none``), so the list at 10,000 measures the servers, not 10,000 ports.
 from __future__ import annotations
 
 import argparse
-import datetime
-import http.client
 import json
-import os
-import platform
-import statistics
 import subprocess
-import threading
-import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
+from benchlib import (
+    COMPUTE,
+    Client,
+    bulk_create,
+    commit,
+    create_servers,
+    hammer,
+    machine,
+    rss_mib,
+    today,
+    token,
+    wait_built,
+)
+
 from stacksim.testing import Simulator
-
-COMPUTE = "/compute/v2.1"
-
-
-class Client:
-    """One keep-alive HTTP connection to the simulator."""
-
-    def __init__(self, port: int, token: str | None = None) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        self.token = token
-
-    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any, dict[str, str]]:
-        try:
-            return self._call(method, path, body)
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-            if method != "GET":
-                raise
-            self.conn.close()  # the server closed an idle keep-alive connection: once more
-            return self._call(method, path, body)
-
-    def _call(self, method: str, path: str, body: Any = None) -> tuple[int, Any, dict[str, str]]:
-        headers = {"Content-Type": "application/json"}
-        if self.token:
-            headers["X-Auth-Token"] = self.token
-        data = json.dumps(body).encode() if body is not None else None
-        self.conn.request(method, path, body=data, headers=headers)
-        resp = self.conn.getresponse()
-        raw = resp.read()
-        parsed = json.loads(raw) if raw and resp.getheader("content-type", "").startswith("application/json") else None
-        if resp.status >= 400:
-            raise RuntimeError(f"{method} {path}: {resp.status} {raw[:300]!r}")
-        return resp.status, parsed, {k.lower(): v for k, v in resp.getheaders()}
-
-    def raw_get(self, path: str) -> int:
-        self.conn.request("GET", path, headers={"X-Auth-Token": self.token or ""})
-        resp = self.conn.getresponse()
-        size = len(resp.read())
-        if resp.status != 200:
-            raise RuntimeError(f"GET {path}: {resp.status}")
-        return size
-
-
-def token(port: int, user: str, project: str) -> str:
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {"user": {"name": user, "domain": {"id": "default"}, "password": "stacksim"}},
-            },
-            "scope": {"project": {"name": project, "domain": {"id": "default"}}},
-        }
-    }
-    _, _, headers = Client(port).call("POST", "/identity/v3/auth/tokens", body)
-    return headers["x-subject-token"]
-
-
-def stats(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {
-        "min_ms": round(ordered[0] * 1000, 2),
-        "median_ms": round(statistics.median(ordered) * 1000, 2),
-        "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000, 2),
-        "max_ms": round(ordered[-1] * 1000, 2),
-    }
-
-
-def cpu_seconds(pid: int) -> float:
-    """The CPU time (user + system) a process has used: a measure a busy machine skews less."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def timed_threads(threads: int, work: Callable[[Callable[[Callable[[], Any]], None]], None], pid: int):
-    """Run ``work(time_one)`` on ``threads`` threads at once; ``time_one(fn)`` calls and times
-    ``fn``. Returns the samples, the wall-clock seconds and the server's CPU seconds meanwhile."""
-    samples: list[float] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        mine: list[float] = []
-
-        def time_one(fn: Callable[[], Any]) -> None:
-            start = time.perf_counter()
-            fn()
-            mine.append(time.perf_counter() - start)
-
-        work(time_one)
-        with lock:
-            samples.extend(mine)
-
-    running = [threading.Thread(target=worker) for _ in range(threads)]
-    cpu = cpu_seconds(pid) if pid else 0.0
-    start = time.perf_counter()
-    for t in running:
-        t.start()
-    for t in running:
-        t.join()
-    return samples, time.perf_counter() - start, (cpu_seconds(pid) - cpu) if pid else 0.0
-
-
-def hammer(port: int, tok: str, path: str, connections: int, requests: int, pid: int = 0) -> dict[str, Any]:
-    """``requests`` GETs of ``path`` spread over ``connections`` keep-alive connections
-    (with ``pid``: also the server's CPU time per request)."""
-    each = max(1, requests // connections)
-
-    def work(time_one: Callable[[Callable[[], Any]], None]) -> None:
-        client = Client(port, tok)
-        client.raw_get(path)  # warm the connection
-        for _ in range(each):
-            time_one(lambda: client.raw_get(path))
-
-    samples, elapsed, cpu = timed_threads(connections, work, pid)
-    out = {"connections": connections, "requests": len(samples), "req_per_s": round(len(samples) / elapsed, 1)}
-    if pid:  # the warm-up requests count too: one per connection
-        out["server_cpu_ms_per_req"] = round(cpu * 1000 / (len(samples) + connections), 2)
-    return out | stats(samples)
-
-
-def create_servers(
-    port: int, tok: str, body: dict[str, Any], count: int, threads: int = 8, pid: int = 0
-) -> dict[str, Any]:
-    """Create ``count`` servers, one a request, on ``threads`` connections: the rate and latencies."""
-    names = iter(range(count))
-    lock = threading.Lock()
-
-    def work(time_one: Callable[[Callable[[], Any]], None]) -> None:
-        client = Client(port, tok)
-        while True:
-            with lock:
-                n = next(names, None)
-            if n is None:
-                return
-            server = {"server": dict(body, name=f"bench-{n}")}
-            time_one(lambda s=server: client.call("POST", f"{COMPUTE}/servers", s))
-
-    samples, elapsed, cpu = timed_threads(threads, work, pid)
-    out = {"created": count, "threads": threads, "per_s": round(count / elapsed, 1), "seconds": round(elapsed, 2)}
-    if pid:  # the builds that run meanwhile count too
-        out["server_cpu_ms_per_create"] = round(cpu * 1000 / count, 2)
-    return out | stats(samples)
-
-
-def bulk_create(client: Client, body: dict[str, Any], count: int, per_request: int = 100) -> float:
-    start = time.perf_counter()
-    made = 0
-    while made < count:
-        n = min(per_request, count - made)
-        server = dict(body, name=f"bulk-{made}", networks="none", min_count=n, max_count=n)
-        client.call("POST", f"{COMPUTE}/servers", {"server": server})
-        made += n
-    return time.perf_counter() - start
-
-
-def wait_built(client: Client, deadline_s: float = 600) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        _, body, _ = client.call("GET", f"{COMPUTE}/servers?status=BUILD&limit=1")
-        if not body["servers"]:
-            return
-        time.sleep(0.2)
-    raise RuntimeError("servers still building")
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return -1.0
 
 
 def server_pid(sim: Simulator) -> int:
     # control.spawn runs ``python -m stacksim serve`` directly, so the child is the server.
     assert sim.proc is not None
     return sim.proc.pid
-
-
-def commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def main() -> None:
@@ -226,8 +55,8 @@ def main() -> None:
     record: dict[str, Any] = {
         "bench": "compute_scale",
         "label": args.label,
-        "date": datetime.date.today().isoformat(),
-        "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
+        "date": today(),
+        "machine": machine(),
         "commit": commit(),
     }
     with Simulator(extra_args=["--delay", "0"]) as sim:

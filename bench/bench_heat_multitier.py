@@ -26,25 +26,18 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 
+from benchlib import summary
+
 from stacksim.testing import Simulator
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "playbooks" / "templates" / "multi_tier.yaml"
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    return {
-        "min_s": round(min(values), 3),
-        "median_s": round(statistics.median(values), 3),
-        "max_s": round(max(values), 3),
-    }
 
 
 def sdk_rounds(conn, key: str, rounds: int) -> dict[str, list[float]]:

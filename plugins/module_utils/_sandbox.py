@@ -203,6 +203,30 @@ def server_hosts(module: Any, stack: Any) -> list[dict[str, Any]]:
     return sorted(hosts, key=lambda h: h["name"] or "")
 
 
+def network_cidrs(module: Any, stack: Any) -> dict[str, str]:
+    """The CIDRs of the networks a stack's hosts are on, as Neutron has them, by the names the hosts use.
+
+    A sandbox's ``nodes`` output names each network as the topology does; its subnet is
+    the stack's resource ``subnet_<name>``. A raw template's servers name their networks
+    as Neutron does. Both names are given, one listing of subnets and networks for all.
+    """
+    conn = module.conn
+    subnets = module.call(conn.network.subnets) or []
+    names = {n.id: n.name for n in module.call(conn.network.networks) or []}
+    cidrs: dict[str, str] = {}
+    for subnet in sorted(subnets, key=lambda s: (s.ip_version or 4, s.cidr or "")):
+        name = names.get(subnet.network_id)
+        if name and subnet.cidr:
+            cidrs.setdefault(name, subnet.cidr)
+    by_id = {s.id: s.cidr for s in subnets}
+    for resource in module.call(conn.orchestration.resources, stack) or []:
+        if resource.resource_type == "OS::Neutron::Subnet" and (resource.name or "").startswith("subnet_"):
+            cidr = by_id.get(resource.physical_resource_id)
+            if cidr:
+                cidrs[resource.name[len("subnet_") :]] = cidr
+    return cidrs
+
+
 def _names_and_ids(items: Any, name_attr: str = "name") -> set[str]:
     found: set[str] = set()
     for item in items or []:

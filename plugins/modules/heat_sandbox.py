@@ -36,6 +36,7 @@ description:
   - Returns the stack, every host with its addresses, and an Ansible inventory (groups from the
     topology, C(ansible_host), C(ansible_user) from C(mgmt_user), an SSH C(ProxyJump) through the
     management node), which O(inventory_path) also writes to a file.
+  - Draws the sandbox as an SVG picture (O(diagram_path)), also before it exists (O(render_only=true)).
 author:
   - OpenSandbox contributors (@opensandbox)
 options:
@@ -143,14 +144,33 @@ options:
     type: bool
   render_only:
     description:
-      - Return the rendered template (RV(template)) without touching the cloud.
-      - Only the checks that need no cloud are made.
+      - Return the rendered template (RV(template)) without touching the cloud, and write the sandbox's
+        picture to O(diagram_path) when it is given. O(state) is not used.
+      - Only the checks that need no cloud are made (names, CIDRs, addresses, references); a topology
+        with a problem fails the task, listing them all, and nothing is written.
+      - C(changed) says whether the picture's file changed; with C(--diff) the diff shows it.
     type: bool
     default: false
   inventory_path:
     description:
       - Also write the inventory (RV(inventory)) to this file, as YAML. The path must be absolute.
       - The file is written only when its content changes; with O(state=absent) it is removed.
+    type: path
+  diagram_path:
+    description:
+      - Also write a picture of the sandbox to this file, as SVG. The path must be absolute. Needs a
+        O(topology) or O(topology_file), except with O(state=absent).
+      - The picture is drawn from the topology alone, so it is the same before and after the sandbox is
+        deployed. It shows the WAN with the management node C(man) and the router hosts, the topology's
+        networks with their CIDRs, the user access node C(uan) when there is one, and the hosts, each
+        linked to its networks and labelled with its address there. Hidden hosts and networks are dashed
+        and marked, and the groups are listed under it.
+      - Its elements carry the classes C(os-network), C(os-router) and C(os-server), a C(<title>) and
+        their names as text, like the pictures of stacksim's dashboard.
+      - The file is written only when its content changes, after the sandbox is deployed (not when the
+        deployment fails); with O(state=absent) it is removed. In check mode it is not written (as the
+        inventory is not), and C(changed) says whether it would be.
+      - With O(render_only=true), the picture is written without touching the cloud.
     type: path
 extends_documentation_fragment:
   - opensandbox.cloud.openstack
@@ -160,10 +180,14 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reports what would change; for a sandbox that exists, from Heat's preview of the update.
+    details:
+      - Reports what would change; for a sandbox that exists, from Heat's preview of the update.
+      - Files (O(inventory_path), O(diagram_path)) are not written in check mode.
   diff_mode:
     support: full
-    details: Shows the stack's template before and after, and Heat's plan in the header.
+    details:
+      - Shows the stack's template before and after, and Heat's plan in the header.
+      - With O(render_only=true), shows the picture's file before and after.
   idempotent:
     support: full
 notes:
@@ -199,6 +223,19 @@ EXAMPLES = r"""
     render_only: true
   register: rendered
 
+- name: Draw the sandbox before it exists; the cloud is not touched
+  opensandbox.cloud.heat_sandbox:
+    topology_file: "{{ playbook_dir }}/files/sandbox.yaml"
+    render_only: true
+    diagram_path: "{{ playbook_dir }}/sandbox.svg"
+
+- name: Deploy a sandbox and keep its picture beside its inventory
+  opensandbox.cloud.heat_sandbox:
+    cloud: stacksim
+    topology_file: "{{ playbook_dir }}/files/sandbox.yaml"
+    inventory_path: "{{ playbook_dir }}/sandbox.inventory.yml"
+    diagram_path: "{{ playbook_dir }}/sandbox.svg"
+
 - name: Deploy a second copy of the same topology, with a key pair and its own prefix
   opensandbox.cloud.heat_sandbox:
     cloud: stacksim
@@ -231,12 +268,13 @@ EXAMPLES = r"""
     name: small-sandbox
     state: resumed
 
-- name: Delete the sandbox and its inventory file
+- name: Delete the sandbox, its inventory file and its picture
   opensandbox.cloud.heat_sandbox:
     cloud: stacksim
     name: small-sandbox
     state: absent
     inventory_path: "{{ playbook_dir }}/small-sandbox.inventory.yml"
+    diagram_path: "{{ playbook_dir }}/small-sandbox.svg"
 """
 
 RETURN = r"""
@@ -340,6 +378,11 @@ inventory_path:
   description: Where the inventory was written (or removed).
   returned: when O(inventory_path) is given
   type: str
+diagram_path:
+  description: Where the sandbox's picture was written (or removed).
+  returned: when O(diagram_path) is given
+  type: str
+  sample: /home/user/sandbox.svg
 changes:
   description:
     - What was (or, in check mode, would be) done to the stack's resources, by resource name.
@@ -373,14 +416,15 @@ import copy
 import dataclasses
 import math
 import os
-import tempfile
 import traceback
 from collections.abc import Mapping
 from typing import Any
 
 from ansible.module_utils.common.yaml import HAS_YAML, yaml_load
 
+from ansible_collections.opensandbox.cloud.plugins.module_utils._diagram import render_svg
 from ansible_collections.opensandbox.cloud.plugins.module_utils._kinds import STACK
+from ansible_collections.opensandbox.cloud.plugins.module_utils._local_file import file_diff, sync_text_file
 from ansible_collections.opensandbox.cloud.plugins.module_utils._module import AnsibleOpenStackModule
 from ansible_collections.opensandbox.cloud.plugins.module_utils._resources import find
 from ansible_collections.opensandbox.cloud.plugins.module_utils._sandbox import (
@@ -399,6 +443,7 @@ from ansible_collections.opensandbox.cloud.plugins.module_utils._sandbox import 
     stored_files,
     stored_template,
 )
+from ansible_collections.opensandbox.cloud.plugins.module_utils._sandbox_diagram import topology_diagram
 from ansible_collections.opensandbox.cloud.plugins.module_utils._topology import Problem, Topology, load_topology
 from ansible_collections.opensandbox.cloud.plugins.module_utils._topology_checks import (
     cloud_problems,
@@ -451,6 +496,7 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "user_access": {"type": "bool"},
     "render_only": {"type": "bool", "default": False},
     "inventory_path": {"type": "path"},
+    "diagram_path": {"type": "path"},
 }
 SOURCES = ("topology", "topology_file", "template", "template_file")
 RAW_ONLY = ("parameters", "environment", "files")
@@ -588,32 +634,21 @@ def describe(module: AnsibleOpenStackModule, wish: Wish, stack: Any) -> dict[str
 
 def sync_inventory_file(module: AnsibleOpenStackModule, inventory: Mapping[str, Any] | None) -> bool:
     """Write (or, for None, remove) the inventory file; True if it changed (or would, in check mode)."""
-    path = module.params["inventory_path"]
-    if not path:
-        return False
-    if inventory is None:
-        if not os.path.exists(path):
-            return False
-        if not module.check_mode:
-            os.remove(path)
-        return True
-    content = dump_inventory(inventory)
-    try:
-        with open(path, encoding="utf-8") as stream:
-            if stream.read() == content:
-                return False
-    except OSError:
-        pass
-    if not module.check_mode:
-        directory = os.path.dirname(path)
-        try:
-            fd, temp = tempfile.mkstemp(dir=directory, prefix=".inventory-")
-            with os.fdopen(fd, "w", encoding="utf-8") as stream:
-                stream.write(content)
-        except OSError as exc:
-            module.fail_json(msg=f"Cannot write the inventory to {path}: {exc.strerror}")
-        module.ansible_module.atomic_move(temp, path)
-    return True
+    content = None if inventory is None else dump_inventory(inventory)
+    return sync_text_file(module, module.params["inventory_path"], content, "inventory")[0]
+
+
+def sandbox_picture(wish: Wish) -> str:
+    """The SVG picture of the sandbox the wish's topology deploys to."""
+    return render_svg(topology_diagram(wish.topology, wish.options))
+
+
+def sync_diagram_file(module: AnsibleOpenStackModule, wish: Wish, *, gone: bool = False) -> tuple[bool, dict]:
+    """Write the picture to ``diagram_path`` (``gone``: remove it): whether it changed, and the file's diff."""
+    path = module.params["diagram_path"]
+    content = None if gone else sandbox_picture(wish)
+    changed, before = sync_text_file(module, path, content, "picture")
+    return changed, file_diff(path, before, content) if changed else {}
 
 
 def changes(added: list[str] | None = None, **kinds: list[str]) -> dict[str, list[str]]:
@@ -635,7 +670,7 @@ def template_diff(name: str, before: Any, after: Any, plan: Mapping[str, list[st
 def finish(
     module: AnsibleOpenStackModule, wish: Wish, stack: Any, changed: bool, plan: dict, diff: dict, *, gone: bool = False
 ) -> None:
-    """Exit with the stack, its hosts and inventory; keep the inventory file in step (``gone``: remove it)."""
+    """Exit with the stack, its hosts and inventory; keep the inventory and picture in step (``gone``: remove them)."""
     result = describe(module, wish, stack)
     if module.params["inventory_path"]:
         if gone:
@@ -643,6 +678,10 @@ def finish(
         elif stack is not None and result["inventory"]:
             changed = sync_inventory_file(module, result["inventory"]) or changed
         result["inventory_path"] = module.params["inventory_path"]
+    if module.params["diagram_path"]:
+        # The picture is the topology's: the same before the stack exists (check mode) as after.
+        changed = sync_diagram_file(module, wish, gone=gone)[0] or changed
+        result["diagram_path"] = module.params["diagram_path"]
     module.exit_json(changed=changed, changes=plan, diff=diff, **result)
 
 
@@ -828,9 +867,24 @@ def suspend_or_resume(module: AnsibleOpenStackModule, wish: Wish, stack: Any) ->
     finish(module, wish, stack, True, changes(), {"before": {"status": before}, "after": {"status": stack.status}})
 
 
+def render_only(module: AnsibleOpenStackModule, wish: Wish) -> None:
+    """Check the topology as far as no cloud is needed, return its template and write its picture."""
+    if not wish.from_topology:
+        module.fail_json(msg="render_only needs a topology or topology_file")
+    if wish.problems:
+        fail_problems(module, wish, wish.problems)
+    result: dict[str, Any] = {"changed": False, "template": copy.deepcopy(wish.template), "changes": changes()}
+    if module.params["diagram_path"]:
+        result["changed"], diff = sync_diagram_file(module, wish)
+        result["diagram_path"] = module.params["diagram_path"]
+        if diff:
+            result["diff"] = diff
+    module.exit_json(**result)
+
+
 def check_paths(module: AnsibleOpenStackModule) -> None:
     """Paths must be absolute: a module runs in a temporary directory, not where the playbook was started."""
-    for option in ("topology_file", "template_file", "inventory_path"):
+    for option in ("topology_file", "template_file", "inventory_path", "diagram_path"):
         path = module.params[option]
         if path and not os.path.isabs(path):
             module.fail_json(
@@ -850,11 +904,9 @@ def main() -> None:
     check_paths(module)
     wish = build_wish(module)
     if p["render_only"]:
-        if not wish.from_topology:
-            module.fail_json(msg="render_only needs a topology or topology_file")
-        if wish.problems:
-            fail_problems(module, wish, wish.problems)
-        module.exit_json(changed=False, template=copy.deepcopy(wish.template), changes=changes())
+        render_only(module, wish)
+    if p["diagram_path"] and not wish.from_topology and p["state"] != "absent":
+        module.fail_json(msg="diagram_path needs a topology or topology_file: the picture is drawn from the topology")
     stack = find(module, STACK, wish.name)
     if p["state"] == "present":
         present(module, wish, stack)

@@ -15,6 +15,7 @@ description:
     with their status, outputs, resources and most recent events.
   - For sandboxes made by M(opensandbox.cloud.heat_sandbox) from a topology, also lists every node
     with its role and addresses.
+  - Draws one sandbox as it is deployed, as an SVG picture (O(diagram_path)).
 author:
   - OpenSandbox contributors (@opensandbox)
 options:
@@ -41,11 +42,35 @@ options:
       - How many of each stack's most recent events to list; V(0) lists none.
     type: int
     default: 20
+  diagram_path:
+    description:
+      - Write a picture of the sandbox named by O(name), as it is deployed, to this file, as SVG. The path
+        must be absolute. Needs O(name); the task fails when there is no such stack.
+      - The picture is drawn from what the cloud has, not from the topology. Each node's addresses are
+        those its ports have (the stack's C(nodes) output, which Heat resolves from the ports; for a stack
+        made from a raw template, its servers' addresses) and each network's CIDR is its subnet's. Each
+        node's addresses on the management network and the uplink, and its floating IP, are written in
+        its box. Hidden marks and groups are kept only in the topology, so they are not drawn;
+        M(opensandbox.cloud.heat_sandbox)'s O(opensandbox.cloud.heat_sandbox#module:diagram_path) draws them.
+      - It has the classes C(os-network), C(os-router) and C(os-server), like the pictures of
+        M(opensandbox.cloud.heat_sandbox) and stacksim's dashboard.
+      - The file is written only when its content changes, and C(changed) says whether it did. In check
+        mode it is not written.
+    type: path
 extends_documentation_fragment:
   - opensandbox.cloud.openstack
   - opensandbox.cloud.attributes
   - opensandbox.cloud.attributes.actiongroup
-  - opensandbox.cloud.attributes.info_module
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads the cloud, so check mode returns the same information; O(diagram_path) is not
+      written.
+  diff_mode:
+    support: full
+    details: The module changes nothing in the cloud; the diff shows the picture's file before and after.
+  idempotent:
+    support: full
 """
 
 EXAMPLES = r"""
@@ -72,6 +97,13 @@ EXAMPLES = r"""
     prefix: team
     resources: false
     events: 0
+
+- name: Draw the deployed sandbox, with the addresses its nodes really have
+  opensandbox.cloud.heat_sandbox_info:
+    cloud: stacksim
+    name: small-sandbox
+    events: 0
+    diagram_path: "{{ playbook_dir }}/small-sandbox.deployed.svg"
 """
 
 RETURN = r"""
@@ -132,14 +164,23 @@ sandboxes:
           and C(reason). Empty when O(events=0).
       type: list
       elements: dict
+diagram_path:
+  description: Where the picture was written.
+  returned: when O(diagram_path) is given
+  type: str
+  sample: /home/user/small-sandbox.deployed.svg
 """
 
+import os
 from typing import Any
 
+from ansible_collections.opensandbox.cloud.plugins.module_utils._diagram import render_svg
 from ansible_collections.opensandbox.cloud.plugins.module_utils._kinds import STACK
+from ansible_collections.opensandbox.cloud.plugins.module_utils._local_file import file_diff, sync_text_file
 from ansible_collections.opensandbox.cloud.plugins.module_utils._module import AnsibleOpenStackModule
 from ansible_collections.opensandbox.cloud.plugins.module_utils._resources import find
-from ansible_collections.opensandbox.cloud.plugins.module_utils._sandbox import stack_view
+from ansible_collections.opensandbox.cloud.plugins.module_utils._sandbox import network_cidrs, server_hosts, stack_view
+from ansible_collections.opensandbox.cloud.plugins.module_utils._sandbox_diagram import deployed_diagram
 from ansible_collections.opensandbox.cloud.plugins.module_utils._topology_inventory import nodes_output, sandbox_hosts
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
@@ -148,6 +189,7 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "tags": {"type": "list", "elements": "str"},
     "resources": {"type": "bool", "default": True},
     "events": {"type": "int", "default": 20},
+    "diagram_path": {"type": "path"},
 }
 
 
@@ -186,11 +228,38 @@ def describe(module: AnsibleOpenStackModule, stack: Any) -> dict[str, Any]:
     return view
 
 
+def draw(module: AnsibleOpenStackModule, stack: Any) -> str:
+    """The deployed sandbox's picture: its nodes' real addresses and its networks' CIDRs."""
+    nodes = nodes_output(stack.outputs)
+    hosts = sandbox_hosts(nodes) if nodes else server_hosts(module, stack)
+    diagram = deployed_diagram(stack.name, hosts, network_cidrs(module, stack), sandbox=bool(nodes))
+    return render_svg(diagram)
+
+
+def write_diagram(module: AnsibleOpenStackModule, stack: Any) -> dict[str, Any]:
+    """Draw the stack to ``diagram_path``: the result's ``changed``, ``diagram_path`` and ``diff``."""
+    path = module.params["diagram_path"]
+    content = draw(module, stack)
+    changed, before = sync_text_file(module, path, content, "picture")
+    result: dict[str, Any] = {"changed": changed, "diagram_path": path}
+    if changed:
+        result["diff"] = file_diff(path, before, content)
+    return result
+
+
 def main() -> None:
     module = AnsibleOpenStackModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
     if p["events"] < 0:
         module.fail_json(msg=f"events must be 0 or more, not {p['events']}")
+    if p["diagram_path"]:
+        if not p["name"]:
+            module.fail_json(msg="diagram_path needs name: the picture is of one sandbox")
+        if not os.path.isabs(p["diagram_path"]):
+            module.fail_json(
+                msg=f"diagram_path must be an absolute path, not {p['diagram_path']!r}: the module runs in a "
+                f'temporary directory. Use for example "{{{{ playbook_dir }}}}/{p["diagram_path"]}".'
+            )
     conn = module.conn
     if p["name"]:
         # Showing one stack reads it whole; a listing gives summaries without outputs.
@@ -209,7 +278,12 @@ def main() -> None:
         stack = summary if full else module.call_or_none(conn.orchestration.get_stack, summary.id)
         if stack is not None:
             stacks.append(describe(module, stack))
-    module.exit_json(changed=False, sandboxes=sorted(stacks, key=lambda s: s["name"] or ""))
+    result: dict[str, Any] = {"changed": False}
+    if p["diagram_path"]:
+        if not stacks:
+            module.fail_json(msg=f"No sandbox {p['name']!r} to draw: there is no stack of that name or ID")
+        result.update(write_diagram(module, summaries[0]))
+    module.exit_json(sandboxes=sorted(stacks, key=lambda s: s["name"] or ""), **result)
 
 
 if __name__ == "__main__":

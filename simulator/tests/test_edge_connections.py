@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ import requests
 from edge_helpers import JSON, read_response, service_error, status_of
 from edge_helpers import token as password_token
 
+from stacksim.connections import DROP_BATCH, Guard
 from stacksim.testing import Simulator, wait_until
 
 CAP = 40
@@ -109,3 +111,35 @@ def test_the_body_limit_can_be_set(tight):
     assert "max_request_body_size (4096)" in service_error("network", big, 413)
     small = requests.post(f"{tight.url}/network/v2.0/networks", data=padded % ("x" * 200), headers=headers, timeout=10)
     assert small.status_code == 201, small.text
+
+
+class _Idle:
+    """A connection the guard finds overdue until it is dropped."""
+
+    def __init__(self, guard: Guard) -> None:
+        self.guard, self.dropped = guard, False
+        guard.open[self] = None
+
+    def overdue(self, now: float) -> str | None:
+        return None if self.dropped else "idle"
+
+    def drop(self) -> None:
+        self.dropped = True
+        self.guard.forget(self)
+
+
+def test_a_crowd_timing_out_together_is_closed_a_batch_per_turn_of_the_loop():
+    """Closing 500 connections in one callback held /health up for ~50 ms: the loop answers between batches."""
+
+    async def sweep() -> list[int]:
+        guard = Guard(idle_timeout=65, request_timeout=20, max_connections=1000)
+        crowd = [_Idle(guard) for _ in range(3 * DROP_BATCH + 1)]
+        guard._sweep(asyncio.get_running_loop())
+        closed = [sum(c.dropped for c in crowd)]
+        for _ in range(4):
+            await asyncio.sleep(0)  # one turn of the loop: I/O and other callbacks run in between
+            closed.append(sum(c.dropped for c in crowd))
+        assert guard.closed["idle"] == len(crowd) and not guard.open
+        return closed
+
+    assert asyncio.run(sweep()) == [DROP_BATCH, 2 * DROP_BATCH, 3 * DROP_BATCH, 3 * DROP_BATCH + 1, 3 * DROP_BATCH + 1]

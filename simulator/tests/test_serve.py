@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from stacksim.services import registry
-from stacksim.testing import Simulator, wait_until
+from stacksim.testing import Simulator, free_port, wait_until
 
 
 def _get(url: str, headers: dict | None = None):
@@ -214,3 +214,22 @@ def test_secret_query_values_are_masked_in_the_debug_log(tmp_path):
         log = wait_until(lambda: "/health?password" in (text := sim.log.read_text()) and text, what="the access log")
     assert "SECRET" not in log
     assert "token=***" in log and "limit=5" in log
+
+
+def test_what_start_up_made_is_kept_out_of_full_garbage_collections(tmp_path):
+    """A full collection walked every object start-up made, holding the whole server (``/health``
+    too) ~200 ms whenever a big request set one off: they are frozen before the server serves."""
+    probe = (
+        "import gc, sys, uvicorn\n"
+        "def run(self, sockets=()):\n"
+        "    print('frozen', gc.get_freeze_count())\n"
+        "    for sock in sockets:\n"
+        "        sock.close()\n"
+        "uvicorn.Server.run = run\n"
+        "from stacksim.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    serve = ["serve", "--port", str(free_port()), "--state-dir", str(tmp_path), "--log-level", "warning"]
+    proc = subprocess.run([sys.executable, "-c", probe, *serve], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout.split("frozen")[-1]) > 0, proc.stdout

@@ -72,6 +72,23 @@ def test_query_filters_sorts_and_pages_in_sql(store: Store) -> None:
     assert sorted(store.get_many("row", ["r1", "r2", "nope"])) == ["r1", "r2"]
 
 
+def test_id_filters_search_the_primary_key(store: Store) -> None:
+    for i in range(50):
+        store.put("row", {"id": f"r{i:02}", "project_id": "p", "created": str(i % 3)})
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    found = store.query("row", any_of={"id": ["r07", "r03", "nope"]})
+    store._db.set_trace_callback(None)
+    assert [r["id"] for r in found] == ["r03", "r07"]
+    select = next(s for s in statements if s.startswith("SELECT data"))
+    plan = " ".join(row[3] for row in store._db.execute(f"EXPLAIN QUERY PLAN {select}"))
+    assert "SEARCH records USING" in plan and "(kind=? AND id=?)" in plan, plan
+    # equality, sorting and paging by id mean the same as before
+    assert [r["id"] for r in store.query("row", {"id": "r10"})] == ["r10"]
+    page = store.query("row", {"project_id": "p"}, order=[("id", True)], after="r45", limit=3)
+    assert [r["id"] for r in page] == ["r44", "r43", "r42"]
+
+
 def test_tracked_sums_follow_every_write_and_rollback(store: Store) -> None:
     store.put("srv", {"id": "old", "project_id": "p", "cores": 2})
     store.track("srv", {"instances": lambda r: 1, "cores": lambda r: r["cores"]})

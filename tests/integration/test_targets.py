@@ -152,14 +152,47 @@ def _recap(out: str) -> dict[str, int]:
     return {key: int(value) for key, value in (pair.split("=") for pair in line.split(":", 1)[1].split())}
 
 
-def test_demo_playbook(ansible_env: dict[str, str], collection_root: Path, tmp_path: Path) -> None:
-    """make demo's playbook: the identity summary, then the small sandbox; a second run changes nothing."""
+def _dashboard_shows_the_sandbox(sim) -> None:
+    """demo's dashboard, in headless Chromium, draws what the demo deployed: the sandbox's nodes
+    and networks on the topology, its stack's resources all complete (screenshots under
+    build/test-output/demo/). Without a browser it warns, except in CI, where one must run."""
+    import os
+    import warnings
+
+    from stacksim.config import DEFAULT_PASSWORD
+    from stacksim.testing_browser import browser_problem, chromium, log_in, save_screenshot
+
+    problem = browser_problem()
+    if problem and not os.environ.get("CI"):
+        warnings.warn(f"the demo's dashboard was not looked at: {problem}", stacklevel=2)
+        return
+    shots = Path(__file__).resolve().parents[2] / "build" / "test-output" / "demo"
+    svg_names = "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.getAttribute('data-name'));"
+    with chromium() as driver:
+        log_in(driver, sim.url, "demo", DEFAULT_PASSWORD)
+        servers = set(driver.execute_script(svg_names, "svg .os-server"))
+        networks = set(driver.execute_script(svg_names, "svg .os-network"))
+        save_screenshot(driver, shots / "topology.png")
+        driver.get(f"{sim.url.rstrip('/')}/dashboard/stacks")
+        driver.find_element("link text", "small-sandbox").click()
+        states = driver.execute_script(
+            "return Array.from(document.querySelectorAll('svg .os-resource')).map(e => e.getAttribute('data-state'));"
+        )
+        save_screenshot(driver, shots / "stack.png")
+    nodes = {f"small-sandbox-{name}" for name in ("man", "uan", "router", "server")}
+    assert nodes <= servers, servers
+    assert {"small-sandbox-wan", "small-sandbox-server-switch"} <= networks, networks
+    assert states and set(states) == {"CREATE_COMPLETE"}, states
+
+
+def test_demo_playbook(stacksim, ansible_env: dict[str, str], collection_root: Path, tmp_path: Path) -> None:
+    """make demo's playbook: who we are, then the small sandbox and its picture; a second run changes nothing."""
     playbooks = collection_root / "playbooks"
     try:
         proc = run_playbook(playbooks / "demo.yml", ansible_env, tmp_path)
         out = proc.stdout
         assert _recap(out)["failed"] == 0
-        assert _recap(out)["changed"] == 1, out  # the sandbox and its inventory file, in one task
+        assert _recap(out)["changed"] == 1, out  # the sandbox, its inventory file and picture, in one task
         for expected in (
             "User:     demo, project demo",
             "Projects: admin, alt_demo, demo",
@@ -168,10 +201,14 @@ def test_demo_playbook(ansible_env: dict[str, str], collection_root: Path, tmp_p
             "server-switch 10.10.20.5",
             "console: openstack --os-cloud stacksim console log show small-sandbox-server",
             "nothing answers ssh",
+            f"Picture of the sandbox: {tmp_path}/small-sandbox.svg",
+            f"Dashboard: {stacksim.url.rstrip('/')}/dashboard",
         ):
             assert expected in out, f"{expected!r} missing from the demo output:\n{out}"
         assert (tmp_path / "small-sandbox.inventory.yml").is_file()
+        assert 'data-name="server-switch"' in (tmp_path / "small-sandbox.svg").read_text()
         assert not (tmp_path / ".stacksim").exists()  # records: no key, nothing to reach over ssh
+        _dashboard_shows_the_sandbox(stacksim)
         again = run_playbook(playbooks / "demo.yml", ansible_env, tmp_path)
         assert _recap(again.stdout)["changed"] == 0, again.stdout
     finally:
@@ -184,6 +221,7 @@ def test_demo_playbook(ansible_env: dict[str, str], collection_root: Path, tmp_p
         )
     assert "small-sandbox: deleted" in destroyed.stdout
     assert not (tmp_path / "small-sandbox.inventory.yml").exists()
+    assert not (tmp_path / "small-sandbox.svg").exists()
 
 
 def test_deploy_and_destroy_playbooks(ansible_env: dict[str, str], collection_root: Path, tmp_path: Path) -> None:

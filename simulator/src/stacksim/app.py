@@ -1,4 +1,5 @@
-"""The ASGI application: ``/health``, the admin extras under ``/_stacksim/`` and each service under its prefix.
+"""The ASGI application: ``/health``, the admin extras under ``/_stacksim/``, each service under its
+prefix and the dashboard at ``/dashboard``.
 
 Every API call goes through :class:`Gate` (so a reset happens between calls,
 never during one) and answers only once the jobs it set going have settled
@@ -20,6 +21,8 @@ from starlette.responses import JSONResponse
 from stacksim import __version__, faults
 from stacksim.cloud import Cloud
 from stacksim.config import Settings
+from stacksim.dashboard import PREFIX as DASHBOARD
+from stacksim.dashboard import Dashboard
 from stacksim.fault_injection import PATH as FAULTS_PATH
 from stacksim.fault_injection import Faults, FaultsEndpoint, inject
 from stacksim.reset import NoSnapshot
@@ -83,6 +86,7 @@ class _Dispatcher:
         names = {name: s.type for s in cloud.services for name in (s.prefix.strip("/"), *[e.type for e in s.catalog()])}
         self.faults = Faults(names, cloud.lifecycle)
         self._faults_endpoint = FaultsEndpoint(self.faults, cloud.auth)
+        self.dashboard = Dashboard(cloud) if cloud.settings.dashboard else None
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -97,6 +101,13 @@ class _Dispatcher:
             return
         if path == FAULTS_PATH or path.startswith(FAULTS_PATH + "/"):
             await self._faults_endpoint(scope, receive, send)
+            return
+        if self.dashboard is not None and (path == DASHBOARD or path.startswith(DASHBOARD + "/")):
+            sub = dict(scope, root_path=scope.get("root_path", "") + DASHBOARD)
+            if path == DASHBOARD:
+                sub["path"] = DASHBOARD + "/"
+            async with self.gate.call():  # a reset waits for the page, and the page for a reset
+                await self.dashboard(sub, receive, send)
             return
         for prefix, service, app in self.mounts:
             if path == prefix or path.startswith(prefix + "/"):

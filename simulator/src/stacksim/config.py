@@ -31,6 +31,8 @@ class Settings:
     #: the flavors made at the first start: ``default`` (m1.tiny ... m1.xlarge, m1.nano, m1.micro)
     #: or ``devstack`` (DevStack's: m1.tiny ... m1.xlarge, cirros256, ds512M ... ds4G)
     flavors: str = "default"
+    #: serve the read-only web dashboard at ``/dashboard``
+    dashboard: bool = True
     public_url: str | None = None
     #: An address of this host where instances reach the APIs (set by the docker driver:
     #: the external network's gateway); wait-condition URLs given to instances use it.

@@ -41,6 +41,9 @@ REPORT_EVERY = 10.0
 MAX_HEAD = 16384
 #: open files kept for the rest of the process (database, image files, containers' pipes)
 FILE_RESERVE = 256
+#: connections a sweep closes in one go: a crowd that times out together is closed over several
+#: turns of the loop, so the requests in between are answered (closing 500 at once took ~50 ms)
+DROP_BATCH = 50
 #: connections the kernel queues for us, and the most the loop takes on in one go: small, so
 #: that a flood of connections waits in the kernel and the loop keeps answering in between
 BACKLOG = 128
@@ -92,14 +95,21 @@ class Guard:
 
     def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
         now = time.monotonic()
-        for conn in list(self.open):
-            why = conn.overdue(now)
-            if why:
-                self._count(why)
-                conn.drop()
+        self._drop_overdue(loop, [conn for conn in self.open if conn.overdue(now)])
         self._report(now)
         if not loop.is_closed():
             self._schedule(loop)
+
+    def _drop_overdue(self, loop: asyncio.AbstractEventLoop, candidates: list[GuardedProtocol]) -> None:
+        """Close the first :data:`DROP_BATCH` of ``candidates`` still overdue; the rest on the loop's next turn."""
+        now = time.monotonic()
+        for conn in candidates[:DROP_BATCH]:
+            why = conn.overdue(now)  # it may have sent something, or gone, since
+            if why:
+                self._count(why)
+                conn.drop()
+        if len(candidates) > DROP_BATCH and not loop.is_closed():
+            loop.call_soon(self._drop_overdue, loop, candidates[DROP_BATCH:])
 
     def _count(self, why: str) -> None:
         self.closed[why] += 1

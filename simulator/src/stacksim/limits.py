@@ -25,6 +25,7 @@ from typing import Any
 from starlette.requests import Request
 
 from stacksim import faults
+from stacksim.toolkit import LONE_SURROGATE
 
 #: oslo.middleware sizelimit's ``max_request_body_size``
 MAX_BODY_SIZE = 114688
@@ -38,7 +39,6 @@ MAX_MEMBERS = 10000
 #: A surrogate may only come from a ``\\uD800``-``\\uDFFF`` escape or from its raw UTF-8
 #: encoding (which ``json.loads`` lets through); without either, no string needs a look.
 _MAY_HOLD_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class BodyTooLarge(Exception):
@@ -115,7 +115,7 @@ def check(value: Any, text: bool = True) -> None:
     while stack:
         node, depth, where = stack.pop()
         if isinstance(node, str):
-            if text and _SURROGATE.search(node):
+            if text and LONE_SURROGATE.search(node):
                 raise _surrogate(where)
             continue
         if not isinstance(node, dict | list):
@@ -130,7 +130,7 @@ def check(value: Any, text: bool = True) -> None:
             )
         if isinstance(node, dict):
             for key, item in node.items():
-                if text and _SURROGATE.search(key):
+                if text and LONE_SURROGATE.search(key):
                     raise _surrogate(f"{where}/{key.encode('utf-8', 'backslashreplace').decode()}")
                 if isinstance(item, dict | list) or (text and isinstance(item, str)):
                     stack.append((item, depth + 1, f"{where}/{key}" if where else key))

@@ -21,6 +21,7 @@ Paging lives in :mod:`stacksim.listing`, quotas in :mod:`stacksim.quotas`.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
@@ -88,6 +89,10 @@ def naive_timestamp() -> str:
 # -- text ---------------------------------------------------------------------------------------------
 
 
+#: a UTF-16 surrogate (in a Python string, always a lone one); a search, not a loop over the characters
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def has_lone_surrogate(value: Any) -> bool:
     """Does ``value`` (a string, or strings in lists and dict keys and values) hold a lone surrogate?
 
@@ -96,7 +101,7 @@ def has_lone_surrogate(value: Any) -> bool:
     refuse such text with a 400 at the door.
     """
     if isinstance(value, str):
-        return any("\ud800" <= ch <= "\udfff" for ch in value)
+        return LONE_SURROGATE.search(value) is not None
     if isinstance(value, dict):
         return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k, v in value.items())
     if isinstance(value, list | tuple):

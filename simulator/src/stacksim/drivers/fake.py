@@ -1,4 +1,4 @@
-"""The ``fake`` driver: instances are records and a console log, nothing runs.
+"""The ``fake`` driver: an instance is a record with a console log, nothing runs.
 
 It behaves enough like a booted guest for clients to tell: the console shows
 a boot and the user data the guest received, a snapshot copies the image the
@@ -13,44 +13,67 @@ text as the reason (the server goes to ``ERROR`` with it as its fault).
 from __future__ import annotations
 
 import shutil
-import threading
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stacksim import clock
 from stacksim.drivers.base import ComputeDriver, DriverError, Instance
 from stacksim.drivers.userdata import wants_poweroff
 
+if TYPE_CHECKING:
+    from stacksim.drivers.view import CloudView
+    from stacksim.store import Store
+
+
+#: the store's kind for a fake instance: {"id", "image": the path it booted from, "console": its log}
+INSTANCE = "fake_instance"
+
 
 class FakeDriver(ComputeDriver):
     name = "fake"
 
+    # An instance is one record in the cloud's store, so it is as durable as the server it
+    # belongs to, a reset removes it with the other records, and stopping the simulator has
+    # nothing to remove however many there are (a folder each made an in-memory cloud's exit
+    # delete tens of thousands of files). Older state dirs kept a folder per instance under
+    # ``fake-instances``: those are read, and moved into the store at their next change.
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.root = self.data_dir / "fake-instances"
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+        self.store: Store = None  # type: ignore[assignment]  # set by bind(), before any instance
 
-    # Each instance is a folder: console.log, and disk (a copy of its image) when snapshotted.
+    def bind(self, view: CloudView) -> None:
+        self.store = view.host_store
+
     def _dir(self, instance_id: str) -> Path:
         return self.root / instance_id
 
+    def _instance(self, instance_id: str) -> dict[str, Any] | None:
+        found = self.store.get(INSTANCE, instance_id)
+        if found is None and self._dir(instance_id).is_dir():  # from an older stacksim
+            folder = self._dir(instance_id)
+            found = {
+                "id": instance_id,
+                "image": _read(folder / "image").strip(),
+                "console": _read(folder / "console.log"),
+            }
+        return found
+
     def _log(self, instance_id: str, *lines: str) -> None:
-        folder = self._dir(instance_id)
-        if not folder.exists():
-            raise DriverError(f"instance {instance_id} does not exist on this host")
-        stamp = clock.now().strftime("%H:%M:%S")
-        with self._lock, (folder / "console.log").open("a") as fh:
-            for line in lines:
-                fh.write(f"[{stamp}] {line}\n")
+        text = _stamped(lines)
+        with self.store.transaction():
+            instance = self._instance(instance_id)
+            if instance is None:
+                raise DriverError(f"instance {instance_id} does not exist on this host")
+            self.store.put(INSTANCE, {**instance, "console": instance["console"] + text})
+        if self._dir(instance_id).is_dir():
+            shutil.rmtree(self._dir(instance_id), ignore_errors=True)
 
     def spawn(self, instance: Instance) -> None:
         fault = (instance.flavor.get("extra_specs") or {}).get("stacksim:boot_fault")
         if fault:
             raise DriverError(str(fault))
-        folder = self._dir(instance.id)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "image").write_text(str(instance.image_path or ""))
         image = instance.image["name"] if instance.image else "volume"
         lines = [
             f"stacksim fake hypervisor: booting {instance.name} ({instance.id}) from {image}",
@@ -69,13 +92,18 @@ class FakeDriver(ComputeDriver):
         else:
             lines.append("cloud-init: no user data")
         lines.append(f"{instance.hostname} login:")
-        self._log(instance.id, *lines)
+        record = {"id": instance.id, "image": str(instance.image_path or ""), "console": _stamped(lines)}
+        self.store.put(INSTANCE, record)
         if instance.user_data and wants_poweroff(instance.user_data):
             self._log(instance.id, "cloud-init: power_state: powering off")
             self.events.powered_off(instance.id)
 
     def destroy(self, instance_id: str) -> None:
+        self.store.delete(INSTANCE, instance_id)
         shutil.rmtree(self._dir(instance_id), ignore_errors=True)
+
+    def reset(self) -> None:
+        self.store.delete_where(INSTANCE)  # (a reset of the records has removed them already)
 
     def power_off(self, instance_id: str) -> None:
         self._log(instance_id, "reboot: Power down")
@@ -106,7 +134,8 @@ class FakeDriver(ComputeDriver):
         self._log(instance_id, "unrescue: booting from the instance's own disk again", "login:")
 
     def snapshot(self, instance_id: str, dest: Path) -> None:
-        source = (self._dir(instance_id) / "image").read_text().strip()
+        instance = self._instance(instance_id)
+        source = instance["image"] if instance else ""
         if source and Path(source).exists():
             shutil.copyfile(source, dest)
         else:  # booted from a volume, or the image data is gone: an empty disk
@@ -114,10 +143,10 @@ class FakeDriver(ComputeDriver):
         self._log(instance_id, f"snapshot written ({dest.stat().st_size} bytes)")
 
     def console_output(self, instance_id: str, length: int | None = None) -> str:
-        path = self._dir(instance_id) / "console.log"
-        if not path.exists():
+        instance = self._instance(instance_id)
+        if instance is None:
             raise DriverError(f"instance {instance_id} has no console")
-        lines = path.read_text().splitlines(keepends=True)
+        lines = instance["console"].splitlines(keepends=True)
         return "".join(lines[-length:] if length else lines)
 
     def plug_port(self, instance_id: str, port: dict[str, Any]) -> None:
@@ -131,3 +160,15 @@ class FakeDriver(ComputeDriver):
 
     def detach_volume(self, instance_id: str, volume_id: str) -> None:
         self._log(instance_id, f"virtio_blk: volume {volume_id} detached")
+
+
+def _stamped(lines: Iterable[str]) -> str:
+    stamp = clock.now().strftime("%H:%M:%S")
+    return "".join(f"[{stamp}] {line}\n" for line in lines)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""

@@ -2,7 +2,8 @@
 
 Nova's compute agent asks Neutron for a port's details and security group
 rules; a driver that makes networks and firewalls real asks this view. It
-reads only; it never changes a record.
+never changes the cloud's records; a driver may keep what its host holds as
+records of kinds of its own (``host_store``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from stacksim.cloud import Cloud
+    from stacksim.store import Store
 
 COMPUTE_OWNER = "compute:"
 
@@ -22,6 +24,11 @@ class CloudView:
     @property
     def settings(self) -> Any:
         return self._cloud.settings
+
+    @property
+    def host_store(self) -> Store:
+        """The cloud's store, for a driver's own kinds of record (durable as the cloud's state is)."""
+        return self._cloud.store
 
     def _get(self, kind: str, id: str) -> dict[str, Any] | None:
         from stacksim import faults

@@ -81,7 +81,9 @@ class Neutron:
     def security_group(self, ctx: Context, project_id: str, ref: str) -> dict[str, Any] | None:
         """A group of the project by id or name, as Nova resolves a server's ``security_groups``
         (the project's ``default`` is made on first use, as Neutron does)."""
-        self._net.security.default_id(project_id)
+        default = self._net.security.ensure_default(project_id)
+        if ref == "default":  # a reserved name: no other group of the project has it
+            return default
         with contextlib.suppress(faults.NotFound):
             group = self._net.security.group(ctx, ref)
             if group["project_id"] == project_id:

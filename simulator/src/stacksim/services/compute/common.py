@@ -64,14 +64,25 @@ def is_uuid(text: str) -> bool:
     return True
 
 
+class Links:
+    """Links under one call's compute endpoint (its URLs worked out once, for views of many records)."""
+
+    def __init__(self, call: Call) -> None:
+        self.root = f"{call.cloud.settings.base_url}/compute"
+        self.versioned = f"{self.root}/v2.1"
+
+    def of(self, collection: str, id: str) -> list[dict[str, str]]:
+        """``self`` (versioned) and ``bookmark`` (unversioned) links, as Nova writes them."""
+        quoted = urllib.parse.quote(str(id), safe="")
+        return [
+            {"rel": "self", "href": f"{self.versioned}/{collection}/{quoted}"},
+            {"rel": "bookmark", "href": f"{self.root}/{collection}/{quoted}"},
+        ]
+
+
 def links(call: Call, collection: str, id: str) -> list[dict[str, str]]:
     """``self`` (versioned) and ``bookmark`` (unversioned) links, as Nova writes them."""
-    quoted = urllib.parse.quote(str(id), safe="")
-    root = f"{call.cloud.settings.base_url}/compute"
-    return [
-        {"rel": "self", "href": f"{base_url(call)}/{collection}/{quoted}"},
-        {"rel": "bookmark", "href": f"{root}/{collection}/{quoted}"},
-    ]
+    return Links(call).of(collection, id)
 
 
 def flag(text: str, name: str) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from stacksim import faults
+from stacksim import faults, toolkit
 
 
 class _Keep:
@@ -161,7 +161,7 @@ def check_text(value: Any, where: str = "request") -> None:
     """BadRequest naming the field if any text in ``value`` (a request, a mapping, a list ...)
     holds a lone surrogate: it could be neither stored safely nor sent back."""
     if isinstance(value, str):
-        if any("\ud800" <= c <= "\udfff" for c in value):
+        if toolkit.has_lone_surrogate(value):
             shown = value.encode("utf-8", "backslashreplace").decode()
             raise faults.BadRequest(
                 f"Invalid input for field/attribute {where}. Value: {shown}. Not valid Unicode text."

@@ -32,7 +32,7 @@ _SPEC_KEY = re.compile(r"^[a-zA-Z0-9-_:. ]{1,255}$")
 
 def _surrogate_free(value: Any, where: str = "") -> None:
     if isinstance(value, str):
-        if any("\ud800" <= c <= "\udfff" for c in value):
+        if toolkit.has_lone_surrogate(value):
             shown = value.encode("utf-8", "backslashreplace").decode()
             raise ValueError(f"{where or 'a value'} ({shown}) holds a lone surrogate, which is not valid Unicode text")
     elif isinstance(value, Mapping):

@@ -15,6 +15,7 @@ one store transaction, never across a driver call.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -76,18 +77,38 @@ def check_unlocked(ctx: Context, server: dict[str, Any]) -> None:
 
 class Related:
     """What the views of some servers need from Neutron, Cinder and server groups, read in a
-    few batched reads for all of them (not a handful of reads per server)."""
+    few batched reads for all of them (not a handful of reads per server). Each part is read
+    when first asked for: a create's reply needs only the ports' security groups."""
 
     def __init__(self, compute: Compute, servers: list[dict[str, Any]]) -> None:
-        net = compute.peers.network
-        live = [s for s in servers if s["vm_state"] != "deleted"]
-        self.ports = net.ports(pid for s in live for pid in s["ports"])
-        self.networks = {n["id"]: n for n in net.networks(None, {p["network_id"] for p in self.ports.values()})}
-        self.floating = net.floating_ips(self.ports)
-        self.security_groups = net.security_groups({g for p in self.ports.values() for g in p["security_groups"]})
-        ids = [s["id"] for s in live]
-        self.attachments = compute.peers.volume.attachments_of(ids) if ids else {}
-        self.server_groups = compute.server_groups.groups_of_servers(ids)
+        self._net = compute.peers.network
+        self._compute = compute
+        self._live = [s for s in servers if s["vm_state"] != "deleted"]
+
+    @functools.cached_property
+    def ports(self) -> dict[str, dict[str, Any]]:
+        return self._net.ports(pid for s in self._live for pid in s["ports"])
+
+    @functools.cached_property
+    def networks(self) -> dict[str, dict[str, Any]]:
+        return {n["id"]: n for n in self._net.networks(None, {p["network_id"] for p in self.ports.values()})}
+
+    @functools.cached_property
+    def floating(self) -> dict[str, list[dict[str, Any]]]:
+        return self._net.floating_ips(self.ports)
+
+    @functools.cached_property
+    def security_groups(self) -> dict[str, dict[str, Any]]:
+        return self._net.security_groups({g for p in self.ports.values() for g in p["security_groups"]})
+
+    @functools.cached_property
+    def attachments(self) -> dict[str, list[dict[str, Any]]]:
+        ids = [s["id"] for s in self._live]
+        return self._compute.peers.volume.attachments_of(ids) if ids else {}
+
+    @functools.cached_property
+    def server_groups(self) -> dict[str, list[str]]:
+        return self._compute.server_groups.groups_of_servers([s["id"] for s in self._live])
 
     def ports_of(self, server: dict[str, Any]) -> list[dict[str, Any]]:
         return [self.ports[pid] for pid in server["ports"] if pid in self.ports]

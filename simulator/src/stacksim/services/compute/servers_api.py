@@ -45,7 +45,8 @@ def _list(call: Call, detail: bool) -> Response:
     records, more = compute.list_servers(call.ctx, query)
     if detail:
         related = compute.servers.related(records)
-        items = [views.server_view(call, s, related, single=False) for s in records]
+        shared = views.ServerViews(call)
+        items = [views.server_view(call, s, related, single=False, shared=shared) for s in records]
     else:
         items = [views.brief(call, s) for s in records]
     return reply({"servers": items, **views.next_link(call, records, more)})

@@ -24,26 +24,51 @@ PROGRESS_STATUSES = frozenset({"ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_R
 FAULT_STATUSES = frozenset({"ERROR", "DELETED"})
 
 
-def bookmark(call: Call, collection: str, id: str) -> list[dict[str, str]]:
-    return [common.links(call, collection, id)[1]]
+#: the microversions a server's view changes at
+_SERVER_VERSIONS = ("2.3", "2.9", "2.16", "2.19", "2.26", "2.47", "2.63", "2.71", "2.73", "2.90", "2.96")
 
 
-def _flavor(call: Call, flavor: dict[str, Any], extra_specs: bool) -> dict[str, Any]:
-    if common.since(call, "2.47"):
+class ServerViews:
+    """What the views of one call's servers share, worked out once for all of them: which of
+    the view's microversions the call has, the caller's policy answers per project, the
+    links' base URLs and the ``hostId`` of each project and host."""
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+        self.since = {text: common.since(call, text) for text in _SERVER_VERSIONS}
+        self.links = common.Links(call)
+        self._allowed: dict[tuple[str, str], bool] = {}
+        self._host_ids: dict[tuple[str, str | None], str] = {}
+
+    def allowed(self, rule: str, project: str) -> bool:
+        key = (rule, project)
+        if key not in self._allowed:
+            self._allowed[key] = policy.allowed(self.call.ctx, rule, project)
+        return self._allowed[key]
+
+    def host_id(self, project: str, host: str | None) -> str:
+        key = (project, host)
+        if key not in self._host_ids:
+            self._host_ids[key] = common.host_id(project, host)
+        return self._host_ids[key]
+
+
+def _flavor(shared: ServerViews, flavor: dict[str, Any], extra_specs: bool) -> dict[str, Any]:
+    if shared.since["2.47"]:
         view = {k: flavor.get(k, 0) for k in ("vcpus", "ram", "disk", "ephemeral", "swap")}
         view["original_name"] = flavor.get("original_name") or flavor["name"]
         if extra_specs:
             view["extra_specs"] = dict(flavor.get("extra_specs") or {})
         return view
-    return {"id": flavor["id"], "links": bookmark(call, "flavors", flavor["id"])}
+    return {"id": flavor["id"], "links": [shared.links.of("flavors", flavor["id"])[1]]}
 
 
-def _volumes_attached(call: Call, server: dict[str, Any], related: Related) -> list[dict[str, Any]]:
+def _volumes_attached(shared: ServerViews, server: dict[str, Any], related: Related) -> list[dict[str, Any]]:
     out = []
     for attachment in related.attachments.get(server["id"], ()):
         volume_id = attachment["volume_id"]
         entry: dict[str, Any] = {"id": volume_id}
-        if common.since(call, "2.3"):
+        if shared.since["2.3"]:
             entry["delete_on_termination"] = deletes_with(server, volume_id)
         out.append(entry)
     return out
@@ -69,14 +94,18 @@ def fault(call: Call, server: dict[str, Any]) -> dict[str, Any] | None:
     return view
 
 
-def server_view(call: Call, server: dict[str, Any], related: Related, single: bool = True) -> dict[str, Any]:
-    """A server's full view (``single``: as ``GET /servers/{id}`` shows it, rather than in a list)."""
-    ctx = call.ctx
+def server_view(
+    call: Call, server: dict[str, Any], related: Related, single: bool = True, shared: ServerViews | None = None
+) -> dict[str, Any]:
+    """A server's full view (``single``: as ``GET /servers/{id}`` shows it, rather than in a list;
+    ``shared``: what the views of the call's other servers worked out already)."""
+    shared = shared or ServerViews(call)
+    since = shared.since
     project = server["project_id"]
     image: Any = ""
     if server["image_id"]:
-        image = {"id": server["image_id"], "links": bookmark(call, "images", server["image_id"])}
-    extra_specs = policy.allowed(ctx, "os_compute_api:servers:show:flavor-extra-specs", project)
+        image = {"id": server["image_id"], "links": [shared.links.of("images", server["image_id"])[1]]}
+    extra_specs = shared.allowed("os_compute_api:servers:show:flavor-extra-specs", project)
     view: dict[str, Any] = {
         "id": server["id"],
         "name": server["name"],
@@ -84,15 +113,15 @@ def server_view(call: Call, server: dict[str, Any], related: Related, single: bo
         "tenant_id": project,
         "user_id": server["user_id"],
         "metadata": server["metadata"],
-        "hostId": common.host_id(project, server.get("host") if server["vm_state"] != "building" else None),
+        "hostId": shared.host_id(project, server.get("host") if server["vm_state"] != "building" else None),
         "image": image,
-        "flavor": _flavor(call, server["flavor"], extra_specs),
+        "flavor": _flavor(shared, server["flavor"], extra_specs),
         "created": server["created"],
         "updated": server["updated"],
         "addresses": {} if server["vm_state"] in ("building", "deleted") else addresses(server, related),
         "accessIPv4": server["access_ipv4"] or "",
         "accessIPv6": server["access_ipv6"] or "",
-        "links": common.links(call, "servers", server["id"]),
+        "links": shared.links.of("servers", server["id"]),
         "OS-DCF:diskConfig": "MANUAL",
     }
     if (found := fault(call, server)) is not None:
@@ -110,7 +139,7 @@ def server_view(call: Call, server: dict[str, Any], related: Related, single: bo
     )
     if groups := security_group_names(server, related):
         view["security_groups"] = groups
-    extended = policy.allowed(ctx, "os_compute_api:os-extended-server-attributes", project)
+    extended = shared.allowed("os_compute_api:os-extended-server-attributes", project)
     if extended:
         view.update(
             {
@@ -119,7 +148,7 @@ def server_view(call: Call, server: dict[str, Any], related: Related, single: bo
                 "OS-EXT-SRV-ATTR:hypervisor_hostname": server.get("host"),
             }
         )
-        if common.since(call, "2.3"):
+        if since["2.3"]:
             view.update(
                 {
                     "OS-EXT-SRV-ATTR:hostname": server["hostname"],
@@ -136,26 +165,26 @@ def server_view(call: Call, server: dict[str, Any], related: Related, single: bo
             "OS-EXT-STS:task_state": server["task_state"],
             "OS-EXT-STS:vm_state": server["vm_state"],
             "OS-EXT-STS:power_state": server["power_state"],
-            "os-extended-volumes:volumes_attached": _volumes_attached(call, server, related),
+            "os-extended-volumes:volumes_attached": _volumes_attached(shared, server, related),
         }
     )
-    if common.since(call, "2.9"):
+    if since["2.9"]:
         view["locked"] = bool(server["locked"])
-    if common.since(call, "2.16") and policy.allowed(ctx, "os_compute_api:servers:show:host_status", project):
+    if since["2.16"] and shared.allowed("os_compute_api:servers:show:host_status", project):
         view["host_status"] = "UP" if server.get("host") else ""
-    if common.since(call, "2.19"):
+    if since["2.19"]:
         view["description"] = server.get("description")
-    if common.since(call, "2.26"):
+    if since["2.26"]:
         view["tags"] = list(server["tags"])
-    if common.since(call, "2.63"):
+    if since["2.63"]:
         view["trusted_image_certificates"] = None
-    if single and common.since(call, "2.71"):
+    if single and since["2.71"]:
         view["server_groups"] = related.server_groups.get(server["id"], [])
-    if common.since(call, "2.73"):
+    if since["2.73"]:
         view["locked_reason"] = server.get("locked_reason")
-    if common.since(call, "2.90") and not extended:
+    if since["2.90"] and not extended:
         view["OS-EXT-SRV-ATTR:hostname"] = server["hostname"]
-    if common.since(call, "2.96"):
+    if since["2.96"]:
         view["pinned_availability_zone"] = server.get("requested_zone")
     return view
 
