@@ -33,7 +33,7 @@ def _which(names: tuple[str, ...]) -> str | None:
 def browser_problem() -> str | None:
     """Why no headless browser can run here (None: :func:`chromium` works)."""
     try:
-        import selenium  # noqa: F401
+        import selenium  # noqa: F401  (imported only to learn whether it is installed)
     except ImportError:
         return "selenium is not installed (pip install -r requirements-dev.txt)"
     if _which(BROWSERS) is None:
