@@ -37,6 +37,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_:.\-]*$")
 
 _SCHEMA = """
@@ -111,6 +113,15 @@ class Taken(Exception):
         self.scope, self.value, self.holder = scope, value, holder
 
 
+def _loads(text: str) -> Any:
+    """A stored record's JSON decoded: orjson, several times faster than ``json`` on the records a
+    list reads; what it refuses (NaN, integers past 64 bits, lone surrogates) ``json`` reads as before."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def _path(field: str) -> str:
     """A JSON path literal for a checked top-level field (inlined so expression indexes match);
     ``id`` is the key column, which always holds the record's id, so its primary key serves
@@ -133,6 +144,9 @@ class Store:
         self._unique: dict[str, tuple[Derive, Release | None]] = {}
         self._rollback_hooks: list[Callable[[], None]] = []
         self._after_commit: list[Callable[[], None]] = []
+        #: writes (puts and deletes) so far, per kind: see :meth:`writes`
+        self._writes: dict[str, int] = {}
+        self._rollbacks = 0
         if database != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -180,6 +194,7 @@ class Store:
             except BaseException:
                 self._depth -= 1
                 if outer:
+                    self._rollbacks += 1  # what was read inside it, uncommitted, is stale now
                     self._db.execute("ROLLBACK")
                     self._after_commit.clear()
                     for hook in self._rollback_hooks:
@@ -205,18 +220,28 @@ class Store:
         """Call ``hook`` after a transaction rolls back (to drop caches built on its writes)."""
         self._rollback_hooks.append(hook)
 
+    def writes(self, kinds: Iterable[str]) -> int:
+        """A number that moves on with every write (put, update or delete) of a record of these
+        kinds and every rolled-back transaction: a cache of what was read from them is good while
+        it stays the same. Take it *before* reading, so a write that lands between the reads
+        makes the result stale rather than unnoticed."""
+        return self._rollbacks + sum(self._writes.get(kind, 0) for kind in kinds)
+
+    def _wrote(self, kind: str) -> None:
+        self._writes[kind] = self._writes.get(kind, 0) + 1
+
     # -- reading ----------------------------------------------------------------------
 
     def get(self, kind: str, id: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._db.execute("SELECT data FROM records WHERE kind = ? AND id = ?", (kind, id)).fetchone()
-        return json.loads(row[0]) if row else None
+        return _loads(row[0]) if row else None
 
     def get_rev(self, kind: str, id: str) -> tuple[dict[str, Any], int] | None:
         """A record and its revision (for a later ``update(..., expect=rev)``)."""
         with self._lock:
             row = self._db.execute("SELECT data, rev FROM records WHERE kind = ? AND id = ?", (kind, id)).fetchone()
-        return (json.loads(row[0]), row[1]) if row else None
+        return (_loads(row[0]), row[1]) if row else None
 
     def get_many(self, kind: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The records of ``kind`` with these ids, by id, in one read (missing ones left out)."""
@@ -229,7 +254,7 @@ class Store:
                 rows = self._db.execute(
                     f"SELECT id, data FROM records WHERE kind = ? AND id IN ({marks})", (kind, *chunk)
                 ).fetchall()
-            found.update((r[0], json.loads(r[1])) for r in rows)
+            found.update((r[0], _loads(r[1])) for r in rows)
         return found
 
     def find(self, kind: str, **equal: Any) -> list[dict[str, Any]]:
@@ -298,7 +323,7 @@ class Store:
                 sql += " LIMIT ?"
                 args.append(limit)
             rows = self._db.execute(sql, args).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [_loads(r[0]) for r in rows]
 
     # -- writing ----------------------------------------------------------------------
 
@@ -317,7 +342,7 @@ class Store:
                 old = row.fetchone()
                 if expect is not None and (old[1] if old else 0) != expect:
                     raise StaleRecord(kind, record["id"], expect, old[1] if old else 0)
-                self._write(kind, record, json.loads(old[0]) if old else None)
+                self._write(kind, record, _loads(old[0]) if old else None)
         return record
 
     def update(
@@ -341,8 +366,8 @@ class Store:
                 raise MissingRecord(kind, id)
             if expect is not None and row[1] != expect:
                 raise StaleRecord(kind, id, expect, row[1])
-            current = json.loads(row[0])
-            new = change(json.loads(row[0]))
+            current = _loads(row[0])
+            new = change(_loads(row[0]))
             if new is None:
                 return current
             if new.get("id") != id:
@@ -353,6 +378,7 @@ class Store:
     def delete(self, kind: str, id: str) -> bool:
         with self.transaction():
             old = self.get(kind, id) if (kind in self._tracked or kind in self._unique) else None
+            self._wrote(kind)
             cur = self._db.execute("DELETE FROM records WHERE kind = ? AND id = ?", (kind, id))
             if old is not None:
                 self._account(kind, old, None)
@@ -363,10 +389,12 @@ class Store:
             if kind in self._tracked or kind in self._unique:
                 for old in self.find(kind, **equal):
                     self._account(kind, old, None)
+            self._wrote(kind)
             where, args = _where(kind, equal)
             return self._db.execute(f"DELETE FROM records WHERE {where}", args).rowcount
 
     def _write(self, kind: str, record: dict[str, Any], old: dict[str, Any] | None = None) -> None:
+        self._wrote(kind)
         data = json.dumps(record, separators=(",", ":"))
         self._db.execute(
             "INSERT INTO records (kind, id, data, rev) VALUES (?, ?, ?, 1) "

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import orjson
 from pydantic import BaseModel, ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -179,10 +180,23 @@ def describe(exc: ValidationError, root: str | None = None) -> str:
     return "; ".join(parts) or "Invalid input."
 
 
+class FastJSON(JSONResponse):
+    """Starlette's JSON response encoded by orjson: the same JSON (compact, UTF-8, keys in their
+    order; a float may be spelled ``1.5e-7`` for ``1.5e-07``) several times faster, which a list
+    of a hundred servers' views feels. What orjson refuses (integers past 64 bits, keys that are
+    not strings, lone surrogates) goes the standard way, and fails or succeeds as before."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content)
+        except TypeError:  # orjson.JSONEncodeError is a TypeError
+            return super().render(content)
+
+
 def reply(body: Any = None, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     if body is None:
         return Response(status_code=status, headers=headers)
-    return JSONResponse(body, status_code=status, headers=headers)
+    return FastJSON(body, status_code=status, headers=headers)
 
 
 class Api:

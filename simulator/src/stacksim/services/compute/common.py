@@ -6,6 +6,7 @@ Route modules register their handlers on :data:`api`; :mod:`.api` imports them a
 from __future__ import annotations
 
 import hashlib
+import re
 import urllib.parse
 import uuid
 from collections.abc import Iterable
@@ -64,6 +65,10 @@ def is_uuid(text: str) -> bool:
     return True
 
 
+#: what ``urllib.parse.quote`` leaves as it is (ids are uuids: quoting them is a copy)
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]+")
+
+
 class Links:
     """Links under one call's compute endpoint (its URLs worked out once, for views of many records)."""
 
@@ -73,7 +78,8 @@ class Links:
 
     def of(self, collection: str, id: str) -> list[dict[str, str]]:
         """``self`` (versioned) and ``bookmark`` (unversioned) links, as Nova writes them."""
-        quoted = urllib.parse.quote(str(id), safe="")
+        id = str(id)
+        quoted = id if _UNQUOTED.fullmatch(id) else urllib.parse.quote(id, safe="")
         return [
             {"rel": "self", "href": f"{self.versioned}/{collection}/{quoted}"},
             {"rel": "bookmark", "href": f"{self.root}/{collection}/{quoted}"},

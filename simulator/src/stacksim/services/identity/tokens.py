@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from stacksim import clock, faults
@@ -25,6 +25,26 @@ from stacksim.services.identity.users import AUTH_FAILED
 #: command line (``openstack token revoke <id>``) would take for an option.
 TOKEN_PREFIX = "gAAAAA"
 METHODS = ("password", "token", "application_credential")
+
+
+#: The kinds of record a token's :class:`Context` is worked out from (its token, user, domain,
+#: project, application credential and access rules, role grants, roles, implied roles and
+#: groups): a write to any of them drops every cached context (see :meth:`Tokens.context`).
+CONTEXT_KINDS = (
+    "token",
+    "user",
+    "domain",
+    "project",
+    "app_cred",
+    "access_rule",
+    "assignment",
+    "role",
+    "implied_role",
+    "group",
+    "group_member",
+)
+#: contexts cached at most (a full cache is emptied: tokens outnumber them only in floods)
+CONTEXT_CACHE_SIZE = 4096
 
 
 def _key(token: str) -> str:
@@ -47,6 +67,9 @@ class Tokens(Part):
     def __init__(self, identity: Any, ttl: int) -> None:
         super().__init__(identity)
         self.ttl = ttl
+        #: token key -> (the store's writes to CONTEXT_KINDS when it was worked out, when it
+        #: stops being good, the context)
+        self._contexts: dict[str, tuple[int, datetime, Context]] = {}
 
     # -- POST /v3/auth/tokens ---------------------------------------------------------------
 
@@ -221,17 +244,40 @@ class Tokens(Part):
         return roles
 
     def context(self, token: str) -> Context | None:
-        """Who calls with ``token`` and what they may do; None if the token is not (or no longer) good."""
+        """Who calls with ``token`` and what they may do; None if the token is not (or no longer) good.
+
+        Every request asks, and working it out takes about ten reads, so the answer is kept
+        until a record it was read from changes (any write to :data:`CONTEXT_KINDS`: a revoked
+        token, a removed role, a disabled user or project take effect on the next request) or
+        the token or its application credential expires.
+        """
+        key = _key(token)
+        writes = self.store.writes(CONTEXT_KINDS)
+        cached = self._contexts.get(key)
+        if cached is not None and cached[0] == writes and clock.now() < cached[1]:
+            return cached[2]
+        ctx, until = self._context(token)
+        if ctx is not None and until is not None:
+            if len(self._contexts) >= CONTEXT_CACHE_SIZE:
+                self._contexts.clear()
+            self._contexts[key] = (writes, until, ctx)
+        return ctx
+
+    def _context(self, token: str) -> tuple[Context | None, datetime | None]:
+        """The context of ``token`` read from the store, and until when it holds unless something changes."""
         record = self.record(token)
         if record is None:
-            return None
+            return None, None
         roles = self.roles(record)
         if is_scoped(record) and not roles:
-            return None  # the roles that made this token were revoked
+            return None, None  # the roles that made this token were revoked
         user = self.identity.users.get(record["user_id"])
         project = self.store.get("project", record["project_id"]) if record["project_id"] else None
         cred = self.store.get("app_cred", record["app_cred_id"]) if record.get("app_cred_id") else None
-        return Context(
+        until = clock.parse(record["expires_at"])
+        if cred is not None and cred.get("expires_at"):
+            until = min(until, clock.parse(cred["expires_at"]))
+        ctx = Context(
             token_id=record["id"],
             user_id=user["id"],
             user_name=user["name"],
@@ -246,6 +292,7 @@ class Tokens(Part):
             app_cred_restricted=bool(cred and not cred["unrestricted"]),
             access_rules=self.identity.app_creds.limits(cred),
         )
+        return ctx, until
 
     def revoke(self, token: str) -> None:
         if not self.store.delete(self.kind, _key(token)):

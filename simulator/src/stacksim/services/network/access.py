@@ -113,8 +113,10 @@ class Access:
         if ctx.is_admin:
             return records
         if kind in ("subnet", "port"):
-            networks = {n["id"]: n for n in self.store.find("network")}
-            shared = self.targets(ctx, "network")
+            # only the networks of the records the caller does not own decide (often none)
+            others = {r["network_id"] for r in records if r["project_id"] != ctx.project_id}
+            networks = {n["id"]: n for n in self.store.find_in("network", "id", others)} if others else {}
+            shared = self.targets(ctx, "network") if others and kind == "subnet" else set()
 
             def allowed(r: dict[str, Any]) -> bool:
                 if r["project_id"] == ctx.project_id:

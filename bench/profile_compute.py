@@ -1,0 +1,147 @@
+"""Where a compute request's server CPU goes: cProfile of the handlers' worker threads.
+
+Run: .venv/bin/python bench/profile_compute.py [--what detail100|detail1000|limit50|create] [--top 35]
+
+It runs ``stacksim serve`` (in memory, ``--delay 0``) in a child process whose request worker
+threads are each profiled (``stacksim.web._complete`` wrapped in a per-thread
+``cProfile.Profile`` timed by the thread's CPU time, which other processes' load skews least),
+fills the demo project, sends the requests, stops the server and prints the merged profile
+(cumulative and own time) of the measured requests only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pstats
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from benchlib import COMPUTE, Client, bulk_create, create_servers, token, wait_built
+
+_CHILD = r"""
+import cProfile, os, signal, sys, threading, time
+from stacksim import cli, web
+
+out = os.environ["PROFILE_OUT"]
+profiles, lock, on = [], threading.Lock(), threading.Event()
+local = threading.local()
+inner = web._complete
+
+def complete(coro):
+    if not on.is_set():
+        return inner(coro)
+    prof = getattr(local, "prof", None)
+    if prof is None:
+        prof = local.prof = cProfile.Profile(time.thread_time)
+        with lock:
+            profiles.append(prof)
+    prof.enable()
+    try:
+        return inner(coro)
+    finally:
+        prof.disable()
+
+web._complete = complete
+
+def start(*_):
+    on.set()
+
+def dump(*_):
+    with lock:
+        for n, prof in enumerate(profiles):
+            prof.dump_stats(f"{out}.{n}")
+    os._exit(0)
+
+signal.signal(signal.SIGUSR1, start)
+signal.signal(signal.SIGUSR2, dump)
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--what", default="detail100", choices=("detail100", "detail1000", "limit50", "create"))
+    parser.add_argument("--requests", type=int, default=0)
+    parser.add_argument("--top", type=int, default=35)
+    args = parser.parse_args()
+    port = 8800 + 35 + 40
+    tmp = tempfile.mkdtemp(prefix="stacksim-profile-")
+    out = os.path.join(tmp, "prof")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, "serve", "--port", str(port), "--delay", "0"],
+        env=dict(os.environ, PROFILE_OUT=out),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                tok = token(port, "demo", "demo")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        admin = Client(port, token(port, "admin", "admin"))
+        demo = Client(port, tok)
+        _, projects, _ = admin.call("GET", "/identity/v3/projects?name=demo")
+        project = projects["projects"][0]["id"]
+        unlimited = {"quota_set": {"instances": -1, "cores": -1, "ram": -1}}
+        admin.call("PUT", f"{COMPUTE}/os-quota-sets/{project}", unlimited)
+        admin.call("PUT", f"/network/v2.0/quotas/{project}", {"quota": {"port": -1}})
+        _, net, _ = demo.call("POST", "/network/v2.0/networks", {"network": {"name": "bench"}})
+        net_id = net["network"]["id"]
+        demo.call(
+            "POST",
+            "/network/v2.0/subnets",
+            {"subnet": {"network_id": net_id, "ip_version": 4, "cidr": "10.100.0.0/16", "name": "bench"}},
+        )
+        _, flavors, _ = demo.call("GET", f"{COMPUTE}/flavors")
+        _, images, _ = demo.call("GET", "/image/v2/images")
+        body = {
+            "flavorRef": flavors["flavors"][0]["id"],
+            "imageRef": images["images"][0]["id"],
+            "networks": [{"uuid": net_id}],
+        }
+        if args.what != "create":
+            create_servers(port, tok, body, 100)
+            if args.what == "detail1000":
+                bulk_create(demo, {k: v for k, v in body.items() if k != "networks"}, 900)
+            elif args.what == "limit50":
+                bulk_create(demo, {k: v for k, v in body.items() if k != "networks"}, 9900)
+            wait_built(demo)
+        else:
+            create_servers(port, tok, body, 100)
+        path = {
+            "detail100": f"{COMPUTE}/servers/detail",
+            "detail1000": f"{COMPUTE}/servers/detail",
+            "limit50": f"{COMPUTE}/servers/detail?limit=50",
+        }.get(args.what)
+        n = args.requests or {"detail100": 200, "detail1000": 20, "limit50": 300, "create": 300}[args.what]
+        os.kill(proc.pid, signal.SIGUSR1)
+        time.sleep(0.2)
+        start = time.perf_counter()
+        if path:
+            for _ in range(n):
+                demo.raw_get(path)
+        else:
+            create_servers(port, tok, body, n, threads=1, prefix="prof")
+        elapsed = time.perf_counter() - start
+        os.kill(proc.pid, signal.SIGUSR2)
+        proc.wait(30)
+        files = [os.path.join(tmp, f) for f in os.listdir(tmp) if f.startswith("prof.")]
+        stats = pstats.Stats(*files)
+        print(f"{args.what}: {n} requests, {elapsed / n * 1000:.2f} ms wall each (profiled)")
+        stats.sort_stats("cumulative").print_stats(args.top)
+        stats.sort_stats("tottime").print_stats(args.top)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(30)
+
+
+if __name__ == "__main__":
+    main()
