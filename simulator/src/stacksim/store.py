@@ -146,6 +146,7 @@ class Store:
         self._after_commit: list[Callable[[], None]] = []
         #: writes (puts and deletes) so far, per kind: see :meth:`writes`
         self._writes: dict[str, int] = {}
+        self._all_writes = 0
         self._rollbacks = 0
         if database != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -227,8 +228,13 @@ class Store:
         makes the result stale rather than unnoticed."""
         return self._rollbacks + sum(self._writes.get(kind, 0) for kind in kinds)
 
+    def generation(self) -> int:
+        """:meth:`writes` of every kind: it stays the same only while nothing at all is written."""
+        return self._rollbacks + self._all_writes
+
     def _wrote(self, kind: str) -> None:
         self._writes[kind] = self._writes.get(kind, 0) + 1
+        self._all_writes += 1
 
     # -- reading ----------------------------------------------------------------------
 

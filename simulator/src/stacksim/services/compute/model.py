@@ -50,6 +50,7 @@ from stacksim.services.compute.inputs import (
 )
 from stacksim.services.compute.interfaces import Interfaces
 from stacksim.services.compute.keypairs import Keypairs
+from stacksim.services.compute.listed import ListedViews
 from stacksim.services.compute.proxies import Proxies
 from stacksim.services.compute.quotas import Quotas
 from stacksim.services.compute.server_groups import ServerGroups
@@ -99,6 +100,7 @@ class Compute:
         self.peers.network.hooks = self.driver
         self.history = History(self)
         self.servers = Servers(self)
+        self.listed_views = ListedViews(store)
         self.meta = ServerMeta(self)
         self.builder = Builder(self)
         self.actions = Actions(self)

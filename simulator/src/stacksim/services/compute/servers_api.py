@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import orjson
 from starlette.responses import Response
 
 from stacksim import faults
-from stacksim.services.compute import common, schemas, views
+from stacksim.services.compute import common, listed, schemas, views
 from stacksim.services.compute.common import api
 from stacksim.services.compute.model import Compute
 from stacksim.web import Call, parse, reply
@@ -42,14 +43,22 @@ async def create_server(call: Call) -> Response:
 def _list(call: Call, detail: bool) -> Response:
     compute = _compute(call)
     query = schemas.server_query(call.query, common.version(call), detail, call.ctx.is_admin)
+    generation = compute.store.generation()  # before the servers are read: see listed.py
     records, more = compute.list_servers(call.ctx, query)
-    if detail:
-        related = compute.servers.related(records)
+    if not detail:
+        return reply({"servers": [views.brief(call, s) for s in records], **views.next_link(call, records, more)})
+
+    def render(servers: list[dict]) -> list[dict]:
+        related = compute.servers.related(servers)
         shared = views.ServerViews(call)
-        items = [views.server_view(call, s, related, single=False, shared=shared) for s in records]
-    else:
-        items = [views.brief(call, s) for s in records]
-    return reply({"servers": items, **views.next_link(call, records, more)})
+        return [views.server_view(call, s, related, single=False, shared=shared) for s in servers]
+
+    encoded = compute.listed_views.encoded(generation, listed.shape(common.version(call), call.ctx), records, render)
+    if encoded is None:
+        return reply({"servers": render(records), **views.next_link(call, records, more)})
+    links = views.next_link(call, records, more)
+    tail = b',"servers_links":' + orjson.dumps(links["servers_links"]) if links else b""
+    return Response(b'{"servers":[' + b",".join(encoded) + b"]" + tail + b"}", media_type="application/json")
 
 
 @api.route("/v2.1/servers")
