@@ -129,3 +129,22 @@ def test_a_server_deleted_leaves_the_list_at_once(demo, vm):
     wait_until(lambda: nova(demo, "GET", f"/servers/{sid}").status_code == 404, 15, "the server to go")
     resp = nova(demo, "GET", "/servers/detail", version=LATEST)
     assert sid not in [s["id"] for s in resp.json()["servers"]]
+
+
+def test_each_query_gets_its_own_reply(demo, vm):
+    second = demo.create_server(_name("vc2"), image=DEFAULT_IMAGE_NAME, flavor="m1.tiny", network=vm["network"].name)
+    wait_until(lambda: _shown(demo, second.id)["status"] == "ACTIVE", 15, "the second server")
+
+    def ids(query: str) -> list[str]:
+        resp = nova(demo, "GET", f"/servers/detail{query}", version=LATEST)
+        assert resp.status_code == 200, resp.text
+        return [s["id"] for s in resp.json()["servers"]]
+
+    both = ids("")
+    assert set(both) == {vm["server"].id, second.id}
+    assert ids("?limit=1") == both[:1]
+    assert ids(f"?limit=1&marker={both[0]}") == both[1:]
+    assert ids(f"?name=^{vm['server'].name}$") == [vm["server"].id]
+    assert ids("") == both
+    brief = nova(demo, "GET", "/servers", version=LATEST).json()["servers"]
+    assert [s["id"] for s in brief] == both and set(brief[0]) == {"id", "name", "links"}

@@ -1,4 +1,5 @@
-"""The encoded views of listed servers, kept while the store has not changed at all.
+"""The encoded views of listed servers (and whole list replies), kept while the store has not
+changed at all.
 
 ``GET /servers/detail`` builds the same views again and again while nothing changes
 (clients poll), and building them is most of its work. A server's list view is a
@@ -9,6 +10,10 @@ So a view encoded once is good for a call of the same shape while the store's
 :meth:`~stacksim.store.Store.generation` (every write of any kind, and every rollback)
 stays where it was when the view was made; the first write anywhere drops them all.
 A list uses the kept views only if no write landed while it read its servers.
+
+A whole reply is likewise a function of the store, the call's shape and its path and query
+(the selection, filters, sort and paging are all worked out from them), so a poll that
+asks again what it asked before, with nothing written since, gets the same bytes again.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from stacksim.store import Store
 
 #: views kept at most (about 1.5 KB each: a 1,000-server list fits, memory stays small)
 MAX_VIEWS = 5_000
+#: whole replies kept at most
+MAX_REPLIES = 32
 
 Shape = tuple[Any, ...]
 
@@ -40,6 +47,23 @@ class ListedViews:
         self._lock = threading.Lock()
         self._generation = -1
         self._views: dict[tuple[Shape, str], bytes] = {}
+        self._replies: dict[tuple[Any, ...], bytes] = {}
+
+    def reply(self, generation: int, key: tuple[Any, ...]) -> bytes | None:
+        """The reply kept for ``key`` (the call's shape, path and query) if the store is still at
+        ``generation`` (read before anything else of the call)."""
+        with self._lock:
+            return self._replies.get(key) if self._generation == generation else None
+
+    def keep_reply(self, generation: int, key: tuple[Any, ...], body: bytes) -> None:
+        """Keep the reply made for ``key`` if nothing was written since ``generation``."""
+        if self.store.generation() != generation:
+            return
+        with self._lock:
+            self._renew(generation)
+            if len(self._replies) >= MAX_REPLIES:
+                self._replies.clear()
+            self._replies[key] = body
 
     def encoded(
         self,
@@ -76,7 +100,14 @@ class ListedViews:
 
     def _keep(self, generation: int, call_shape: Shape, made: dict[str, bytes]) -> None:
         with self._lock:
-            if self._generation != generation or len(self._views) + len(made) > MAX_VIEWS:
+            self._renew(generation)
+            if len(self._views) + len(made) > MAX_VIEWS:
                 self._views.clear()
-                self._generation = generation
             self._views.update(((call_shape, sid), view) for sid, view in made.items())
+
+    def _renew(self, generation: int) -> None:
+        """Drop what was kept at another generation (under the lock)."""
+        if self._generation != generation:
+            self._views.clear()
+            self._replies.clear()
+            self._generation = generation

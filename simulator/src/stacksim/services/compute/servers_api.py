@@ -42,23 +42,31 @@ async def create_server(call: Call) -> Response:
 
 def _list(call: Call, detail: bool) -> Response:
     compute = _compute(call)
-    query = schemas.server_query(call.query, common.version(call), detail, call.ctx.is_admin)
-    generation = compute.store.generation()  # before the servers are read: see listed.py
+    kept = compute.listed_views
+    generation = compute.store.generation()  # before anything is read: see listed.py
+    version = common.version(call)
+    shape = listed.shape(version, call.ctx)
+    key = (shape, detail, call.request.url.path, call.request.url.query)
+    if (body := kept.reply(generation, key)) is not None:
+        return Response(body, media_type="application/json")
+    query = schemas.server_query(call.query, version, detail, call.ctx.is_admin)
     records, more = compute.list_servers(call.ctx, query)
-    if not detail:
-        return reply({"servers": [views.brief(call, s) for s in records], **views.next_link(call, records, more)})
+    links = views.next_link(call, records, more)
 
     def render(servers: list[dict]) -> list[dict]:
         related = compute.servers.related(servers)
         shared = views.ServerViews(call)
         return [views.server_view(call, s, related, single=False, shared=shared) for s in servers]
 
-    encoded = compute.listed_views.encoded(generation, listed.shape(common.version(call), call.ctx), records, render)
+    encoded = kept.encoded(generation, shape, records, render) if detail else None
     if encoded is None:
-        return reply({"servers": render(records), **views.next_link(call, records, more)})
-    links = views.next_link(call, records, more)
-    tail = b',"servers_links":' + orjson.dumps(links["servers_links"]) if links else b""
-    return Response(b'{"servers":[' + b",".join(encoded) + b"]" + tail + b"}", media_type="application/json")
+        items = render(records) if detail else [views.brief(call, s) for s in records]
+        body = reply({"servers": items, **links}).body
+    else:
+        tail = b',"servers_links":' + orjson.dumps(links["servers_links"]) if links else b""
+        body = b'{"servers":[' + b",".join(encoded) + b"]" + tail + b"}"
+    kept.keep_reply(generation, key, body)
+    return Response(body, media_type="application/json")
 
 
 @api.route("/v2.1/servers")
