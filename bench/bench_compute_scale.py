@@ -11,7 +11,11 @@ It starts its own simulator (in memory, ``--delay 0``), sends requests to
 - ``GET /servers/detail?limit=50`` with 1,000 and 10,000 servers;
 - the create rate from 100 to 1,000 servers and from 1,000 on (8 threads, one
   server a request, each with a port on the benchmark's network);
-- the server's RSS at each size.
+- the server's RSS at each size;
+- ``servers/detail`` of 100 servers right after a write (the server keeps listed views and
+  replies while nothing at all is written, so a poll repeating a list is cheap): each list
+  follows a metadata update of one server, and the CPU time of the updates alone is taken
+  off (``detail_100_after_write``).
 
 Servers 1,000 to 10,000 are made 100 a request without networks (``networks:
 none``), so the list at 10,000 measures the servers, not 10,000 ports.
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import time
 from typing import Any
 
 from benchlib import (
@@ -29,10 +34,12 @@ from benchlib import (
     Client,
     bulk_create,
     commit,
+    cpu_seconds,
     create_servers,
     hammer,
     machine,
     rss_mib,
+    stats,
     today,
     token,
     wait_built,
@@ -45,6 +52,29 @@ def server_pid(sim: Simulator) -> int:
     # control.spawn runs ``python -m stacksim serve`` directly, so the child is the server.
     assert sim.proc is not None
     return sim.proc.pid
+
+
+def after_write(port: int, client: Client, detail: str, pid: int, rounds: int = 100) -> dict[str, Any]:
+    """``detail`` made cold by a write before each (see the docstring): CPU ms per list."""
+    _, body, _ = client.call("GET", f"{COMPUTE}/servers?limit=1")
+    meta = f"{COMPUTE}/servers/{body['servers'][0]['id']}/metadata"
+
+    def write(n: int) -> None:
+        client.call("POST", meta, {"metadata": {"n": str(n)}})
+
+    start = cpu_seconds(pid)
+    for n in range(rounds):
+        write(n)
+    writes = cpu_seconds(pid) - start
+    samples = []
+    start = cpu_seconds(pid)
+    for n in range(rounds):
+        write(n)
+        began = time.perf_counter()
+        client.raw_get(detail)
+        samples.append(time.perf_counter() - began)
+    both = cpu_seconds(pid) - start
+    return {"requests": rounds, "server_cpu_ms_per_req": round((both - writes) * 1000 / rounds, 2)} | stats(samples)
 
 
 def main() -> None:
@@ -91,6 +121,7 @@ def main() -> None:
         record["rss_mib_100"] = rss_mib(pid)
         record["detail_100_1conn"] = hammer(sim.port, demo_tok, detail, 1, 200, pid)
         record["detail_100_8conn"] = hammer(sim.port, demo_tok, detail, 8, 400, pid)
+        record["detail_100_after_write"] = after_write(sim.port, demo, detail, pid)
 
         record["create_100_to_1000"] = create_servers(sim.port, demo_tok, body, 900, pid=pid)
         wait_built(demo)
