@@ -34,6 +34,7 @@ from benchlib import (
     Client,
     bulk_create,
     commit,
+    compute_project,
     cpu_seconds,
     create_servers,
     hammer,
@@ -41,7 +42,6 @@ from benchlib import (
     rss_mib,
     stats,
     today,
-    token,
     wait_built,
 )
 
@@ -90,29 +90,7 @@ def main() -> None:
         "commit": commit(),
     }
     with Simulator(extra_args=["--delay", "0"]) as sim:
-        admin = Client(sim.port, token(sim.port, "admin", "admin"))
-        demo_tok = token(sim.port, "demo", "demo")
-        demo = Client(sim.port, demo_tok)
-        _, projects, _ = admin.call("GET", "/identity/v3/projects?name=demo")
-        project = projects["projects"][0]["id"]
-        admin.call(
-            "PUT",
-            f"{COMPUTE}/os-quota-sets/{project}",
-            {"quota_set": {"instances": -1, "cores": -1, "ram": -1}},
-        )
-        admin.call("PUT", f"/network/v2.0/quotas/{project}", {"quota": {"port": -1}})
-        _, net, _ = demo.call("POST", "/network/v2.0/networks", {"network": {"name": "bench"}})
-        net_id = net["network"]["id"]
-        demo.call(
-            "POST",
-            "/network/v2.0/subnets",
-            {"subnet": {"network_id": net_id, "ip_version": 4, "cidr": "10.100.0.0/16", "name": "bench"}},
-        )
-        _, flavors, _ = demo.call("GET", f"{COMPUTE}/flavors/detail")
-        flavor = min(flavors["flavors"], key=lambda f: (f["vcpus"], f["ram"]))["id"]
-        _, images, _ = demo.call("GET", "/image/v2/images")
-        image = images["images"][0]["id"]
-        body = {"imageRef": image, "flavorRef": flavor, "networks": [{"uuid": net_id}]}
+        demo_tok, demo, body = compute_project(sim.port)
         pid = server_pid(sim)
         detail = f"{COMPUTE}/servers/detail"
 

@@ -53,6 +53,7 @@ from benchlib import (
     Client,
     bulk_create,
     commit,
+    compute_project,
     create_servers,
     hammer,
     load_average,
@@ -185,22 +186,8 @@ def cold_start(name: str) -> float:
 
 def prepare_stacksim(sim: Simulator) -> Target:
     """The demo project without quotas, a network with a /16 subnet, the smallest flavor."""
-    admin = Client(sim.port, token(sim.port, "admin", "admin"))
-    demo_tok = token(sim.port, "demo", "demo")
-    demo = Client(sim.port, demo_tok)
-    _, projects, _ = admin.call("GET", "/identity/v3/projects?name=demo")
-    project = projects["projects"][0]["id"]
-    admin.call("PUT", f"{COMPUTE}/os-quota-sets/{project}", {"quota_set": {"instances": -1, "cores": -1, "ram": -1}})
-    admin.call("PUT", f"/network/v2.0/quotas/{project}", {"quota": {"port": -1}})
-    _, net, _ = demo.call("POST", "/network/v2.0/networks", {"network": {"name": "bench"}})
-    net_id = net["network"]["id"]
-    subnet = {"network_id": net_id, "ip_version": 4, "cidr": "10.100.0.0/16", "name": "bench"}
-    demo.call("POST", "/network/v2.0/subnets", {"subnet": subnet})
-    _, flavors, _ = demo.call("GET", f"{COMPUTE}/flavors/detail")
-    flavor = min(flavors["flavors"], key=lambda f: (f["vcpus"], f["ram"]))["id"]
-    _, images, _ = demo.call("GET", "/image/v2/images")
-    image = images["images"][0]["id"]
-    body = {"imageRef": image, "flavorRef": flavor, "networks": [{"uuid": net_id}]}
+    demo_tok, _, body = compute_project(sim.port)
+    net_id = body["networks"][0]["uuid"]
     assert sim.proc is not None
     return Target("stacksim", sim.port, sim.proc.pid, demo_tok, COMPUTE, body, extra={"network": net_id, "sim": sim})
 

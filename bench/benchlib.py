@@ -76,6 +76,29 @@ def token(port: int, user: str, project: str, password: str = "stacksim") -> str
     return headers["x-subject-token"]
 
 
+def compute_project(port: int) -> tuple[str, Client, dict[str, Any]]:
+    """Make the demo project ready for many servers: no instance, core, RAM or port quota, a
+    network ``bench`` with a /16 subnet. Returns a demo token, a demo client and a server body
+    (the smallest flavor, the first image, a port on that network)."""
+    admin = Client(port, token(port, "admin", "admin"))
+    demo_tok = token(port, "demo", "demo")
+    demo = Client(port, demo_tok)
+    _, projects, _ = admin.call("GET", "/identity/v3/projects?name=demo")
+    project = projects["projects"][0]["id"]
+    unlimited = {"quota_set": {"instances": -1, "cores": -1, "ram": -1}}
+    admin.call("PUT", f"{COMPUTE}/os-quota-sets/{project}", unlimited)
+    admin.call("PUT", f"/network/v2.0/quotas/{project}", {"quota": {"port": -1}})
+    _, net, _ = demo.call("POST", "/network/v2.0/networks", {"network": {"name": "bench"}})
+    net_id = net["network"]["id"]
+    subnet = {"network_id": net_id, "ip_version": 4, "cidr": "10.100.0.0/16", "name": "bench"}
+    demo.call("POST", "/network/v2.0/subnets", {"subnet": subnet})
+    _, flavors, _ = demo.call("GET", f"{COMPUTE}/flavors/detail")
+    flavor = min(flavors["flavors"], key=lambda f: (f["vcpus"], f["ram"]))["id"]
+    _, images, _ = demo.call("GET", "/image/v2/images")
+    body = {"imageRef": images["images"][0]["id"], "flavorRef": flavor, "networks": [{"uuid": net_id}]}
+    return demo_tok, demo, body
+
+
 def stats(samples: list[float]) -> dict[str, float]:
     """Latencies (seconds in) as min/median/p95/max milliseconds."""
     ordered = sorted(samples)

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import COMPUTE, Client, bulk_create, create_servers, token, wait_built
+from benchlib import COMPUTE, bulk_create, compute_project, create_servers, token, wait_built
 
 _CHILD = r"""
 import cProfile, os, signal, sys, threading, time
@@ -79,33 +79,13 @@ def main() -> None:
         deadline = time.monotonic() + 60
         while True:
             try:
-                tok = token(port, "demo", "demo")
+                token(port, "demo", "demo")
                 break
             except OSError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        admin = Client(port, token(port, "admin", "admin"))
-        demo = Client(port, tok)
-        _, projects, _ = admin.call("GET", "/identity/v3/projects?name=demo")
-        project = projects["projects"][0]["id"]
-        unlimited = {"quota_set": {"instances": -1, "cores": -1, "ram": -1}}
-        admin.call("PUT", f"{COMPUTE}/os-quota-sets/{project}", unlimited)
-        admin.call("PUT", f"/network/v2.0/quotas/{project}", {"quota": {"port": -1}})
-        _, net, _ = demo.call("POST", "/network/v2.0/networks", {"network": {"name": "bench"}})
-        net_id = net["network"]["id"]
-        demo.call(
-            "POST",
-            "/network/v2.0/subnets",
-            {"subnet": {"network_id": net_id, "ip_version": 4, "cidr": "10.100.0.0/16", "name": "bench"}},
-        )
-        _, flavors, _ = demo.call("GET", f"{COMPUTE}/flavors")
-        _, images, _ = demo.call("GET", "/image/v2/images")
-        body = {
-            "flavorRef": flavors["flavors"][0]["id"],
-            "imageRef": images["images"][0]["id"],
-            "networks": [{"uuid": net_id}],
-        }
+        tok, demo, body = compute_project(port)
         if args.what != "create":
             create_servers(port, tok, body, 100)
             if args.what == "detail1000":
