@@ -71,7 +71,11 @@ def test_changes_to_the_server_show_in_the_next_list(demo, vm):
     demo.compute.unlock_server(sid)
     assert _same(demo, sid)["locked"] is False
     demo.compute.stop_server(sid)
-    wait_until(lambda: _shown(demo, sid)["status"] == "SHUTOFF", 15, "the server to stop")
+    wait_until(
+        lambda: (view := _shown(demo, sid))["status"] == "SHUTOFF" and view["OS-EXT-STS:task_state"] is None,
+        15,
+        "the server to stop",
+    )
     assert _same(demo, sid)["status"] == "SHUTOFF"
 
 
@@ -133,7 +137,11 @@ def test_a_server_deleted_leaves_the_list_at_once(demo, vm):
 
 def test_each_query_gets_its_own_reply(demo, vm):
     second = demo.create_server(_name("vc2"), image=DEFAULT_IMAGE_NAME, flavor="m1.tiny", network=vm["network"].name)
-    wait_until(lambda: _shown(demo, second.id)["status"] == "ACTIVE", 15, "the second server")
+    wait_until(
+        lambda: (view := _shown(demo, second.id))["status"] == "ACTIVE" and view["OS-EXT-STS:task_state"] is None,
+        15,
+        "the second server",
+    )
 
     def ids(query: str) -> list[str]:
         resp = nova(demo, "GET", f"/servers/detail{query}", version=LATEST)
