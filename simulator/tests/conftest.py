@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -74,28 +75,113 @@ def _openstack_cli() -> str:
     return str(here) if here.exists() else (shutil.which("openstack") or "openstack")
 
 
-class Cli:
-    """Runs the ``openstack`` command as shipped, against a simulator (for the CLI's own behaviour:
-    one smoke test per service; everything else goes through the SDK or HTTP, which are faster)."""
+#: seconds one ``openstack`` command may take
+CLI_TIMEOUT = 120
 
-    def __init__(self, sim: Simulator) -> None:
+
+class _ForkServer:
+    """``openstack_forkserver.py`` in a child process: each command a fork of one that imported the CLI."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.proc: subprocess.Popen | None = None
+        self.count = 0
+
+    def _start(self) -> subprocess.Popen:
+        script = Path(__file__).with_name("openstack_forkserver.py")
+        proc = subprocess.Popen(
+            [sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+        )
+        ready = self._reply(proc, CLI_TIMEOUT)
+        assert "ready" in ready, ready
+        return proc
+
+    @staticmethod
+    def _reply(proc: subprocess.Popen, timeout: float) -> dict:
+        assert proc.stdout is not None
+        if not select.select([proc.stdout], [], [], timeout)[0]:
+            proc.kill()
+            raise AssertionError(f"the openstack fork server gave no answer within {timeout} s")
+        line = proc.stdout.readline()
+        if not line:
+            raise AssertionError(f"the openstack fork server exited ({proc.wait()})")
+        return json.loads(line)
+
+    def run(self, argv: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = self._start()
+        self.count += 1
+        out, err = self.workdir / f"{self.count}.out", self.workdir / f"{self.count}.err"
+        request = {"argv": argv, "env": env, "stdout": str(out), "stderr": str(err)}
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        try:
+            returncode = self._reply(self.proc, CLI_TIMEOUT)["returncode"]
+        except AssertionError:
+            self.proc = None
+            raise
+        result = returncode, out.read_text(), err.read_text()
+        out.unlink()
+        err.unlink()
+        return result
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+
+
+class Cli:
+    """The ``openstack`` command as shipped, against a simulator (for the CLI's own behaviour: one smoke
+    test per service; everything else goes through the SDK or HTTP, which are faster).
+
+    :meth:`run` runs the CLI's entry point in a process of its own forked from one that imported
+    the CLI once (``openstack_forkserver.py``: a command costs a tenth of a whole ``openstack``
+    process); :meth:`exec` runs the ``openstack`` executable itself, once in each smoke test.
+    """
+
+    def __init__(self, sim: Simulator, forkserver: _ForkServer) -> None:
         self.sim = sim
         self.exe = _openstack_cli()
+        self._forkserver = forkserver
 
-    def run(self, *args: str, cloud: str | None = "stacksim", check: bool = True) -> subprocess.CompletedProcess:
-        cmd = [self.exe, *(("--os-cloud", cloud) if cloud else ()), *args]
-        proc = subprocess.run(cmd, env=self.sim.env, capture_output=True, text=True, timeout=120)
+    def _argv(self, args: tuple[str, ...], cloud: str | None) -> list[str]:
+        return [*(("--os-cloud", cloud) if cloud else ()), *args]
+
+    @staticmethod
+    def _checked(cmd: list[str], proc: subprocess.CompletedProcess, check: bool) -> subprocess.CompletedProcess:
         if check and proc.returncode != 0:
             raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
         return proc
 
-    def json(self, *args: str, cloud: str = "stacksim"):
-        return json.loads(self.run(*args, "-f", "json", cloud=cloud).stdout or "null")
+    def run(self, *args: str, cloud: str | None = "stacksim", check: bool = True) -> subprocess.CompletedProcess:
+        argv = self._argv(args, cloud)
+        returncode, out, err = self._forkserver.run(argv, self.sim.env)
+        cmd = ["openstack", *argv]
+        return self._checked(cmd, subprocess.CompletedProcess(cmd, returncode, out, err), check)
+
+    def exec(self, *args: str, cloud: str | None = "stacksim", check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [self.exe, *self._argv(args, cloud)]
+        proc = subprocess.run(cmd, env=self.sim.env, capture_output=True, text=True, timeout=CLI_TIMEOUT)
+        return self._checked(cmd, proc, check)
+
+    def json(self, *args: str, cloud: str = "stacksim", exec: bool = False):
+        runner = self.exec if exec else self.run
+        return json.loads(runner(*args, "-f", "json", cloud=cloud).stdout or "null")
 
 
 @pytest.fixture(scope="session")
-def cli(sim: Simulator) -> Cli:
-    return Cli(sim)
+def _openstack_forkserver(tmp_path_factory) -> Iterator[_ForkServer]:
+    server = _ForkServer(tmp_path_factory.mktemp("openstack-cli"))
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def cli(sim: Simulator, _openstack_forkserver: _ForkServer) -> Cli:
+    return Cli(sim, _openstack_forkserver)
 
 
 @pytest.fixture
