@@ -23,6 +23,16 @@ from pathlib import Path
 import pytest
 
 from stacksim.testing import Simulator
+from stacksim.testing_fork import ForkServer
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _simulator_forkserver() -> Iterator[None]:
+    """Every simulator the tests start is a fork of one process that imported stacksim once."""
+    Simulator.forkserver = ForkServer()
+    yield
+    Simulator.forkserver.close()
+    Simulator.forkserver = None
 
 
 @pytest.fixture(scope="session")
