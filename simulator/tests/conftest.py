@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import shutil
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from stacksim.testing import Simulator
-from stacksim.testing_fork import ForkServer
+from stacksim.testing_fork import ForkServer, LineChild
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -89,58 +88,23 @@ def _openstack_cli() -> str:
 CLI_TIMEOUT = 120
 
 
-class _ForkServer:
-    """``openstack_forkserver.py`` in a child process: each command a fork of one that imported the CLI."""
+class _CliForks:
+    """``openstack_forkserver.py``: each command a fork of one process that imported the CLI."""
 
     def __init__(self, workdir: Path) -> None:
+        script = Path(__file__).with_name("openstack_forkserver.py")
+        self.server = LineChild([sys.executable, str(script)], "openstack", timeout=CLI_TIMEOUT)
         self.workdir = workdir
-        self.proc: subprocess.Popen | None = None
         self.count = 0
 
-    def _start(self) -> subprocess.Popen:
-        script = Path(__file__).with_name("openstack_forkserver.py")
-        proc = subprocess.Popen(
-            [sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
-        )
-        ready = self._reply(proc, CLI_TIMEOUT)
-        assert "ready" in ready, ready
-        return proc
-
-    @staticmethod
-    def _reply(proc: subprocess.Popen, timeout: float) -> dict:
-        assert proc.stdout is not None
-        if not select.select([proc.stdout], [], [], timeout)[0]:
-            proc.kill()
-            raise AssertionError(f"the openstack fork server gave no answer within {timeout} s")
-        line = proc.stdout.readline()
-        if not line:
-            raise AssertionError(f"the openstack fork server exited ({proc.wait()})")
-        return json.loads(line)
-
     def run(self, argv: list[str], env: dict[str, str]) -> tuple[int, str, str]:
-        if self.proc is None or self.proc.poll() is not None:
-            self.proc = self._start()
         self.count += 1
         out, err = self.workdir / f"{self.count}.out", self.workdir / f"{self.count}.err"
-        request = {"argv": argv, "env": env, "stdout": str(out), "stderr": str(err)}
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(request) + "\n")
-        self.proc.stdin.flush()
-        try:
-            returncode = self._reply(self.proc, CLI_TIMEOUT)["returncode"]
-        except AssertionError:
-            self.proc = None
-            raise
-        result = returncode, out.read_text(), err.read_text()
+        answer = self.server.ask({"argv": argv, "env": env, "stdout": str(out), "stderr": str(err)})
+        result = answer["returncode"], out.read_text(), err.read_text()
         out.unlink()
         err.unlink()
         return result
-
-    def close(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            assert self.proc.stdin is not None
-            self.proc.stdin.close()
-            self.proc.wait(timeout=30)
 
 
 class Cli:
@@ -152,7 +116,7 @@ class Cli:
     process); :meth:`exec` runs the ``openstack`` executable itself, once in each smoke test.
     """
 
-    def __init__(self, sim: Simulator, forkserver: _ForkServer) -> None:
+    def __init__(self, sim: Simulator, forkserver: _CliForks) -> None:
         self.sim = sim
         self.exe = _openstack_cli()
         self._forkserver = forkserver
@@ -183,14 +147,14 @@ class Cli:
 
 
 @pytest.fixture(scope="session")
-def _openstack_forkserver(tmp_path_factory) -> Iterator[_ForkServer]:
-    server = _ForkServer(tmp_path_factory.mktemp("openstack-cli"))
-    yield server
-    server.close()
+def _openstack_forkserver(tmp_path_factory) -> Iterator[_CliForks]:
+    forks = _CliForks(tmp_path_factory.mktemp("openstack-cli"))
+    yield forks
+    forks.server.close()
 
 
 @pytest.fixture(scope="session")
-def cli(sim: Simulator, _openstack_forkserver: _ForkServer) -> Cli:
+def cli(sim: Simulator, _openstack_forkserver: _CliForks) -> Cli:
     return Cli(sim, _openstack_forkserver)
 
 
