@@ -72,7 +72,11 @@ class LineChild:
             if self._proc is not None and self._proc.poll() is None:
                 assert self._proc.stdin is not None
                 self._proc.stdin.close()  # it exits when its input ends
-                self._proc.wait(timeout=30)
+                try:
+                    self._proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:  # it holds nothing worth waiting for
+                    self._proc.kill()
+                    self._proc.wait()
             self._proc = None
 
 
