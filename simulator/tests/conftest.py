@@ -22,6 +22,16 @@ from pathlib import Path
 import pytest
 
 from stacksim.testing import Simulator
+from stacksim.testing_fork import ForkServer, LineChild
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _simulator_forkserver() -> Iterator[None]:
+    """Every simulator the tests start is a fork of one process that imported stacksim once."""
+    Simulator.forkserver = ForkServer()
+    yield
+    Simulator.forkserver.close()
+    Simulator.forkserver = None
 
 
 @pytest.fixture(scope="session")
@@ -74,28 +84,78 @@ def _openstack_cli() -> str:
     return str(here) if here.exists() else (shutil.which("openstack") or "openstack")
 
 
-class Cli:
-    """Runs the ``openstack`` command as shipped, against a simulator (for the CLI's own behaviour:
-    one smoke test per service; everything else goes through the SDK or HTTP, which are faster)."""
+#: seconds one ``openstack`` command may take
+CLI_TIMEOUT = 120
 
-    def __init__(self, sim: Simulator) -> None:
+
+class _CliForks:
+    """``openstack_forkserver.py``: each command a fork of one process that imported the CLI."""
+
+    def __init__(self, workdir: Path) -> None:
+        script = Path(__file__).with_name("openstack_forkserver.py")
+        self.server = LineChild([sys.executable, str(script)], "openstack", timeout=CLI_TIMEOUT)
+        self.workdir = workdir
+        self.count = 0
+
+    def run(self, argv: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+        self.count += 1
+        out, err = self.workdir / f"{self.count}.out", self.workdir / f"{self.count}.err"
+        answer = self.server.ask({"argv": argv, "env": env, "stdout": str(out), "stderr": str(err)})
+        result = answer["returncode"], out.read_text(), err.read_text()
+        out.unlink()
+        err.unlink()
+        return result
+
+
+class Cli:
+    """The ``openstack`` command as shipped, against a simulator (for the CLI's own behaviour: one smoke
+    test per service; everything else goes through the SDK or HTTP, which are faster).
+
+    :meth:`run` runs the CLI's entry point in a process of its own forked from one that imported
+    the CLI once (``openstack_forkserver.py``: a command costs a tenth of a whole ``openstack``
+    process); :meth:`exec` runs the ``openstack`` executable itself, once in each smoke test.
+    """
+
+    def __init__(self, sim: Simulator, forkserver: _CliForks) -> None:
         self.sim = sim
         self.exe = _openstack_cli()
+        self._forkserver = forkserver
 
-    def run(self, *args: str, cloud: str | None = "stacksim", check: bool = True) -> subprocess.CompletedProcess:
-        cmd = [self.exe, *(("--os-cloud", cloud) if cloud else ()), *args]
-        proc = subprocess.run(cmd, env=self.sim.env, capture_output=True, text=True, timeout=120)
+    def _argv(self, args: tuple[str, ...], cloud: str | None) -> list[str]:
+        return [*(("--os-cloud", cloud) if cloud else ()), *args]
+
+    @staticmethod
+    def _checked(cmd: list[str], proc: subprocess.CompletedProcess, check: bool) -> subprocess.CompletedProcess:
         if check and proc.returncode != 0:
             raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
         return proc
 
-    def json(self, *args: str, cloud: str = "stacksim"):
-        return json.loads(self.run(*args, "-f", "json", cloud=cloud).stdout or "null")
+    def run(self, *args: str, cloud: str | None = "stacksim", check: bool = True) -> subprocess.CompletedProcess:
+        argv = self._argv(args, cloud)
+        returncode, out, err = self._forkserver.run(argv, self.sim.env)
+        cmd = ["openstack", *argv]
+        return self._checked(cmd, subprocess.CompletedProcess(cmd, returncode, out, err), check)
+
+    def exec(self, *args: str, cloud: str | None = "stacksim", check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [self.exe, *self._argv(args, cloud)]
+        proc = subprocess.run(cmd, env=self.sim.env, capture_output=True, text=True, timeout=CLI_TIMEOUT)
+        return self._checked(cmd, proc, check)
+
+    def json(self, *args: str, cloud: str = "stacksim", exec: bool = False):
+        runner = self.exec if exec else self.run
+        return json.loads(runner(*args, "-f", "json", cloud=cloud).stdout or "null")
 
 
 @pytest.fixture(scope="session")
-def cli(sim: Simulator) -> Cli:
-    return Cli(sim)
+def _openstack_forkserver(tmp_path_factory) -> Iterator[_CliForks]:
+    forks = _CliForks(tmp_path_factory.mktemp("openstack-cli"))
+    yield forks
+    forks.server.close()
+
+
+@pytest.fixture(scope="session")
+def cli(sim: Simulator, _openstack_forkserver: _CliForks) -> Cli:
+    return Cli(sim, _openstack_forkserver)
 
 
 @pytest.fixture

@@ -54,6 +54,7 @@ def test_cli_server_lifecycle(cli, demo, net, key):
         key,
         "--wait",
         vm,
+        exec=True,
     )
     assert server["status"] == "ACTIVE"
     assert server["addresses"][net][0].startswith("10.20.0.")

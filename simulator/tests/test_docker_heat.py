@@ -11,6 +11,9 @@ from heat_helpers import MULTI_TIER
 
 pytestmark = pytest.mark.requires_docker
 
+#: seconds the wait condition waits for the web server's signal (it comes within seconds of the boot)
+WAIT_TIMEOUT = 120
+
 SIGNAL = """#!/bin/sh
 echo web > /tmp/role
 WC_NOTIFY --data-binary '{"status": "SUCCESS", "reason": "web is up", "data": "'"$(hostname)"'"}'
@@ -25,13 +28,25 @@ def _template_with_wait_condition() -> dict:
     resources["web_ready"] = {"type": "OS::Heat::WaitConditionHandle"}
     resources["web_wait"] = {
         "type": "OS::Heat::WaitCondition",
-        "properties": {"handle": {"get_resource": "web_ready"}, "timeout": 300},
+        "properties": {"handle": {"get_resource": "web_ready"}, "timeout": WAIT_TIMEOUT},
     }
     resources["web_server"]["properties"]["user_data"] = {
         "str_replace": {"template": SIGNAL, "params": {"WC_NOTIFY": {"get_attr": ["web_ready", "curl_cli"]}}}
     }
     template["outputs"]["web_ready_data"] = {"value": {"get_attr": ["web_wait", "data"]}}
     return template
+
+
+def _consoles(conn, stack_name: str) -> str:
+    """What the stack's servers printed while they booted (why a signal did not come)."""
+    out = []
+    for server in conn.compute.servers(name=f"^{stack_name}-"):
+        try:
+            console = conn.compute.get_server_console_output(server)["output"]
+        except Exception as exc:  # the server may be gone with the rollback
+            console = f"(no console: {exc})"
+        out.append(f"--- {server.name} ({server.status}):\n{console}")
+    return "\n".join(out) or "(no servers left)"
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +62,9 @@ def test_multi_tier_stack_runs_real_containers_and_an_instance_signals_its_wait_
     path = tmp_path / "multi_tier_wait.yaml"
     path.write_text(yaml.safe_dump(_template_with_wait_condition()))
     name = unique("tiers")
-    stack = conn.create_stack(name, template_file=str(path), wait=True, timeout=600, key_name=key_name)
-    assert stack.status == "CREATE_COMPLETE", stack.status_reason
+    # No rollback: a failed create keeps its servers, whose consoles say why
+    stack = conn.create_stack(name, template_file=str(path), wait=True, timeout=600, rollback=False, key_name=key_name)
+    assert stack.status == "CREATE_COMPLETE", f"{stack.status_reason}\n{_consoles(conn, name)}"
     outputs = {o["output_key"]: o["output_value"] for o in stack.outputs}
     assert f"{name}-web" in outputs["web_ready_data"]  # the hostname the instance sent
     assert len(containers_of(sim)) == 5  # web, app, db and two workers

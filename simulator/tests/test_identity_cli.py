@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 def test_cli_identity_smoke(cli):
-    token = cli.json("token", "issue")
+    token = cli.json("token", "issue", exec=True)
     assert token["id"].startswith("gAAAAA") and token["project_id"] and token["user_id"]
     catalog = cli.json("catalog", "list")
     identity = next(s for s in catalog if s["Type"] == "identity")

@@ -18,7 +18,7 @@ def test_cli_image_smoke(cli, tmp_path):
     source = tmp_path / "disk.qcow2"
     source.write_bytes(payload)
     # (--file always: without it the CLI uploads whatever its stdin holds, if it is not a terminal)
-    image = cli.json("image", "create", "--file", str(source), "--disk-format", "qcow2", "--protected", name)
+    image = cli.json("image", "create", "--file", str(source), "--disk-format", "qcow2", "--protected", name, exec=True)
     assert image["name"] == name and image["status"] == "active"
     assert image["size"] == len(payload) and image["checksum"] == hashlib.md5(payload).hexdigest()
     out = tmp_path / "out"

@@ -12,7 +12,7 @@ def _n(prefix: str) -> str:
 
 def test_cli_network_smoke(cli):
     n1, s1, p1 = _n("n1"), _n("s1"), _n("p1")
-    net = cli.json("network", "create", n1, "--description", "the net", "--tag", "red")
+    net = cli.json("network", "create", n1, "--description", "the net", "--tag", "red", exec=True)
     assert net["name"] == n1 and net["status"] == "ACTIVE" and net["tags"] == ["red"]
     subnet = cli.json("subnet", "create", s1, "--network", n1, "--subnet-range", "10.0.0.0/24")
     assert subnet["cidr"] == "10.0.0.0/24" and subnet["gateway_ip"] == "10.0.0.1"

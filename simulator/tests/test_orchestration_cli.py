@@ -13,16 +13,19 @@ from heat_helpers import MULTI_TIER
 pytestmark = pytest.mark.usefixtures("roomy_demo_quota")
 
 
-def waited(cli, *args: str) -> dict:
-    """Run a ``--wait`` command with ``-f json``: the events it prints come before the JSON."""
-    out = cli.run(*args, "-f", "json").stdout
+def waited(run, *args: str) -> dict:
+    """Run a ``--wait`` command with ``-f json`` (``run``: ``cli.run`` or ``cli.exec``): the events it
+    prints come before the JSON."""
+    out = run(*args, "-f", "json").stdout
     start = 0 if out.startswith("{") else out.rindex("\n{") + 1
     return json.loads(out[start:])
 
 
 def test_cli_stack_smoke(cli, key_name):
     name = f"sb{uuid.uuid4().hex[:6]}"
-    created = waited(cli, "stack", "create", "-t", MULTI_TIER, "--parameter", f"key_name={key_name}", "--wait", name)
+    created = waited(
+        cli.exec, "stack", "create", "-t", MULTI_TIER, "--parameter", f"key_name={key_name}", "--wait", name
+    )
     assert created["stack_status"] == "CREATE_COMPLETE"
     outputs = {o["output_key"]: o["output_value"] for o in cli.json("stack", "output", "show", name, "--all").values()}
     assert outputs["web_private_ip"] == "10.10.1.10" and outputs["worker_names"] == [

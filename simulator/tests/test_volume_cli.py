@@ -14,7 +14,7 @@ DELETE_REFUSED = (
 
 def test_cli_volume_smoke(cli, demo):
     v1 = unique("v1")
-    created = cli.json("volume", "create", "--size", "2", "--property", "team=blue", v1)
+    created = cli.json("volume", "create", "--size", "2", "--property", "team=blue", v1, exec=True)
     assert created["size"] == 2 and created["name"] == v1
     cli.run("volume", "set", "--size", "4", v1)
     shown = cli.json("volume", "show", v1)  # available, and extended, on the first read

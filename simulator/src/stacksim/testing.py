@@ -11,10 +11,13 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from stacksim import control
 from stacksim.config import DEFAULT_PASSWORD
+
+if TYPE_CHECKING:
+    from stacksim.testing_fork import ForkServer
 
 T = TypeVar("T")
 
@@ -83,7 +86,12 @@ class Simulator:
     ``url``, ``clouds_yaml`` and ``env`` (the environment with
     ``OS_CLIENT_CONFIG_FILE`` set) are ready once the block is entered;
     :meth:`reset` brings the cloud back to its bootstrap state between tests.
+    When the class's ``forkserver`` is set (a test suite that starts many
+    simulators sets it), each starts as a fork of the process it names, which
+    imported stacksim once (:mod:`stacksim.testing_fork`).
     """
+
+    forkserver: ClassVar[ForkServer | None] = None
 
     def __init__(
         self, state_dir: Path | None = None, extra_args: list[str] | None = None, port: int | None = None
@@ -99,7 +107,7 @@ class Simulator:
         self.env = dict(os.environ, OS_CLIENT_CONFIG_FILE=str(self.clouds_yaml))
         self.env.pop("STACKSIM_PASSWORD", None)
         self.extra_args = extra_args or []
-        self.proc = None
+        self.proc: Any = None
         self._admin_token: str | None = None
 
     def start(self) -> Simulator:
@@ -129,7 +137,10 @@ class Simulator:
         ]
         if self.state_dir:
             args += ["--state-dir", str(self.state_dir)]
-        self.proc = control.spawn(args, log=self.log)
+        if self.forkserver is not None:
+            self.proc = self.forkserver.spawn(args, log=self.log)
+        else:
+            self.proc = control.spawn(args, log=self.log)
         try:
             control.wait_healthy(self.url, self.proc)
         except control.PortTaken:
