@@ -18,6 +18,7 @@ An existing script is kept unless it is an older stand-in of ours.
 
 from __future__ import annotations
 
+import os
 import sys
 import types
 from pathlib import Path
@@ -71,7 +72,9 @@ def install(cache_dir: Path = CACHE_DIR) -> Path:
     ours = STAND_IN.splitlines()[0].split(" (v")[0]
     if not path.exists() or (path.read_text() != STAND_IN and path.read_text().startswith(ours)):
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(STAND_IN)
+        partial = path.with_name(f"{path.name}.{os.getpid()}")
+        partial.write_text(STAND_IN)
+        partial.replace(path)  # another ansible-test may be reading the old script: never a half-written one
     return path
 
 
