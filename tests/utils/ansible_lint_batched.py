@@ -62,7 +62,7 @@ def _all_pass(runner: Runner, files: list[Any]) -> bool:
 
 def _batched(self: Runner, worker: Callable[[Any], list], files: list[Any]) -> list[list]:
     if _all_pass(self, files):
-        return [[] for _ in files]
+        return [[] for lintable in files]
     return _per_file(self, worker, files)
 
 
