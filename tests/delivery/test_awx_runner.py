@@ -22,6 +22,7 @@ import json
 import shutil
 import stat
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -115,9 +116,23 @@ def _run_job(
     return artifacts, events
 
 
-def test_job_runs_as_awx_runs_it(installed_collections: Path, galaxy_home: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def _simulator() -> Iterator[Any]:
+    """One stacksim for this file's jobs (a start costs seconds of CPU)."""
     from stacksim import testing
 
+    with testing.Simulator() as sim:
+        yield sim
+
+
+@pytest.fixture
+def sim(_simulator: Any) -> Any:
+    """The file's stacksim, back at its bootstrap state: each test starts clean, in any order."""
+    _simulator.reset()
+    return _simulator
+
+
+def test_job_runs_as_awx_runs_it(installed_collections: Path, galaxy_home: Path, tmp_path: Path, sim: Any) -> None:
     pdd = tmp_path / "job"
     (pdd / "project").mkdir(parents=True)
     shutil.copy(PLAYBOOK, pdd / "project" / PLAYBOOK.name)
@@ -127,10 +142,9 @@ def test_job_runs_as_awx_runs_it(installed_collections: Path, galaxy_home: Path,
         "awx_job_template_name": "Cloud report",
         "tower_job_template_name": "Cloud report",
     }
-    with testing.Simulator() as sim:
-        artifacts, events = _run_job(
-            pdd, sim, galaxy_home, installed_collections, PLAYBOOK.name, 42, {**template, **survey}
-        )
+    artifacts, events = _run_job(
+        pdd, sim, galaxy_home, installed_collections, PLAYBOOK.name, 42, {**template, **survey}
+    )
     ok = {e["event_data"]["task"]: e["event_data"] for e in events if e["event"] == "runner_on_ok"}
     cloud = ok["Read the cloud"]["res"]
     assert cloud["connection"]["cloud"] == "devstack"
@@ -145,11 +159,9 @@ def test_job_runs_as_awx_runs_it(installed_collections: Path, galaxy_home: Path,
     assert "ok=3" in (artifacts / "stdout").read_text()
 
 
-def test_sandbox_job_shows_its_hosts(installed_collections: Path, galaxy_home: Path, tmp_path: Path) -> None:
+def test_sandbox_job_shows_its_hosts(installed_collections: Path, galaxy_home: Path, tmp_path: Path, sim: Any) -> None:
     """deploy_sandbox.yml as an AWX job: its artifacts name the sandbox and its hosts; the next
     job of the workflow (destroy_sandbox.yml, given those artifacts) leaves nothing behind."""
-    from stacksim import testing
-
     collection = installed_collections / "ansible_collections" / "opensandbox" / "cloud"
     topology_file = collection / "playbooks" / "files" / "small-sandbox.yaml"
     topology = yaml.safe_load(topology_file.read_text())
@@ -165,35 +177,30 @@ def test_sandbox_job_shows_its_hosts(installed_collections: Path, galaxy_home: P
     inventory_file = pdd / "sandbox.inventory.yml"
     survey = {"topology": str(topology_file), "stacksim_cloud": "devstack", "sandbox_inventory": str(inventory_file)}
     stats: dict[str, Any] = {}
-    with testing.Simulator() as sim:
-        try:
-            _artifacts, events = _run_job(
-                pdd, sim, galaxy_home, installed_collections, "deploy_sandbox.yml", 43, survey
-            )
-            stats = events[-1]["event_data"]["artifact_data"]
-            (deployed,) = (
-                e["event_data"]["res"]
-                for e in events
-                if e["event"] == "runner_on_ok" and "stack" in e["event_data"]["res"]
-            )
-            inventory = yaml.safe_load(inventory_file.read_text())
-        finally:
-            # The workflow's next job: the artifacts arrive as its extra vars (sandbox_name).
-            given = stats or {"sandbox_name": topology["name"]}
-            _artifacts, destroyed = _run_job(
-                pdd,
-                sim,
-                galaxy_home,
-                installed_collections,
-                "destroy_sandbox.yml",
-                44,
-                {**given, "stacksim_cloud": "devstack", "sandbox_inventory": str(inventory_file)},
-            )
-        admin = sim.connect("admin")
-        left = (
-            [s.name for s in admin.orchestration.stacks()],
-            [s.name for s in admin.compute.servers(all_projects=True)],
+    try:
+        _artifacts, events = _run_job(pdd, sim, galaxy_home, installed_collections, "deploy_sandbox.yml", 43, survey)
+        stats = events[-1]["event_data"]["artifact_data"]
+        (deployed,) = (
+            e["event_data"]["res"] for e in events if e["event"] == "runner_on_ok" and "stack" in e["event_data"]["res"]
         )
+        inventory = yaml.safe_load(inventory_file.read_text())
+    finally:
+        # The workflow's next job: the artifacts arrive as its extra vars (sandbox_name).
+        given = stats or {"sandbox_name": topology["name"]}
+        _artifacts, destroyed = _run_job(
+            pdd,
+            sim,
+            galaxy_home,
+            installed_collections,
+            "destroy_sandbox.yml",
+            44,
+            {**given, "stacksim_cloud": "devstack", "sandbox_inventory": str(inventory_file)},
+        )
+    admin = sim.connect("admin")
+    left = (
+        [s.name for s in admin.orchestration.stacks()],
+        [s.name for s in admin.compute.servers(all_projects=True)],
+    )
     nodes = {n["name"] for n in topology["hosts"] + topology["routers"]}
     # The topology's hosts and router hosts, with the management and user-access nodes.
     assert set(stats["sandbox_hosts"]) == nodes | {"man", "uan"} == {"server", "router", "man", "uan"}

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The collection from its tarball: what it holds, and every module and role run from an install.
 
-The playbook is generated from what the installed collection lists (``ansible-doc -l``), so
+The playbook is generated from what the installed collection lists (``ansible-doc``), so
 a new module or role is covered without editing this test. The simulator role deploys the
 stacksim the other modules and roles use, then removes it (purging its state). A module
 with required options is called without them and must fail on those options alone (it
@@ -58,9 +58,11 @@ def test_tarball_holds_the_collection_and_no_development_files(collection_tarbal
     print(f"\n[galaxy] {collection_tarball.name}: {size / 1024:.0f} KiB, {len(names)} entries")
 
 
-def _listing(kind: str, env: dict[str, str], cwd: Path) -> dict:
-    proc = run([tool("ansible-doc"), "-t", kind, "-l", "-j", "opensandbox.cloud"], env, cwd)
-    return json.loads(proc.stdout)
+def _plugins(env: dict[str, str], cwd: Path) -> tuple[dict, dict]:
+    """The installed collection's modules (with their docs) and roles, from one ansible-doc run."""
+    proc = run([tool("ansible-doc"), "--metadata-dump", "opensandbox.cloud"], env, cwd)
+    everything = json.loads(proc.stdout)["all"]
+    return everything["module"], everything["role"]
 
 
 def _module_tasks(module: str, doc: dict) -> list[dict]:
@@ -111,10 +113,9 @@ def test_every_module_and_role_runs_from_the_installed_collection(
 ) -> None:
     assert (WHEELHOUSE / ".complete").is_file(), "build/wheelhouse is missing: run `make wheelhouse` first"
     env = clean_env(galaxy_home, ANSIBLE_COLLECTIONS_PATH=str(installed_collections), ANSIBLE_PIPELINING="true")
-    modules = _listing("module", env, tmp_path)
-    roles = _listing("role", env, tmp_path)
+    docs, roles = _plugins(env, tmp_path)
+    modules = sorted(docs)
     assert "opensandbox.cloud.cloud_info" in modules and "opensandbox.cloud.simulator" in roles, (modules, roles)
-    docs = json.loads(run([tool("ansible-doc"), "-t", "module", "-j", *sorted(modules)], env, tmp_path).stdout)
     other_roles = sorted(name.split(".")[-1] for name in roles if name != "opensandbox.cloud.simulator")
     missing = [r for r in other_roles if not (ROLE_VARS / f"{r}.yml").is_file()]
     assert not missing, f"give each role its test variables in tests/delivery/role_vars/<role>.yml: {missing}"
@@ -127,7 +128,7 @@ def test_every_module_and_role_runs_from_the_installed_collection(
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     simulator_vars = {"vars_files": [str(ROLE_VARS / "simulator.yml")]}
-    module_tasks = [task for name in sorted(modules) for task in _module_tasks(name.split(".")[-1], docs[name])]
+    module_tasks = [task for name in modules for task in _module_tasks(name.split(".")[-1], docs[name])]
     playbook = [
         {
             "name": "Deploy stacksim with the installed simulator role",
