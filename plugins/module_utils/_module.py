@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import os
 import re
+import sys
 import time
 import traceback
 import types
@@ -203,6 +205,30 @@ def installed_sdk_version() -> str | None:
         return None
 
 
+@contextlib.contextmanager
+def _payload_off_sys_path() -> Iterator[None]:
+    """Take Ansible's module payload (a zip file) off ``sys.path`` while the SDK loads its auth plugin.
+
+    keystoneauth finds auth plugins with stevedore, which caches the installed entry points
+    in ``~/.cache/python-entrypoints`` under a hash of ``sys.path``. The payload's path is new
+    on every run, so every run would miss that cache, read every installed package's metadata
+    again and leave another file of about 100 KB there. The payload holds no packages' metadata,
+    so nothing it could find changes. Only SDK code runs in the block: nothing there imports
+    from the payload.
+    """
+    here = os.path.abspath(__file__)
+    payload = next((p for p in sys.path if p and here.startswith(p + os.sep) and os.path.isfile(p)), None)
+    if payload is None:  # not run from a payload (unit tests, an unpacked module)
+        yield
+        return
+    index = sys.path.index(payload)
+    del sys.path[index]
+    try:
+        yield
+    finally:
+        sys.path.insert(index, payload)
+
+
 class _Module(AnsibleModule):
     """``AnsibleModule`` that masks the secrets of ``cloud_config`` from the moment it reads its arguments.
 
@@ -301,7 +327,8 @@ class AnsibleOpenStackModule:
             document = self.params.get("cloud_config")
             try:
                 if document is None:
-                    conn = sdk.connect(app_name=COLLECTION_NAME, app_version=COLLECTION_VERSION, **kwargs)
+                    with _payload_off_sys_path():
+                        conn = sdk.connect(app_name=COLLECTION_NAME, app_version=COLLECTION_VERSION, **kwargs)
                 else:
                     conn = self._connect_with_document(sdk, document, kwargs)
             except sdk_exception_types() as exc:
@@ -329,7 +356,8 @@ class AnsibleOpenStackModule:
         )
         # What the loader would have read from a clouds.yaml file holding only this entry.
         loader.cloud_config = {"clouds": {name: entry}}
-        return sdk.connection.Connection(config=loader.get_one(cloud=name, **kwargs))
+        with _payload_off_sys_path():
+            return sdk.connection.Connection(config=loader.get_one(cloud=name, **kwargs))
 
     def _authenticate(self, conn: Any) -> None:
         """Get the token now, so bad credentials fail here with one message, before any work starts."""

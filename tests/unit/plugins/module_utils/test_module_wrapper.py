@@ -179,6 +179,34 @@ def test_unknown_cloud_fails_naming_the_call_and_the_cloud(capsys, monkeypatch, 
     assert "clouds.yaml" in msg
 
 
+def test_the_payload_is_off_sys_path_while_the_sdk_loads_plugins(monkeypatch, tmp_path):
+    """Run from Ansible's payload (a zip with a new path each run), the SDK's plugin lookup
+    sees a sys.path without it, so stevedore's entry-point cache keeps one key across runs."""
+    from ansible_collections.opensandbox.cloud.plugins.module_utils import _module
+
+    payload = tmp_path / "ansible_cloud_info_payload_x1" / "ansible_cloud_info_payload.zip"
+    payload.parent.mkdir()
+    payload.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip archive
+    inner = f"{payload}/ansible_collections/opensandbox/cloud/plugins/module_utils/_module.py"
+    monkeypatch.setattr(_module, "__file__", inner)
+    monkeypatch.setattr(sys, "path", ["/elsewhere", str(payload), *sys.path])
+    before = list(sys.path)
+    with _module._payload_off_sys_path():  # pylint: disable=protected-access
+        assert str(payload) not in sys.path
+        assert sys.path == [p for p in before if p != str(payload)]
+    assert sys.path == before
+
+
+def test_sys_path_is_left_alone_outside_a_payload(monkeypatch):
+    from ansible_collections.opensandbox.cloud.plugins.module_utils import _module
+
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    before = list(sys.path)
+    with _module._payload_off_sys_path():  # pylint: disable=protected-access
+        assert sys.path == before
+    assert sys.path == before
+
+
 class PagingProxy:
     """Stands in for an SDK proxy whose list call fails while paging, as a real one can."""
 
