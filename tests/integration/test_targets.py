@@ -105,6 +105,9 @@ def ansible_env(
         ANSIBLE_ROLES_PATH=str(TARGETS_DIR),
         ANSIBLE_HOME=str(home),
         ANSIBLE_LOCAL_TEMP=str(home / "tmp"),
+        # The modules' payloads in a folder of this run's own, not the user's ~/.ansible/tmp,
+        # which anything else on the host may clean while a module starts.
+        ANSIBLE_REMOTE_TMP=str(home / "remote-tmp"),
         ANSIBLE_CONFIG=str(config),
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_FORCE_COLOR="0",
