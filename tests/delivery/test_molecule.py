@@ -75,9 +75,6 @@ def molecule_env(collections_path: Path, collection_root: Path, tmp_path_factory
         tmp_path_factory.mktemp("molecule-home"),
         ANSIBLE_COLLECTIONS_PATH=str(collections_path),
         ANSIBLE_PIPELINING="true",
-        # Modules' temporary files in a directory of this run's own, not ~/.ansible/tmp, which
-        # every Ansible run on the host shares (and a cleanup elsewhere can pull from under us).
-        ANSIBLE_REMOTE_TMP=str(tmp_path_factory.mktemp("ansible-remote-tmp")),
         OPENSANDBOX_WHEELHOUSE=str(WHEELHOUSE),
     )
 
@@ -145,10 +142,17 @@ def _timed(scenario: str, capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
 
 @pytest.mark.parametrize("scenario", _scenarios())
 def test_scenario(
-    scenario: str, molecule_env: dict, request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]
+    scenario: str,
+    molecule_env: dict,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     with _timed(scenario, capsys), contextlib.ExitStack() as stack:
-        env = dict(molecule_env)
+        # These scenarios run modules on this host (a local connection): their temporary files
+        # go to a directory of this test's own, not ~/.ansible/tmp, which every Ansible run on
+        # the host shares (a cleanup elsewhere once pulled a module's file from under a run).
+        env = dict(molecule_env, ANSIBLE_REMOTE_TMP=str(tmp_path / "ansible-remote-tmp"))
         if _deploys_simulator_role(scenario):
             template = request.getfixturevalue("simulator_venv_template")
             env["OPENSANDBOX_SIMULATOR_VENV"] = str(stack.enter_context(_simulator_venv(template)))
