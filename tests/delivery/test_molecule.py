@@ -10,10 +10,9 @@ simulator role ships (``make collection`` builds it). The role installs stacksim
 dependencies from build/wheelhouse (``make wheelhouse``), not from the package index.
 Each scenario prints how long it took.
 
-The role scenarios (sandbox, appliances, runners: their create step deploys stacksim with the
-simulator role) get a copy of one virtualenv made per test run with what the role installs, so
-that the role finds its install in place, as on a redeployment; the simulator scenario tests the
-role's install from nothing. Molecule run by hand installs from nothing in every scenario.
+The role scenarios (sandbox, appliances, runners) and the integration_<target> ones start their
+stacksim with ``stacksim start``; the simulator scenario is the one that deploys it with the
+simulator role (install from nothing, idempotent re-run, supervision, removal).
 
 The ``openstack`` scenario runs Molecule's own OpenStack driver against a stacksim with the
 docker compute driver that the test starts (under the host's docker-test lock: one
@@ -23,11 +22,7 @@ scenario made. Without a Docker engine it is skipped, saying why.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
-import hashlib
-import os
-import shutil
 import subprocess
 import tempfile
 import time
@@ -36,9 +31,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import yaml
 
-from .conftest import REPO, TIMEOUT, WHEELHOUSE, clean_env, run, tool
+from .conftest import REPO, WHEELHOUSE, clean_env, run, tool
 
 EXTENSIONS = REPO / "extensions"
 SCENARIOS_DIR = EXTENSIONS / "molecule"
@@ -49,21 +43,12 @@ DOCKER_SCENARIOS = {"openstack"}
 DOCKER_LOCK = Path(tempfile.gettempdir()) / "stacksim-docker-tests.lock"
 #: openstack.cloud, which Molecule's OpenStack driver uses (`make collection` installs it).
 DEPENDENCIES = REPO / "build" / "collections"
-#: The create step of the scenarios that deploy stacksim with the simulator role.
-ROLE_CREATE = "../utils/playbooks/simulator_role_start.yml"
-#: The interpreter those scenarios make stacksim's virtualenv with (simulator_role_start.yml).
-SYSTEM_PYTHON = "/usr/bin/python3"
 
 pytestmark = pytest.mark.molecule
 
 
 def _scenarios() -> list[str]:
     return sorted(p.parent.name for p in SCENARIOS_DIR.glob("*/molecule.yml") if p.parent.name not in DOCKER_SCENARIOS)
-
-
-def _deploys_simulator_role(scenario: str) -> bool:
-    config = yaml.safe_load((SCENARIOS_DIR / scenario / "molecule.yml").read_text())
-    return config["provisioner"].get("playbooks", {}).get("create") == ROLE_CREATE
 
 
 @pytest.fixture(scope="module")
@@ -79,57 +64,6 @@ def molecule_env(collections_path: Path, collection_root: Path, tmp_path_factory
     )
 
 
-@pytest.fixture(scope="session")
-def simulator_venv_template(collection_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A virtualenv as the simulator role leaves it in simulator_role_start.yml's deployment: the
-    collection's stacksim wheel in ``dist/``, installed with its dependencies from build/wheelhouse.
-
-    Made once per test run (xdist workers share it, under a lock) instead of once per role
-    scenario: making a virtualenv and installing twenty packages is most of what a deployment costs.
-    """
-    (wheel,) = (collection_root / "roles" / "simulator" / "files").glob("stacksim-*.whl")
-    base = tmp_path_factory.getbasetemp()
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    venv = root / f"simulator-venv-{hashlib.sha256(wheel.read_bytes()).hexdigest()[:16]}"
-    with open(f"{venv}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (venv / ".complete").is_file():
-            shutil.rmtree(venv, ignore_errors=True)
-            subprocess.run([SYSTEM_PYTHON, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=TIMEOUT)
-            dist = venv / "dist" / wheel.name
-            dist.parent.mkdir()
-            shutil.copy2(wheel, dist)
-            pip = [str(venv / "bin" / "pip"), "install", "--no-index", "--find-links", str(WHEELHOUSE), str(dist)]
-            subprocess.run(pip, check=True, capture_output=True, timeout=TIMEOUT)
-            (venv / ".complete").touch()
-    return venv
-
-
-def _clone_venv(template: Path, dest: Path) -> None:
-    """Copy a virtualenv; the paths it records of itself (its scripts' interpreter lines,
-    pyvenv.cfg, an installed wheel's direct_url.json) are changed to ``dest``."""
-    shutil.copytree(template, dest, symlinks=True, ignore=shutil.ignore_patterns(".complete"))
-    old, new = str(template).encode(), str(dest).encode()
-    recorded = [*(dest / "bin").iterdir(), dest / "pyvenv.cfg"]
-    recorded += dest.glob("lib/python*/site-packages/*.dist-info/direct_url.json")
-    for path in recorded:
-        if path.is_file() and not path.is_symlink() and old in (data := path.read_bytes()):
-            path.write_bytes(data.replace(old, new))
-
-
-@contextmanager
-def _simulator_venv(template: Path) -> Iterator[Path]:
-    """A copy of the template for one deployment, where the role's service user can reach it
-    (pytest's temporary directories are private); the role's destroy step removes it."""
-    outer = Path(tempfile.mkdtemp(prefix="molecule-venv-"))
-    try:
-        outer.chmod(0o755)
-        _clone_venv(template, outer / "venv")
-        yield outer / "venv"
-    finally:
-        shutil.rmtree(outer, ignore_errors=True)
-
-
 @contextmanager
 def _timed(scenario: str, capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
     started = time.monotonic()
@@ -141,21 +75,12 @@ def _timed(scenario: str, capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
 
 
 @pytest.mark.parametrize("scenario", _scenarios())
-def test_scenario(
-    scenario: str,
-    molecule_env: dict,
-    tmp_path: Path,
-    request: pytest.FixtureRequest,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    with _timed(scenario, capsys), contextlib.ExitStack() as stack:
-        # These scenarios run modules on this host (a local connection): their temporary files
-        # go to a directory of this test's own, not ~/.ansible/tmp, which every Ansible run on
-        # the host shares (a cleanup elsewhere once pulled a module's file from under a run).
-        env = dict(molecule_env, ANSIBLE_REMOTE_TMP=str(tmp_path / "ansible-remote-tmp"))
-        if _deploys_simulator_role(scenario):
-            template = request.getfixturevalue("simulator_venv_template")
-            env["OPENSANDBOX_SIMULATOR_VENV"] = str(stack.enter_context(_simulator_venv(template)))
+def test_scenario(scenario: str, molecule_env: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # These scenarios run modules on this host (a local connection): their temporary files go
+    # to a directory of this test's own, not ~/.ansible/tmp, which every Ansible run on the host
+    # shares (a cleanup elsewhere once pulled a module's file from under a run).
+    env = dict(molecule_env, ANSIBLE_REMOTE_TMP=str(tmp_path / "ansible-remote-tmp"))
+    with _timed(scenario, capsys):
         run([tool("molecule"), "test", "-s", scenario], env, EXTENSIONS, timeout=SCENARIO_TIMEOUT)
 
 
