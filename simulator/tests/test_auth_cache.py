@@ -150,28 +150,29 @@ def test_a_disabled_domain_is_refused_at_once(sim, admin):
     assert _servers(sim, token) == 401
 
 
-def test_an_application_credential_token_stops_when_the_credential_expires(sim, admin, member):
-    token = _token(sim, member["name"], member["name"])
-    expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=2)
+def _credential_token(sim, token: str, user_id: str, **fields) -> tuple[dict, str]:
+    """An application credential of the user (``fields`` besides its name), and a token of it."""
     resp = requests.post(
-        f"{sim.url}/identity/v3/users/{member['user'].id}/application_credentials",
+        f"{sim.url}/identity/v3/users/{user_id}/application_credentials",
         headers=_headers(token),
-        json={"application_credential": {"name": "short", "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S.%f")}},
+        json={"application_credential": {"name": "cred", **fields}},
         timeout=30,
     )
     assert resp.status_code == 201, resp.text
     cred = resp.json()["application_credential"]
-    auth = {
-        "auth": {
-            "identity": {
-                "methods": ["application_credential"],
-                "application_credential": {"id": cred["id"], "secret": cred["secret"]},
-            }
-        }
-    }
+    method = {"id": cred["id"], "secret": cred["secret"]}
+    auth = {"auth": {"identity": {"methods": ["application_credential"], "application_credential": method}}}
     resp = requests.post(f"{sim.url}/identity/v3/auth/tokens", json=auth, timeout=30)
     assert resp.status_code == 201, resp.text
-    cred_token = resp.headers["X-Subject-Token"]
+    return cred, resp.headers["X-Subject-Token"]
+
+
+def test_an_application_credential_token_stops_when_the_credential_expires(sim, admin, member):
+    token = _token(sim, member["name"], member["name"])
+    expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=2)
+    _, cred_token = _credential_token(
+        sim, token, member["user"].id, expires_at=expires.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    )
     assert _servers(sim, cred_token) == 200
     assert _servers(sim, cred_token) == 200  # the context is cached now
     deadline = time.monotonic() + 30
@@ -183,22 +184,10 @@ def test_an_application_credential_token_stops_when_the_credential_expires(sim, 
 
 def test_a_deleted_application_credential_is_refused_at_once(sim, admin, member):
     token = _token(sim, member["name"], member["name"])
+    cred, cred_token = _credential_token(sim, token, member["user"].id)
+    assert _servers(sim, cred_token) == 200
+    assert _servers(sim, cred_token) == 200
     base = f"{sim.url}/identity/v3/users/{member['user'].id}/application_credentials"
-    resp = requests.post(base, headers=_headers(token), json={"application_credential": {"name": "c"}}, timeout=30)
-    assert resp.status_code == 201, resp.text
-    cred = resp.json()["application_credential"]
-    auth = {
-        "auth": {
-            "identity": {
-                "methods": ["application_credential"],
-                "application_credential": {"id": cred["id"], "secret": cred["secret"]},
-            }
-        }
-    }
-    resp = requests.post(f"{sim.url}/identity/v3/auth/tokens", json=auth, timeout=30)
-    cred_token = resp.headers["X-Subject-Token"]
-    assert _servers(sim, cred_token) == 200
-    assert _servers(sim, cred_token) == 200
     resp = requests.delete(f"{base}/{cred['id']}", headers=_headers(token), timeout=30)
     assert resp.status_code == 204, resp.text
     assert _servers(sim, cred_token) == 401
