@@ -194,15 +194,16 @@ class Forked:
 
 
 def _serve_stacksim() -> None:
-    # What `stacksim serve` imports (not the docker driver's SDK: only its simulators need it).
-    import uvicorn  # noqa: F401
+    # What `stacksim serve` imports (not the docker driver's SDK: only its simulators need it),
+    # imported once here so that every fork starts with it loaded; the names are not used here.
+    import uvicorn  # noqa: F401  (loaded for the forks, not used here)
 
     import stacksim.app
     import stacksim.clouds
     import stacksim.connections
     import stacksim.control
     import stacksim.logs
-    import stacksim.private  # noqa: F401
+    import stacksim.private  # noqa: F401  (loaded for the forks, not used here)
     from stacksim.cli import main
 
     exited: dict[int, int] = {}
