@@ -191,6 +191,7 @@ def test_the_payload_is_off_sys_path_while_the_sdk_loads_plugins(monkeypatch, tm
     monkeypatch.setattr(_module, "__file__", inner)
     monkeypatch.setattr(sys, "path", ["/elsewhere", str(payload), *sys.path])
     before = list(sys.path)
+    # The helper is private to module_utils; this test calls it directly to pin its contract.
     with _module._payload_off_sys_path():  # pylint: disable=protected-access
         assert str(payload) not in sys.path
         assert sys.path == [p for p in before if p != str(payload)]
@@ -202,6 +203,7 @@ def test_sys_path_is_left_alone_outside_a_payload(monkeypatch):
 
     monkeypatch.setattr(sys, "path", list(sys.path))
     before = list(sys.path)
+    # The helper is private to module_utils; this test calls it directly to pin its contract.
     with _module._payload_off_sys_path():  # pylint: disable=protected-access
         assert sys.path == before
     assert sys.path == before
