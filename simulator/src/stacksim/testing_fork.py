@@ -147,6 +147,10 @@ class ForkServer:
 
     def spawn(self, serve_args: list[str], log: Path | None = None) -> Forked:
         """``stacksim serve *serve_args`` in a session of its own, its output appended to ``log``."""
+        if log:
+            # Made here, as control.spawn makes it, not only in the fork: a caller that gives up
+            # at once (the port answered by another process) reads it before the fork opens it.
+            os.close(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
         request = {"op": "spawn", "args": serve_args, "log": str(log) if log else None, "env": dict(os.environ)}
         return Forked(self, self._child.ask(request)["pid"], ["stacksim", "serve", *serve_args])
 
