@@ -24,7 +24,7 @@ from benchlib import COMPUTE, bulk_create, compute_project, create_servers, toke
 
 _CHILD = r"""
 import cProfile, os, signal, sys, threading, time
-from stacksim import cli, web
+from stacksim import cli, lifecycle, web
 
 out = os.environ["PROFILE_OUT"]
 profiles, lock, on = [], threading.Lock(), threading.Event()
@@ -46,6 +46,25 @@ def complete(coro):
         prof.disable()
 
 web._complete = complete
+
+if os.environ.get("PROFILE_JOBS"):
+    execute = lifecycle.Lifecycle._execute
+
+    def run_job(self, job_id):
+        if not on.is_set():
+            return execute(self, job_id)
+        prof = getattr(local, "prof", None)
+        if prof is None:
+            prof = local.prof = cProfile.Profile(time.thread_time)
+            with lock:
+                profiles.append(prof)
+        prof.enable()
+        try:
+            return execute(self, job_id)
+        finally:
+            prof.disable()
+
+    lifecycle.Lifecycle._execute = run_job
 
 def start(*_):
     on.set()

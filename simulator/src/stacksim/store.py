@@ -372,10 +372,13 @@ class Store:
                 raise MissingRecord(kind, id)
             if expect is not None and row[1] != expect:
                 raise StaleRecord(kind, id, expect, row[1])
-            current = _loads(row[0])
+            # Decoded twice only where the record as it was is needed: the change edits its copy in
+            # place, and counters and claims compare the old record with the new.
+            accounted = kind in self._tracked or kind in self._unique
+            current = _loads(row[0]) if accounted else None
             new = change(_loads(row[0]))
             if new is None:
-                return current
+                return current if current is not None else _loads(row[0])
             if new.get("id") != id:
                 raise ValueError("an update must keep the record's id")
             self._write(kind, new, current)
@@ -422,7 +425,7 @@ class Store:
             self._tracked[kind] = (by, measures)
             self._db.execute("DELETE FROM usage WHERE kind = ?", (kind,))
             for record in self.find(kind):
-                self._count(kind, record, 1)
+                self._count(kind, None, record)
 
     def usage(self, kind: str, owner: str) -> dict[str, int]:
         """The tracked sums of ``kind`` for ``owner`` (every measure, 0 when there is nothing)."""
@@ -432,13 +435,21 @@ class Store:
             found = dict(rows.fetchall())
         return {name: int(found.get(name, 0)) for name in names}
 
-    def _count(self, kind: str, record: dict[str, Any], sign: int) -> None:
+    def _count(self, kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        """Move the sums from ``old`` (None: a new record) to ``new`` (None: a deleted one); a record
+        rewritten for the same owner moves only the measures that changed (a build moves none)."""
         by, measures = self._tracked[kind]
-        owner = record.get(by)
-        if owner is None:
-            return
+        before = old.get(by) if old is not None else None
+        after = new.get(by) if new is not None else None
+        amounts: list[tuple[Any, str, int]] = []
         for name, measure in measures.items():
-            amount = measure(record) * sign
+            was = measure(old) if old is not None and before is not None else 0
+            now = measure(new) if new is not None and after is not None else 0
+            if before is not None and before == after:
+                amounts.append((after, name, now - was))
+                continue
+            amounts += [(before, name, -was), (after, name, now)]
+        for owner, name, amount in amounts:
             if amount:
                 self._db.execute(
                     "INSERT INTO usage (kind, owner, name, value) VALUES (?, ?, ?, ?) "
@@ -496,18 +507,17 @@ class Store:
 
     def _account(self, kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         if kind in self._tracked:
-            if old is not None:
-                self._count(kind, old, -1)
-            if new is not None:
-                self._count(kind, new, 1)
+            self._count(kind, old, new)
         if kind in self._unique:
             derive, on_release = self._unique[kind]
+            kept = set(derive(new)) if new is not None else set()
+            if old is not None and new is not None and set(derive(old)) == kept:
+                return  # the same claims (a port bound or renamed): nothing to move
             record_id = (new or old or {}).get("id")
             self._db.execute("DELETE FROM claims WHERE kind = ? AND id = ?", (kind, record_id))
             if new is not None:
                 self._claim(kind, new)
             if old is not None and on_release is not None:
-                kept = set(derive(new)) if new is not None else set()
                 for pair in set(derive(old)) - kept:
                     on_release(*pair)
 
