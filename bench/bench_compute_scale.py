@@ -1,6 +1,6 @@
 """Compute at scale: ``GET /servers/detail`` and server creation as a project grows.
 
-Run: .venv/bin/python bench/bench_compute_scale.py [--label after] [--quick]
+Run: .venv/bin/python bench/bench_compute_scale.py [--label after] [--quick] [--creates]
 
 It starts its own simulator (in memory, ``--delay 0``), sends requests to
 127.0.0.1 only, stops by itself and prints a JSON record to append to
@@ -9,8 +9,9 @@ It starts its own simulator (in memory, ``--delay 0``), sends requests to
 - ``GET /servers/detail`` with 100 and 1,000 servers, on 1 and on 8 connections
   (requests per second, and each request's latency: min/median/p95/max);
 - ``GET /servers/detail?limit=50`` with 1,000 and 10,000 servers;
-- the create rate from 100 to 1,000 servers and from 1,000 on (8 threads, one
-  server a request, each with a port on the benchmark's network);
+- the create rate from 100 to 1,000 servers, from 1,000 on and at 10,000 (300 creates there;
+  8 threads, one server a request, each with a port on the benchmark's network), with the
+  server's CPU time per create, builds included (``--creates``: these alone, no lists);
 - the server's RSS at each size;
 - ``servers/detail`` of 100 servers right after a write (the server keeps listed views and
   replies while nothing at all is written, so a poll repeating a list is cheap): each list
