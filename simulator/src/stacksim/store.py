@@ -452,6 +452,7 @@ class Store:
                     self._account(kind, old, None)
             self._wrote(kind)
             where, args = _where(kind, equal)
+            self._ensure_index(kind, equal, ())
             return self._db.execute(f"DELETE FROM records WHERE {where}", args).rowcount
 
     def _write(self, kind: str, record: dict[str, Any], old: dict[str, Any] | None = None) -> None:
