@@ -67,7 +67,7 @@ def _units(
                 rest.append((pos, item))
         if rest:
             seconds = max(files.get(path, 0.0) - long_s, UNKNOWN_S * len(rest))
-            units.append((seconds, rest[0][0], [item for _, item in rest]))
+            units.append((seconds, rest[0][0], [item for _pos, item in rest]))
     return units
 
 
@@ -94,7 +94,7 @@ def plan(
         parts = _by_weight(_units(turns, nodeid, record, shared_setup))
         units.append((sum(u[0] for u in parts), min(u[1] for u in parts), [t for u in parts for t in u[2]]))
     sizes = shares(len(items), workers)
-    buckets: list[list[tuple[float, int, list[T]]]] = [[] for _ in range(workers)]
+    buckets: list[list[tuple[float, int, list[T]]]] = [[] for _worker in range(workers)]
     load, room = [0.0] * workers, list(sizes)
     for seconds, pos, tests in _by_weight(units):
         while tests:
@@ -111,8 +111,8 @@ def plan(
             seconds, tests = seconds - share, tests[part:]
     ordered = []
     for bucket in buckets:
-        for _, _, tests in _by_weight(bucket):
-            ordered.extend(tests)
+        for unit in _by_weight(bucket):
+            ordered.extend(unit[2])
     return ordered
 
 
