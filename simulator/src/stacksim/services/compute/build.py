@@ -308,7 +308,13 @@ class Builder:
                 attrs["security_groups"] = groups
             if wanted.get("fixed_ip"):
                 attrs["fixed_ips"] = [{"ip_address": wanted["fixed_ip"]}]
-            port = net.create_port(ctx, **attrs)
+            try:
+                port = net.create_port(ctx, **attrs)
+            except faults.Conflict as exc:
+                # Nova turns Neutron's OverQuota into PortLimitExceeded, a 403 of the create.
+                if exc.kind != "OverQuota":
+                    raise
+                raise faults.Forbidden("Maximum number of ports exceeded") from None
             server["own_ports"].append(port["id"])
         server["ports"].append(port["id"])
 
