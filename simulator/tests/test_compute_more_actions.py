@@ -196,3 +196,25 @@ def test_volume_attachment_update_from_2_85(demo, vm):
     demo.compute.delete_server(vm.id)
     demo.compute.wait_for_delete(vm, wait=30)
     assert demo.block_storage.find_volume(volume.id) is None  # deleted with the server, as now asked
+
+
+def test_create_reply_names_the_ports_security_groups(demo, net):
+    """The 202's ``security_groups``: those on the ports the create made or took, by name, in order."""
+    image = demo.image.find_image(DEFAULT_IMAGE_NAME).id
+    web = demo.network.create_security_group(name=_name("web"))
+    own = demo.network.create_security_group(name=_name("own"))
+    bare = demo.network.create_network(name=_name("bare"), port_security_enabled=False)
+    demo.network.create_subnet(network_id=bare.id, cidr="10.32.0.0/24", ip_version=4)
+    handed = demo.network.create_port(network_id=net.id, security_group_ids=[own.id])
+
+    def reply(**server) -> dict:
+        body = {"server": {"name": _name("sg"), "imageRef": image, "flavorRef": "1", **server}}
+        resp = nova(demo, "POST", "/servers", None, json=body)
+        assert resp.status_code == 202, resp.text
+        return resp.json()["server"]
+
+    assert reply(networks=[{"uuid": net.id}])["security_groups"] == [{"name": "default"}]
+    named = reply(networks=[{"uuid": net.id}], security_groups=[{"name": web.name}, {"name": "default"}])
+    assert named["security_groups"] == [{"name": web.name}, {"name": "default"}]
+    assert "security_groups" not in reply(networks=[{"uuid": bare.id}])
+    assert reply(networks=[{"port": handed.id}])["security_groups"] == [{"name": own.name}]

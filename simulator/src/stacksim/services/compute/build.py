@@ -24,7 +24,7 @@ from stacksim.lifecycle import hold
 from stacksim.services.compute import policy
 from stacksim.services.compute.clients import DEVICE_OWNER, HOST
 from stacksim.services.compute.inputs import BlockDevice, NetworkRequest, ServerRequest, check_text
-from stacksim.services.compute.servers import KIND
+from stacksim.services.compute.servers import KIND, Related
 from stacksim.services.compute.states import NOSTATE, RUNNING, now, set_state
 from stacksim.toolkit import naive_timestamp
 
@@ -78,7 +78,9 @@ class Builder:
 
     # -- create --------------------------------------------------------------------------------
 
-    def create(self, ctx: Context, req: ServerRequest) -> list[dict[str, Any]]:
+    def create(self, ctx: Context, req: ServerRequest) -> tuple[list[dict[str, Any]], Related]:
+        """The servers made, and what their views need from Neutron as the create left it (the
+        ports it made or took and their security groups: the reply reads neither again)."""
         compute = self.compute
         policy.authorize(ctx, "os_compute_api:servers:create")
         check_text(req)
@@ -99,12 +101,14 @@ class Builder:
         key = compute.keypairs.for_server(ctx, req.key_name)
         wanted = req.max_count or req.min_count
         networks = self._networks(ctx, req.networks, wanted)
-        groups = self._security_groups(ctx, req.security_groups or ("default",))
+        group_records = self._security_groups(ctx, req.security_groups or ("default",))
+        groups = [g["id"] for g in group_records]
         if req.group_id:
             compute.server_groups.get(ctx, req.group_id)
         compute.hosts.check_zone(req.availability_zone)
         reservation = f"r-{uuid.uuid4().hex[:8]}"
         made: list[dict[str, Any]] = []
+        ports: dict[str, dict[str, Any]] = {}
         # One transaction: if a port cannot be made (an address in use, a quota), no
         # server, port or group membership of this request remains.
         with self.store.transaction():
@@ -120,7 +124,8 @@ class Builder:
                 if no_host:
                     server["schedule_error"] = "No valid host was found. There are not enough hosts available."
                 for net in networks:
-                    self._attach_port(ctx, server, net, groups)
+                    port = self._attach_port(ctx, server, net, groups)
+                    ports[port["id"]] = port
                 self.store.put(KIND, server)
                 if req.group_id:
                     compute.server_groups.add_member(req.group_id, server["id"])
@@ -128,7 +133,8 @@ class Builder:
                 made.append(server)
         for server in made:
             self.lifecycle.schedule("server.build", server["id"], delay=boot_delay)
-        return made
+        related = compute.servers.related(made).holding(ports, {g["id"]: g for g in group_records})
+        return made, related
 
     @staticmethod
     def _boot_delay(flavor: dict[str, Any]) -> float | None:
@@ -244,14 +250,14 @@ class Builder:
             wanted.append({"network": network, "fixed_ip": item.fixed_ip})
         return wanted
 
-    def _security_groups(self, ctx: Context, requested: tuple[str, ...]) -> list[str]:
-        ids = []
+    def _security_groups(self, ctx: Context, requested: tuple[str, ...]) -> list[dict[str, Any]]:
+        found = []
         for name in requested:
             group = self.peers.network.security_group(ctx, ctx.project_id or "", name)
             if group is None:
                 raise faults.BadRequest(f"Security group {name} not found for project {ctx.project_id}.")
-            ids.append(group["id"])
-        return ids
+            found.append(group)
+        return found
 
     def _record(self, ctx, req, name, flavor, image, key, reservation, index, bdms, user_data) -> dict[str, Any]:
         created = now()
@@ -293,7 +299,9 @@ class Builder:
         set_state(server, "building", "scheduling")
         return server
 
-    def _attach_port(self, ctx: Context, server: dict[str, Any], wanted: dict[str, Any], groups: list[str]) -> None:
+    def _attach_port(
+        self, ctx: Context, server: dict[str, Any], wanted: dict[str, Any], groups: list[str]
+    ) -> dict[str, Any]:
         net = self.peers.network
         if "port" in wanted:
             port = net.update_port(ctx, wanted["port"]["id"], {"device_id": server["id"], "device_owner": DEVICE_OWNER})
@@ -317,6 +325,7 @@ class Builder:
                 raise faults.Forbidden("Maximum number of ports exceeded") from None
             server["own_ports"].append(port["id"])
         server["ports"].append(port["id"])
+        return port
 
     def release_ports(self, server: dict[str, Any]) -> None:
         """Delete the ports Nova made for the server; give back the ones it was handed."""

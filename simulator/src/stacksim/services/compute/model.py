@@ -56,7 +56,7 @@ from stacksim.services.compute.quotas import Quotas
 from stacksim.services.compute.server_groups import ServerGroups
 from stacksim.services.compute.server_meta import ServerMeta
 from stacksim.services.compute.server_volumes import ServerVolumes
-from stacksim.services.compute.servers import Servers
+from stacksim.services.compute.servers import Related, Servers
 from stacksim.services.compute.usage import Usage
 
 if TYPE_CHECKING:
@@ -126,11 +126,16 @@ class Compute:
         403 over quota or for a reader, 409 for a port in use or a network
         that is ambiguous. Nothing is left of a create that fails.
         """
+        return self.builder.create(ctx, req)[0]
+
+    def launch_servers(self, ctx: Context, req: ServerRequest) -> tuple[list[dict[str, Any]], Related]:
+        """:meth:`create_servers`, with what the servers' views need from Neutron as the create
+        made it (their ports and security groups), so a reply need not read it again."""
         return self.builder.create(ctx, req)
 
     def create_server(self, ctx: Context, req: ServerRequest) -> dict[str, Any]:
         """:meth:`create_servers` for one server (``min_count`` and ``max_count`` are ignored)."""
-        (server,) = self.builder.create(ctx, dataclasses.replace(req, min_count=1, max_count=1))
+        (server,), _ = self.builder.create(ctx, dataclasses.replace(req, min_count=1, max_count=1))
         return server
 
     def server(self, ctx: Context, server_id: str) -> dict[str, Any]:

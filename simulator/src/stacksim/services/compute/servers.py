@@ -110,6 +110,15 @@ class Related:
     def server_groups(self) -> dict[str, list[str]]:
         return self._compute.server_groups.groups_of_servers([s["id"] for s in self._live])
 
+    def holding(self, ports: dict[str, dict[str, Any]], groups: dict[str, dict[str, Any]]) -> Related:
+        """Take the servers' ports (all of them, by id) and security groups from a caller that
+        holds them already (a create): the groups only if they are all the ports' groups."""
+        self.__dict__["ports"] = ports
+        wanted = {g for p in ports.values() for g in p["security_groups"]}
+        if wanted <= groups.keys():
+            self.__dict__["security_groups"] = {g: groups[g] for g in wanted}
+        return self
+
     def ports_of(self, server: dict[str, Any]) -> list[dict[str, Any]]:
         return [self.ports[pid] for pid in server["ports"] if pid in self.ports]
 

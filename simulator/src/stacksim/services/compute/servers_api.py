@@ -25,7 +25,7 @@ async def create_server(call: Call) -> Response:
     common.too_new("server", body, call, {"description": "2.19", "tags": "2.52", "hostname": "2.90"})
     hints = data.get("os:scheduler_hints") or data.get("OS-SCH-HNT:scheduler_hints")
     compute = _compute(call)
-    made = compute.create_servers(call.ctx, body.request(common.version(call), hints))
+    made, related = compute.launch_servers(call.ctx, body.request(common.version(call), hints))
     first = made[0]
     if body.return_reservation_id:
         return reply({"reservation_id": first["reservation_id"]}, status=202)
@@ -35,7 +35,7 @@ async def create_server(call: Call) -> Response:
         "OS-DCF:diskConfig": "MANUAL",
         "adminPass": body.adminPass or "stacksim",
     }
-    if groups := views.security_group_names(first, compute.servers.related([first])):
+    if groups := views.security_group_names(first, related):
         view["security_groups"] = groups
     return reply({"server": view}, status=202, headers={"Location": view["links"][0]["href"]})
 
