@@ -103,12 +103,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ``--random-order`` and ``--reverse`` keep their own order.
     """
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
-    if workers < 2 or config.getoption("random_order", False) or config.getoption("reverse", False):
+    if workers < 2 or _order_asked(config):
         return
     shared = {item.nodeid.split("::", 1)[0] for item in items if _module_scoped(item)}
     docker = {item.nodeid for item in items if item.get_closest_marker("requires_docker")}
     record = xdist_order.load_record()
     items[:] = xdist_order.plan(items, workers, lambda item: item.nodeid, record, shared, docker)
+
+
+def _order_asked(config: pytest.Config) -> bool:
+    """Whether pytest-reverse or pytest-random-order (any of its three options) orders this run."""
+    if config.getoption("reverse", False) or config.getoption("random_order_enabled", False):
+        return True
+    named = (str(config.getoption(name, "default:")) for name in ("random_order_bucket", "random_order_seed"))
+    return any(not value.startswith("default:") for value in named)  # the plugin's own defaults say so
 
 
 def _module_scoped(item: pytest.Item) -> bool:
