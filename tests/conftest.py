@@ -89,3 +89,30 @@ def collections_path() -> Path:
 def tests_util() -> Callable[[str], types.ModuleType]:
     """``tests_util("name")`` imports tests/utils/name.py."""
     return load_util
+
+
+xdist_order = load_util("xdist_order")
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m have deselected: plan what runs
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``pytest -n N``, give each worker an equal share of the long tests first.
+
+    Each worker collects and orders alike (the plan is deterministic), as xdist requires. The
+    docker tests run one after another on one worker: they take turns on the host's docker lock.
+    ``--random-order`` and ``--reverse`` keep their own order.
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers < 2 or config.getoption("random_order", False) or config.getoption("reverse", False):
+        return
+    shared = {item.nodeid.split("::", 1)[0] for item in items if _module_scoped(item)}
+    docker = {item.nodeid for item in items if item.get_closest_marker("requires_docker")}
+    record = xdist_order.load_record()
+    items[:] = xdist_order.plan(items, workers, lambda item: item.nodeid, record, shared, docker)
+
+
+def _module_scoped(item: pytest.Item) -> bool:
+    """Whether the test uses a fixture set up once per module (or wider than a test, narrower than the session)."""
+    info = getattr(item, "_fixtureinfo", None)  # pytest keeps no public view of a test's fixtures
+    defs = getattr(info, "name2fixturedefs", {})
+    return any(d.scope in ("class", "module", "package") for ds in defs.values() for d in ds)
