@@ -166,9 +166,11 @@ def test_upload_to_image_and_back(state, user):
     image = user.image.wait_for_status(user.image.get_image(image_id), "active", interval=0.2, wait=60)
     assert image.size == GiB and image.visibility == "private"
     assert _has_data(data / "images" / image_id)
+    assert (data / "images" / image_id).stat().st_blocks * 512 < 8 << 20  # its holes stayed holes
     from_image = make_volume(user, size=1, imageRef=image_id)
     assert from_image["bootable"] == "true" and from_image["volume_image_metadata"]["image_id"] == image_id
     assert _has_data(_file(data, "volumes", from_image["id"]))
+    assert _file(data, "volumes", from_image["id"]).stat().st_blocks * 512 < 8 << 20
     for item_id in (volume["id"], from_image["id"]):
         cinder(user, "DELETE", f"/volumes/{item_id}")
     user.image.delete_image(image_id)

@@ -383,7 +383,6 @@ def faults(args: argparse.Namespace) -> int:
     import json
 
     from stacksim import control
-    from stacksim.fault_injection import dumps
 
     password = args.password or Settings().bootstrap_password
     try:
@@ -392,6 +391,9 @@ def faults(args: argparse.Namespace) -> int:
             raise control.ControlError(f"no stacksim runs in {args.state_dir}; give --url or --state-dir")
         token = control.admin_token(url, password)
         if args.action == "list":
+            # only here: it comes with the server's web stack, which the other actions do without
+            from stacksim.fault_injection import dumps
+
             found = control.faults(url, token, "GET")["faults"]
             for fault in found:
                 print(dumps(fault))

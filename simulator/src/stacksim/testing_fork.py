@@ -206,9 +206,13 @@ def _serve_stacksim() -> None:
     import stacksim.clouds
     import stacksim.connections
     import stacksim.control
+    import stacksim.drivers.fake
     import stacksim.logs
     import stacksim.private  # noqa: F401  (loaded for the forks, not used here)
     from stacksim.cli import main
+    from stacksim.services.registry import services
+
+    services()  # imports every service's routes, models and schemas (half a fork's start-up CPU)
 
     exited: dict[int, int] = {}
 

@@ -16,8 +16,9 @@ def bootstrap(identity: Identity, password: str, services: list[Service]) -> Non
     store = identity.store
     with store.transaction():
         if store.get("domain", DEFAULT_DOMAIN) is None:
-            _first_start(identity, password)
-        _reset_passwords(identity, password)
+            _first_start(identity, password)  # its users have this password: no slow hash to check
+        else:
+            _reset_passwords(identity, password)
         for service in services:
             for entry in service.catalog():
                 paths = dict.fromkeys(("public", "internal", "admin"), entry.endpoint)

@@ -24,6 +24,7 @@ HASH_ALGO = "sha512"
 #: How much is read or written at a time (also the batch a stream is hashed in).
 CHUNK = 1 << 20
 QCOW2_MAGIC = b"QFI\xfb"
+_ZEROS = bytes(CHUNK)
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,14 @@ class _Writer:
             self._head += bytes(data[: 512 - len(self._head)])
         self._md5.update(data)
         self._sha.update(data)
-        self._fh.write(data)
+        if len(data) <= CHUNK and data == _ZEROS[: len(data)]:
+            self._fh.seek(len(data), os.SEEK_CUR)  # a hole: a blank volume's image stays as sparse as the volume
+        else:
+            self._fh.write(data)
         self._size += len(data)
 
     def commit(self) -> Written:
+        self._fh.truncate(self._size)  # the file ends where the data does, after a hole too
         self._fh.close()
         os.replace(self.tmp, self.dest)
         return Written(self._size, self._md5.hexdigest(), self._sha.hexdigest(), virtual_size(self._head, self._size))
