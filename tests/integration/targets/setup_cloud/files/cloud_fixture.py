@@ -8,8 +8,9 @@ Each call does all its steps in one process, with the standard library and PyYAM
 targets call this some forty times): a password token for the cloud of clouds.yaml, the
 catalog's public endpoints, then the services' REST APIs.
 
-- ``state --prefix P --network N``: JSON of the servers, key pairs, security groups and
-  images whose names start with P, and the compute ports left on network N;
+- ``state --prefix P [--network N]``: JSON of the servers, key pairs, security groups,
+  images, networks and ports whose names start with P, and the compute ports left on
+  network N;
 - ``up --network N --cidr C [--flavor NAME:KEY=VALUE ...]``: a network with a subnet, and
   flavors with an extra spec (made as admin with ``--admin-cloud``);
 - ``boot --name S --image I --flavor F [--network N] [--property K=V ...] [--as-admin]``:
@@ -210,7 +211,7 @@ def _properties(pairs: list[str]) -> dict[str, str]:
 
 
 def state(conn: Cloud, args: argparse.Namespace) -> None:
-    net = conn.find("network", "/networks", "networks", args.network, required=False)
+    net = conn.find("network", "/networks", "networks", args.network, required=False) if args.network else None
     ports = conn.list("network", "/ports", "ports", network_id=net["id"]) if net else []
     keypairs = [k["keypair"] for k in conn.list("compute", "/os-keypairs", "keypairs")]
     found = {
@@ -226,6 +227,8 @@ def state(conn: Cloud, args: argparse.Namespace) -> None:
             {"id": i["id"], "name": i["name"], "status": i["status"]}
             for i in _starts(conn.list("image", "/images", "images"), args.prefix)
         ],
+        "networks": sorted(n["name"] for n in _starts(conn.list("network", "/networks", "networks"), args.prefix)),
+        "ports": sorted(p["name"] for p in _starts(conn.list("network", "/ports", "ports"), args.prefix)),
         "compute_ports": sorted(p["id"] for p in ports if (p.get("device_owner") or "").startswith("compute:")),
     }
     print(json.dumps(found))
@@ -333,7 +336,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     actions = parser.add_subparsers(dest="action", required=True)
     act = actions.add_parser("state")
     act.add_argument("--prefix", required=True)
-    act.add_argument("--network", required=True)
+    act.add_argument("--network")
     act = actions.add_parser("up")
     act.add_argument("--network", required=True)
     act.add_argument("--cidr", default="10.77.0.0/24")
