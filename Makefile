@@ -159,7 +159,11 @@ format: $(BIN)/.installed
 # --dist worksteal: xdist's default (load) hands each worker a fixed first chunk of a
 # quarter of its share, in collection order, so one worker got every delivery, integration
 # and sanity test (three quarters of the suite's time) and ran them alone; worksteal lets
-# an idle worker take half of a busy one's queue.
+# an idle worker take half of a busy one's queue. tests/conftest.py then orders the tests so
+# that each worker's first share starts with an equal part of the long ones (as timed in
+# tests/durations.json; see tests/utils/xdist_order.py), and the docker tests run on one worker
+# one after another. Refresh the timings after a big change: `make test
+# PYTEST_ARGS=--durations=0 | tee test.log; .venv/bin/python tests/utils/xdist_order.py test.log`.
 TEST_WORKERS ?= 3
 PYTEST_ARGS ?=
 test: lint collection wheelhouse

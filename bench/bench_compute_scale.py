@@ -1,6 +1,6 @@
 """Compute at scale: ``GET /servers/detail`` and server creation as a project grows.
 
-Run: .venv/bin/python bench/bench_compute_scale.py [--label after] [--quick]
+Run: .venv/bin/python bench/bench_compute_scale.py [--label after] [--quick] [--creates]
 
 It starts its own simulator (in memory, ``--delay 0``), sends requests to
 127.0.0.1 only, stops by itself and prints a JSON record to append to
@@ -9,8 +9,9 @@ It starts its own simulator (in memory, ``--delay 0``), sends requests to
 - ``GET /servers/detail`` with 100 and 1,000 servers, on 1 and on 8 connections
   (requests per second, and each request's latency: min/median/p95/max);
 - ``GET /servers/detail?limit=50`` with 1,000 and 10,000 servers;
-- the create rate from 100 to 1,000 servers and from 1,000 on (8 threads, one
-  server a request, each with a port on the benchmark's network);
+- the create rate from 100 to 1,000 servers, from 1,000 on and at 10,000 (300 creates there;
+  8 threads, one server a request, each with a port on the benchmark's network), with the
+  server's CPU time per create, builds included (``--creates``: these alone, no lists);
 - the server's RSS at each size;
 - ``servers/detail`` of 100 servers right after a write (the server keeps listed views and
   replies while nothing at all is written, so a poll repeating a list is cheap): each list
@@ -81,6 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--label", default="", help="a word for the record (before, after ...)")
     parser.add_argument("--quick", action="store_true", help="stop at 1,000 servers (no 10,000 step)")
+    parser.add_argument("--creates", action="store_true", help="the creates alone (no list measures)")
     args = parser.parse_args()
     record: dict[str, Any] = {
         "bench": "compute_scale",
@@ -97,16 +99,19 @@ def main() -> None:
         record["create_0_to_100"] = create_servers(sim.port, demo_tok, body, 100, pid=pid)
         wait_built(demo)
         record["rss_mib_100"] = rss_mib(pid)
-        record["detail_100_1conn"] = hammer(sim.port, demo_tok, detail, 1, 200, pid)
-        record["detail_100_8conn"] = hammer(sim.port, demo_tok, detail, 8, 400, pid)
-        record["detail_100_after_write"] = after_write(sim.port, demo, detail, pid)
+        lists = not args.creates
+        if lists:
+            record["detail_100_1conn"] = hammer(sim.port, demo_tok, detail, 1, 200, pid)
+            record["detail_100_8conn"] = hammer(sim.port, demo_tok, detail, 8, 400, pid)
+            record["detail_100_after_write"] = after_write(sim.port, demo, detail, pid)
 
         record["create_100_to_1000"] = create_servers(sim.port, demo_tok, body, 900, pid=pid)
         wait_built(demo)
         record["rss_mib_1000"] = rss_mib(pid)
-        record["detail_1000_1conn"] = hammer(sim.port, demo_tok, detail, 1, 20, pid)
-        record["detail_1000_8conn"] = hammer(sim.port, demo_tok, detail, 8, 40, pid)
-        record["limit50_1000"] = hammer(sim.port, demo_tok, f"{detail}?limit=50", 1, 100, pid)
+        if lists:
+            record["detail_1000_1conn"] = hammer(sim.port, demo_tok, detail, 1, 20, pid)
+            record["detail_1000_8conn"] = hammer(sim.port, demo_tok, detail, 8, 40, pid)
+            record["limit50_1000"] = hammer(sim.port, demo_tok, f"{detail}?limit=50", 1, 100, pid)
 
         record["create_1000_to_1200"] = create_servers(sim.port, demo_tok, body, 200, pid=pid)
         wait_built(demo)
@@ -114,8 +119,9 @@ def main() -> None:
             record["bulk_1200_to_10000_s"] = round(bulk_create(demo, body, 8800), 1)
             wait_built(demo)
             record["rss_mib_10000"] = rss_mib(pid)
-            record["limit50_10000"] = hammer(sim.port, demo_tok, f"{detail}?limit=50", 1, 50, pid)
-            record["create_at_10000"] = create_servers(sim.port, demo_tok, body, 100, pid=pid)
+            if lists:
+                record["limit50_10000"] = hammer(sim.port, demo_tok, f"{detail}?limit=50", 1, 50, pid)
+            record["create_at_10000"] = create_servers(sim.port, demo_tok, body, 300, pid=pid)
         print(json.dumps(record, indent=2), flush=True)  # before the server stops: that may take long
         try:
             sim.stop()

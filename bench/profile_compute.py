@@ -1,12 +1,14 @@
 """Where a compute request's server CPU goes: cProfile of the handlers' worker threads.
 
-Run: .venv/bin/python bench/profile_compute.py [--what detail100|detail1000|limit50|create] [--top 35]
+Run: .venv/bin/python bench/profile_compute.py [--what detail100|detail1000|limit50|create] [--top 35] [--jobs]
 
 It runs ``stacksim serve`` (in memory, ``--delay 0``) in a child process whose request worker
 threads are each profiled (``stacksim.web._complete`` wrapped in a per-thread
 ``cProfile.Profile`` timed by the thread's CPU time, which other processes' load skews least),
 fills the demo project, sends the requests, stops the server and prints the merged profile
-(cumulative and own time) of the measured requests only.
+(cumulative and own time) of the measured requests only. With ``--jobs``, the lifecycle's
+blocking jobs are profiled too (``Lifecycle._execute``: a create's build, which runs after its
+request's handler).
 """
 
 from __future__ import annotations
@@ -24,28 +26,31 @@ from benchlib import COMPUTE, bulk_create, compute_project, create_servers, toke
 
 _CHILD = r"""
 import cProfile, os, signal, sys, threading, time
-from stacksim import cli, web
+from stacksim import cli, lifecycle, web
 
 out = os.environ["PROFILE_OUT"]
 profiles, lock, on = [], threading.Lock(), threading.Event()
 local = threading.local()
-inner = web._complete
 
-def complete(coro):
-    if not on.is_set():
-        return inner(coro)
-    prof = getattr(local, "prof", None)
-    if prof is None:
-        prof = local.prof = cProfile.Profile(time.thread_time)
-        with lock:
-            profiles.append(prof)
-    prof.enable()
-    try:
-        return inner(coro)
-    finally:
-        prof.disable()
+def profiled(fn):  # fn profiled in each thread that runs it (by its CPU time) once on is set
+    def run(*args):
+        if not on.is_set():
+            return fn(*args)
+        prof = getattr(local, "prof", None)
+        if prof is None:
+            prof = local.prof = cProfile.Profile(time.thread_time)
+            with lock:
+                profiles.append(prof)
+        prof.enable()
+        try:
+            return fn(*args)
+        finally:
+            prof.disable()
+    return run
 
-web._complete = complete
+web._complete = profiled(web._complete)
+if os.environ.get("PROFILE_JOBS"):  # the lifecycle's blocking jobs too (a server's build)
+    lifecycle.Lifecycle._execute = profiled(lifecycle.Lifecycle._execute)
 
 def start(*_):
     on.set()
@@ -67,13 +72,14 @@ def main() -> None:
     parser.add_argument("--what", default="detail100", choices=("detail100", "detail1000", "limit50", "create"))
     parser.add_argument("--requests", type=int, default=0)
     parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--jobs", action="store_true", help="profile the lifecycle's jobs too (a create's build)")
     args = parser.parse_args()
     port = 8800 + 35 + 40
     tmp = tempfile.mkdtemp(prefix="stacksim-profile-")
     out = os.path.join(tmp, "prof")
     proc = subprocess.Popen(
         [sys.executable, "-c", _CHILD, "serve", "--port", str(port), "--delay", "0"],
-        env=dict(os.environ, PROFILE_OUT=out),
+        env=dict(os.environ, PROFILE_OUT=out, PROFILE_JOBS="1" if args.jobs else ""),
     )
     try:
         deadline = time.monotonic() + 60

@@ -89,3 +89,38 @@ def collections_path() -> Path:
 def tests_util() -> Callable[[str], types.ModuleType]:
     """``tests_util("name")`` imports tests/utils/name.py."""
     return load_util
+
+
+xdist_order = load_util("xdist_order")
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m have deselected: plan what runs
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``pytest -n N``, give each worker an equal share of the long tests first.
+
+    Each worker collects and orders alike (the plan is deterministic), as xdist requires. The
+    docker tests run one after another on one worker: they take turns on the host's docker lock.
+    ``--random-order`` and ``--reverse`` keep their own order.
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers < 2 or _order_asked(config):
+        return
+    shared = {item.nodeid.split("::", 1)[0] for item in items if _module_scoped(item)}
+    docker = {item.nodeid for item in items if item.get_closest_marker("requires_docker")}
+    record = xdist_order.load_record()
+    items[:] = xdist_order.plan(items, workers, lambda item: item.nodeid, record, shared, docker)
+
+
+def _order_asked(config: pytest.Config) -> bool:
+    """Whether pytest-reverse or pytest-random-order (any of its three options) orders this run."""
+    if config.getoption("reverse", False) or config.getoption("random_order_enabled", False):
+        return True
+    named = (str(config.getoption(name, "default:")) for name in ("random_order_bucket", "random_order_seed"))
+    return any(not value.startswith("default:") for value in named)  # the plugin's own defaults say so
+
+
+def _module_scoped(item: pytest.Item) -> bool:
+    """Whether the test uses a fixture set up once per module (or wider than a test, narrower than the session)."""
+    info = getattr(item, "_fixtureinfo", None)  # pytest keeps no public view of a test's fixtures
+    defs = getattr(info, "name2fixturedefs", {})
+    return any(d.scope in ("class", "module", "package") for ds in defs.values() for d in ds)

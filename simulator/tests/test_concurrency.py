@@ -172,3 +172,60 @@ def test_update_while_an_action_runs_is_kept(cloud: Cloud) -> None:
     _wait(lambda: compute.server(ctx, server["id"])["status"] == "SHUTOFF", "the stop")
     after = compute.server(ctx, server["id"])
     assert (after["name"], after["metadata"], after["task_state"]) == ("renamed", {"during": "stop"}, None)
+
+
+# -- server creates: what a create makes once, and what a refused one leaves ------------------------
+
+
+def test_concurrent_first_creates_make_one_default_group(sim: Simulator) -> None:
+    """A project's first creates, at once, find or make its ``default`` security group: one group."""
+    alt = Http(sim.url, "alt_demo")
+    image = alt("GET", "/image/v2/images").json()["images"][0]["id"]
+    body = {"server": {"name": "first", "imageRef": image, "flavorRef": "1", "networks": "none"}}
+    answers = _all([lambda: alt("POST", "/compute/v2.1/servers", body) for _ in range(8)])
+    assert [a.status_code for a in answers] == [202] * 8, [a.text for a in answers]
+    groups = alt("GET", "/network/v2.0/security-groups?name=default").json()["security_groups"]
+    assert len(groups) == 1
+    rules = groups[0]["security_group_rules"]
+    assert sorted((r["direction"], r["ethertype"]) for r in rules) == [
+        ("egress", "IPv4"),
+        ("egress", "IPv6"),
+        ("ingress", "IPv4"),
+        ("ingress", "IPv6"),
+    ]
+    built = alt("GET", "/compute/v2.1/servers/detail?name=^first$").json()["servers"]
+    assert sorted(s["status"] for s in built) == ["ACTIVE"] * 8
+
+
+def test_create_refused_by_the_port_quota_leaves_nothing(sim: Simulator) -> None:
+    """A create whose port Neutron's quota refuses leaves no server, port or reserved address."""
+    admin, demo = Http(sim.url, "admin"), Http(sim.url, "demo")
+    project = demo("GET", "/identity/v3/auth/projects").json()["projects"][0]["id"]
+    net = demo("POST", "/network/v2.0/networks", {"network": {"name": "quota-full"}}).json()["network"]["id"]
+    subnet = {"network_id": net, "ip_version": 4, "cidr": "10.78.0.0/24"}
+    assert demo("POST", "/network/v2.0/subnets", {"subnet": subnet}).status_code == 201
+    image = demo("GET", "/image/v2/images").json()["images"][0]["id"]
+    body = {"server": {"name": "over", "imageRef": image, "flavorRef": "1", "networks": [{"uuid": net}]}}
+
+    def ports() -> list[str]:
+        return sorted(p["id"] for p in demo("GET", "/network/v2.0/ports").json()["ports"])
+
+    def servers() -> list[str]:
+        return sorted(s["id"] for s in demo("GET", "/compute/v2.1/servers").json()["servers"])
+
+    before_ports, before_servers = ports(), servers()
+    quota = f"/network/v2.0/quotas/{project}"
+    assert admin("PUT", quota, {"quota": {"port": len(before_ports)}}).status_code == 200
+    try:
+        refused = demo("POST", "/compute/v2.1/servers", body)
+        assert refused.status_code == 409, refused.text
+        assert "Quota exceeded for resources: ['port']" in refused.text
+        assert (ports(), servers()) == (before_ports, before_servers)
+    finally:
+        assert admin("PUT", quota, {"quota": {"port": -1}}).status_code == 200
+    made = demo("POST", "/compute/v2.1/servers", body)
+    assert made.status_code == 202, made.text
+    server = made.json()["server"]["id"]
+    addresses = demo("GET", f"/compute/v2.1/servers/{server}").json()["server"]["addresses"]["quota-full"]
+    # the refused create held no address: the one after it takes the first free one
+    assert [a["addr"] for a in addresses] == ["10.78.0.3"]

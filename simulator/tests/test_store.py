@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -103,6 +105,72 @@ def test_tracked_sums_follow_every_write_and_rollback(store: Store) -> None:
     store.delete("srv", "old")
     store.delete_where("srv", project_id="p")
     assert store.usage("srv", "p") == {"instances": 0, "cores": 0}
+
+
+def test_tracked_sums_follow_a_record_to_another_owner(store: Store) -> None:
+    store.track("srv", {"instances": lambda r: 1, "cores": lambda r: r["cores"]})
+    store.put("srv", {"id": "a", "project_id": "p", "cores": 4})
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    store.update("srv", "a", lambda r: dict(r, name="renamed"))  # nothing counted moves
+    store._db.set_trace_callback(None)
+    assert not [s for s in statements if "usage" in s]
+    store.update("srv", "a", lambda r: dict(r, project_id="q", cores=2))
+    assert store.usage("srv", "p") == {"instances": 0, "cores": 0}
+    assert store.usage("srv", "q") == {"instances": 1, "cores": 2}
+    store.update("srv", "a", lambda r: dict(r, project_id=None))  # counted for no one
+    assert store.usage("srv", "q") == {"instances": 0, "cores": 0}
+
+
+def _plan(store: Store, query: str) -> str:
+    return " ".join(row[3] for row in store._db.execute(f"EXPLAIN QUERY PLAN {query}"))
+
+
+def test_each_kind_is_indexed_only_by_what_its_queries_use(store: Store) -> None:
+    for i in range(30):
+        store.put("port", {"id": f"p{i}", "device_id": f"d{i % 3}", "project_id": "a", "created": str(i)})
+        store.put("job", {"id": f"j{i}", "target": f"d{i % 3}"})
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    assert [r["id"] for r in store.find("port", device_id="d1")] == [f"p{i}" for i in range(1, 30, 3)]
+    newest = store.query("port", {"project_id": "a"}, order=[("created", True)], limit=2)
+    assert store.count("port", project_id="a") == 30
+    store._db.set_trace_callback(None)
+    assert [r["id"] for r in newest] == ["p9", "p8"]  # text order, as the records hold it
+    selects = [s for s in statements if s.startswith("SELECT")]
+    assert "USING INDEX px_port__device_id" in _plan(store, selects[0])
+    assert "USING INDEX px_port__project_id__created_DESC" in _plan(store, selects[1])
+    assert "USING INDEX px_port__project_id__created_DESC" in _plan(store, selects[2])  # no second index
+    made = {r[0] for r in store._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    # jobs were never queried by a field: writing one updates no index but the primary key
+    assert {n for n in made if n.startswith("px_")} == {"px_port__device_id", "px_port__project_id__created_DESC"}
+    # an index made in a transaction that rolls back is made again when next needed
+    with pytest.raises(RuntimeError), store.transaction():
+        store.find("job", target="d1")
+        raise RuntimeError
+    assert [r["id"] for r in store.find("job", target="d1")] == [f"j{i}" for i in range(1, 30, 3)]
+    assert "USING INDEX px_job__target" in _plan(
+        store, "SELECT data FROM records WHERE kind = 'job' AND json_extract(data, '$.\"target\"') = 'd1'"
+    )
+
+
+def test_indexes_over_every_kind_are_dropped_when_a_state_file_opens(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE records (kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, id))"
+    )
+    old.execute("CREATE INDEX ix_device_id ON records (kind, json_extract(data, '$.\"device_id\"'))")
+    old.execute("""INSERT INTO records VALUES ('port', 'p', '{"id": "p", "device_id": "d"}')""")
+    old.commit()
+    old.close()
+    store = Store(str(path))
+    try:
+        names = [r[0] for r in store._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")]
+        assert "ix_device_id" not in names
+        assert [r["id"] for r in store.find("port", device_id="d")] == ["p"]
+    finally:
+        store.close()
 
 
 def test_unique_values_are_held_by_one_record(store: Store) -> None:

@@ -15,8 +15,11 @@ What keeps it correct and fast as the cloud grows:
   instead of silently overwriting someone else's change.
 - **Indexes.** Top-level fields that lists and lookups filter or sort on are
   indexed (SQLite expression indexes over the JSON): see :data:`INDEXES` and
-  :meth:`index`. :meth:`query` pushes equality filters, ordering, a marker and
-  a limit down to SQL.
+  :meth:`index`. Each index is partial, for one kind (``WHERE kind = 'port'``),
+  and made the first time a query of that kind can use it: a write updates only
+  the indexes its kind is read by (a server's few, not every kind's eighteen),
+  and each holds only its kind's records. :meth:`query` pushes equality
+  filters, ordering, a marker and a limit down to SQL.
 - **Counters.** :meth:`track` keeps per-project sums of a kind's records
   (instances, cores, RAM ...) up to date in the same transaction as each
   write, so a quota check reads one row instead of every record.
@@ -62,7 +65,8 @@ CREATE TEMP TABLE IF NOT EXISTS claims (
 CREATE INDEX IF NOT EXISTS temp.claims_owner ON claims (kind, id);
 """
 
-#: Field tuples indexed for every kind: what the services filter, sort and look up by.
+#: Field tuples a kind's records may be indexed by: what the services filter, sort and look
+#: up by. A query of a kind makes (once) the one of them that serves it best, for that kind.
 INDEXES: tuple[tuple[str, ...], ...] = (
     ("project_id", "created"),
     ("project_id", "created DESC"),  # newest first, ties oldest first: Nova's list order, no sort step
@@ -137,7 +141,8 @@ class Store:
     def __init__(self, database: str = ":memory:") -> None:
         if database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+        # Queries name their kind as a literal (so partial indexes serve them): more statements to keep.
+        self._db = sqlite3.connect(database, check_same_thread=False, isolation_level=None, cached_statements=1024)
         self._lock = threading.RLock()
         self._depth = 0
         self._tracked: dict[str, tuple[str, dict[str, Measure]]] = {}
@@ -156,24 +161,67 @@ class Store:
         if "rev" not in columns:  # a state dir from before revisions
             self._db.execute("ALTER TABLE records ADD COLUMN rev INTEGER NOT NULL DEFAULT 1")
         self._db.executescript(_TEMP_SCHEMA)
-        for fields in INDEXES:
-            self.index(*fields)
+        #: the field tuples a kind may be indexed by (INDEXES and those :meth:`index` adds)
+        self._indexable: list[tuple[str, ...]] = list(INDEXES)
+        #: the query shapes looked at (kind; equality, then order fields): whether an index serves them
+        self._indexed: dict[tuple[str, tuple[str, ...]], bool] = {}
+        self._made: set[tuple[str, tuple[str, ...]]] = set()  # (kind, fields) with their index
+        # Indexes over every kind, from before the partial ones: every write paid for all of them.
+        for (name,) in self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix!_%' ESCAPE '!'"
+        ).fetchall():
+            self._db.execute(f'DROP INDEX IF EXISTS "{name}"')
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     def index(self, *fields: str) -> None:
-        """Index records by these top-level fields (for every kind; idempotent).
+        """Let records be indexed by these top-level fields (idempotent): each kind whose queries
+        filter or sort by them gets its own partial index when it is first queried so.
 
         A field may end in `` DESC``: the index then serves "that field descending,
         ties in the order made" without a sort step.
         """
-        name = "ix_" + "__".join(re.sub(r"\W", "_", f) for f in fields)
-        parts = [f.rsplit(" ", 1) if f.endswith(" DESC") else (f, "") for f in fields]
-        columns = ", ".join(["kind", *(f"{_path(f)} {how}".rstrip() for f, how in parts)])
+        for field in fields:
+            _path(field.removesuffix(" DESC"))  # a bad name fails here, not in a query
         with self._lock:
-            self._db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON records ({columns})")
+            if fields not in self._indexable:
+                self._indexable.append(fields)
+                self._indexed.clear()  # a query may be served better now
+
+    def _ensure_index(self, kind: str, equal: Iterable[str], order: Sequence[tuple[str, bool]]) -> None:
+        """Make (once) the partial index of ``kind`` that serves a query best: the indexable field
+        tuple whose leading fields the query's equality filters and then its order cover most."""
+        key = (kind, (*sorted(equal), "|", *(f"{f} {'DESC' if d else ''}" for f, d in order)))
+        if key in self._indexed or _literal(kind) is None:
+            return
+        best, most = None, 0
+        fields_equal = set(equal)
+        if "id" not in fields_equal:  # the primary key serves those
+            for fields in self._indexable:
+                covered, rest = 0, list(order)
+                for field in fields:
+                    name, desc = field.removesuffix(" DESC"), field.endswith(" DESC")
+                    if name in fields_equal:
+                        covered += 1
+                    elif rest and rest[0] == (name, desc):
+                        rest.pop(0)
+                        covered += 1
+                    else:
+                        break
+                # on a tie, one this kind has already (a count by project uses the list's index)
+                if covered > most or (covered and covered == most and (kind, fields) in self._made):
+                    best, most = fields, covered
+        if best is not None:
+            name = re.sub(r"\W", "_", f"px_{kind}__" + "__".join(best))
+            parts = [f.rsplit(" ", 1) if f.endswith(" DESC") else (f, "") for f in best]
+            columns = ", ".join(f"{_path(f)} {how}".rstrip() for f, how in parts)
+            self._db.execute(
+                f'CREATE INDEX IF NOT EXISTS "{name}" ON records ({columns}) WHERE kind = {_literal(kind)}'
+            )
+            self._made.add((kind, best))
+        self._indexed[key] = best is not None
 
     # -- transactions -----------------------------------------------------------------
 
@@ -197,6 +245,8 @@ class Store:
                 if outer:
                     self._rollbacks += 1  # what was read inside it, uncommitted, is stale now
                     self._db.execute("ROLLBACK")
+                    self._indexed.clear()  # an index made inside it is gone too
+                    self._made.clear()
                     self._after_commit.clear()
                     for hook in self._rollback_hooks:
                         hook()
@@ -283,6 +333,7 @@ class Store:
     def count(self, kind: str, **equal: Any) -> int:
         where, args = _where(kind, equal)
         with self._lock:
+            self._ensure_index(kind, equal, ())
             return self._db.execute(f"SELECT COUNT(*) FROM records WHERE {where}", args).fetchone()[0]
 
     def query(
@@ -314,6 +365,7 @@ class Store:
         terms = [f"{_path(f)} {'DESC' if desc else 'ASC'}" for f, desc in order]
         order_sql = ", ".join([*terms, "rowid ASC"])
         with self._lock:
+            self._ensure_index(kind, [*(equal or {}), *(any_of or {})], order)
             if after is not None:
                 cols = ", ".join([*(_path(f) for f, _ in order), "rowid"])
                 mark = self._db.execute(
@@ -372,10 +424,13 @@ class Store:
                 raise MissingRecord(kind, id)
             if expect is not None and row[1] != expect:
                 raise StaleRecord(kind, id, expect, row[1])
-            current = _loads(row[0])
+            # Decoded twice only where the record as it was is needed: the change edits its copy in
+            # place, and counters and claims compare the old record with the new.
+            accounted = kind in self._tracked or kind in self._unique
+            current = _loads(row[0]) if accounted else None
             new = change(_loads(row[0]))
             if new is None:
-                return current
+                return current if current is not None else _loads(row[0])
             if new.get("id") != id:
                 raise ValueError("an update must keep the record's id")
             self._write(kind, new, current)
@@ -397,6 +452,7 @@ class Store:
                     self._account(kind, old, None)
             self._wrote(kind)
             where, args = _where(kind, equal)
+            self._ensure_index(kind, equal, ())
             return self._db.execute(f"DELETE FROM records WHERE {where}", args).rowcount
 
     def _write(self, kind: str, record: dict[str, Any], old: dict[str, Any] | None = None) -> None:
@@ -422,7 +478,7 @@ class Store:
             self._tracked[kind] = (by, measures)
             self._db.execute("DELETE FROM usage WHERE kind = ?", (kind,))
             for record in self.find(kind):
-                self._count(kind, record, 1)
+                self._count(kind, None, record)
 
     def usage(self, kind: str, owner: str) -> dict[str, int]:
         """The tracked sums of ``kind`` for ``owner`` (every measure, 0 when there is nothing)."""
@@ -432,13 +488,21 @@ class Store:
             found = dict(rows.fetchall())
         return {name: int(found.get(name, 0)) for name in names}
 
-    def _count(self, kind: str, record: dict[str, Any], sign: int) -> None:
+    def _count(self, kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        """Move the sums from ``old`` (None: a new record) to ``new`` (None: a deleted one); a record
+        rewritten for the same owner moves only the measures that changed (a build moves none)."""
         by, measures = self._tracked[kind]
-        owner = record.get(by)
-        if owner is None:
-            return
+        before = old.get(by) if old is not None else None
+        after = new.get(by) if new is not None else None
+        amounts: list[tuple[Any, str, int]] = []
         for name, measure in measures.items():
-            amount = measure(record) * sign
+            was = measure(old) if old is not None and before is not None else 0
+            now = measure(new) if new is not None and after is not None else 0
+            if before is not None and before == after:
+                amounts.append((after, name, now - was))
+                continue
+            amounts += [(before, name, -was), (after, name, now)]
+        for owner, name, amount in amounts:
             if amount:
                 self._db.execute(
                     "INSERT INTO usage (kind, owner, name, value) VALUES (?, ?, ?, ?) "
@@ -496,25 +560,34 @@ class Store:
 
     def _account(self, kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         if kind in self._tracked:
-            if old is not None:
-                self._count(kind, old, -1)
-            if new is not None:
-                self._count(kind, new, 1)
+            self._count(kind, old, new)
         if kind in self._unique:
             derive, on_release = self._unique[kind]
+            kept = set(derive(new)) if new is not None else set()
+            if old is not None and new is not None and set(derive(old)) == kept:
+                return  # the same claims (a port bound or renamed): nothing to move
             record_id = (new or old or {}).get("id")
             self._db.execute("DELETE FROM claims WHERE kind = ? AND id = ?", (kind, record_id))
             if new is not None:
                 self._claim(kind, new)
             if old is not None and on_release is not None:
-                kept = set(derive(new)) if new is not None else set()
                 for pair in set(derive(old)) - kept:
                     on_release(*pair)
 
 
+_KIND = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+def _literal(kind: str) -> str | None:
+    """The kind as an SQL literal, if it is a plain name: a query names it so for SQLite to use the
+    kind's partial indexes (``WHERE kind = 'port'``), which a bound parameter would not."""
+    return f"'{kind}'" if _KIND.match(kind) else None
+
+
 def _where(kind: str, equal: dict[str, Any]) -> tuple[str, list[Any]]:
-    clauses = ["kind = ?"]
-    args: list[Any] = [kind]
+    literal = _literal(kind)
+    clauses = [f"kind = {literal}" if literal else "kind = ?"]
+    args: list[Any] = [] if literal else [kind]
     for field, value in equal.items():
         if value is None:
             clauses.append(f"{_path(field)} IS NULL")

@@ -370,5 +370,6 @@ class Builder:
             set_state(current, "active", None, RUNNING)
             return None
 
-        servers.settle(server["id"], built)
-        self.compute.history.finish(server["id"], BUILD_EVENT)
+        with self.store.transaction():  # the state and its event land together
+            servers.settle(server["id"], built)
+            self.compute.history.finish(server["id"], BUILD_EVENT)

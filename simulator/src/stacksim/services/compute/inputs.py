@@ -9,6 +9,7 @@ model directly).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -157,6 +158,10 @@ class FlavorRequest:
     projects: tuple[str, ...] = ()  #: the projects a private flavor is for
 
 
+#: scalars that hold no text: skipped at once (most of a request's values)
+_NO_TEXT = (int, float, bool, type(None), datetime)
+
+
 def check_text(value: Any, where: str = "request") -> None:
     """BadRequest naming the field if any text in ``value`` (a request, a mapping, a list ...)
     holds a lone surrogate: it could be neither stored safely nor sent back."""
@@ -166,13 +171,20 @@ def check_text(value: Any, where: str = "request") -> None:
             raise faults.BadRequest(
                 f"Invalid input for field/attribute {where}. Value: {shown}. Not valid Unicode text."
             )
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for item in dataclasses.fields(value):
-            check_text(getattr(value, item.name), item.name)
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            check_text(key, where)
-            check_text(item, str(key) if isinstance(key, str) else where)
+    elif isinstance(value, _NO_TEXT):
+        return
     elif isinstance(value, list | tuple):
         for item in value:
             check_text(item, where)
+    elif isinstance(value, dict | Mapping):
+        for key, item in value.items():
+            check_text(key, where)
+            check_text(item, str(key) if isinstance(key, str) else where)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for name in _field_names(type(value)):
+            check_text(getattr(value, name), name)
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))

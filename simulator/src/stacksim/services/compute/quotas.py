@@ -159,7 +159,9 @@ class Quotas:
         The message is Nova's: "Quota exceeded for cores: Requested 4, but already used 18 of
         20 cores". Call it in the same store transaction that writes the servers.
         """
-        limits = self.limits(project_id)
+        self._check(project_id, self.limits(project_id), instances, cores, ram)
+
+    def _check(self, project_id: str, limits: dict[str, int], instances: int, cores: int, ram: int) -> None:
         wanted = {"instances": instances, "cores": cores, "ram": ram}
         overs, used = self.engine.over(limits, wanted, lambda names: self.usage(project_id, names))
         if overs:
@@ -177,21 +179,24 @@ class Quotas:
         """How many of ``least`` to ``most`` servers of ``flavor`` the project may have more, as
         Nova counts a multiple create: as many as fit, if at least ``least`` do; else the 403
         for ``least``. Call it in the store transaction that writes the servers."""
-        room = self.headroom(project_id, flavor["vcpus"], flavor["ram"])
+        limits = self.limits(project_id)
+        room = self.headroom(project_id, flavor["vcpus"], flavor["ram"], limits)
         count = most if room is None else min(most, room)
         if count < least:
             count = least
-        self.check(project_id, instances=count, cores=flavor["vcpus"] * count, ram=flavor["ram"] * count)
+        self._check(project_id, limits, count, flavor["vcpus"] * count, flavor["ram"] * count)
         return count
 
-    def headroom(self, project_id: str, vcpus: int, ram: int) -> int | None:
-        """How many more servers of this size the project may have (None: unlimited)."""
-        limits, used = self.limits(project_id), self.usage(project_id)
-        room = []
-        for name, each in (("instances", 1), ("cores", vcpus), ("ram", ram)):
-            if limits[name] >= 0 and each > 0:
-                room.append(max(0, (limits[name] - used[name]) // each))
-        return min(room) if room else None
+    def headroom(self, project_id: str, vcpus: int, ram: int, limits: dict[str, int] | None = None) -> int | None:
+        """How many more servers of this size the project may have (None: unlimited); ``limits``:
+        the project's, if the caller has read them."""
+        limits = limits if limits is not None else self.limits(project_id)
+        sizes = (("instances", 1), ("cores", vcpus), ("ram", ram))
+        limited = [(name, each) for name, each in sizes if limits[name] >= 0 and each > 0]
+        if not limited:
+            return None  # nothing to count (the usage is not read)
+        used = self.usage(project_id, [name for name, _ in limited])
+        return min(max(0, (limits[name] - used[name]) // each) for name, each in limited)
 
     # -- updates ------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ is chosen is written before anyone else can choose it.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Set as AbstractSet
 from typing import Any
@@ -34,6 +35,7 @@ def _ip_scope(subnet_id: str) -> str:
     return f"ip:{subnet_id}"
 
 
+@functools.lru_cache(maxsize=8192)  # each write of a port derives its addresses' keys again
 def _ip_key(address: str | int) -> str:
     """An address as text that sorts in numeric order (v4 and v6 alike)."""
     value = address if isinstance(address, int) else int(ipaddress.ip_address(address))

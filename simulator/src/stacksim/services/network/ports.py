@@ -23,11 +23,13 @@ from stacksim.services.network.common import (
     basics,
     check_tags,
     denied,
+    not_found,
     owner_of,
     stamp,
+    touch,
 )
 from stacksim.services.network.subnets import NETWORK_HOST
-from stacksim.store import atomic
+from stacksim.store import MissingRecord, atomic
 
 if TYPE_CHECKING:
     pass
@@ -294,6 +296,22 @@ class Ports(Part):
         if {"security_groups", "port_security_enabled", "fixed_ips", "allowed_address_pairs"} & set(changes):
             self.net.events.port_updated(updated)
         return updated
+
+    def bind(self, id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Set fields no rule checks (a binding's host, a device: what Nova sets as a server builds)
+        as an admin's :meth:`update` of them would, in one read-modify-write of the port."""
+
+        def change(record: dict[str, Any]) -> dict[str, Any] | None:
+            wanted = {**changes, "status": self._status({**record, **changes})}
+            if all(record.get(k) == v for k, v in wanted.items()):
+                return None
+            record.update(wanted)
+            return touch(record)
+
+        try:
+            return self.store.update("port", id, change)
+        except MissingRecord:
+            raise not_found("port", id) from None
 
     @staticmethod
     def _status(port: dict[str, Any]) -> str:
