@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
 import threading
 import uuid
@@ -13,13 +14,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
-from starlette.applications import Starlette
+from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from stacksim import faults, limits, policy
+from stacksim import faults, limits, policy, routing
 from stacksim.microversion import Microversions, Version
 from stacksim.toolkit import REQUEST_ID
 
@@ -33,6 +33,7 @@ log = logging.getLogger("stacksim")
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 Handler = Callable[["Call"], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
 #: where :class:`RequestId` keeps the request's id in the ASGI scope
 #: the scope key that holds the request id (the contextvar toolkit.REQUEST_ID holds it too)
 SCOPE_REQUEST_ID = "stacksim.request_id"
@@ -230,35 +231,67 @@ class Api:
         """
         types = {service.type, *(e.type for e in service.also)} if service else set()
         kind = service.type if service else ""
-        routes = [
-            Route(path, self._endpoint(cloud, h, public, stream, path, kind, types), methods=m)
-            for path, m, h, public, stream in self._routes
-        ]
-        app = Starlette(
-            routes=routes,
-            exception_handlers={
-                faults.ApiError: self._fault,
-                HTTPException: self._http_fault,
-                Exception: self._crash,
-            },
+        table = routing.Table(
+            [
+                (path, frozenset(m), self._endpoint(cloud, h, public, stream, path, kind, types))
+                for path, m, h, public, stream in self._routes
+            ]
         )
+        return functools.partial(self._serve, table)
 
-        async def contained(scope: dict, receive: Any, send: Any) -> None:
-            started = False
+    async def _serve(self, table: routing.Table[Endpoint], scope: dict, receive: Any, send: Any) -> None:
+        """Answer one request: what Starlette's app, router and exception middlewares did, in one layer.
 
-            async def watched(message: dict) -> None:
-                nonlocal started
-                started = started or message["type"] == "http.response.start"
-                await send(message)
+        An :class:`~faults.ApiError` or an ``HTTPException`` is answered in the service's format;
+        anything else is logged and answered as a 500 (if the answer has not begun).
+        """
+        started = False
 
+        async def watched(message: dict) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            request = Request(scope, receive, send)
             try:
-                await app(scope, receive, watched)
-            except Exception as exc:  # answered (and logged) by _crash, which Starlette then raises
+                path = routing.route_path(scope)
+                endpoint, params, found = table.find(path, scope["method"])
+                if endpoint is None:
+                    if not found and await self._redirected(table, path, scope, receive, watched):
+                        return
+                    raise HTTPException(status_code=405 if found else 404)
+                scope["path_params"] = {**scope.get("path_params", {}), **params}
+                response = await endpoint(request)
+                await response(scope, receive, watched)
+            except (faults.ApiError, HTTPException) as exc:
+                if started:
+                    raise RuntimeError("Caught handled exception, but response already started.") from exc
+                handler = self._fault if isinstance(exc, faults.ApiError) else self._http_fault
+                response = await handler(request, exc)
+                await response(scope, receive, watched)
+                exc.__traceback__ = None  # a fault kept for reuse must not pile up tracebacks
+        except Exception as exc:
+            try:
+                response = await self._crash(Request(scope), exc)  # logged there, even if too late to answer
+                if not started:
+                    await response(scope, receive, watched)
+            except Exception as failed:
                 if not started:  # only if answering failed too
-                    response = await self._fault(Request(scope), unexpected(scope, exc))
+                    response = await self._fault(Request(scope), unexpected(scope, failed))
                     await response(scope, receive, send)
 
-        return contained
+    @staticmethod
+    async def _redirected(table: routing.Table[Endpoint], path: str, scope: dict, receive: Any, send: Any) -> bool:
+        """Redirect (307) to the path without its trailing slashes, or with one, if a route has that."""
+        if path == "/":
+            return False
+        other = dict(scope, path=scope["path"].rstrip("/") if path.endswith("/") else scope["path"] + "/")
+        if not table.matches(routing.route_path(other)):
+            return False
+        await RedirectResponse(url=str(URL(scope=other)))(scope, receive, send)
+        return True
 
     def _endpoint(
         self, cloud: Cloud, handler: Handler, public: bool, stream: bool, route: str, kind: str, types: set[str]
