@@ -58,3 +58,9 @@ def test_route_path_is_the_path_below_the_mount() -> None:
     assert routing.route_path({"path": "/computer", "root_path": "/compute"}) == "/computer"
     assert routing.route_path({"path": "/other", "root_path": "/compute"}) == "/other"
     assert routing.route_path({"path": "/x"}) == "/x"
+
+
+@pytest.mark.parametrize("template", ["/a/x{id}", "/a/{id}.json", "/a/{id:int}", "/a/{path:path}"])
+def test_a_template_the_tree_cannot_hold_is_refused(template: str) -> None:
+    with pytest.raises(ValueError, match="a parameter must be a whole segment"):
+        routing.Table([(template, frozenset({"GET"}), 0)])
