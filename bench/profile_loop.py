@@ -1,6 +1,6 @@
 """Server CPU per GET request, the event loop's share apart (issue 13: the loop's cost per request).
 
-Run: .venv/bin/python bench/profile_loop.py [--what flavor|detail|detail100] [--requests 4000] [--threads 4]
+Run: .venv/bin/python bench/profile_loop.py [--what flavor|detail|detail100] [--requests 4000] [--threads 4] [--asgi]
 
 Starts ``stacksim serve --delay 0`` (in memory) on a free port, makes the bench project, then
 GETs one path on keep-alive connections from several threads and prints req/s and the server's
@@ -8,11 +8,17 @@ CPU ms per request from ``/proc/<pid>/task/*/stat``: all threads, the event loop
 (``MainThread``) and the rest (the request threads that run the handlers). ``flavor`` is one
 flavor (a cheap authenticated GET), ``detail`` the servers of an empty project, ``detail100``
 with 100 servers. CPU ticks are 10 ms: a few thousand requests make the figure steady.
+
+``--asgi``: the ASGI app alone, called in this process one request after another (no socket,
+no h11, no uvicorn): the loop thread's CPU per request (``time.thread_time``) for a flavor,
+``servers/detail`` of an empty project and a 404, i.e. what stacksim's own layers cost the loop.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -21,7 +27,9 @@ import time
 
 from benchlib import COMPUTE, Client, compute_project, create_servers, token
 
-from stacksim.testing import free_port
+from stacksim.app import create_app
+from stacksim.config import Settings
+from stacksim.testing import DEFAULT_PASSWORD, free_port
 
 
 def thread_ticks(pid: int) -> dict[str, int]:
@@ -36,12 +44,80 @@ def thread_ticks(pid: int) -> dict[str, int]:
     return ticks
 
 
+async def _asgi_call(app, method: str, path: str, body: object = None, token: str = "") -> tuple[int, dict, bytes]:
+    raw = json.dumps(body).encode() if body is not None else b""
+    headers = [(b"host", b"127.0.0.1:5000"), (b"content-type", b"application/json"), (b"x-auth-token", token.encode())]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 5000),
+    }
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent[0]["status"], dict(sent[0]["headers"]), b"".join(m.get("body", b"") for m in sent[1:])
+
+
+async def asgi_alone(requests: int) -> None:
+    """The loop thread's CPU per request of the ASGI app alone (see ``--asgi``)."""
+    app = create_app(Settings(delay=0))
+    lifespan: asyncio.Queue[dict] = asyncio.Queue()
+    started = asyncio.Event()
+
+    async def lifespan_send(message: dict) -> None:
+        started.set()
+
+    await lifespan.put({"type": "lifespan.startup"})
+    life = asyncio.create_task(app({"type": "lifespan"}, lifespan.get, lifespan_send))
+    await started.wait()
+    user = {"name": "admin", "domain": {"id": "default"}, "password": DEFAULT_PASSWORD}
+    scope = {"project": {"name": "admin", "domain": {"id": "default"}}}
+    auth = {"auth": {"identity": {"methods": ["password"], "password": {"user": user}}, "scope": scope}}
+    _, headers, _ = await _asgi_call(app, "POST", "/identity/v3/auth/tokens", auth)
+    tok = headers[b"x-subject-token"].decode()
+    _, _, flavors = await _asgi_call(app, "GET", f"{COMPUTE}/flavors", token=tok)
+    cases = {
+        "flavor": f"{COMPUTE}/flavors/{json.loads(flavors)['flavors'][0]['id']}",
+        "detail": f"{COMPUTE}/servers/detail",
+        "404": f"{COMPUTE}/nothing-here",
+    }
+    for what, path in cases.items():
+        for _ in range(200):  # warm up
+            await _asgi_call(app, "GET", path, token=tok)
+        started_cpu = time.thread_time()
+        for _ in range(requests):
+            status, _, _ = await _asgi_call(app, "GET", path, token=tok)
+        spent = (time.thread_time() - started_cpu) / requests * 1000
+        print(f"{what} (ASGI app alone, {status}): loop thread {spent:.3f} ms/request")
+    await lifespan.put({"type": "lifespan.shutdown"})
+    await life
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--what", default="flavor", choices=("flavor", "detail", "detail100"))
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--asgi", action="store_true", help="the ASGI app alone, in this process")
     args = parser.parse_args()
+    if args.asgi:
+        asyncio.run(asgi_alone(args.requests))
+        return
     port = free_port()
     command = [sys.executable, "-m", "stacksim", "serve", "--port", str(port), "--delay", "0"]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
