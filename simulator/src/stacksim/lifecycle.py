@@ -401,7 +401,8 @@ class Lifecycle:
         Woken by :meth:`changed`, never by polling. A job of ``targets`` that
         is due and not yet started is run here, in this thread. Raises
         TimeoutError after ``timeout`` seconds and :class:`Interrupted` if the
-        lifecycle stops.
+        lifecycle stops. A job run inline in a call's thread does not wait
+        there: it goes back to the executor (see :func:`inline_jobs`).
         """
         targets = tuple(targets)
         deadline = time.monotonic() + timeout
