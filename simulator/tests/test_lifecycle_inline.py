@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from stacksim import web
+from stacksim import lifecycle, web
 from stacksim.config import Settings
 from stacksim.lifecycle import Lifecycle
 from stacksim.store import Store
@@ -155,6 +155,19 @@ def test_a_job_not_registered_inline_goes_through_the_executor():
 
         await _call(life, lambda: life.schedule("docker.build", "s1"))
         assert [what for what, _ in ran] == ["docker.build"] and ran[0][1].startswith(JOB)
+
+    asyncio.run(scenario())
+
+
+def test_jobs_left_when_the_settle_limit_is_spent_go_through_the_executor(monkeypatch):
+    monkeypatch.setattr(lifecycle, "SETTLE_LIMIT", 0.0)  # spent before the first job
+
+    async def scenario() -> None:
+        life, ran = _lifecycle()
+        life.register("build", lambda job: ran.append(("build", _thread())), inline=True)
+
+        await _call(life, lambda: life.schedule("build", "s1"))  # still settled: the executor ran it
+        assert [what for what, _ in ran] == ["build"] and ran[0][1].startswith(JOB)
 
     asyncio.run(scenario())
 

@@ -167,13 +167,16 @@ def inline_jobs() -> Iterator[None]:
     try:
         yield
     finally:
+        # A call waits for its jobs at most SETTLE_LIMIT (a bulk create's thousand builds):
+        # past that, the rest go the usual way and the call answers as it would have.
+        deadline = time.monotonic() + SETTLE_LIMIT
         try:
-            while queue:
+            while queue and time.monotonic() < deadline:
                 life, job = queue.popleft()
                 life._run_inline(job)
         finally:
             _INLINE.queue = None
-            for life, job in queue:  # only if one failed past its handler: the usual way
+            for life, job in queue:
                 life._arm(job)
 
 
