@@ -17,7 +17,7 @@ from stacksim import lifecycle, web
 from stacksim.config import Settings
 from stacksim.lifecycle import Lifecycle
 from stacksim.store import Store
-from stacksim.testing import free_port, wait_until
+from stacksim.testing import Simulator, free_port, wait_until
 
 REQUEST = "stacksim-request"
 JOB = "stacksim-job"
@@ -246,8 +246,9 @@ def test_a_job_another_waiter_runs_in_a_request_thread_schedules_the_usual_way()
 
 
 @pytest.fixture(scope="module")
-def local() -> Iterator[tuple[Any, str]]:
-    """A simulator in this process (its job executor's threads are visible here); yields (cloud, url)."""
+def local() -> Iterator[tuple[Any, Simulator]]:
+    """A simulator in this process (its job executor's threads are visible here); yields its cloud
+    and a :class:`Simulator` handle on it (for its URL and connections)."""
     import uvicorn
 
     from stacksim.app import create_app
@@ -261,7 +262,7 @@ def local() -> Iterator[tuple[Any, str]]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_until(lambda: _answers(healthy, settings.base_url), 30, "the local simulator")
-    yield cloud, settings.base_url
+    yield cloud, Simulator(port=settings.port)
     server.should_exit = True
     thread.join(30)
 
@@ -274,17 +275,8 @@ def _answers(healthy: Callable[[str], bool], url: str) -> bool:
 
 
 def test_a_fake_servers_build_runs_in_the_create_call_and_the_first_read_sees_it_active(local):
-    import openstack
-
-    cloud, url = local
-    conn = openstack.connect(
-        auth_url=f"{url}/identity",
-        username="demo",
-        password=Settings().bootstrap_password,
-        project_name="demo",
-        user_domain_id="default",
-        project_domain_id="default",
-    )
+    cloud, handle = local
+    conn = handle.connect(password=Settings().bootstrap_password)
     net = conn.network.create_network(name="inline-net")
     conn.network.create_subnet(network_id=net.id, cidr="10.31.0.0/24", ip_version=4)
     image = next(conn.image.images())
