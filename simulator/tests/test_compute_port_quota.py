@@ -89,12 +89,15 @@ def test_multi_create_refused_when_min_count_does_not_fit(admin, demo, nets):
 
 def test_create_when_the_ports_are_already_over_the_limit(admin, demo, nets):
     """A quota lowered below the ports in use: Nova's own message for it, still a 403."""
-    demo.network.create_port(network_id=nets[0].id)
+    extra = demo.network.create_port(network_id=nets[0].id)
     used = _ports_used(admin, demo)
     limit = _limit_ports(admin, demo, -1)
     refused = _create(demo, "over", [{"uuid": nets[0].id}])
     assert fault(refused, 403, "forbidden") == f"The number of defined ports: {used} is over the limit: {limit}"
     assert (_servers(demo, "over"), _ports_used(admin, demo)) == ([], used)
+    demo.network.delete_port(extra)
+    assert _ports_used(admin, demo) == limit  # at the limit now, no longer over it
+    assert fault(_create(demo, "over", [{"uuid": nets[0].id}]), 403, "forbidden") == PORTS_EXCEEDED
 
 
 def test_attach_interface_refused_by_the_port_quota(admin, demo, nets):
