@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -168,6 +169,33 @@ def test_jobs_left_when_the_settle_limit_is_spent_go_through_the_executor(monkey
 
         await _call(life, lambda: life.schedule("build", "s1"))  # still settled: the executor ran it
         assert [what for what, _ in ran] == ["build"] and ran[0][1].startswith(JOB)
+
+    asyncio.run(scenario())
+
+
+def test_the_time_inline_jobs_took_counts_against_the_calls_settle_wait():
+    """A call waits for its jobs SETTLE_LIMIT in all, not that long inline and that long again."""
+
+    async def scenario() -> None:
+        life, ran = _lifecycle()
+
+        def build(job: dict) -> None:
+            time.sleep(0.3)  # the call's whole allowance (0.3 s below) goes on this inline run
+            life.schedule("boot", job["target"])
+
+        life.register("build", build, inline=True)
+        life.register("boot", lambda job: (time.sleep(0.1), ran.append(("boot", _thread()))))  # executor
+
+        async def handler() -> None:
+            life.schedule("build", "s1")
+
+        with life.settling() as settle:
+            await web.off_loop(handler())
+            assert settle is not None and settle.spent >= 0.3
+            # Nothing is left of the allowance: the answer does not wait for the boot.
+            assert await life.settle(settle, limit=0.3) is False
+        assert await asyncio.to_thread(life.wait_idle, 10)
+        assert [what for what, _ in ran] == ["boot"]
 
     asyncio.run(scenario())
 

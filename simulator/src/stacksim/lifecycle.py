@@ -122,6 +122,8 @@ class Settle:
         #: :meth:`Lifecycle.settle` waits for ``quiet`` (set under the lock): until then nobody
         #: needs waking, and the jobs a call ran inline finish without a wake-up of the loop
         self.waiting = False
+        #: seconds of the call's :data:`SETTLE_LIMIT` its request thread spent on jobs run inline
+        self.spent = 0.0
 
     def _add(self, delta: int) -> None:
         """Change the count (under the lifecycle's lock); wake :meth:`Lifecycle.settle` when it reaches 0."""
@@ -168,14 +170,19 @@ def inline_jobs() -> Iterator[None]:
         yield
     finally:
         # A call waits for its jobs at most SETTLE_LIMIT (a bulk create's thousand builds):
-        # past that, the rest go the usual way and the call answers as it would have.
-        deadline = time.monotonic() + SETTLE_LIMIT
+        # past that, the rest go the usual way and the call answers as it would have. What
+        # the inline runs took counts against the call's settle wait (Lifecycle.settle).
+        start = time.monotonic()
+        deadline = start + SETTLE_LIMIT
         try:
             while queue and time.monotonic() < deadline:
                 life, job = queue.popleft()
                 life._run_inline(job)
         finally:
             _INLINE.queue = None
+            settle = _SETTLE.get()
+            if settle is not None:  # read by settle() only after this thread hands the call back
+                settle.spent += time.monotonic() - start
             for life, job in queue:
                 life._arm(job)
 
@@ -371,10 +378,11 @@ class Lifecycle:
             _SETTLE.reset(token)
 
     async def settle(self, settle: Settle | None, limit: float = SETTLE_LIMIT) -> bool:
-        """Wait until the call's jobs are done or waiting (at most ``limit`` s); False if they are not."""
+        """Wait until the call's jobs are done or waiting (at most ``limit`` s, less what its request
+        thread spent running them inline); False if they are not."""
         if settle is None:
             return True
-        deadline = settle.loop.time() + limit
+        deadline = settle.loop.time() + max(0.0, limit - settle.spent)
         while True:
             settle.quiet.clear()
             with self._lock:
