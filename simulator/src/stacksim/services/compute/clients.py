@@ -24,6 +24,11 @@ HOST = "stacksim"
 DEVICE_OWNER = "compute:nova"
 
 
+def port_limit_exceeded(message: str = "Maximum number of ports exceeded") -> faults.Forbidden:
+    """Nova's PortLimitExceeded (an OverQuota), which its API answers with 403."""
+    return faults.Forbidden(message)
+
+
 class Neutron:
     def __init__(self, cloud: Cloud) -> None:
         self._cloud = cloud
@@ -102,8 +107,19 @@ class Neutron:
 
     # -- changing -------------------------------------------------------------------------------
 
+    def port_quota(self, project_id: str) -> tuple[int, int] | None:
+        """The project's port limit and the ports it has; None when unlimited."""
+        return self._net.quota_usage(project_id, "port")
+
     def create_port(self, ctx: Context, **attrs: Any) -> dict[str, Any]:
-        return self._net.create_port(ctx, **attrs)
+        """Nova's ``_create_port_minimal``: Neutron's OverQuota becomes PortLimitExceeded, a 403 of
+        the create or interface attach that asked for the port."""
+        try:
+            return self._net.create_port(ctx, **attrs)
+        except faults.Conflict as exc:
+            if exc.kind != "OverQuota":
+                raise
+            raise port_limit_exceeded() from None
 
     def update_port(self, ctx: Context | None, port_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         return self._net.update_port(ctx, port_id, changes)
