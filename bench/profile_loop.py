@@ -25,10 +25,11 @@ import sys
 import threading
 import time
 
-from benchlib import COMPUTE, Client, compute_project, create_servers, token
+from benchlib import COMPUTE, Client, compute_project, create_servers
 
 from stacksim.app import create_app
 from stacksim.config import Settings
+from stacksim.control import wait_healthy
 from stacksim.testing import DEFAULT_PASSWORD, free_port
 
 
@@ -122,15 +123,7 @@ def main() -> None:
     command = [sys.executable, "-m", "stacksim", "serve", "--port", str(port), "--delay", "0"]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                token(port, "demo", "demo")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        wait_healthy(f"http://127.0.0.1:{port}", proc, timeout=60)
         tok, client, body = compute_project(port)
         path = f"{COMPUTE}/servers/detail"
         if args.what == "flavor":
