@@ -63,17 +63,6 @@ def route_path(scope: dict) -> str:
     return path[len(root) :] if path[len(root)] == "/" else path
 
 
-def _key(path: str, first: object) -> tuple[int, object]:
-    return path.count("/"), first
-
-
-def _first_segment(path: str) -> str | None:
-    """The first segment of ``path`` (``""`` for ``/``), None if it does not start with a slash."""
-    if not path.startswith("/"):
-        return None
-    return path[1:].split("/", 1)[0]
-
-
 class Table(Generic[T]):
     """The routes of one service: (path template, methods, target), in the order they were added."""
 
