@@ -126,7 +126,7 @@ class Builder:
                 for net in networks:
                     port = self._attach_port(ctx, server, net, groups)
                     ports[port["id"]] = port
-                self.store.put(KIND, server)
+                self.store.add(KIND, server)
                 if req.group_id:
                     compute.server_groups.add_member(req.group_id, server["id"])
                 compute.history.record(ctx, server, "create", event=BUILD_EVENT)

@@ -109,7 +109,7 @@ class Ports(Part):
             }
         )
         record.update(extra)
-        return self.store.put("port", record)
+        return self.store.add("port", record)
 
     @atomic
     def create(self, ctx: Context, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -166,7 +166,7 @@ class Ports(Part):
                 "qos_policy_id": qos,
             }
         )
-        return self.store.put("port", record)
+        return self.store.add("port", record)
 
     @staticmethod
     def _vnic(value: str | None) -> str:
