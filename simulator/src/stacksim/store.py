@@ -494,7 +494,9 @@ class Store:
         data = _dumps(record)
         if new:
             try:
-                self._db.execute("INSERT INTO records (kind, id, data, rev) VALUES (?, ?, ?, 1)", (kind, record["id"], data))
+                self._db.execute(
+                    "INSERT INTO records (kind, id, data, rev) VALUES (?, ?, ?, 1)", (kind, record["id"], data)
+                )
             except sqlite3.IntegrityError:
                 row = self._db.execute("SELECT rev FROM records WHERE kind = ? AND id = ?", (kind, record["id"]))
                 raise StaleRecord(kind, record["id"], 0, row.fetchone()[0]) from None

@@ -26,6 +26,7 @@ from stacksim.services.compute.clients import DEVICE_OWNER, HOST
 from stacksim.services.compute.inputs import BlockDevice, NetworkRequest, ServerRequest, check_text
 from stacksim.services.compute.servers import KIND, Related
 from stacksim.services.compute.states import NOSTATE, RUNNING, now, set_state
+from stacksim.services.network.ports import DevicePort
 from stacksim.toolkit import naive_timestamp
 
 if TYPE_CHECKING:
@@ -100,9 +101,9 @@ class Builder:
         image = self.image(ctx, req.image_id, flavor, volume_root)
         key = compute.keypairs.for_server(ctx, req.key_name)
         wanted = req.max_count or req.min_count
+        read_at = self.peers.network.reads_mark()  # before the networks and groups are read
         networks = self._networks(ctx, req.networks, wanted)
         group_records = self._security_groups(ctx, req.security_groups or ("default",))
-        groups = [g["id"] for g in group_records]
         if req.group_id:
             compute.server_groups.get(ctx, req.group_id)
         compute.hosts.check_zone(req.availability_zone)
@@ -124,7 +125,7 @@ class Builder:
                 if no_host:
                     server["schedule_error"] = "No valid host was found. There are not enough hosts available."
                 for net in networks:
-                    port = self._attach_port(ctx, server, net, groups)
+                    port = self._attach_port(ctx, server, net, group_records, read_at)
                     ports[port["id"]] = port
                 self.store.add(KIND, server)
                 if req.group_id:
@@ -300,24 +301,30 @@ class Builder:
         return server
 
     def _attach_port(
-        self, ctx: Context, server: dict[str, Any], wanted: dict[str, Any], groups: list[str]
+        self,
+        ctx: Context,
+        server: dict[str, Any],
+        wanted: dict[str, Any],
+        groups: list[dict[str, Any]],
+        read_at: int,
     ) -> dict[str, Any]:
+        """Make (or take) the server's port on ``wanted``, from the network and security ``groups``
+        the create read (``read_at``: the store's mark from before it read them)."""
         net = self.peers.network
         if "port" in wanted:
             port = net.update_port(ctx, wanted["port"]["id"], {"device_id": server["id"], "device_owner": DEVICE_OWNER})
         else:
-            attrs: dict[str, Any] = {
-                "network_id": wanted["network"]["id"],
-                "device_id": server["id"],
-                "device_owner": DEVICE_OWNER,
-                "project_id": server["project_id"],
-            }
-            if wanted["network"].get("port_security_enabled", True):
-                attrs["security_groups"] = groups
-            if wanted.get("fixed_ip"):
-                attrs["fixed_ips"] = [{"ip_address": wanted["fixed_ip"]}]
+            request = DevicePort(
+                network=wanted["network"],
+                project_id=server["project_id"],
+                device_id=server["id"],
+                device_owner=DEVICE_OWNER,
+                read_at=read_at,
+                security_groups=tuple(groups) if wanted["network"].get("port_security_enabled", True) else None,
+                fixed_ip=wanted.get("fixed_ip"),
+            )
             try:
-                port = net.create_port(ctx, **attrs)
+                port = net.create_server_port(ctx, request)
             except faults.Conflict as exc:
                 # Nova turns Neutron's OverQuota into PortLimitExceeded, a 403 of the create.
                 if exc.kind != "OverQuota":

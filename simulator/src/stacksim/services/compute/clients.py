@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from stacksim import faults
 from stacksim.auth import Context
+from stacksim.services.network.ports import DevicePort
 
 if TYPE_CHECKING:
     from stacksim.cloud import Cloud
@@ -104,6 +105,14 @@ class Neutron:
 
     def create_port(self, ctx: Context, **attrs: Any) -> dict[str, Any]:
         return self._net.create_port(ctx, **attrs)
+
+    def reads_mark(self) -> int:
+        """Take before reading a server's network and security groups: see :class:`DevicePort`."""
+        return self._net.store.writes(DevicePort.READS)
+
+    def create_server_port(self, ctx: Context, port: DevicePort) -> dict[str, Any]:
+        """The port Nova makes for a server, from the network and groups it read for the create."""
+        return self._net.create_device_port(ctx, port)
 
     def update_port(self, ctx: Context | None, port_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         return self._net.update_port(ctx, port_id, changes)
