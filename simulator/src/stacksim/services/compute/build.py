@@ -345,8 +345,11 @@ class Builder:
 
     # -- the build ----------------------------------------------------------------------------------
 
-    def instance(self, server: dict[str, Any], image_id: str | None = None) -> Instance:
-        """What the driver is told about the server (booted from ``image_id`` if given)."""
+    def instance(
+        self, server: dict[str, Any], image_id: str | None = None, ports: list[dict[str, Any]] | None = None
+    ) -> Instance:
+        """What the driver is told about the server (booted from ``image_id`` if given; ``ports``:
+        its ports as the caller just wrote them, in the server's order, else read)."""
         images = self.peers.image
         image_id = image_id or server["image_id"]
         image = images.record(image_id) if image_id else None
@@ -360,7 +363,7 @@ class Builder:
             user_data=decode_user_data(server.get("user_data")),
             metadata=server["metadata"],
             public_key=server.get("public_key"),
-            ports=self.compute.servers.ports(server),
+            ports=ports if ports is not None else self.compute.servers.ports(server),
             config_drive=server["config_drive"],
         )
 
@@ -374,10 +377,9 @@ class Builder:
             self.compute.history.finish(server["id"], BUILD_EVENT, error=server["schedule_error"])
             return
         try:
-            for port_id in server["ports"]:
-                self.peers.network.bind_port(port_id, server["id"])
+            bound = [self.peers.network.bind_port(port_id, server["id"]) for port_id in server["ports"]]
             self.compute.volumes.boot_volumes(server)
-            self.compute.driver.spawn(self.instance(server))
+            self.compute.driver.spawn(self.instance(server, ports=bound))
             self.compute.volumes.plug_all(server)
         except (DriverError, faults.ApiError, OSError) as exc:
             log.warning("build of server %s failed: %s", server["id"], exc)
