@@ -9,7 +9,8 @@
 - Request ids: :data:`REQUEST_ID` holds the ``x-openstack-request-id`` of the API call being
   served (set by the HTTP layer); :func:`request_id` reads it, or makes one for work no call
   started (Heat's, a job's).
-- Text: :func:`has_lone_surrogate` (text no UTF-8 can carry), :func:`printable` and
+- Text: :func:`has_lone_surrogate` (text no UTF-8 can carry; :func:`surely_valid_text` the
+  quick test a request passes first), :func:`printable` and
   :func:`mend_text` (:func:`mend_records` for a store).
 - Timestamps: :func:`timestamp` in the two styles the APIs use (ISO 8601 with
   ``Z``, with or without microseconds) and :func:`naive_timestamp` (Nova's and
@@ -26,6 +27,8 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
+
+import orjson
 
 from stacksim import clock
 
@@ -107,6 +110,25 @@ def has_lone_surrogate(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(has_lone_surrogate(v) for v in value)
     return False
+
+
+def _encodable(value: Any) -> Any:
+    # what orjson has no encoding of: a mapping's items are text to check, anything else holds none
+    if isinstance(value, Mapping):
+        return dict(value)
+    return None
+
+
+def surely_valid_text(value: Any) -> bool:
+    """True if no text in ``value`` (strings, mapping keys and values, lists, tuples, dataclasses'
+    fields) holds a lone surrogate, in one pass in C: orjson refuses such text. False means it may
+    (or holds something orjson will not encode, such as a key that is no string): look closer.
+    """
+    try:
+        orjson.dumps(value, default=_encodable)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return False
+    return True
 
 
 def printable(text: str) -> str:
