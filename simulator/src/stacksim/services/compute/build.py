@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from stacksim import faults
@@ -27,7 +26,7 @@ from stacksim.services.compute.inputs import BlockDevice, NetworkRequest, Server
 from stacksim.services.compute.servers import KIND, Related
 from stacksim.services.compute.states import NOSTATE, RUNNING, now, set_state
 from stacksim.services.network.ports import DevicePort
-from stacksim.toolkit import naive_timestamp
+from stacksim.toolkit import naive_timestamp, new_hex_id, new_id
 
 if TYPE_CHECKING:
     from stacksim.services.compute.model import Compute
@@ -107,7 +106,7 @@ class Builder:
         if req.group_id:
             compute.server_groups.get(ctx, req.group_id)
         compute.hosts.check_zone(req.availability_zone)
-        reservation = f"r-{uuid.uuid4().hex[:8]}"
+        reservation = f"r-{new_hex_id()[:8]}"
         made: list[dict[str, Any]] = []
         ports: dict[str, dict[str, Any]] = {}
         # One transaction: if a port cannot be made (an address in use, a quota), no
@@ -263,7 +262,7 @@ class Builder:
     def _record(self, ctx, req, name, flavor, image, key, reservation, index, bdms, user_data) -> dict[str, Any]:
         created = now()
         server = {
-            "id": str(uuid.uuid4()),
+            "id": new_id(),
             "name": name,
             "project_id": ctx.project_id,
             "user_id": ctx.user_id,
@@ -291,7 +290,7 @@ class Builder:
             "own_ports": [],
             "reservation_id": reservation,
             "launch_index": index,
-            "instance_name": f"instance-{uuid.uuid4().hex[:8]}",
+            "instance_name": f"instance-{new_hex_id()[:8]}",
             "block_devices": bdms,
             "image_id": "" if any(b["boot_index"] == 0 for b in bdms) else (image["id"] if image else ""),
             "old_flavor": None,
