@@ -200,3 +200,24 @@ def test_after_commit_runs_once_the_outer_transaction_commits(store: Store) -> N
         store.after_commit(lambda: seen.append("never"))
         raise ValueError("rolled back")
     assert seen == ["now", {"id": "a"}]
+
+
+def test_a_query_shape_made_once_binds_each_call_its_own_values(store: Store) -> None:
+    for i in range(6):
+        store.put("port", {"id": f"p{i}", "device_id": f"d{i % 2}" if i < 4 else None, "n": i})
+        store.put("odd kind!", {"id": f"x{i}", "device_id": f"d{i % 2}"})  # no literal: the kind is bound
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    assert [r["id"] for r in store.find("port", device_id="d0")] == ["p0", "p2"]
+    assert [r["id"] for r in store.find("port", device_id="d1")] == ["p1", "p3"]
+    assert [r["id"] for r in store.find("port", device_id=None)] == ["p4", "p5"]  # IS NULL: another shape
+    assert [r["id"] for r in store.query("port", {"device_id": "d0"}, order=[("n", True)], limit=1)] == ["p2"]
+    assert [r["id"] for r in store.query("port", {"device_id": "d1"}, order=[["n", True]], limit=5)] == ["p3", "p1"]
+    assert [r["id"] for r in store.find("odd kind!", device_id="d1")] == ["x1", "x3", "x5"]
+    assert store.first("odd kind!", device_id="d0") == {"id": "x0", "device_id": "d0"}
+    store._db.set_trace_callback(None)
+    selects = [s for s in statements if s.startswith("SELECT data")]
+    assert len(selects) == 7
+    assert selects[0].endswith("= 'd0' ORDER BY rowid ASC") and selects[1].endswith("= 'd1' ORDER BY rowid ASC")
+    assert "IS NULL" in selects[2]
+    assert len(store._shapes) == 5

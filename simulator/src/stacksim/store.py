@@ -35,8 +35,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +158,21 @@ def _path(field: str) -> str:
     return f"json_extract(data, '$.\"{field}\"')"
 
 
+class _Transaction:
+    """What :meth:`Store.transaction` returns (a class: cheaper to enter than a generator's)."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        self._store._begin()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        self._store._end(failed=kind is not None)
+
+
 class Store:
     def __init__(self, database: str = ":memory:") -> None:
         if database != ":memory:":
@@ -188,6 +202,8 @@ class Store:
         #: the query shapes looked at (kind; equality, then order fields): whether an index serves them
         self._indexed: dict[tuple[str, tuple[str, ...]], bool] = {}
         self._made: set[tuple[str, tuple[str, ...]]] = set()  # (kind, fields) with their index
+        #: a simple query's shape -> its SQL, its key in _indexed, whether the kind is bound (see _simple_query)
+        self._shapes: dict[tuple[Any, ...], tuple[str, tuple[Any, ...], bool]] = {}
         # Indexes over every kind, from before the partial ones: every write paid for all of them.
         for (name,) in self._db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix!_%' ESCAPE '!'"
@@ -215,7 +231,7 @@ class Store:
     def _ensure_index(self, kind: str, equal: Iterable[str], order: Sequence[tuple[str, bool]]) -> None:
         """Make (once) the partial index of ``kind`` that serves a query best: the indexable field
         tuple whose leading fields the query's equality filters and then its order cover most."""
-        key = (kind, (*sorted(equal), "|", *(f"{f} {'DESC' if d else ''}" for f, d in order)))
+        key = _index_key(kind, equal, order)
         if key in self._indexed or _literal(kind) is None:
             return
         best, most = None, 0
@@ -247,36 +263,44 @@ class Store:
 
     # -- transactions -----------------------------------------------------------------
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Group writes so they land together or not at all (nests).
+    def transaction(self) -> _Transaction:
+        """Group writes so they land together or not at all (nests): ``with store.transaction():``.
 
         The store's lock is held throughout: other threads wait, and see
         either none of the writes or all of them.
         """
-        committed: list[Callable[[], None]] = []
-        with self._lock:
-            outer = self._depth == 0
-            if outer:
-                self._db.execute("BEGIN IMMEDIATE")
-            self._depth += 1
+        return _Transaction(self)
+
+    def _begin(self) -> None:
+        self._lock.acquire()
+        if self._depth == 0:
             try:
-                yield
+                self._db.execute("BEGIN IMMEDIATE")
             except BaseException:
-                self._depth -= 1
-                if outer:
-                    self._rollbacks += 1  # what was read inside it, uncommitted, is stale now
-                    self._db.execute("ROLLBACK")
-                    self._indexed.clear()  # an index made inside it is gone too
-                    self._made.clear()
-                    self._after_commit.clear()
-                    for hook in self._rollback_hooks:
-                        hook()
+                self._lock.release()
                 raise
+        self._depth += 1
+
+    def _end(self, failed: bool) -> None:
+        """Leave a transaction: the outer one commits, or (``failed``) rolls back."""
+        committed: list[Callable[[], None]] = []
+        try:
             self._depth -= 1
-            if outer:
-                self._db.execute("COMMIT")
-                committed, self._after_commit = self._after_commit, []
+            if self._depth:
+                return
+            if failed:
+                self._rollbacks += 1  # what was read inside it, uncommitted, is stale now
+                self._db.execute("ROLLBACK")
+                self._indexed.clear()  # an index made inside it is gone too
+                self._made.clear()
+                self._after_commit.clear()
+                for hook in self._rollback_hooks:
+                    hook()
+                return
+            self._db.execute("COMMIT")
+            committed, self._after_commit = self._after_commit, []
+        finally:
+            self._lock.release()
         for action in committed:  # outside the lock: what they start may read the store
             action()
 
@@ -377,6 +401,8 @@ class Store:
         id of the record the page starts after (:class:`MissingRecord` if it is
         not among the records selected); ``limit``: at most this many.
         """
+        if not any_of and after is None:
+            return self._simple_query(kind, equal or {}, order, limit)
         where, args = _where(kind, equal or {})
         for field, values in (any_of or {}).items():
             values = list(values)
@@ -402,6 +428,34 @@ class Store:
             if limit is not None:
                 sql += " LIMIT ?"
                 args.append(limit)
+            rows = self._db.execute(sql, args).fetchall()
+        return [_loads(r[0]) for r in rows]
+
+    def _simple_query(
+        self, kind: str, equal: dict[str, Any], order: Sequence[tuple[str, bool]], limit: int | None
+    ) -> list[dict[str, Any]]:
+        """:meth:`query` by equal fields, an order and a limit: its SQL made once per shape (the
+        services ask a few dozen shapes, over and over), then only the values bound."""
+        shape = (kind, tuple((f, v is None) for f, v in equal.items()), tuple(map(tuple, order)), limit is not None)
+        made = self._shapes.get(shape)
+        if made is None:
+            where, _ = _where(kind, equal)
+            terms = [f"{_path(f)} {'DESC' if desc else 'ASC'}" for f, desc in order]
+            sql = f"SELECT data FROM records WHERE {where} ORDER BY {', '.join([*terms, 'rowid ASC'])}"
+            if limit is not None:
+                sql += " LIMIT ?"
+            index_key = _index_key(kind, equal, order)
+            if len(self._shapes) >= 4096:  # (shapes come from the code, but stay bounded whatever asks)
+                self._shapes.clear()
+            made = self._shapes[shape] = (sql, index_key, _literal(kind) is None)
+        sql, index_key, kind_bound = made
+        args: list[Any] = [kind] if kind_bound else []
+        args += [v for v in equal.values() if v is not None]
+        if limit is not None:
+            args.append(limit)
+        with self._lock:
+            if index_key not in self._indexed:
+                self._ensure_index(kind, equal, order)
             rows = self._db.execute(sql, args).fetchall()
         return [_loads(r[0]) for r in rows]
 
@@ -626,6 +680,11 @@ def _literal(kind: str) -> str | None:
     """The kind as an SQL literal, if it is a plain name: a query names it so for SQLite to use the
     kind's partial indexes (``WHERE kind = 'port'``), which a bound parameter would not."""
     return f"'{kind}'" if _KIND.match(kind) else None
+
+
+def _index_key(kind: str, equal: Iterable[str], order: Sequence[tuple[str, bool]]) -> tuple[Any, ...]:
+    """A query's shape as far as the indexes go: its kind, equality fields and order."""
+    return (kind, (*sorted(equal), "|", *(f"{f} {'DESC' if d else ''}" for f, d in order)))
 
 
 def _where(kind: str, equal: dict[str, Any]) -> tuple[str, list[Any]]:
