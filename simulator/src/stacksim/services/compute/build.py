@@ -21,7 +21,7 @@ from stacksim.auth import Context
 from stacksim.drivers.base import DriverError, Instance
 from stacksim.lifecycle import hold
 from stacksim.services.compute import policy
-from stacksim.services.compute.clients import DEVICE_OWNER, HOST
+from stacksim.services.compute.clients import DEVICE_OWNER, HOST, port_limit_exceeded
 from stacksim.services.compute.inputs import BlockDevice, NetworkRequest, ServerRequest, check_text
 from stacksim.services.compute.servers import KIND, Related
 from stacksim.services.compute.states import NOSTATE, RUNNING, now, set_state
@@ -113,7 +113,8 @@ class Builder:
         # server, port or group membership of this request remains.
         with self.store.transaction():
             # Checked inside the transaction so two concurrent creates cannot both fit.
-            count = compute.quotas.fit(ctx.project_id or "", flavor, req.min_count, wanted)
+            fit = self._fit_ports(ctx.project_id or "", networks, req.min_count, wanted)
+            count = compute.quotas.fit(ctx.project_id or "", flavor, req.min_count, fit)
             # What the scheduler would find out: the servers are made, and fail in their build.
             no_host = not compute.hosts.accepting() or bool(
                 req.group_id and not compute.server_groups.fits(req.group_id, count)
@@ -135,6 +136,22 @@ class Builder:
             self.lifecycle.schedule("server.build", server["id"], delay=boot_delay)
         related = compute.servers.related(made).holding(ports, {g["id"]: g for g in group_records})
         return made, related
+
+    def _fit_ports(self, project_id: str, networks: list[dict[str, Any]], least: int, most: int) -> int:
+        """How many of ``least`` to ``most`` servers the port quota leaves room for, as Nova's
+        ``validate_networks`` counts before it builds: fewer than ``most`` if at least ``least``
+        fit, else PortLimitExceeded (403). Ports handed over by id need no room."""
+        needed = sum("network" in wanted for wanted in networks)
+        quota = self.peers.network.port_quota(project_id) if needed else None
+        if quota is None:
+            return most
+        limit, used = quota
+        if used > limit:
+            raise port_limit_exceeded(f"The number of defined ports: {used} is over the limit: {limit}")
+        fits = min(most, (limit - used) // needed)
+        if fits < least:
+            raise port_limit_exceeded()
+        return fits
 
     @staticmethod
     def _boot_delay(flavor: dict[str, Any]) -> float | None:
@@ -322,13 +339,7 @@ class Builder:
                 security_groups=tuple(groups) if wanted["network"].get("port_security_enabled", True) else None,
                 fixed_ip=wanted.get("fixed_ip"),
             )
-            try:
-                port = net.create_server_port(ctx, request)
-            except faults.Conflict as exc:
-                # Nova turns Neutron's OverQuota into PortLimitExceeded, a 403 of the create.
-                if exc.kind != "OverQuota":
-                    raise
-                raise faults.Forbidden("Maximum number of ports exceeded") from None
+            port = net.create_server_port(ctx, request)
             server["own_ports"].append(port["id"])
         server["ports"].append(port["id"])
         return port

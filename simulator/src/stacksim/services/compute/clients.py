@@ -10,7 +10,7 @@ service user does; one made with the caller's Context keeps the caller's.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,21 @@ if TYPE_CHECKING:
 
 HOST = "stacksim"
 DEVICE_OWNER = "compute:nova"
+
+
+def port_limit_exceeded(message: str = "Maximum number of ports exceeded") -> faults.Forbidden:
+    """Nova's PortLimitExceeded (an OverQuota), which its API answers with 403."""
+    return faults.Forbidden(message)
+
+
+@contextlib.contextmanager
+def _port_quota_as_nova_says() -> Iterator[None]:
+    try:
+        yield
+    except faults.Conflict as exc:
+        if exc.kind != "OverQuota":
+            raise
+        raise port_limit_exceeded() from None
 
 
 class Neutron:
@@ -103,16 +118,25 @@ class Neutron:
 
     # -- changing -------------------------------------------------------------------------------
 
+    def port_quota(self, project_id: str) -> tuple[int, int] | None:
+        """The project's port limit and the ports it has; None when unlimited."""
+        return self._net.quota_usage(project_id, "port")
+
     def create_port(self, ctx: Context, **attrs: Any) -> dict[str, Any]:
-        return self._net.create_port(ctx, **attrs)
+        """Nova's ``_create_port_minimal``: Neutron's OverQuota becomes PortLimitExceeded, a 403 of
+        the create or interface attach that asked for the port."""
+        with _port_quota_as_nova_says():
+            return self._net.create_port(ctx, **attrs)
 
     def reads_mark(self) -> int:
         """Take before reading a server's network and security groups: see :class:`DevicePort`."""
         return self._net.store.writes(DevicePort.READS)
 
     def create_server_port(self, ctx: Context, port: DevicePort) -> dict[str, Any]:
-        """The port Nova makes for a server, from the network and groups it read for the create."""
-        return self._net.create_device_port(ctx, port)
+        """The port Nova makes for a server, from the network and groups it read for the create
+        (OverQuota as :meth:`create_port` answers it)."""
+        with _port_quota_as_nova_says():
+            return self._net.create_device_port(ctx, port)
 
     def update_port(self, ctx: Context | None, port_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         return self._net.update_port(ctx, port_id, changes)

@@ -587,6 +587,12 @@ class Networking:
         """A project's limits (the caller's own, or any project's for an admin)."""
         return self.parts.quotas.limits(self._quota_project(who, project_id))
 
+    def quota_usage(self, project_id: str, resource: str) -> tuple[int, int] | None:
+        """A project's limit on ``resource`` and what it uses of it, for Nova's checks before it makes
+        ports; None when unlimited (then nothing is counted)."""
+        limit = self.parts.quotas.limits(project_id).get(resource, -1)
+        return None if limit < 0 else (limit, self.parts.quotas.used(project_id, resource))
+
     def quota_details(self, who: Who, project_id: str) -> dict[str, dict[str, int]]:
         return self.parts.quotas.details(self._quota_project(who, project_id))
 

@@ -1,8 +1,10 @@
 """Neutron's per-project quotas: defaults, overrides, usage and enforcement.
 
-Usage is an indexed count of the project's records of each kind; limits and
-the over-limit test are the shared :class:`stacksim.quotas.QuotaEngine` (an
-unlimited resource is not counted at all).
+Usage is an indexed count of the project's records of each kind, except for
+ports, which the store counts as they are written (a project may have
+thousands, and each port create and server create reads the count); limits
+and the over-limit test are the shared :class:`stacksim.quotas.QuotaEngine`
+(an unlimited resource is not counted at all).
 """
 
 from __future__ import annotations
@@ -32,11 +34,14 @@ class Quotas:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.engine = QuotaEngine(store, KIND, DEFAULTS)
+        store.track("port", {"port": lambda port: 1})
 
     def limits(self, project_id: str) -> dict[str, int]:
         return self.engine.limits(project_id)
 
     def used(self, project_id: str, resource: str) -> int:
+        if resource == "port":
+            return self.store.usage("port", project_id)["port"]
         return self.store.count(resource, project_id=project_id)
 
     def check(self, project_id: str, resource: str, count: int = 1) -> None:
