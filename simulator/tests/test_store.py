@@ -221,3 +221,33 @@ def test_a_query_shape_made_once_binds_each_call_its_own_values(store: Store) ->
     assert selects[0].endswith("= 'd0' ORDER BY rowid ASC") and selects[1].endswith("= 'd1' ORDER BY rowid ASC")
     assert "IS NULL" in selects[2]
     assert len(store._shapes) == 5
+
+
+def test_a_cached_value_lasts_until_its_kinds_are_written(store: Store) -> None:
+    store.put("limit", {"id": "p", "n": 1})
+    reads: list[int] = []
+
+    def read() -> int:
+        reads.append(1)
+        return store.get("limit", "p")["n"]
+
+    assert [store.cached(("limit",), "p", read) for _ in range(3)] == [1, 1, 1]
+    assert len(reads) == 1
+    store.put("other", {"id": "x"})  # another kind: still good
+    assert store.cached(("limit",), "p", read) == 1 and len(reads) == 1
+    store.put("limit", {"id": "p", "n": 2})
+    assert store.cached(("limit",), "p", read) == 2 and len(reads) == 2
+    # read in a transaction that wrote the kind: its own value, not kept for anyone else
+    with pytest.raises(RuntimeError), store.transaction():
+        store.put("limit", {"id": "p", "n": 3})
+        assert store.cached(("limit",), "p", read) == 3
+        raise RuntimeError
+    assert store.cached(("limit",), "p", read) == 2 and len(reads) == 4
+    # read in a transaction that only read it: kept, and dropped if that transaction rolls back
+    with pytest.raises(RuntimeError), store.transaction():
+        assert store.cached(("limit",), "p", read) == 2
+        raise RuntimeError
+    assert store.cached(("limit",), "p", read) == 2 and len(reads) == 5
+    assert store.cached(("limit",), "p", read) == 2 and len(reads) == 5
+    store.delete("limit", "p")
+    assert store.cached(("limit",), "p", lambda: None) is None

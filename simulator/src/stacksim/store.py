@@ -35,9 +35,9 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -87,6 +87,7 @@ INDEXES: tuple[tuple[str, ...], ...] = (
     ("provider:network_type", "provider:segmentation_id"),
 )
 
+T = TypeVar("T")
 Measure = Callable[[dict[str, Any]], int]
 Derive = Callable[[dict[str, Any]], Iterable[tuple[str, str]]]
 Release = Callable[[str, str], None]
@@ -185,6 +186,9 @@ class Store:
         self._unique: dict[str, tuple[Derive, Release | None]] = {}
         self._rollback_hooks: list[Callable[[], None]] = []
         self._after_commit: list[Callable[[], None]] = []
+        #: what :meth:`cached` keeps: (kinds, key) -> (the kinds' writes() when read, the value)
+        self._cached: dict[tuple[tuple[str, ...], Hashable], tuple[int, Any]] = {}
+        self._dirty: set[str] = set()  # the kinds the open transaction wrote
         #: writes (puts and deletes) so far, per kind: see :meth:`writes`
         self._writes: dict[str, int] = {}
         self._all_writes = 0
@@ -288,6 +292,7 @@ class Store:
             self._depth -= 1
             if self._depth:
                 return
+            self._dirty.clear()
             if failed:
                 self._rollbacks += 1  # what was read inside it, uncommitted, is stale now
                 self._db.execute("ROLLBACK")
@@ -331,6 +336,25 @@ class Store:
     def _wrote(self, kind: str) -> None:
         self._writes[kind] = self._writes.get(kind, 0) + 1
         self._all_writes += 1
+        if self._depth:
+            self._dirty.add(kind)
+
+    def cached(self, kinds: tuple[str, ...], key: Hashable, make: Callable[[], T]) -> T:
+        """What ``make()`` read from records of ``kinds``, kept (under ``key``) until one of them is
+        written or a transaction rolls back: for what is read often and changed rarely (quota
+        limits). A value read in a transaction that wrote those kinds itself is not kept (it is not
+        committed yet). The caller must not change what it gets."""
+        mark = self.writes(kinds)
+        hit = self._cached.get((kinds, key))
+        if hit is not None and hit[0] == mark:
+            return hit[1]
+        with self._lock:
+            value = make()
+            if not (self._depth and self._dirty.intersection(kinds)):
+                if len(self._cached) >= 4096:  # (one entry per project: stay bounded whatever)
+                    self._cached.clear()
+                self._cached[(kinds, key)] = (mark, value)
+        return value
 
     # -- reading ----------------------------------------------------------------------
 
