@@ -8,7 +8,8 @@ threads are each profiled (``stacksim.web._complete`` wrapped in a per-thread
 fills the demo project, sends the requests, stops the server and prints the merged profile
 (cumulative and own time) of the measured requests only. With ``--jobs``, the lifecycle's
 blocking jobs are profiled too (``Lifecycle._execute``: a create's build, which runs after its
-request's handler).
+request's handler; with the fake driver in the request's own thread, so it is in the request
+threads' profile even without ``--jobs``).
 """
 
 from __future__ import annotations
@@ -34,18 +35,20 @@ local = threading.local()
 
 def profiled(fn):  # fn profiled in each thread that runs it (by its CPU time) once on is set
     def run(*args):
-        if not on.is_set():
+        if not on.is_set() or getattr(local, "depth", 0):  # already profiled (a build run inline)
             return fn(*args)
         prof = getattr(local, "prof", None)
         if prof is None:
             prof = local.prof = cProfile.Profile(time.thread_time)
             with lock:
                 profiles.append(prof)
+        local.depth = 1
         prof.enable()
         try:
             return fn(*args)
         finally:
             prof.disable()
+            local.depth = 0
     return run
 
 web._complete = profiled(web._complete)

@@ -12,6 +12,21 @@ Blocking handlers (a Docker call, a file copy) and any other blocking work a
 job does (Heat's steps) run in the lifecycle's one executor of
 :data:`WORKERS` threads (:meth:`Lifecycle.call`).
 
+Quick jobs run inline
+---------------------
+A job due at once whose action was registered ``inline`` (a blocking handler
+that takes no time worth a thread of its own: a fake server's build) and that
+a call schedules in its request thread (:func:`inline_jobs`, which
+``web.off_loop`` opens around every handler) is run in that thread as soon
+as the handler returns, with the jobs it schedules in turn: no timer, no
+hop through the loop and the executor, and the call's answer, which waits
+for it anyway, goes out as soon as it is done. It is still written to the
+store first, claimed like any other (a held job stays in the store, an
+interrupted lifecycle runs nothing) and counted for its call. One that must
+wait for something (:meth:`Lifecycle.wait_until` would park) gives its
+thread back: it stops, stays in the store and is run again on the usual
+path (handlers are idempotent), so a call never answers late because of it.
+
 When a state becomes visible
 ----------------------------
 A job is due ``delay`` seconds after it is scheduled: ``--delay`` (0 by
@@ -64,6 +79,7 @@ import math
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -92,6 +108,10 @@ class Interrupted(BaseException):
     """
 
 
+class _Deferred(BaseException):
+    """A job run inline must wait: stop it, and let the executor run it again (see :func:`inline_jobs`)."""
+
+
 class Settle:
     """The jobs one HTTP call set going: how many are still busy (not done, not waiting)."""
 
@@ -99,11 +119,16 @@ class Settle:
         self.loop = loop
         self.busy = 0
         self.quiet = asyncio.Event()
+        #: :meth:`Lifecycle.settle` waits for ``quiet`` (set under the lock): until then nobody
+        #: needs waking, and the jobs a call ran inline finish without a wake-up of the loop
+        self.waiting = False
+        #: seconds of the call's :data:`SETTLE_LIMIT` its request thread spent on jobs run inline
+        self.spent = 0.0
 
     def _add(self, delta: int) -> None:
         """Change the count (under the lifecycle's lock); wake :meth:`Lifecycle.settle` when it reaches 0."""
         self.busy += delta
-        if self.busy <= 0:
+        if self.busy <= 0 and self.waiting:
             if _on_loop(self.loop):
                 self.quiet.set()
             else:
@@ -121,6 +146,45 @@ class _Waiter:
 _SETTLE: contextvars.ContextVar[Settle | None] = contextvars.ContextVar("stacksim_settle", default=None)
 #: the job the running code works for
 _JOB: contextvars.ContextVar[str | None] = contextvars.ContextVar("stacksim_job", default=None)
+
+
+class _InlineState(threading.local):
+    #: the jobs to run in this thread once the call's handler returns (see :func:`inline_jobs`)
+    queue: deque[tuple[Lifecycle, dict[str, Any]]] | None = None
+    #: the job this thread runs from ``queue`` (those it schedules join the queue)
+    running: str | None = None
+
+
+_INLINE = _InlineState()
+
+
+@contextlib.contextmanager
+def inline_jobs() -> Iterator[None]:
+    """Around a call's handler in a request thread: run the quick jobs due at once that it schedules
+    here, in order, once it returns (or raises), and those they schedule in turn."""
+    if _INLINE.queue is not None:  # nested: the outer one runs them
+        yield
+        return
+    queue = _INLINE.queue = deque()
+    try:
+        yield
+    finally:
+        # A call waits for its jobs at most SETTLE_LIMIT (a bulk create's thousand builds):
+        # past that, the rest go the usual way and the call answers as it would have. What
+        # the inline runs took counts against the call's settle wait (Lifecycle.settle).
+        start = time.monotonic()
+        deadline = start + SETTLE_LIMIT
+        try:
+            while queue and time.monotonic() < deadline:
+                life, job = queue.popleft()
+                life._run_inline(job)
+        finally:
+            _INLINE.queue = None
+            settle = _SETTLE.get()
+            if settle is not None:  # read by settle() only after this thread hands the call back
+                settle.spent += time.monotonic() - start
+            for life, job in queue:
+                life._arm(job)
 
 
 def hold(specs: dict[str, Any] | None, key: str) -> float | None:
@@ -143,6 +207,7 @@ class Lifecycle:
         self.default_delay = default_delay
         self.executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="stacksim-job")
         self._handlers: dict[str, Handler] = {}
+        self._inline: set[str] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
@@ -159,8 +224,16 @@ class Lifecycle:
         #: stays in the store, its resource in its transitional state, until :meth:`release`
         self.hold: Callable[[dict[str, Any]], bool] | None = None
 
-    def register(self, action: str, handler: Handler) -> None:
+    def register(self, action: str, handler: Handler, inline: bool = False) -> None:
+        """Run ``handler`` for the jobs of ``action``. ``inline``: it is blocking and quick (it never
+        holds a thread for long), so a call's request thread may run it (see :func:`inline_jobs`)."""
+        if inline and inspect.iscoroutinefunction(handler):
+            raise ValueError(f"{action}: only a blocking handler can run inline")
         self._handlers[action] = handler
+        if inline:
+            self._inline.add(action)
+        else:
+            self._inline.discard(action)
 
     def actions(self) -> list[str]:
         """The names of the jobs the services run (``server.build`` ...), sorted."""
@@ -185,6 +258,13 @@ class Lifecycle:
                 if owner is not None:
                     self._owner[job["id"]] = owner
                     owner._add(1)
+            queue = _INLINE.queue
+            # Run inline only what this thread's call (or an inline job of it) schedules: a job
+            # another waiter runs here goes the usual way, so nothing waits on this thread.
+            if queue is not None and action in self._inline and _JOB.get() == _INLINE.running:
+                if self._loop is not None:  # else start() arms it
+                    queue.append((self, job))
+                return job["id"]
         self._arm(job)
         return job["id"]
 
@@ -298,15 +378,17 @@ class Lifecycle:
             _SETTLE.reset(token)
 
     async def settle(self, settle: Settle | None, limit: float = SETTLE_LIMIT) -> bool:
-        """Wait until the call's jobs are done or waiting (at most ``limit`` s); False if they are not."""
+        """Wait until the call's jobs are done or waiting (at most ``limit`` s, less what its request
+        thread spent running them inline); False if they are not."""
         if settle is None:
             return True
-        deadline = settle.loop.time() + limit
+        deadline = settle.loop.time() + max(0.0, limit - settle.spent)
         while True:
             settle.quiet.clear()
             with self._lock:
                 if settle.busy <= 0:
                     return True
+                settle.waiting = True
             remaining = deadline - settle.loop.time()
             if remaining <= 0:
                 return False
@@ -330,7 +412,8 @@ class Lifecycle:
         Woken by :meth:`changed`, never by polling. A job of ``targets`` that
         is due and not yet started is run here, in this thread. Raises
         TimeoutError after ``timeout`` seconds and :class:`Interrupted` if the
-        lifecycle stops.
+        lifecycle stops. A job run inline in a call's thread does not wait
+        there: it goes back to the executor (see :func:`inline_jobs`).
         """
         targets = tuple(targets)
         deadline = time.monotonic() + timeout
@@ -347,6 +430,8 @@ class Lifecycle:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+            if _INLINE.running is not None:
+                raise _Deferred  # not in a call's thread: the job goes back to the executor
             event = threading.Event()
             self._park(seen, event.set, min(remaining, next_due), event.wait)
 
@@ -504,9 +589,11 @@ class Lifecycle:
         if job is None:
             return False
         token = _JOB.set(job_id)
-        remove = True
+        remove, deferred = True, False
         try:
             self._handlers[job["action"]](job)
+        except _Deferred:
+            deferred = True
         except Interrupted:
             remove = False
         except Exception:
@@ -515,8 +602,29 @@ class Lifecycle:
             log.exception("job %s (%s on %s) failed", job_id, job["action"], job["target"])
         finally:
             _JOB.reset(token)
-            self._finish(job_id, remove)
+            if deferred:
+                self._defer(job)
+            else:
+                self._finish(job_id, remove)
         return True
+
+    def _run_inline(self, job: dict[str, Any]) -> None:
+        """Run a job :func:`inline_jobs` queued, in this (a call's) thread."""
+        _INLINE.running = job["id"]
+        try:
+            self._execute(job["id"])
+        finally:
+            _INLINE.running = None
+
+    def _defer(self, job: dict[str, Any]) -> None:
+        """A job run inline had to wait: unclaim it, and arm it as any other. It still counts for its
+        call (the executor's run stops counting when it waits), and stays in the store."""
+        with self._idle:
+            self._running.discard(job["id"])
+            self._claimed.discard(job["id"])
+            self._idle.notify_all()
+            self._poke_idle_locked()
+        self._arm(job)
 
     async def _run(self, job_id: str) -> None:
         if self._interrupted:

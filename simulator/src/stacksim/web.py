@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from stacksim import faults, limits, policy
+from stacksim.lifecycle import inline_jobs
 from stacksim.microversion import Microversions, Version
 from stacksim.toolkit import REQUEST_ID
 
@@ -55,7 +56,9 @@ def _workers() -> ThreadPoolExecutor:
 
 
 def _complete(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a handler's coroutine to its end in this worker thread, on the thread's own loop.
+    """Run a handler's coroutine to its end in this worker thread, on the thread's own loop,
+    then the quick jobs due at once it scheduled (a fake server's build: see
+    :func:`lifecycle.inline_jobs`), which the call's answer waits for anyway.
 
     The body was read on the server's loop before, so awaiting it here does not
     wait; a handler that awaits real work (``asyncio.to_thread``) gets a loop.
@@ -63,7 +66,8 @@ def _complete(coro: Coroutine[Any, Any, T]) -> T:
     loop = getattr(_local, "loop", None)
     if loop is None:
         loop = _local.loop = asyncio.new_event_loop()
-    return loop.run_until_complete(coro)
+    with inline_jobs():
+        return loop.run_until_complete(coro)
 
 
 async def off_loop(coro: Coroutine[Any, Any, T]) -> T:

@@ -76,6 +76,9 @@ class NetworkHooks:
 
 class ComputeDriver(NetworkHooks, ABC):
     name: str = "base"
+    #: :meth:`spawn` returns at once (no container, no download): a server's build may run in the
+    #: thread of the call that asked for it instead of holding a job thread of its own
+    quick: bool = False
 
     def __init__(self, data_dir: Path, events: DriverEvents | None = None) -> None:
         self.data_dir = data_dir

@@ -32,6 +32,7 @@ INSTANCE = "fake_instance"
 
 class FakeDriver(ComputeDriver):
     name = "fake"
+    quick = True  # an instance is one record
 
     # An instance is one record in the cloud's store, so it is as durable as the server it
     # belongs to, a reset removes it with the other records, and stopping the simulator has

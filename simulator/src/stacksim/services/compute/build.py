@@ -74,7 +74,7 @@ class Builder:
         self.store = compute.store
         self.peers = compute.peers
         self.lifecycle = compute.cloud.lifecycle
-        self.lifecycle.register("server.build", self._build)
+        self.lifecycle.register("server.build", self._build, inline=compute.driver.quick)
 
     # -- create --------------------------------------------------------------------------------
 
