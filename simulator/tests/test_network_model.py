@@ -9,6 +9,7 @@ import pytest
 from stacksim import faults
 from stacksim.cloud import Cloud
 from stacksim.config import Settings
+from stacksim.services.network.ports import DevicePort
 
 
 @pytest.fixture
@@ -137,3 +138,66 @@ def test_hooks_are_told_once_the_change_is_committed(cloud):
     net.delete_port(demo, port["id"])
     net.delete_network(demo, network["id"])
     assert told == [("port", True), ("network", True)]  # each seen as committed
+
+
+def test_a_device_port_uses_the_records_its_maker_read_while_they_are_current(cloud):
+    net = cloud.network
+    demo = _member(cloud, "demo")
+    network = net.create_network(demo, name="n")
+    net.create_subnet(demo, network_id=network["id"], ip_version=4, cidr="10.0.0.0/24")
+    default = net.security.ensure_default(demo.project_id)
+
+    def request(**fields):
+        mark = cloud.store.writes(DevicePort.READS)
+        fields = {"security_groups": (default,), **fields}
+        return DevicePort(
+            network=network,
+            project_id=demo.project_id,
+            device_id="server-1",
+            device_owner="compute:nova",
+            read_at=mark,
+            **fields,
+        )
+
+    made = request(fixed_ip="10.0.0.7")
+    statements: list[str] = []
+    cloud.store._db.set_trace_callback(statements.append)
+    port = net.create_device_port(demo, made)
+    cloud.store._db.set_trace_callback(None)
+    assert port["fixed_ips"][0]["ip_address"] == "10.0.0.7" and port["security_groups"] == [default["id"]]
+    assert (port["device_id"], port["device_owner"], port["project_id"]) == (
+        "server-1",
+        "compute:nova",
+        demo.project_id,
+    )
+    # neither the network nor the group was read again
+    assert not [s for s in statements if "'network'" in s or "'security_group'" in s]
+
+    # a network written since the records were read: read again, and its answer holds
+    stale = request()
+    net.delete_network(demo, net.create_network(demo, name="other")["id"])  # any network write
+    assert net.create_device_port(demo, stale)["network_id"] == network["id"]
+    gone = request()
+    net.delete_port(demo, port["id"])
+    for p in net.ports(demo):
+        if p["network_id"] == network["id"]:
+            net.delete_port(None, p["id"])
+    net.delete_network(demo, network["id"])
+    with pytest.raises(faults.NotFound):
+        net.create_device_port(demo, gone)
+    # a group deleted since: read again, and refused as an unknown group
+    other = net.create_network(demo, name="m")
+    net.create_subnet(demo, network_id=other["id"], ip_version=4, cidr="10.1.0.0/24")
+    group = net.create_security_group(demo, {"name": "g"})
+    made = DevicePort(
+        network=other,
+        project_id=demo.project_id,
+        device_id="server-2",
+        device_owner="compute:nova",
+        read_at=cloud.store.writes(DevicePort.READS),
+        security_groups=(group,),
+    )
+    net.delete_security_group(demo, group["id"])
+    with pytest.raises(faults.NotFound):
+        net.create_device_port(demo, made)
+    assert not [p for p in net.ports(demo) if p["device_id"] == "server-2"]  # nothing half-made

@@ -200,3 +200,54 @@ def test_after_commit_runs_once_the_outer_transaction_commits(store: Store) -> N
         store.after_commit(lambda: seen.append("never"))
         raise ValueError("rolled back")
     assert seen == ["now", {"id": "a"}]
+
+
+def test_a_query_shape_made_once_binds_each_call_its_own_values(store: Store) -> None:
+    for i in range(6):
+        store.put("port", {"id": f"p{i}", "device_id": f"d{i % 2}" if i < 4 else None, "n": i})
+        store.put("odd kind!", {"id": f"x{i}", "device_id": f"d{i % 2}"})  # no literal: the kind is bound
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    assert [r["id"] for r in store.find("port", device_id="d0")] == ["p0", "p2"]
+    assert [r["id"] for r in store.find("port", device_id="d1")] == ["p1", "p3"]
+    assert [r["id"] for r in store.find("port", device_id=None)] == ["p4", "p5"]  # IS NULL: another shape
+    assert [r["id"] for r in store.query("port", {"device_id": "d0"}, order=[("n", True)], limit=1)] == ["p2"]
+    assert [r["id"] for r in store.query("port", {"device_id": "d1"}, order=[["n", True]], limit=5)] == ["p3", "p1"]
+    assert [r["id"] for r in store.find("odd kind!", device_id="d1")] == ["x1", "x3", "x5"]
+    assert store.first("odd kind!", device_id="d0") == {"id": "x0", "device_id": "d0"}
+    store._db.set_trace_callback(None)
+    selects = [s for s in statements if s.startswith("SELECT data")]
+    assert len(selects) == 7
+    assert selects[0].endswith("= 'd0' ORDER BY rowid ASC") and selects[1].endswith("= 'd1' ORDER BY rowid ASC")
+    assert "IS NULL" in selects[2]
+    assert len(store._shapes) == 5
+
+
+def test_a_cached_value_lasts_until_its_kinds_are_written(store: Store) -> None:
+    store.put("limit", {"id": "p", "n": 1})
+    reads: list[int] = []
+
+    def read() -> int:
+        reads.append(1)
+        return store.get("limit", "p")["n"]
+
+    assert [store.cached(("limit",), "p", read) for _ in range(3)] == [1, 1, 1]
+    assert len(reads) == 1
+    store.put("other", {"id": "x"})  # another kind: still good
+    assert store.cached(("limit",), "p", read) == 1 and len(reads) == 1
+    store.put("limit", {"id": "p", "n": 2})
+    assert store.cached(("limit",), "p", read) == 2 and len(reads) == 2
+    # read in a transaction that wrote the kind: its own value, not kept for anyone else
+    with pytest.raises(RuntimeError), store.transaction():
+        store.put("limit", {"id": "p", "n": 3})
+        assert store.cached(("limit",), "p", read) == 3
+        raise RuntimeError
+    assert store.cached(("limit",), "p", read) == 2 and len(reads) == 4
+    # read in a transaction that only read it: kept, and dropped if that transaction rolls back
+    with pytest.raises(RuntimeError), store.transaction():
+        assert store.cached(("limit",), "p", read) == 2
+        raise RuntimeError
+    assert store.cached(("limit",), "p", read) == 2 and len(reads) == 5
+    assert store.cached(("limit",), "p", read) == 2 and len(reads) == 5
+    store.delete("limit", "p")
+    assert store.cached(("limit",), "p", lambda: None) is None

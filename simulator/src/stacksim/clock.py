@@ -11,8 +11,19 @@ def now() -> datetime:
 
 def iso(moment: datetime, micro: bool = True) -> str:
     """``2026-01-02T03:04:05.000000Z`` (Keystone) or without fraction (Nova, Neutron)."""
-    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if micro else "%Y-%m-%dT%H:%M:%SZ"
-    return moment.astimezone(UTC).strftime(fmt)
+    moment = moment.astimezone(UTC)
+    if moment.year < 1000:  # strftime writes these years unpadded, isoformat pads them
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if micro else "%Y-%m-%dT%H:%M:%SZ")
+    # isoformat: the same text as the strftime above, at about half the cost
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds" if micro else "seconds") + "Z"
+
+
+def naive(moment: datetime) -> str:
+    """``2026-01-02T03:04:05.000000`` in UTC, no zone (Nova's and Cinder's records)."""
+    moment = moment.astimezone(UTC)
+    if moment.year < 1000:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 def parse(text: str) -> datetime:

@@ -35,10 +35,9 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -88,6 +87,7 @@ INDEXES: tuple[tuple[str, ...], ...] = (
     ("provider:network_type", "provider:segmentation_id"),
 )
 
+T = TypeVar("T")
 Measure = Callable[[dict[str, Any]], int]
 Derive = Callable[[dict[str, Any]], Iterable[tuple[str, str]]]
 Release = Callable[[str, str], None]
@@ -126,6 +126,28 @@ def _loads(text: str) -> Any:
         return json.loads(text)
 
 
+# Anything but plain dicts, lists, strings, numbers and None goes to ``default``, which has none: a
+# TypeError, so :func:`_dumps` hands it to ``json`` (which stores subclasses as before and refuses the rest).
+_PLAIN = orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _dumps(record: dict[str, Any]) -> str:
+    """A record as stored JSON: orjson's text where it decodes to exactly the record, else ``json``'s.
+
+    orjson is several times faster, but it writes NaN and infinities as null, refuses integers past
+    64 bits, lone surrogates and non-str keys (``json`` writes those keys as text), and turns a UUID
+    or an enum into its value (``json`` refuses them). Each of those fails the round trip (or raises),
+    so it is encoded as ``json`` always did; tuples (stored as lists) go that way too.
+    """
+    try:
+        data = orjson.dumps(record, option=_PLAIN)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return json.dumps(record, separators=(",", ":"))
+    if orjson.loads(data) != record:
+        return json.dumps(record, separators=(",", ":"))
+    return data.decode()
+
+
 def _path(field: str) -> str:
     """A JSON path literal for a checked top-level field (inlined so expression indexes match);
     ``id`` is the key column, which always holds the record's id, so its primary key serves
@@ -135,6 +157,21 @@ def _path(field: str) -> str:
     if not _FIELD.match(field):
         raise ValueError(f"bad field name {field!r}")
     return f"json_extract(data, '$.\"{field}\"')"
+
+
+class _Transaction:
+    """What :meth:`Store.transaction` returns (a class: cheaper to enter than a generator's)."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        self._store._begin()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        self._store._end(failed=kind is not None)
 
 
 class Store:
@@ -149,6 +186,9 @@ class Store:
         self._unique: dict[str, tuple[Derive, Release | None]] = {}
         self._rollback_hooks: list[Callable[[], None]] = []
         self._after_commit: list[Callable[[], None]] = []
+        #: what :meth:`cached` keeps: (kinds, key) -> (the kinds' writes() when read, the value)
+        self._cached: dict[tuple[tuple[str, ...], Hashable], tuple[int, Any]] = {}
+        self._dirty: set[str] = set()  # the kinds the open transaction wrote
         #: writes (puts and deletes) so far, per kind: see :meth:`writes`
         self._writes: dict[str, int] = {}
         self._all_writes = 0
@@ -166,6 +206,8 @@ class Store:
         #: the query shapes looked at (kind; equality, then order fields): whether an index serves them
         self._indexed: dict[tuple[str, tuple[str, ...]], bool] = {}
         self._made: set[tuple[str, tuple[str, ...]]] = set()  # (kind, fields) with their index
+        #: a simple query's shape -> its SQL, its key in _indexed, whether the kind is bound (see _simple_query)
+        self._shapes: dict[tuple[Any, ...], tuple[str, tuple[Any, ...], bool]] = {}
         # Indexes over every kind, from before the partial ones: every write paid for all of them.
         for (name,) in self._db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix!_%' ESCAPE '!'"
@@ -193,7 +235,7 @@ class Store:
     def _ensure_index(self, kind: str, equal: Iterable[str], order: Sequence[tuple[str, bool]]) -> None:
         """Make (once) the partial index of ``kind`` that serves a query best: the indexable field
         tuple whose leading fields the query's equality filters and then its order cover most."""
-        key = (kind, (*sorted(equal), "|", *(f"{f} {'DESC' if d else ''}" for f, d in order)))
+        key = _index_key(kind, equal, order)
         if key in self._indexed or _literal(kind) is None:
             return
         best, most = None, 0
@@ -225,36 +267,45 @@ class Store:
 
     # -- transactions -----------------------------------------------------------------
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Group writes so they land together or not at all (nests).
+    def transaction(self) -> _Transaction:
+        """Group writes so they land together or not at all (nests): ``with store.transaction():``.
 
         The store's lock is held throughout: other threads wait, and see
         either none of the writes or all of them.
         """
-        committed: list[Callable[[], None]] = []
-        with self._lock:
-            outer = self._depth == 0
-            if outer:
-                self._db.execute("BEGIN IMMEDIATE")
-            self._depth += 1
+        return _Transaction(self)
+
+    def _begin(self) -> None:
+        self._lock.acquire()
+        if self._depth == 0:
             try:
-                yield
+                self._db.execute("BEGIN IMMEDIATE")
             except BaseException:
-                self._depth -= 1
-                if outer:
-                    self._rollbacks += 1  # what was read inside it, uncommitted, is stale now
-                    self._db.execute("ROLLBACK")
-                    self._indexed.clear()  # an index made inside it is gone too
-                    self._made.clear()
-                    self._after_commit.clear()
-                    for hook in self._rollback_hooks:
-                        hook()
+                self._lock.release()
                 raise
+        self._depth += 1
+
+    def _end(self, failed: bool) -> None:
+        """Leave a transaction: the outer one commits, or (``failed``) rolls back."""
+        committed: list[Callable[[], None]] = []
+        try:
             self._depth -= 1
-            if outer:
-                self._db.execute("COMMIT")
-                committed, self._after_commit = self._after_commit, []
+            if self._depth:
+                return
+            self._dirty.clear()
+            if failed:
+                self._rollbacks += 1  # what was read inside it, uncommitted, is stale now
+                self._db.execute("ROLLBACK")
+                self._indexed.clear()  # an index made inside it is gone too
+                self._made.clear()
+                self._after_commit.clear()
+                for hook in self._rollback_hooks:
+                    hook()
+                return
+            self._db.execute("COMMIT")
+            committed, self._after_commit = self._after_commit, []
+        finally:
+            self._lock.release()
         for action in committed:  # outside the lock: what they start may read the store
             action()
 
@@ -285,6 +336,25 @@ class Store:
     def _wrote(self, kind: str) -> None:
         self._writes[kind] = self._writes.get(kind, 0) + 1
         self._all_writes += 1
+        if self._depth:
+            self._dirty.add(kind)
+
+    def cached(self, kinds: tuple[str, ...], key: Hashable, make: Callable[[], T]) -> T:
+        """What ``make()`` read from records of ``kinds``, kept (under ``key``) until one of them is
+        written or a transaction rolls back: for what is read often and changed rarely (quota
+        limits). A value read in a transaction that wrote those kinds itself is not kept (it is not
+        committed yet). The caller must not change what it gets."""
+        mark = self.writes(kinds)
+        hit = self._cached.get((kinds, key))
+        if hit is not None and hit[0] == mark:
+            return hit[1]
+        with self._lock:
+            value = make()
+            if not (self._depth and self._dirty.intersection(kinds)):
+                if len(self._cached) >= 4096:  # (one entry per project: stay bounded whatever)
+                    self._cached.clear()
+                self._cached[(kinds, key)] = (mark, value)
+        return value
 
     # -- reading ----------------------------------------------------------------------
 
@@ -355,6 +425,8 @@ class Store:
         id of the record the page starts after (:class:`MissingRecord` if it is
         not among the records selected); ``limit``: at most this many.
         """
+        if not any_of and after is None:
+            return self._simple_query(kind, equal or {}, order, limit)
         where, args = _where(kind, equal or {})
         for field, values in (any_of or {}).items():
             values = list(values)
@@ -383,6 +455,34 @@ class Store:
             rows = self._db.execute(sql, args).fetchall()
         return [_loads(r[0]) for r in rows]
 
+    def _simple_query(
+        self, kind: str, equal: dict[str, Any], order: Sequence[tuple[str, bool]], limit: int | None
+    ) -> list[dict[str, Any]]:
+        """:meth:`query` by equal fields, an order and a limit: its SQL made once per shape (the
+        services ask a few dozen shapes, over and over), then only the values bound."""
+        shape = (kind, tuple((f, v is None) for f, v in equal.items()), tuple(map(tuple, order)), limit is not None)
+        made = self._shapes.get(shape)
+        if made is None:
+            where, _ = _where(kind, equal)
+            terms = [f"{_path(f)} {'DESC' if desc else 'ASC'}" for f, desc in order]
+            sql = f"SELECT data FROM records WHERE {where} ORDER BY {', '.join([*terms, 'rowid ASC'])}"
+            if limit is not None:
+                sql += " LIMIT ?"
+            index_key = _index_key(kind, equal, order)
+            if len(self._shapes) >= 4096:  # (shapes come from the code, but stay bounded whatever asks)
+                self._shapes.clear()
+            made = self._shapes[shape] = (sql, index_key, _literal(kind) is None)
+        sql, index_key, kind_bound = made
+        args: list[Any] = [kind] if kind_bound else []
+        args += [v for v in equal.values() if v is not None]
+        if limit is not None:
+            args.append(limit)
+        with self._lock:
+            if index_key not in self._indexed:
+                self._ensure_index(kind, equal, order)
+            rows = self._db.execute(sql, args).fetchall()
+        return [_loads(r[0]) for r in rows]
+
     # -- writing ----------------------------------------------------------------------
 
     def put(self, kind: str, record: dict[str, Any], expect: int | None = None) -> dict[str, Any]:
@@ -401,6 +501,17 @@ class Store:
                 if expect is not None and (old[1] if old else 0) != expect:
                     raise StaleRecord(kind, record["id"], expect, old[1] if old else 0)
                 self._write(kind, record, _loads(old[0]) if old else None)
+        return record
+
+    def add(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:
+        """Insert a record that is new (its id just made): :meth:`put` without reading first whether
+        it is there, so one statement fewer. :class:`StaleRecord` (and nothing written) if it is."""
+        with self._lock:
+            if kind not in self._tracked and kind not in self._unique:
+                self._write(kind, record, new=True)
+                return record
+            with self.transaction():
+                self._write(kind, record, new=True)
         return record
 
     def update(
@@ -455,14 +566,24 @@ class Store:
             self._ensure_index(kind, equal, ())
             return self._db.execute(f"DELETE FROM records WHERE {where}", args).rowcount
 
-    def _write(self, kind: str, record: dict[str, Any], old: dict[str, Any] | None = None) -> None:
+    def _write(self, kind: str, record: dict[str, Any], old: dict[str, Any] | None = None, new: bool = False) -> None:
+        """Write ``record`` (``old``: what it replaces, for counters and claims; ``new``: there must be none)."""
         self._wrote(kind)
-        data = json.dumps(record, separators=(",", ":"))
-        self._db.execute(
-            "INSERT INTO records (kind, id, data, rev) VALUES (?, ?, ?, 1) "
-            "ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data, rev = records.rev + 1",
-            (kind, record["id"], data),
-        )
+        data = _dumps(record)
+        if new:
+            try:
+                self._db.execute(
+                    "INSERT INTO records (kind, id, data, rev) VALUES (?, ?, ?, 1)", (kind, record["id"], data)
+                )
+            except sqlite3.IntegrityError:
+                row = self._db.execute("SELECT rev FROM records WHERE kind = ? AND id = ?", (kind, record["id"]))
+                raise StaleRecord(kind, record["id"], 0, row.fetchone()[0]) from None
+        else:
+            self._db.execute(
+                "INSERT INTO records (kind, id, data, rev) VALUES (?, ?, ?, 1) "
+                "ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data, rev = records.rev + 1",
+                (kind, record["id"], data),
+            )
         if kind in self._tracked or kind in self._unique:
             self._account(kind, old, record)
 
@@ -502,13 +623,13 @@ class Store:
                 amounts.append((after, name, now - was))
                 continue
             amounts += [(before, name, -was), (after, name, now)]
-        for owner, name, amount in amounts:
-            if amount:
-                self._db.execute(
-                    "INSERT INTO usage (kind, owner, name, value) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (kind, owner, name) DO UPDATE SET value = value + excluded.value",
-                    (kind, str(owner), name, amount),
-                )
+        rows = [(kind, str(owner), name, amount) for owner, name, amount in amounts if amount]
+        if rows:  # one statement for all of them (a new server moves three sums)
+            self._db.execute(
+                f"INSERT INTO usage (kind, owner, name, value) VALUES {','.join(['(?, ?, ?, ?)'] * len(rows))} "
+                "ON CONFLICT (kind, owner, name) DO UPDATE SET value = value + excluded.value",
+                [value for row in rows for value in row],
+            )
 
     # -- unique values ------------------------------------------------------------------
 
@@ -567,7 +688,8 @@ class Store:
             if old is not None and new is not None and set(derive(old)) == kept:
                 return  # the same claims (a port bound or renamed): nothing to move
             record_id = (new or old or {}).get("id")
-            self._db.execute("DELETE FROM claims WHERE kind = ? AND id = ?", (kind, record_id))
+            if old is not None:  # a record that was not there holds no claims
+                self._db.execute("DELETE FROM claims WHERE kind = ? AND id = ?", (kind, record_id))
             if new is not None:
                 self._claim(kind, new)
             if old is not None and on_release is not None:
@@ -582,6 +704,11 @@ def _literal(kind: str) -> str | None:
     """The kind as an SQL literal, if it is a plain name: a query names it so for SQLite to use the
     kind's partial indexes (``WHERE kind = 'port'``), which a bound parameter would not."""
     return f"'{kind}'" if _KIND.match(kind) else None
+
+
+def _index_key(kind: str, equal: Iterable[str], order: Sequence[tuple[str, bool]]) -> tuple[Any, ...]:
+    """A query's shape as far as the indexes go: its kind, equality fields and order."""
+    return (kind, (*sorted(equal), "|", *(f"{f} {'DESC' if d else ''}" for f, d in order)))
 
 
 def _where(kind: str, equal: dict[str, Any]) -> tuple[str, list[Any]]:

@@ -9,7 +9,8 @@
 - Request ids: :data:`REQUEST_ID` holds the ``x-openstack-request-id`` of the API call being
   served (set by the HTTP layer); :func:`request_id` reads it, or makes one for work no call
   started (Heat's, a job's).
-- Text: :func:`has_lone_surrogate` (text no UTF-8 can carry), :func:`printable` and
+- Text: :func:`has_lone_surrogate` (text no UTF-8 can carry; :func:`surely_valid_text` the
+  quick test a request passes first), :func:`printable` and
   :func:`mend_text` (:func:`mend_records` for a store).
 - Timestamps: :func:`timestamp` in the two styles the APIs use (ISO 8601 with
   ``Z``, with or without microseconds) and :func:`naive_timestamp` (Nova's and
@@ -21,11 +22,13 @@ Paging lives in :mod:`stacksim.listing`, quotas in :mod:`stacksim.quotas`.
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
+
+import orjson
 
 from stacksim import clock
 
@@ -57,14 +60,24 @@ def query_flag(query: Mapping[str, str], name: str, default: bool = False, parse
     return default if text is None else parse(text)
 
 
-def new_id() -> str:
-    """A new resource id: a UUID in its usual text form."""
-    return str(uuid.uuid4())
-
-
 def new_hex_id() -> str:
-    """A new Keystone-style id: 32 hex digits."""
-    return uuid.uuid4().hex
+    """A new Keystone-style id: 32 hex digits, a random (version 4) UUID's, as ``uuid4().hex``.
+
+    Made from 16 random bytes with the version and variant bits set, as :func:`uuid.uuid4`
+    makes them, without building a UUID object (a create makes several ids).
+    """
+    h = os.urandom(16).hex()
+    return f"{h[:12]}4{h[13:16]}{_VARIANT[h[16]]}{h[17:]}"
+
+
+def new_id() -> str:
+    """A new resource id: a random (version 4) UUID in its usual text form."""
+    h = new_hex_id()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+#: the first hex digit of a UUID's variant byte with RFC 4122's variant bits (10xx)
+_VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
 
 
 #: The ``x-openstack-request-id`` of the API call being served (None outside one).
@@ -73,7 +86,7 @@ REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 def request_id() -> str:
     """The current API call's request id, or a new one in the same form (``req-<uuid>``)."""
-    return REQUEST_ID.get() or f"req-{uuid.uuid4()}"
+    return REQUEST_ID.get() or f"req-{new_id()}"
 
 
 def timestamp(micro: bool = False) -> str:
@@ -83,7 +96,7 @@ def timestamp(micro: bool = False) -> str:
 
 def naive_timestamp() -> str:
     """Now, as ``2026-01-02T03:04:05.000000`` (Nova's and Cinder's records: no zone)."""
-    return clock.now().strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return clock.naive(clock.now())
 
 
 # -- text ---------------------------------------------------------------------------------------------
@@ -107,6 +120,25 @@ def has_lone_surrogate(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(has_lone_surrogate(v) for v in value)
     return False
+
+
+def _encodable(value: Any) -> Any:
+    # what orjson has no encoding of: a mapping's items are text to check, anything else holds none
+    if isinstance(value, Mapping):
+        return dict(value)
+    return None
+
+
+def surely_valid_text(value: Any) -> bool:
+    """True if no text in ``value`` (strings, mapping keys and values, lists, tuples, dataclasses'
+    fields) holds a lone surrogate, in one pass in C: orjson refuses such text. False means it may
+    (or holds something orjson will not encode, such as a key that is no string): look closer.
+    """
+    try:
+        orjson.dumps(value, default=_encodable)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return False
+    return True
 
 
 def printable(text: str) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from stacksim import faults
@@ -26,7 +25,8 @@ from stacksim.services.compute.clients import DEVICE_OWNER, HOST, port_limit_exc
 from stacksim.services.compute.inputs import BlockDevice, NetworkRequest, ServerRequest, check_text
 from stacksim.services.compute.servers import KIND, Related
 from stacksim.services.compute.states import NOSTATE, RUNNING, now, set_state
-from stacksim.toolkit import naive_timestamp
+from stacksim.services.network.ports import DevicePort
+from stacksim.toolkit import naive_timestamp, new_hex_id, new_id
 
 if TYPE_CHECKING:
     from stacksim.services.compute.model import Compute
@@ -100,13 +100,13 @@ class Builder:
         image = self.image(ctx, req.image_id, flavor, volume_root)
         key = compute.keypairs.for_server(ctx, req.key_name)
         wanted = req.max_count or req.min_count
+        read_at = self.peers.network.reads_mark()  # before the networks and groups are read
         networks = self._networks(ctx, req.networks, wanted)
         group_records = self._security_groups(ctx, req.security_groups or ("default",))
-        groups = [g["id"] for g in group_records]
         if req.group_id:
             compute.server_groups.get(ctx, req.group_id)
         compute.hosts.check_zone(req.availability_zone)
-        reservation = f"r-{uuid.uuid4().hex[:8]}"
+        reservation = f"r-{new_hex_id()[:8]}"
         made: list[dict[str, Any]] = []
         ports: dict[str, dict[str, Any]] = {}
         # One transaction: if a port cannot be made (an address in use, a quota), no
@@ -125,9 +125,9 @@ class Builder:
                 if no_host:
                     server["schedule_error"] = "No valid host was found. There are not enough hosts available."
                 for net in networks:
-                    port = self._attach_port(ctx, server, net, groups)
+                    port = self._attach_port(ctx, server, net, group_records, read_at)
                     ports[port["id"]] = port
-                self.store.put(KIND, server)
+                self.store.add(KIND, server)
                 if req.group_id:
                     compute.server_groups.add_member(req.group_id, server["id"])
                 compute.history.record(ctx, server, "create", event=BUILD_EVENT)
@@ -279,7 +279,7 @@ class Builder:
     def _record(self, ctx, req, name, flavor, image, key, reservation, index, bdms, user_data) -> dict[str, Any]:
         created = now()
         server = {
-            "id": str(uuid.uuid4()),
+            "id": new_id(),
             "name": name,
             "project_id": ctx.project_id,
             "user_id": ctx.user_id,
@@ -307,7 +307,7 @@ class Builder:
             "own_ports": [],
             "reservation_id": reservation,
             "launch_index": index,
-            "instance_name": f"instance-{uuid.uuid4().hex[:8]}",
+            "instance_name": f"instance-{new_hex_id()[:8]}",
             "block_devices": bdms,
             "image_id": "" if any(b["boot_index"] == 0 for b in bdms) else (image["id"] if image else ""),
             "old_flavor": None,
@@ -317,23 +317,29 @@ class Builder:
         return server
 
     def _attach_port(
-        self, ctx: Context, server: dict[str, Any], wanted: dict[str, Any], groups: list[str]
+        self,
+        ctx: Context,
+        server: dict[str, Any],
+        wanted: dict[str, Any],
+        groups: list[dict[str, Any]],
+        read_at: int,
     ) -> dict[str, Any]:
+        """Make (or take) the server's port on ``wanted``, from the network and security ``groups``
+        the create read (``read_at``: the store's mark from before it read them)."""
         net = self.peers.network
         if "port" in wanted:
             port = net.update_port(ctx, wanted["port"]["id"], {"device_id": server["id"], "device_owner": DEVICE_OWNER})
         else:
-            attrs: dict[str, Any] = {
-                "network_id": wanted["network"]["id"],
-                "device_id": server["id"],
-                "device_owner": DEVICE_OWNER,
-                "project_id": server["project_id"],
-            }
-            if wanted["network"].get("port_security_enabled", True):
-                attrs["security_groups"] = groups
-            if wanted.get("fixed_ip"):
-                attrs["fixed_ips"] = [{"ip_address": wanted["fixed_ip"]}]
-            port = net.create_port(ctx, **attrs)
+            request = DevicePort(
+                network=wanted["network"],
+                project_id=server["project_id"],
+                device_id=server["id"],
+                device_owner=DEVICE_OWNER,
+                read_at=read_at,
+                security_groups=tuple(groups) if wanted["network"].get("port_security_enabled", True) else None,
+                fixed_ip=wanted.get("fixed_ip"),
+            )
+            port = net.create_server_port(ctx, request)
             server["own_ports"].append(port["id"])
         server["ports"].append(port["id"])
         return port
@@ -349,8 +355,11 @@ class Builder:
 
     # -- the build ----------------------------------------------------------------------------------
 
-    def instance(self, server: dict[str, Any], image_id: str | None = None) -> Instance:
-        """What the driver is told about the server (booted from ``image_id`` if given)."""
+    def instance(
+        self, server: dict[str, Any], image_id: str | None = None, ports: list[dict[str, Any]] | None = None
+    ) -> Instance:
+        """What the driver is told about the server (booted from ``image_id`` if given; ``ports``:
+        its ports as the caller just wrote them, in the server's order, else read)."""
         images = self.peers.image
         image_id = image_id or server["image_id"]
         image = images.record(image_id) if image_id else None
@@ -364,7 +373,7 @@ class Builder:
             user_data=decode_user_data(server.get("user_data")),
             metadata=server["metadata"],
             public_key=server.get("public_key"),
-            ports=self.compute.servers.ports(server),
+            ports=ports if ports is not None else self.compute.servers.ports(server),
             config_drive=server["config_drive"],
         )
 
@@ -378,10 +387,9 @@ class Builder:
             self.compute.history.finish(server["id"], BUILD_EVENT, error=server["schedule_error"])
             return
         try:
-            for port_id in server["ports"]:
-                self.peers.network.bind_port(port_id, server["id"])
+            bound = [self.peers.network.bind_port(port_id, server["id"]) for port_id in server["ports"]]
             self.compute.volumes.boot_volumes(server)
-            self.compute.driver.spawn(self.instance(server))
+            self.compute.driver.spawn(self.instance(server, ports=bound))
             self.compute.volumes.plug_all(server)
         except (DriverError, faults.ApiError, OSError) as exc:
             log.warning("build of server %s failed: %s", server["id"], exc)

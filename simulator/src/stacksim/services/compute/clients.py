@@ -10,12 +10,13 @@ service user does; one made with the caller's Context keeps the caller's.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stacksim import faults
 from stacksim.auth import Context
+from stacksim.services.network.ports import DevicePort
 
 if TYPE_CHECKING:
     from stacksim.cloud import Cloud
@@ -27,6 +28,16 @@ DEVICE_OWNER = "compute:nova"
 def port_limit_exceeded(message: str = "Maximum number of ports exceeded") -> faults.Forbidden:
     """Nova's PortLimitExceeded (an OverQuota), which its API answers with 403."""
     return faults.Forbidden(message)
+
+
+@contextlib.contextmanager
+def _port_quota_as_nova_says() -> Iterator[None]:
+    try:
+        yield
+    except faults.Conflict as exc:
+        if exc.kind != "OverQuota":
+            raise
+        raise port_limit_exceeded() from None
 
 
 class Neutron:
@@ -114,12 +125,18 @@ class Neutron:
     def create_port(self, ctx: Context, **attrs: Any) -> dict[str, Any]:
         """Nova's ``_create_port_minimal``: Neutron's OverQuota becomes PortLimitExceeded, a 403 of
         the create or interface attach that asked for the port."""
-        try:
+        with _port_quota_as_nova_says():
             return self._net.create_port(ctx, **attrs)
-        except faults.Conflict as exc:
-            if exc.kind != "OverQuota":
-                raise
-            raise port_limit_exceeded() from None
+
+    def reads_mark(self) -> int:
+        """Take before reading a server's network and security groups: see :class:`DevicePort`."""
+        return self._net.store.writes(DevicePort.READS)
+
+    def create_server_port(self, ctx: Context, port: DevicePort) -> dict[str, Any]:
+        """The port Nova makes for a server, from the network and groups it read for the create
+        (OverQuota as :meth:`create_port` answers it)."""
+        with _port_quota_as_nova_says():
+            return self._net.create_device_port(ctx, port)
 
     def update_port(self, ctx: Context | None, port_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         return self._net.update_port(ctx, port_id, changes)

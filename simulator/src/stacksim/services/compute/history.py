@@ -78,10 +78,11 @@ class History:
                     return record
             return None
 
-        for record in self.of(server_id):
-            if any(e["event"] == event and e["finish_time"] is None for e in record["events"]):
-                self.store.update(KIND, record["id"], done)
-                return
+        with self.store.transaction():  # read and written in one step: no second read of the record
+            for record in self.of(server_id):
+                if done(record) is not None:
+                    self.store.put(KIND, record)
+                    return
 
     def of(self, server_id: str) -> list[dict[str, Any]]:
         """The server's actions, newest first."""

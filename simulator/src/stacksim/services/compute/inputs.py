@@ -165,6 +165,12 @@ _NO_TEXT = (int, float, bool, type(None), datetime)
 def check_text(value: Any, where: str = "request") -> None:
     """BadRequest naming the field if any text in ``value`` (a request, a mapping, a list ...)
     holds a lone surrogate: it could be neither stored safely nor sent back."""
+    if not toolkit.surely_valid_text(value):
+        _check_text(value, where)
+
+
+def _check_text(value: Any, where: str) -> None:
+    """:func:`check_text` one value at a time, to name the field that holds the surrogate."""
     if isinstance(value, str):
         if toolkit.has_lone_surrogate(value):
             shown = value.encode("utf-8", "backslashreplace").decode()
@@ -175,14 +181,14 @@ def check_text(value: Any, where: str = "request") -> None:
         return
     elif isinstance(value, list | tuple):
         for item in value:
-            check_text(item, where)
+            _check_text(item, where)
     elif isinstance(value, dict | Mapping):
         for key, item in value.items():
-            check_text(key, where)
-            check_text(item, str(key) if isinstance(key, str) else where)
+            _check_text(key, where)
+            _check_text(item, str(key) if isinstance(key, str) else where)
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         for name in _field_names(type(value)):
-            check_text(getattr(value, name), name)
+            _check_text(getattr(value, name), name)
 
 
 @functools.cache

@@ -93,7 +93,8 @@ class Quotas:
         return self.class_limits(DEFAULT_CLASS)
 
     def limits(self, project_id: str) -> dict[str, int]:
-        return self.engine.limits(project_id)
+        """The project's limits (read again only once its quota or the classes change)."""
+        return dict(self.store.cached((KIND, CLASS_KIND), project_id, lambda: self.engine.limits(project_id)))
 
     # -- usage -----------------------------------------------------------------------------
 

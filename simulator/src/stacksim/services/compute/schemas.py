@@ -50,7 +50,8 @@ class Body(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _valid_text(cls, data: Any) -> Any:
-        _surrogate_free(data)
+        if not toolkit.surely_valid_text(data):
+            _surrogate_free(data)  # to name where
         return data
 
 

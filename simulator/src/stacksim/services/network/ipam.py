@@ -6,6 +6,7 @@ raises, with its messages, so every caller (REST, Heat, Nova) gets the same.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import itertools
 import random
@@ -135,7 +136,13 @@ def _pool(version: int, start: int, end: int) -> dict[str, str]:
 
 def pool_bounds(pool: dict[str, str]) -> tuple[int, int]:
     """A pool's first and last address, as numbers."""
-    return int(ipaddress.ip_address(pool["start"])), int(ipaddress.ip_address(pool["end"]))
+    return _bounds(pool["start"], pool["end"])
+
+
+@functools.lru_cache(maxsize=4096)
+def _bounds(start: str, end: str) -> tuple[int, int]:
+    # parsed once per pool, not on each port made from it
+    return int(ipaddress.ip_address(start)), int(ipaddress.ip_address(end))
 
 
 def check_gateway(net: Net, gateway: str | None) -> str | None:

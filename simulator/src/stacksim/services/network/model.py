@@ -44,7 +44,7 @@ from stacksim.services.network.addresses import Addresses
 from stacksim.services.network.common import MAX_TAGS, apply, as_context, check_tag, check_tags, too_many_tags
 from stacksim.services.network.floatingips import FloatingIPs
 from stacksim.services.network.networks import ZONE, Networks
-from stacksim.services.network.ports import Ports
+from stacksim.services.network.ports import DevicePort, Ports
 from stacksim.services.network.quotas import DEFAULTS, Quotas
 from stacksim.services.network.rbac import Rbac
 from stacksim.services.network.routers import Routers
@@ -329,6 +329,11 @@ class Networking:
 
     def create_port(self, who: Who, request: PortCreate | Mapping[str, Any] | None = None, **attrs: Any) -> Record:
         return self.parts.ports.create(_ctx(who), given(typed(PortCreate, request or attrs)))
+
+    def create_device_port(self, who: Who, port: DevicePort) -> Record:
+        """A port for a service's own device (Nova's for a server it makes), from the records the
+        service read: not validated again as a request from outside is."""
+        return self.parts.ports.create(_ctx(who), port.attrs(), port)
 
     def update_port(
         self, who: Who, id: str, request: PortUpdate | Mapping[str, Any], if_match: str | None = None

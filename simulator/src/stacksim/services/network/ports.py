@@ -9,7 +9,8 @@ through the facade's ``bind_port``, acting as the cloud).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import dataclasses
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from stacksim import faults
 from stacksim.auth import Context
@@ -65,6 +66,41 @@ FIELDS = (
 )
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class DevicePort:
+    """A port a service asks for a device of its own (Nova's port for a server it is making): the
+    network and security groups as records the caller read (as the port's maker, after ensuring the
+    project's ``default`` group) and values it made, so nothing is validated or read again.
+
+    ``read_at`` is the store's ``writes(DevicePort.READS)`` taken before those reads: if any network
+    or security group was written since, the port is made from fresh reads instead.
+    """
+
+    READS: ClassVar[tuple[str, ...]] = ("network", "security_group")
+
+    network: dict[str, Any]
+    project_id: str
+    device_id: str
+    device_owner: str
+    read_at: int
+    security_groups: tuple[dict[str, Any], ...] | None = None  # None: as the network's port security says
+    fixed_ip: str | None = None
+
+    def attrs(self) -> dict[str, Any]:
+        """The port's attributes as a checked create request gives them."""
+        attrs: dict[str, Any] = {
+            "network_id": self.network["id"],
+            "device_id": self.device_id,
+            "device_owner": self.device_owner,
+            "project_id": self.project_id,
+        }
+        if self.security_groups is not None:
+            attrs["security_groups"] = [g["id"] for g in self.security_groups]
+        if self.fixed_ip:
+            attrs["fixed_ips"] = [{"ip_address": self.fixed_ip}]
+        return attrs
+
+
 class Ports(Part):
     @atomic
     def new_port(
@@ -109,12 +145,15 @@ class Ports(Part):
             }
         )
         record.update(extra)
-        return self.store.put("port", record)
+        return self.store.add("port", record)
 
     @atomic
-    def create(self, ctx: Context, attrs: dict[str, Any]) -> dict[str, Any]:
+    def create(self, ctx: Context, attrs: dict[str, Any], read: DevicePort | None = None) -> dict[str, Any]:
+        """A port from a checked request; ``read``: the records its caller read for it, used as they
+        are while no network or security group was written since (no second read of either)."""
         parts = self.net.parts
-        network = parts.access.load(ctx, "network", attrs.get("network_id") or "")
+        current = read is not None and self.store.writes(DevicePort.READS) == read.read_at
+        network = read.network if current else parts.access.load(ctx, "network", attrs.get("network_id") or "")
         owner = owner_of(ctx, attrs)
         net_owner = ctx.is_admin or network["project_id"] == owner
         if not net_owner and not parts.access.shared_for(ctx, "network", network):
@@ -131,14 +170,16 @@ class Ports(Part):
         security = attrs.get("port_security_enabled")
         if security is None:
             security = network["port_security_enabled"]
-        self.net.ensure_project(owner)
+        if not current:  # (the caller that read the records ensured the default group first)
+            self.net.ensure_project(owner)
         parts.quotas.check(owner, "port")
         mac = parts.addresses.mac(network["id"], attrs.get("mac_address"))
         groups = attrs.get("security_groups")
         if groups is None:
             groups = [] if not security or device_owner.startswith("network:") else [parts.security.default_id(owner)]
         else:
-            groups = parts.security.check_for_port(ctx, owner, groups)
+            known = {g["id"]: g for g in read.security_groups or ()} if current else {}
+            groups = parts.security.check_for_port(ctx, owner, groups, known)
         fixed = parts.addresses.allocate(network, attrs.get("fixed_ips"), mac)
         pairs = self._address_pairs(attrs.get("allowed_address_pairs") or [], mac)
         self._check_port_security(security, groups, pairs)
@@ -166,7 +207,7 @@ class Ports(Part):
                 "qos_policy_id": qos,
             }
         )
-        return self.store.put("port", record)
+        return self.store.add("port", record)
 
     @staticmethod
     def _vnic(value: str | None) -> str:

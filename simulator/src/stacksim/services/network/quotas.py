@@ -37,7 +37,8 @@ class Quotas:
         store.track("port", {"port": lambda port: 1})
 
     def limits(self, project_id: str) -> dict[str, int]:
-        return self.engine.limits(project_id)
+        """The project's limits (read again only once its quota changes: each port create reads them)."""
+        return dict(self.store.cached((KIND,), project_id, lambda: self.engine.limits(project_id)))
 
     def used(self, project_id: str, resource: str) -> int:
         if resource == "port":

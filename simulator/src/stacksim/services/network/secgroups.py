@@ -166,11 +166,14 @@ class SecurityGroups(Part):
         self.net.parts.rbac.forget("security_group", id)
         self.store.delete("security_group", id)
 
-    def check_for_port(self, ctx: Context, project_id: str, ids: list[str]) -> list[str]:
-        """The groups a port of ``project_id`` asks for: each must exist and be the project's (or shared with it)."""
+    def check_for_port(
+        self, ctx: Context, project_id: str, ids: list[str], known: dict[str, dict[str, Any]] | None = None
+    ) -> list[str]:
+        """The groups a port of ``project_id`` asks for: each must exist and be the project's (or shared
+        with it). ``known``: groups by id as the caller read them in this transaction (not read again)."""
         checked: list[str] = []
         for gid in ids:
-            group = self.store.get("security_group", gid)
+            group = known[gid] if known and gid in known else self.store.get("security_group", gid)
             mine = group is not None and (group["project_id"] == project_id or ctx.is_admin)
             if group is None or not (mine or self.net.parts.access.shared_for(ctx, "security_group", group)):
                 raise not_found("security_group", gid)
