@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from stacksim import control
 from stacksim.testing import DEFAULT_PASSWORD, Simulator
-from stacksim.web import request_id
+from stacksim.toolkit import new_request_id
 
 
 def _call(sim: Simulator, method: str, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict, bytes]:
@@ -80,7 +80,7 @@ def test_forwarded_proto_from_loopback_shapes_the_links(sim: Simulator) -> None:
 
 
 def test_request_ids_are_version_4_uuids() -> None:
-    ids = {request_id() for _ in range(2000)}
+    ids = {new_request_id() for _ in range(2000)}
     assert len(ids) == 2000
     for rid in ids:
         assert rid.startswith("req-")

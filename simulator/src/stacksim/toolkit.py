@@ -84,9 +84,14 @@ _VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
+def new_request_id() -> str:
+    """A new ``x-openstack-request-id``: ``req-`` and a random UUID."""
+    return f"req-{new_id()}"
+
+
 def request_id() -> str:
-    """The current API call's request id, or a new one in the same form (``req-<uuid>``)."""
-    return REQUEST_ID.get() or f"req-{new_id()}"
+    """The current API call's request id, or a new one in the same form."""
+    return REQUEST_ID.get() or new_request_id()
 
 
 def timestamp(micro: bool = False) -> str:
