@@ -131,6 +131,16 @@ def test_an_oversized_head_sent_at_once_is_a_400_under_httptools():
         served.close()
 
 
+def test_an_http_1_1_request_without_host_is_a_400_and_http_1_0_needs_none(served):
+    with served.connect() as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nX: y\r\n\r\n")
+        answer = _until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 400 ") and answer.endswith(b"Invalid HTTP request received.")
+    with served.connect() as sock:
+        sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        assert status_of(read_response(sock)) == 200
+
+
 def test_a_silent_connection_is_closed_as_idle(served):
     with served.connect() as sock:
         wait_until(lambda: _closed(sock), timeout=10, what="the idle connection to close")

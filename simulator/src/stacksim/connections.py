@@ -237,18 +237,18 @@ class GuardedH11Protocol(Guarded, H11Protocol):
         return self.conn.their_state in (h11.DONE, h11.MUST_CLOSE)
 
 
-class HeadTooLarge(Exception):
-    """A request head over :data:`MAX_HEAD`: raised in a parser callback, it stops the parser."""
+class BadHead(Exception):
+    """A request head the guard refuses: raised in a parser callback, it stops the parser."""
 
 
 if HttpToolsProtocol is not None:
 
     class GuardedHttpToolsProtocol(Guarded, HttpToolsProtocol):
-        """uvicorn's httptools protocol (llhttp, in C), guarded; it adds the head limit h11 has.
+        """uvicorn's httptools protocol (llhttp, in C), guarded; it adds two refusals h11 has.
 
-        A head still incomplete after more than :data:`MAX_HEAD` bytes, or one that completes
-        larger than that, is answered as uvicorn answers any request it cannot parse (400, and
-        the connection closes), as the h11 protocol answers an oversized head.
+        A head still incomplete after more than :data:`MAX_HEAD` bytes, one that completes larger
+        than that, and an HTTP/1.1 request without ``Host`` are answered as uvicorn answers any
+        request it cannot parse (400, and the connection closes), as the h11 protocol answers them.
         """
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -275,7 +275,10 @@ if HttpToolsProtocol is not None:
         def on_headers_complete(self) -> None:
             # the chunks' count may hold body bytes, or miss a pipelined head's first bytes: measure the head
             if _head_size(self.parser.get_method(), self.url, self.headers) > MAX_HEAD:
-                raise HeadTooLarge  # uvicorn answers the parser's error with a 400
+                raise BadHead("over MAX_HEAD")  # uvicorn answers the parser's error with a 400
+            # HTTP/1.1 requires Host (RFC 9112 3.2); h11 and Apache refuse a request without one, llhttp does not
+            if self.parser.get_http_version() == "1.1" and not any(name == b"host" for name, _ in self.headers):
+                raise BadHead("no Host header")
             self.head_done = True
             super().on_headers_complete()
 
