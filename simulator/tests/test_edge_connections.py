@@ -12,7 +12,7 @@ import requests
 from edge_helpers import JSON, read_response, service_error, status_of
 from edge_helpers import token as password_token
 
-from stacksim.connections import DROP_BATCH, Guard
+from stacksim.connections import DROP_BATCH, MAX_HEAD, Guard
 from stacksim.testing import Simulator, wait_until
 
 CAP = 40
@@ -101,6 +101,16 @@ def test_a_busy_keep_alive_connection_is_not_cut(tight):
         for _ in range(5):
             sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             assert status_of(read_response(sock)) == 200
+
+
+def test_a_request_head_over_the_limit_is_a_400_and_the_server_answers_on(tight):
+    with socket.create_connection(_address(tight), timeout=10) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * MAX_HEAD)  # incomplete, past the limit
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400 ") and answer.endswith(b"Invalid HTTP request received.")
+    assert requests.get(f"{tight.url}/health", timeout=10).json()["status"] == "ok"
 
 
 def test_the_body_limit_can_be_set(tight):

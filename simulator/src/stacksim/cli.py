@@ -167,7 +167,7 @@ def serve(args: argparse.Namespace) -> int:
         access_log=args.log_level == "debug",
         lifespan="on",
         http=guard.protocol(),
-        h11_max_incomplete_event_size=MAX_HEAD,
+        h11_max_incomplete_event_size=MAX_HEAD,  # the head limit under h11 (the guard's own under httptools)
         backlog=BACKLOG,
         # The default idle timeout (65 s) is longer than the clients' polling intervals
         # (heatclient and the SDK poll every 5 s): with uvicorn's default of 5 s a poll

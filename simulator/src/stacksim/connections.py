@@ -17,6 +17,11 @@ which fronts the real services) do:
   connection idle the longest; if every one is busy, the new one is refused.
 
 Closings are counted and logged at most once per :data:`REPORT_EVERY` seconds.
+A request head over :data:`MAX_HEAD` is answered 400 and the connection closed.
+
+uvicorn's httptools protocol (the llhttp parser, in C) serves when httptools is installed:
+it costs the event loop about half the CPU per request of the h11 one (pure Python), which
+serves otherwise. :class:`Guarded` holds the limits for both.
 """
 
 from __future__ import annotations
@@ -30,6 +35,11 @@ from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # httptools is not installed: uvicorn's h11 protocol serves
+    HttpToolsProtocol = None  # type: ignore[assignment,misc]
 
 log = logging.getLogger("stacksim")
 
@@ -57,17 +67,19 @@ class Guard:
         self.request_timeout = request_timeout
         self.max_connections = max_connections
         #: open connections, the one active longest ago first
-        self.open: OrderedDict[GuardedProtocol, None] = OrderedDict()
+        self.open: OrderedDict[Guarded, None] = OrderedDict()
         self.closed = {"idle": 0, "slow": 0, "evicted": 0, "refused": 0}
         self._reported = {name: 0 for name in self.closed}
         self._last_report = 0.0
         self._sweeping = False
 
-    def protocol(self) -> type[GuardedProtocol]:
-        """The uvicorn HTTP protocol class (``http=``) that keeps to these limits."""
-        return type("GuardedH11Protocol", (GuardedProtocol,), {"guard": self})
+    def protocol(self, base: type[Guarded] | None = None) -> type[Guarded]:
+        """The uvicorn HTTP protocol class (``http=``) that keeps to these limits, on
+        ``base`` (default :data:`DEFAULT_PROTOCOL`)."""
+        base = base or DEFAULT_PROTOCOL
+        return type(base.__name__, (base,), {"guard": self})
 
-    def admit(self, conn: GuardedProtocol) -> bool:
+    def admit(self, conn: Guarded) -> bool:
         """Make room for a new connection; False if there is none (every connection is busy)."""
         if not self._sweeping:
             self._sweeping = True
@@ -82,11 +94,11 @@ class Guard:
         self.open[conn] = None
         return True
 
-    def touch(self, conn: GuardedProtocol) -> None:
+    def touch(self, conn: Guarded) -> None:
         if conn in self.open:
             self.open.move_to_end(conn)
 
-    def forget(self, conn: GuardedProtocol) -> None:
+    def forget(self, conn: Guarded) -> None:
         self.open.pop(conn, None)
 
     def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -100,7 +112,7 @@ class Guard:
         if not loop.is_closed():
             self._schedule(loop)
 
-    def _drop_overdue(self, loop: asyncio.AbstractEventLoop, candidates: list[GuardedProtocol]) -> None:
+    def _drop_overdue(self, loop: asyncio.AbstractEventLoop, candidates: list[Guarded]) -> None:
         """Close the first :data:`DROP_BATCH` of ``candidates`` still overdue; the rest on the loop's next turn."""
         now = time.monotonic()
         for conn in candidates[:DROP_BATCH]:
@@ -128,10 +140,18 @@ class Guard:
             )
 
 
-class GuardedProtocol(H11Protocol):
-    """uvicorn's h11 protocol, watched by a :class:`Guard`."""
+class Guarded:
+    """A connection watched by a :class:`Guard`: the limits, whichever parser uvicorn runs under them.
+
+    Mixed in before uvicorn's protocol class; the subclasses below say, in their parser's
+    terms, when a request is arriving (:meth:`_receiving`) and when it is all in (:meth:`_request_in`).
+    """
 
     guard: Guard
+    # uvicorn's protocol sets these
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport | None
+    cycle: Any
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -148,13 +168,13 @@ class GuardedProtocol(H11Protocol):
         if not self.admitted:
             transport.abort()
             return
-        super().connection_made(transport)  # type: ignore[arg-type]
+        super().connection_made(transport)  # type: ignore[misc]
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.admitted:
             return
         self.guard.forget(self)
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
 
     def data_received(self, data: bytes) -> None:
         now = self.last = time.monotonic()
@@ -162,14 +182,14 @@ class GuardedProtocol(H11Protocol):
         if self.receiving_since is None:
             self.receiving_since, self.received = now, 0
         self.received += len(data)
-        super().data_received(data)
-        if self.conn.their_state in (h11.DONE, h11.MUST_CLOSE):
+        super().data_received(data)  # type: ignore[misc]
+        if self._request_in():
             self.receiving_since = None  # all in: the request is ours to answer now
 
     def on_response_complete(self) -> None:
         self.last = time.monotonic()
         self.guard.touch(self)
-        super().on_response_complete()
+        super().on_response_complete()  # type: ignore[misc]
 
     @property
     def busy(self) -> bool:
@@ -177,8 +197,12 @@ class GuardedProtocol(H11Protocol):
         return self.cycle is not None and not self.cycle.response_complete
 
     def _receiving(self) -> bool:
-        state = self.conn.their_state
-        return state is h11.SEND_BODY or (state is h11.IDLE and bool(self.conn.trailing_data[0]))
+        """A request (head or body) is arriving, and the request deadline applies."""
+        raise NotImplementedError
+
+    def _request_in(self) -> bool:
+        """No request is part-way in: the last one has fully arrived (or none began)."""
+        raise NotImplementedError
 
     def overdue(self, now: float) -> str | None:
         """Why this connection must close now (``idle``, ``slow``), or None."""
@@ -196,6 +220,90 @@ class GuardedProtocol(H11Protocol):
         self.guard.forget(self)
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
+
+
+class GuardedH11Protocol(Guarded, H11Protocol):
+    """uvicorn's pure-Python h11 protocol, guarded (the fallback when httptools is not installed).
+
+    h11 itself refuses a head over :data:`MAX_HEAD` (``h11_max_incomplete_event_size``, set in
+    ``cli.py``) once that much of it is buffered and incomplete.
+    """
+
+    def _receiving(self) -> bool:
+        state = self.conn.their_state
+        return state is h11.SEND_BODY or (state is h11.IDLE and bool(self.conn.trailing_data[0]))
+
+    def _request_in(self) -> bool:
+        return self.conn.their_state in (h11.DONE, h11.MUST_CLOSE)
+
+
+class BadHead(Exception):
+    """A request head the guard refuses: raised in a parser callback, it stops the parser."""
+
+
+if HttpToolsProtocol is not None:
+
+    class GuardedHttpToolsProtocol(Guarded, HttpToolsProtocol):
+        """uvicorn's httptools protocol (llhttp, in C), guarded; it adds two refusals h11 has.
+
+        A head still incomplete after more than :data:`MAX_HEAD` bytes, one that completes larger
+        than that, and an HTTP/1.1 request without ``Host`` are answered as uvicorn answers any
+        request it cannot parse (400, and the connection closes), as the h11 protocol answers them.
+        """
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            #: between on_message_begin and on_message_complete; the head is in (on_headers_complete)
+            self.in_message = False
+            self.head_done = False
+            #: bytes of the chunks that arrived while a head was incomplete (an incomplete head's size,
+            #: give or take the first chunk's bytes of the request before)
+            self.head_received = 0
+
+        def data_received(self, data: bytes) -> None:
+            if not self.head_done:
+                self.head_received += len(data)
+            super().data_received(data)
+            if not self.head_done and self.head_received > MAX_HEAD and not self.transport.is_closing():
+                self.logger.warning("Invalid HTTP request received: the request head is over %d bytes.", MAX_HEAD)
+                self.send_400_response("Invalid HTTP request received.")
+
+        def on_message_begin(self) -> None:
+            self.in_message = True
+            super().on_message_begin()
+
+        def on_headers_complete(self) -> None:
+            # the chunks' count may hold body bytes, or miss a pipelined head's first bytes: measure the head
+            if _head_size(self.parser.get_method(), self.url, self.headers) > MAX_HEAD:
+                raise BadHead("over MAX_HEAD")  # uvicorn answers the parser's error with a 400
+            # HTTP/1.1 requires Host (RFC 9112 3.2); h11 and Apache refuse a request without one, llhttp does not
+            if self.parser.get_http_version() == "1.1" and not any(name == b"host" for name, _ in self.headers):
+                raise BadHead("no Host header")
+            self.head_done = True
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self.in_message = self.head_done = False
+            self.head_received = 0
+            super().on_message_complete()
+
+        def _receiving(self) -> bool:
+            # a pipelined request's head arriving while the one before is answered is not yet
+            # under the deadline (as with h11, which reads it only once the answer is sent)
+            return self.in_message and (self.head_done or not self.busy)
+
+        def _request_in(self) -> bool:
+            return not self.in_message
+
+
+def _head_size(method: bytes, url: bytes, headers: list[tuple[bytes, bytes]]) -> int:
+    """The bytes of a request head with this method, target and headers, written the shortest way."""
+    # method + " " + target + " HTTP/1.1\r\n", each "name: value\r\n", the blank line
+    return len(method) + len(url) + 14 + sum(len(name) + len(value) + 4 for name, value in headers)
+
+
+#: uvicorn's HTTP protocol the guard watches: httptools (C) if installed, else h11
+DEFAULT_PROTOCOL: type[Guarded] = GuardedHttpToolsProtocol if HttpToolsProtocol is not None else GuardedH11Protocol
 
 
 def raise_file_limit() -> int:
