@@ -320,3 +320,34 @@ def test_a_fake_servers_build_runs_in_the_create_call_and_the_first_read_sees_it
     assert cloud.lifecycle.pending() == []
     conn.compute.delete_server(server.id)
     conn.compute.wait_for_delete(shown, wait=30)
+
+
+def test_a_servers_build_job_is_written_in_the_creates_transaction(local, monkeypatch):
+    """Server, port, quota use and build job commit together: a create whose job cannot be written
+    leaves nothing (so a kill -9 can never leave a server in BUILD with no job to resume it)."""
+    cloud, handle = local
+    conn = handle.connect(password=Settings().bootstrap_password)
+    net = conn.network.create_network(name="inline-atomic-net")
+    conn.network.create_subnet(network_id=net.id, cidr="10.32.0.0/24", ip_version=4)
+    image = next(conn.image.images())
+    flavor = conn.compute.find_flavor("m1.tiny")
+    used = conn.compute.get_limits().absolute.instances_used
+    schedule = cloud.lifecycle.schedule
+    depths: list[int] = []
+
+    def failing(action: str, target: str, delay: float | None = None, **args: Any) -> str:
+        if action == "server.build":
+            depths.append(cloud.store._depth)
+            raise RuntimeError("the job could not be written")
+        return schedule(action, target, delay, **args)
+
+    monkeypatch.setattr(cloud.lifecycle, "schedule", failing)
+    with pytest.raises(Exception):  # noqa: B017 (a 500: what fails is the simulator's own write)
+        conn.compute.create_server(name="inline-atomic", image_id=image.id, flavor_id=flavor.id, networks=[{"uuid": net.id}])
+    monkeypatch.undo()
+    assert depths == [1]  # inside the create's one transaction
+    assert not list(conn.compute.servers(name="inline-atomic"))
+    assert not list(conn.network.ports(network_id=net.id, device_owner="compute:nova"))
+    assert conn.compute.get_limits().absolute.instances_used == used
+    assert cloud.lifecycle.pending() == []
+    conn.network.delete_network(net)

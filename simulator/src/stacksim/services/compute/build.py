@@ -132,8 +132,10 @@ class Builder:
                     compute.server_groups.add_member(req.group_id, server["id"])
                 compute.history.record(ctx, server, "create", event=BUILD_EVENT)
                 made.append(server)
-        for server in made:
-            self.lifecycle.schedule("server.build", server["id"], delay=boot_delay)
+            # The builds' jobs commit with their servers: a kill -9 can leave no server in BUILD
+            # without the job a restart resumes (nothing else would ever move it on).
+            for server in made:
+                self.lifecycle.schedule("server.build", server["id"], delay=boot_delay)
         related = compute.servers.related(made).holding(ports, {g["id"]: g for g in group_records})
         return made, related
 
