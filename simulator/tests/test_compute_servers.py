@@ -308,3 +308,19 @@ def test_anti_affinity_beyond_one_host_fails_the_build(demo, net):
     for server in (first, second):
         demo.delete_server(server.id, wait=True)
     demo.compute.delete_server_group(group)
+
+
+def test_a_build_boots_the_image_as_it_is_now(demo):
+    """The build's read of its image (kept between builds) follows the image's changes."""
+    image = demo.image.create_image(
+        name=_name("boot-a"), data=b"\0" * 512, disk_format="raw", container_format="bare", visibility="private"
+    )
+    first = demo.compute.create_server(name=_name("img1"), image_id=image.id, flavor_id="1", networks="none")
+    assert f"from {image.name}" in demo.compute.get_server_console_output(first.id)["output"]
+    renamed = demo.image.update_image(image, name=_name("boot-b"))
+    second = demo.compute.create_server(name=_name("img2"), image_id=image.id, flavor_id="1", networks="none")
+    assert f"from {renamed.name}" in demo.compute.get_server_console_output(second.id)["output"]
+    for server in (first, second):
+        demo.compute.delete_server(server.id)
+        demo.compute.wait_for_delete(server, wait=30)
+    demo.image.delete_image(image)

@@ -343,7 +343,9 @@ def test_a_servers_build_job_is_written_in_the_creates_transaction(local, monkey
 
     monkeypatch.setattr(cloud.lifecycle, "schedule", failing)
     with pytest.raises(Exception):  # noqa: B017 (a 500: what fails is the simulator's own write)
-        conn.compute.create_server(name="inline-atomic", image_id=image.id, flavor_id=flavor.id, networks=[{"uuid": net.id}])
+        conn.compute.create_server(
+            name="inline-atomic", image_id=image.id, flavor_id=flavor.id, networks=[{"uuid": net.id}]
+        )
     monkeypatch.undo()
     assert depths == [1]  # inside the create's one transaction
     assert not list(conn.compute.servers(name="inline-atomic"))
