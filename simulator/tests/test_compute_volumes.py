@@ -91,6 +91,34 @@ def test_boot_from_volume_made_from_an_image(demo):
     assert wait_until(lambda: demo.block_storage.find_volume(root.id) is None)  # delete_on_termination
 
 
+def test_a_boot_volume_still_creating_when_the_build_starts_is_waited_for(admin, demo):
+    """The build waits for the root volume it made, also when it is run a second time after that
+    (a fake server's build starts in its create call and goes back to the job threads to wait):
+    the second run must not attach the volume while it is still being made."""
+    project = demo.current_project_id
+    vtype = admin.block_storage.create_type(name=_name("slow"), extra_specs={"stacksim:create_delay": "0.5"})
+    default = f"/default-types/{project}"
+    body = {"default_type": {"volume_type": vtype.name}}
+    assert admin.block_storage.put(default, json=body, microversion="3.62").status_code == 200
+    try:
+        image = demo.image.find_image(DEFAULT_IMAGE_NAME)
+        bdm = [{"boot_index": 0, "uuid": image.id, "source_type": "image", "destination_type": "volume"}]
+        bdm[0] |= {"volume_size": 1, "delete_on_termination": True}
+        server = demo.compute.create_server(
+            name=_name("bfv-slow"), flavor_id="1", networks="none", block_device_mapping_v2=bdm
+        )
+        server = demo.compute.wait_for_server(server, wait=30)
+        assert server.status == "ACTIVE"
+        (attachment,) = demo.compute.volume_attachments(server)
+        root = demo.block_storage.get_volume(attachment.volume_id)
+        assert root.status == "in-use" and root.volume_type == vtype.name
+        demo.delete_server(server.id, wait=True)
+        assert wait_until(lambda: demo.block_storage.find_volume(root.id) is None)
+    finally:
+        assert admin.block_storage.delete(default, microversion="3.62").status_code in (200, 204)
+    admin.block_storage.delete_type(vtype)
+
+
 def test_boot_from_an_existing_volume_keeps_it(demo):
     image = demo.image.find_image(DEFAULT_IMAGE_NAME)
     volume = demo.create_volume(size=1, image=image.id, name=_name("root"), wait=True)

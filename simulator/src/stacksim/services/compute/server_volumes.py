@@ -161,12 +161,16 @@ class ServerVolumes:
                     current["block_devices"][i].update(volume_id=volume_id, made_here=True)
 
                 self.servers.modify(server["id"], record_volume)
-                self.cinder.wait(made["id"], timeout=120.0)  # this job runs in a worker thread
             attached = self.of(server)
+            if bdm["volume_id"] in {a["volume_id"] for a in attached}:
+                continue  # a second run of the build (after a restart) found it done
+            if bdm.get("made_here"):
+                # Wait until it is made, in a second run too (after a restart, or a fake build
+                # run inline that had to hand its wait on): attached while creating, it would fail.
+                self.cinder.wait(bdm["volume_id"], timeout=120.0)  # this job runs in a worker thread
             used = {a["mountpoint"] for a in attached}
             device = ROOT_DEVICE if bdm["boot_index"] == 0 else next_device(used | {ROOT_DEVICE})
-            if bdm["volume_id"] not in {a["volume_id"] for a in attached}:
-                self.cinder.attach(ctx, bdm["volume_id"], server["id"], device)
+            self.cinder.attach(ctx, bdm["volume_id"], server["id"], device)
 
     def release(self, server: dict[str, Any]) -> None:
         """On delete: detach every volume, and delete those marked delete_on_termination."""
