@@ -110,3 +110,40 @@ def test_service_updates_by_microversion(admin):
     assert "Only nova-compute services can be updated." in fault(bad, 400, "badRequest")
     empty = nova(admin, "PUT", f"/os-services/{compute['id']}", version="2.53", json={})
     fault(empty, 400, "badRequest")
+
+
+def test_creates_see_the_hosts_service_and_zone_as_they_are_now(admin, demo):
+    """What a create reads of the host (kept between creates) follows every change of the compute
+    service and of the aggregates."""
+    from stacksim.services.image.bootstrap import DEFAULT_IMAGE_NAME
+
+    image = demo.image.find_image(DEFAULT_IMAGE_NAME).id
+
+    def create(name: str) -> dict:
+        server = demo.compute.create_server(name=name, image_id=image, flavor_id="1", networks="none")
+        return nova(demo, "GET", f"/servers/{server.id}").json()["server"]
+
+    def gone() -> None:
+        for server in demo.compute.servers(name="host-cache"):
+            demo.compute.delete_server(server.id)
+            demo.compute.wait_for_delete(server, wait=30)
+
+    first = create("host-cache-1")  # the host's answers read (and kept)
+    assert first["status"] == "ACTIVE" and first["OS-EXT-AZ:availability_zone"] == "nova"
+    services = nova(admin, "GET", "/os-services", version="2.53", params={"binary": "nova-compute"}).json()
+    compute_id = services["services"][0]["id"]
+    body = {"status": "disabled", "disabled_reason": "cache test"}
+    assert nova(admin, "PUT", f"/os-services/{compute_id}", version="2.53", json=body).status_code == 200
+    refused = create("host-cache-2")
+    assert refused["status"] == "ERROR" and "No valid host was found" in refused["fault"]["message"]
+    enable = {"status": "enabled"}
+    assert nova(admin, "PUT", f"/os-services/{compute_id}", version="2.53", json=enable).status_code == 200
+    assert create("host-cache-3")["status"] == "ACTIVE"
+    gone()  # (a host with servers joins no zone)
+    aggregate = admin.compute.create_aggregate(name="host-cache-agg", availability_zone="az-cache")
+    admin.compute.add_host_to_aggregate(aggregate, "stacksim")
+    assert create("host-cache-4")["OS-EXT-AZ:availability_zone"] == "az-cache"
+    gone()
+    admin.compute.remove_host_from_aggregate(aggregate, "stacksim")
+    admin.compute.delete_aggregate(aggregate)
+    assert create("host-cache-5")["OS-EXT-AZ:availability_zone"] == "nova"

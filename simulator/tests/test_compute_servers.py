@@ -6,6 +6,7 @@ import uuid
 
 import openstack.exceptions as exc
 import pytest
+from compute_http import nova
 
 from stacksim.services.image.bootstrap import DEFAULT_IMAGE_NAME
 from stacksim.testing import Simulator, wait_until
@@ -308,3 +309,41 @@ def test_anti_affinity_beyond_one_host_fails_the_build(demo, net):
     for server in (first, second):
         demo.delete_server(server.id, wait=True)
     demo.compute.delete_server_group(group)
+
+
+def test_a_build_boots_the_image_as_it_is_now(demo):
+    """The build's read of its image (kept between builds) follows the image's changes."""
+    image = demo.image.create_image(
+        name=_name("boot-a"), data=b"\0" * 512, disk_format="raw", container_format="bare", visibility="private"
+    )
+    first = demo.compute.create_server(name=_name("img1"), image_id=image.id, flavor_id="1", networks="none")
+    assert f"from {image.name}" in demo.compute.get_server_console_output(first.id)["output"]
+    renamed = demo.image.update_image(image, name=_name("boot-b"))
+    second = demo.compute.create_server(name=_name("img2"), image_id=image.id, flavor_id="1", networks="none")
+    assert f"from {renamed.name}" in demo.compute.get_server_console_output(second.id)["output"]
+    for server in (first, second):
+        demo.compute.delete_server(server.id)
+        demo.compute.wait_for_delete(server, wait=30)
+    demo.image.delete_image(image)
+
+
+def test_a_build_that_fails_in_the_driver_keeps_its_steps_before_the_failure(admin, demo, net):
+    """(The fake driver's build is one transaction: a handled failure still commits the ports it
+    bound and the failed state and event, as when each step committed alone.)"""
+    flavor = admin.compute.create_flavor(name=_name("broken"), ram=64, vcpus=1, disk=1)
+    admin.compute.create_flavor_extra_specs(flavor, {"stacksim:boot_fault": "disk on fire"})
+    network = demo.network.find_network(net)
+    body = {"name": _name("fail"), "imageRef": demo.image.find_image(DEFAULT_IMAGE_NAME).id}
+    body |= {"flavorRef": flavor.id, "networks": [{"uuid": network.id}]}
+    server_id = demo.compute.post("/servers", json={"server": body}).json()["server"]["id"]
+    failed = demo.compute.get_server(server_id)
+    assert failed.status == "ERROR" and "disk on fire" in failed.fault["message"]
+    (port,) = demo.network.ports(device_id=server_id)
+    port = admin.network.get_port(port.id)  # (the binding is the admin's to see)
+    assert port.binding_host_id == "stacksim" and port.status == "ACTIVE"
+    (action,) = nova(admin, "GET", f"/servers/{server_id}/os-instance-actions").json()["instanceActions"]
+    shown = nova(admin, "GET", f"/servers/{server_id}/os-instance-actions/{action['request_id']}").json()
+    (event,) = shown["instanceAction"]["events"]
+    assert event["result"] == "Error" and event["finish_time"]
+    demo.delete_server(server_id, wait=True)
+    admin.compute.delete_flavor(flavor)

@@ -302,16 +302,20 @@ def _answers(healthy: Callable[[str], bool], url: str) -> bool:
         return False
 
 
-def test_a_fake_servers_build_runs_in_the_create_call_and_the_first_read_sees_it_active(local):
-    cloud, handle = local
+def _server_on_a_new_network(handle: Simulator, name: str, cidr: str) -> tuple[Any, Any, dict[str, Any]]:
+    """A connection, a new network (with a subnet of ``cidr``) and a server ``name``'s create arguments on it."""
     conn = handle.connect(password=Settings().bootstrap_password)
-    net = conn.network.create_network(name="inline-net")
-    conn.network.create_subnet(network_id=net.id, cidr="10.31.0.0/24", ip_version=4)
+    net = conn.network.create_network(name=f"{name}-net")
+    conn.network.create_subnet(network_id=net.id, cidr=cidr, ip_version=4)
     image = next(conn.image.images())
     flavor = conn.compute.find_flavor("m1.tiny")
-    server = conn.compute.create_server(
-        name="inline", image_id=image.id, flavor_id=flavor.id, networks=[{"uuid": net.id}]
-    )
+    return conn, net, {"name": name, "image_id": image.id, "flavor_id": flavor.id, "networks": [{"uuid": net.id}]}
+
+
+def test_a_fake_servers_build_runs_in_the_create_call_and_the_first_read_sees_it_active(local):
+    cloud, handle = local
+    conn, _, create = _server_on_a_new_network(handle, "inline", "10.31.0.0/24")
+    server = conn.compute.create_server(**create)
     shown = conn.compute.get_server(server.id)
     assert shown.status == "ACTIVE" and shown.addresses  # on the first read
     assert "booting" in conn.compute.get_server_console_output(server.id)["output"]  # it went through BUILD
@@ -320,3 +324,30 @@ def test_a_fake_servers_build_runs_in_the_create_call_and_the_first_read_sees_it
     assert cloud.lifecycle.pending() == []
     conn.compute.delete_server(server.id)
     conn.compute.wait_for_delete(shown, wait=30)
+
+
+def test_a_servers_build_job_is_written_in_the_creates_transaction(local, monkeypatch):
+    """Server, port, quota use and build job commit together: a create whose job cannot be written
+    leaves nothing (so a kill -9 can never leave a server in BUILD with no job to resume it)."""
+    cloud, handle = local
+    conn, net, create = _server_on_a_new_network(handle, "inline-atomic", "10.32.0.0/24")
+    used = conn.compute.get_limits().absolute.instances_used
+    schedule = cloud.lifecycle.schedule
+    depths: list[int] = []
+
+    def failing(action: str, target: str, delay: float | None = None, **args: Any) -> str:
+        if action == "server.build":
+            depths.append(cloud.store._depth)
+            raise RuntimeError("the job could not be written")
+        return schedule(action, target, delay, **args)
+
+    monkeypatch.setattr(cloud.lifecycle, "schedule", failing)
+    with pytest.raises(Exception):  # noqa: B017 (a 500: what fails is the simulator's own write)
+        conn.compute.create_server(**create)
+    monkeypatch.undo()
+    assert depths == [1]  # inside the create's one transaction
+    assert not list(conn.compute.servers(name="inline-atomic"))
+    assert not list(conn.network.ports(network_id=net.id, device_owner="compute:nova"))
+    assert conn.compute.get_limits().absolute.instances_used == used
+    assert cloud.lifecycle.pending() == []
+    conn.network.delete_network(net)

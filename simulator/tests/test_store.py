@@ -251,3 +251,20 @@ def test_a_cached_value_lasts_until_its_kinds_are_written(store: Store) -> None:
     assert store.cached(("limit",), "p", read) == 2 and len(reads) == 5
     store.delete("limit", "p")
     assert store.cached(("limit",), "p", lambda: None) is None
+
+
+def test_a_delete_of_a_plain_kind_is_one_statement_and_still_rolls_back_with_its_transaction():
+    store = Store()
+    statements: list[str] = []
+    store.put("job", {"id": "a"})
+    store.put("job", {"id": "b"})
+    store._db.set_trace_callback(statements.append)
+    mark = store.writes(["job"])
+    assert store.delete("job", "a") is True and store.delete("job", "a") is False
+    assert [s.split()[0] for s in statements] == ["DELETE", "DELETE"]  # no BEGIN/COMMIT of its own
+    assert store.writes(["job"]) == mark + 2
+    with pytest.raises(RuntimeError), store.transaction():
+        store.delete("job", "b")
+        raise RuntimeError("rolled back")
+    assert store.get("job", "b") == {"id": "b"}
+    store.close()

@@ -548,6 +548,11 @@ class Store:
             return new
 
     def delete(self, kind: str, id: str) -> bool:
+        if kind not in self._tracked and kind not in self._unique:
+            # One statement, atomic on its own: no transaction to open (a finished job's record).
+            with self._lock:
+                self._wrote(kind)
+                return self._db.execute("DELETE FROM records WHERE kind = ? AND id = ?", (kind, id)).rowcount > 0
         with self.transaction():
             old = self.get(kind, id) if (kind in self._tracked or kind in self._unique) else None
             self._wrote(kind)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from stacksim import faults
 from stacksim.auth import Context
+from stacksim.services.image.images import KIND as IMAGE_KIND
 from stacksim.services.network.ports import DevicePort
 
 if TYPE_CHECKING:
@@ -166,8 +167,9 @@ class Glance:
         return self._images.get(ctx, image_id)
 
     def record(self, image_id: str) -> dict[str, Any] | None:
-        """The image whoever owns it (a server's own image, which may have become private)."""
-        return self._images.record(image_id)
+        """The image whoever owns it (a server's own image, which may have become private): read by
+        every build, kept until an image is written (or a transaction rolls back); not to be changed."""
+        return self._cloud.store.cached((IMAGE_KIND,), ("record", image_id), lambda: self._images.record(image_id))
 
     def path(self, image_id: str) -> Path:
         return self._images.path(image_id)

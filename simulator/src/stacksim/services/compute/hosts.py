@@ -22,6 +22,7 @@ from typing import Any
 from stacksim import clock, faults
 from stacksim.auth import Context
 from stacksim.services.compute import policy
+from stacksim.services.compute.aggregates import KIND as AGGREGATE_KIND
 from stacksim.services.compute.aggregates import zone_of
 from stacksim.services.compute.quotas import flavor_sizes, live_servers
 from stacksim.store import Store
@@ -176,7 +177,8 @@ class Hosts:
         return self.host_zone()
 
     def host_zone(self) -> str:
-        return zone_of(self.store, HOST) or ZONE
+        # Read on every create: kept until an aggregate is written (or a transaction rolls back).
+        return self.store.cached((AGGREGATE_KIND,), "host_zone", lambda: zone_of(self.store, HOST) or ZONE)
 
     @staticmethod
     def is_up(service: dict[str, Any]) -> bool:
@@ -186,9 +188,14 @@ class Hosts:
         return self.find_service(HOST, "nova-compute")
 
     def accepting(self) -> bool:
-        """Does the host take new servers (nova-compute enabled and up)?"""
-        service = self.compute_service()
-        return not service["disabled"] and self.is_up(service)
+        """Does the host take new servers (nova-compute enabled and up)? Asked by every create: the
+        answer is kept until a service record is written (or a transaction rolls back)."""
+
+        def read() -> bool:
+            service = self.compute_service()
+            return not service["disabled"] and self.is_up(service)
+
+        return self.store.cached((SERVICE_KIND,), "accepting", read)
 
     # -- availability zones ----------------------------------------------------------------------
 
