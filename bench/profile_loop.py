@@ -38,7 +38,8 @@ def thread_ticks(pid: int) -> dict[str, int]:
     ticks = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
-            fields = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
+            with open(f"/proc/{pid}/task/{tid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
         ticks[tid] = int(fields[11]) + int(fields[12])

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from openstack.exceptions import HttpException
 
 from stacksim import lifecycle, web
 from stacksim.config import Settings
@@ -342,8 +343,9 @@ def test_a_servers_build_job_is_written_in_the_creates_transaction(local, monkey
         return schedule(action, target, delay, **args)
 
     monkeypatch.setattr(cloud.lifecycle, "schedule", failing)
-    with pytest.raises(Exception):  # noqa: B017 (a 500: what fails is the simulator's own write)
+    with pytest.raises(HttpException) as failed:
         conn.compute.create_server(**create)
+    assert failed.value.status_code == 500  # what fails is the simulator's own write
     monkeypatch.undo()
     assert depths == [1]  # inside the create's one transaction
     assert not list(conn.compute.servers(name="inline-atomic"))
