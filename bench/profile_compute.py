@@ -1,6 +1,7 @@
 """Where a compute request's server CPU goes: cProfile of the handlers' worker threads.
 
 Run: .venv/bin/python bench/profile_compute.py [--what detail100|detail1000|limit50|create] [--top 35] [--jobs]
+     [--servers N] [--port P] [--save FILE]
 
 It runs ``stacksim serve`` (in memory, ``--delay 0``) in a child process whose request worker
 threads are each profiled (``stacksim.web._complete`` wrapped in a per-thread
@@ -10,6 +11,10 @@ fills the demo project, sends the requests, stops the server and prints the merg
 blocking jobs are profiled too (``Lifecycle._execute``: a create's build, which runs after its
 request's handler; with the fake driver in the request's own thread, so it is in the request
 threads' profile even without ``--jobs``).
+
+``--servers N`` (create only) first fills the project to N servers (100 created one by one, the
+rest with ``bulk_create``, no networks) so a create's profile at 10,000 can be set beside the one
+at 100; ``--save FILE`` keeps the merged profile for ``pstats`` diffs.
 """
 
 from __future__ import annotations
@@ -76,8 +81,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=0)
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--jobs", action="store_true", help="profile the lifecycle's jobs too (a create's build)")
+    parser.add_argument("--servers", type=int, default=100, help="create: servers in the project before (>= 100)")
+    parser.add_argument("--port", type=int, default=8800 + 35 + 40)
+    parser.add_argument("--save", help="write the merged profile to this file")
     args = parser.parse_args()
-    port = 8800 + 35 + 40
+    port = args.port
     tmp = tempfile.mkdtemp(prefix="stacksim-profile-")
     out = os.path.join(tmp, "prof")
     proc = subprocess.Popen(
@@ -104,6 +112,9 @@ def main() -> None:
             wait_built(demo)
         else:
             create_servers(port, tok, body, 100)
+            if args.servers > 100:
+                bulk_create(demo, {k: v for k, v in body.items() if k != "networks"}, args.servers - 100)
+                wait_built(demo)
         path = {
             "detail100": f"{COMPUTE}/servers/detail",
             "detail1000": f"{COMPUTE}/servers/detail",
@@ -123,6 +134,8 @@ def main() -> None:
         proc.wait(30)
         files = [os.path.join(tmp, f) for f in os.listdir(tmp) if f.startswith("prof.")]
         stats = pstats.Stats(*files)
+        if args.save:
+            stats.dump_stats(args.save)
         print(f"{args.what}: {n} requests, {elapsed / n * 1000:.2f} ms wall each (profiled)")
         stats.sort_stats("cumulative").print_stats(args.top)
         stats.sort_stats("tottime").print_stats(args.top)
