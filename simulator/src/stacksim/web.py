@@ -7,7 +7,8 @@ import contextvars
 import functools
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+import types
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -56,18 +57,43 @@ def _workers() -> ThreadPoolExecutor:
 
 
 def _complete(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a handler's coroutine to its end in this worker thread, on the thread's own loop,
-    then the quick jobs due at once it scheduled (a fake server's build: see
-    :func:`lifecycle.inline_jobs`), which the call's answer waits for anyway.
+    """Run a handler's coroutine to its end in this worker thread, then the quick jobs due
+    at once it scheduled (a fake server's build: see :func:`lifecycle.inline_jobs`), which
+    the call's answer waits for anyway.
 
-    The body was read on the server's loop before, so awaiting it here does not
-    wait; a handler that awaits real work (``asyncio.to_thread``) gets a loop.
+    The body was read on the server's loop before, so most handlers never suspend: the
+    coroutine is driven by hand, with the thread's own loop set as the running one, and a
+    Task and its loop turns are needed only if it does suspend (``asyncio.to_thread``).
     """
     loop = getattr(_local, "loop", None)
     if loop is None:
         loop = _local.loop = asyncio.new_event_loop()
     with inline_jobs():
-        return loop.run_until_complete(coro)
+        asyncio._set_running_loop(loop)
+        try:
+            yielded = coro.send(None)
+        except StopIteration as done:
+            return done.value
+        finally:
+            asyncio._set_running_loop(None)
+        return loop.run_until_complete(_rest(coro, yielded))
+
+
+@types.coroutine
+def _rest(coro: Coroutine[Any, Any, T], yielded: Any) -> Generator[Any, Any, T]:
+    """The rest of a coroutine that yielded ``yielded`` (a future it waits on, or None for a
+    bare turn), as the Task that now drives it should see it: what the coroutine yielded is
+    passed up as if the Task had driven it from the start, and what the Task sends or throws
+    (a cancellation) goes down."""
+    try:
+        yield yielded
+    except BaseException as exc:
+        try:
+            yielded = coro.throw(exc)
+        except StopIteration as done:
+            return done.value
+        return (yield from _rest(coro, yielded))
+    return (yield from coro)
 
 
 async def off_loop(coro: Coroutine[Any, Any, T]) -> T:
