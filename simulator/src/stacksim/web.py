@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import logging
+import queue
 import threading
 import types
 from collections.abc import Awaitable, Callable, Coroutine, Generator
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -43,17 +44,44 @@ _NO_BODY = object()
 #: Threads that run the handlers' work (store reads and writes, JSON, views), so a
 #: slow request never stalls the event loop and the others behind it.
 WORKERS = 8
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
+_calls: queue.SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future, contextvars.Context, Coroutine]] = (
+    queue.SimpleQueue()
+)
+_threads: list[threading.Thread] = []
+_threads_lock = threading.Lock()
 _local = threading.local()
 
 
-def _workers() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="stacksim-request")
-        return _pool
+def _start_workers() -> None:
+    """Start the request threads the first time a call needs one (daemons: a call still running
+    when the process ends is lost with it, as one on a stopped server's loop would be)."""
+    with _threads_lock:
+        while len(_threads) < WORKERS:
+            thread = threading.Thread(target=_work, name=f"stacksim-request_{len(_threads)}", daemon=True)
+            thread.start()
+            _threads.append(thread)
+
+
+def _work() -> None:
+    """A request thread: run each call handed to it and hand its outcome back to the caller's loop."""
+    while True:
+        loop, future, ctx, coro = _calls.get()
+        try:
+            outcome, failed = ctx.run(_complete, coro), False
+        except BaseException as exc:
+            outcome, failed = exc, True
+        with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody waits for the answer
+            loop.call_soon_threadsafe(_settle, future, outcome, failed)
+        del loop, future, ctx, coro, outcome  # no reference kept while the thread waits
+
+
+def _settle(future: asyncio.Future, outcome: Any, failed: bool) -> None:
+    if future.cancelled():  # the caller went away meanwhile
+        return
+    if failed:
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
 
 
 def _complete(coro: Coroutine[Any, Any, T]) -> T:
@@ -102,8 +130,11 @@ async def off_loop(coro: Coroutine[Any, Any, T]) -> T:
     The caller's context goes along, so context variables (the lifecycle's record of
     the jobs a call starts) are seen by the handler as if it ran on the loop.
     """
-    ctx = contextvars.copy_context()
-    return await asyncio.get_running_loop().run_in_executor(_workers(), ctx.run, _complete, coro)
+    if len(_threads) < WORKERS:
+        _start_workers()
+    future = asyncio.get_running_loop().create_future()
+    _calls.put((future.get_loop(), future, contextvars.copy_context(), coro))
+    return await future
 
 
 class Call:
