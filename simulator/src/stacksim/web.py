@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import logging
+import queue
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
+import types
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -42,32 +44,84 @@ _NO_BODY = object()
 #: Threads that run the handlers' work (store reads and writes, JSON, views), so a
 #: slow request never stalls the event loop and the others behind it.
 WORKERS = 8
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
+_calls: queue.SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future, contextvars.Context, Coroutine]] = (
+    queue.SimpleQueue()
+)
+_threads: list[threading.Thread] = []
+_threads_lock = threading.Lock()
 _local = threading.local()
 
 
-def _workers() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="stacksim-request")
-        return _pool
+def _start_workers() -> None:
+    """Start the request threads the first time a call needs one (daemons: a call still running
+    when the process ends is lost with it, as one on a stopped server's loop would be)."""
+    with _threads_lock:
+        while len(_threads) < WORKERS:
+            thread = threading.Thread(target=_work, name=f"stacksim-request_{len(_threads)}", daemon=True)
+            thread.start()
+            _threads.append(thread)
+
+
+def _work() -> None:
+    """A request thread: run each call handed to it and hand its outcome back to the caller's loop."""
+    while True:
+        loop, future, ctx, coro = _calls.get()
+        try:
+            outcome, failed = ctx.run(_complete, coro), False
+        except BaseException as exc:
+            outcome, failed = exc, True
+        with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody waits for the answer
+            loop.call_soon_threadsafe(_settle, future, outcome, failed)
+        del loop, future, ctx, coro, outcome  # no reference kept while the thread waits
+
+
+def _settle(future: asyncio.Future, outcome: Any, failed: bool) -> None:
+    if future.cancelled():  # the caller went away meanwhile
+        return
+    if failed:
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
 
 
 def _complete(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a handler's coroutine to its end in this worker thread, on the thread's own loop,
-    then the quick jobs due at once it scheduled (a fake server's build: see
-    :func:`lifecycle.inline_jobs`), which the call's answer waits for anyway.
+    """Run a handler's coroutine to its end in this worker thread, then the quick jobs due
+    at once it scheduled (a fake server's build: see :func:`lifecycle.inline_jobs`), which
+    the call's answer waits for anyway.
 
-    The body was read on the server's loop before, so awaiting it here does not
-    wait; a handler that awaits real work (``asyncio.to_thread``) gets a loop.
+    The body was read on the server's loop before, so most handlers never suspend: the
+    coroutine is driven by hand, with the thread's own loop set as the running one, and a
+    Task and its loop turns are needed only if it does suspend (``asyncio.to_thread``).
     """
     loop = getattr(_local, "loop", None)
     if loop is None:
         loop = _local.loop = asyncio.new_event_loop()
     with inline_jobs():
-        return loop.run_until_complete(coro)
+        asyncio._set_running_loop(loop)
+        try:
+            yielded = coro.send(None)
+        except StopIteration as done:
+            return done.value
+        finally:
+            asyncio._set_running_loop(None)
+        return loop.run_until_complete(_rest(coro, yielded))
+
+
+@types.coroutine
+def _rest(coro: Coroutine[Any, Any, T], yielded: Any) -> Generator[Any, Any, T]:
+    """The rest of a coroutine that yielded ``yielded`` (a future it waits on, or None for a
+    bare turn), as the Task that now drives it should see it: what the coroutine yielded is
+    passed up as if the Task had driven it from the start, and what the Task sends or throws
+    (a cancellation) goes down."""
+    try:
+        yield yielded
+    except BaseException as exc:
+        try:
+            yielded = coro.throw(exc)
+        except StopIteration as done:
+            return done.value
+        return (yield from _rest(coro, yielded))
+    return (yield from coro)
 
 
 async def off_loop(coro: Coroutine[Any, Any, T]) -> T:
@@ -76,8 +130,11 @@ async def off_loop(coro: Coroutine[Any, Any, T]) -> T:
     The caller's context goes along, so context variables (the lifecycle's record of
     the jobs a call starts) are seen by the handler as if it ran on the loop.
     """
-    ctx = contextvars.copy_context()
-    return await asyncio.get_running_loop().run_in_executor(_workers(), ctx.run, _complete, coro)
+    if len(_threads) < WORKERS:
+        _start_workers()
+    future = asyncio.get_running_loop().create_future()
+    _calls.put((future.get_loop(), future, contextvars.copy_context(), coro))
+    return await future
 
 
 class Call:
