@@ -39,7 +39,9 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 except ImportError:  # httptools is not installed: uvicorn's h11 protocol serves
-    HttpToolsProtocol = None  # type: ignore[assignment,misc]
+    HAS_HTTPTOOLS = False
+else:
+    HAS_HTTPTOOLS = True
 
 log = logging.getLogger("stacksim")
 
@@ -145,6 +147,8 @@ class Guarded:
 
     Mixed in before uvicorn's protocol class; the subclasses below say, in their parser's
     terms, when a request is arriving (:meth:`_receiving`) and when it is all in (:meth:`_request_in`).
+    Its ``super()`` calls reach that protocol class, which a type checker cannot see from the
+    mixin alone (its base is ``object``): they carry ``type: ignore[misc]`` for that reason only.
     """
 
     guard: Guard
@@ -168,13 +172,13 @@ class Guarded:
         if not self.admitted:
             transport.abort()
             return
-        super().connection_made(transport)  # type: ignore[misc]
+        super().connection_made(transport)  # type: ignore[misc]  # uvicorn's protocol, next in the MRO
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.admitted:
             return
         self.guard.forget(self)
-        super().connection_lost(exc)  # type: ignore[misc]
+        super().connection_lost(exc)  # type: ignore[misc]  # uvicorn's protocol, next in the MRO
 
     def data_received(self, data: bytes) -> None:
         now = self.last = time.monotonic()
@@ -182,14 +186,14 @@ class Guarded:
         if self.receiving_since is None:
             self.receiving_since, self.received = now, 0
         self.received += len(data)
-        super().data_received(data)  # type: ignore[misc]
+        super().data_received(data)  # type: ignore[misc]  # uvicorn's protocol, next in the MRO
         if self._request_in():
             self.receiving_since = None  # all in: the request is ours to answer now
 
     def on_response_complete(self) -> None:
         self.last = time.monotonic()
         self.guard.touch(self)
-        super().on_response_complete()  # type: ignore[misc]
+        super().on_response_complete()  # type: ignore[misc]  # uvicorn's protocol, next in the MRO
 
     @property
     def busy(self) -> bool:
@@ -241,7 +245,7 @@ class BadHead(Exception):
     """A request head the guard refuses: raised in a parser callback, it stops the parser."""
 
 
-if HttpToolsProtocol is not None:
+if HAS_HTTPTOOLS:
 
     class GuardedHttpToolsProtocol(Guarded, HttpToolsProtocol):
         """uvicorn's httptools protocol (llhttp, in C), guarded; it adds two refusals h11 has.
@@ -303,7 +307,7 @@ def _head_size(method: bytes, url: bytes, headers: list[tuple[bytes, bytes]]) ->
 
 
 #: uvicorn's HTTP protocol the guard watches: httptools (C) if installed, else h11
-DEFAULT_PROTOCOL: type[Guarded] = GuardedHttpToolsProtocol if HttpToolsProtocol is not None else GuardedH11Protocol
+DEFAULT_PROTOCOL: type[Guarded] = GuardedHttpToolsProtocol if HAS_HTTPTOOLS else GuardedH11Protocol
 
 
 def raise_file_limit() -> int:
