@@ -1,0 +1,135 @@
+"""What the store does per server create: SQL statements (with their callers), transactions and
+JSON decodes, counted over a run of creates.
+
+Run: .venv/bin/python bench/trace_statements.py [--requests 50] [--port P] [--callers]
+
+It runs ``stacksim serve`` (in memory, ``--delay 0``) in a child process whose store connection
+has a ``set_trace_callback``, fills the demo project as ``profile_compute.py`` does (100 creates),
+then counts over ``--requests`` creates on one connection (builds included): each statement
+(values stripped), the store's transactions (outermost and nested), and JSON decodes (a stored
+record read, and ``_dumps``' round-trip check of a write). ``--callers`` also names, per
+statement, the code outside ``store.py`` that issued it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from benchlib import compute_project, create_servers, token
+
+_CHILD = r"""
+import collections, json, os, re, signal, sys, threading, traceback
+import orjson
+from stacksim import cli, store
+
+out = os.environ["TRACE_OUT"]
+on = threading.Event()
+stmts, callers, counts = collections.Counter(), collections.defaultdict(collections.Counter), collections.Counter()
+_lit = re.compile(r"'(?:[^']|'')*'|\b\d+\b")
+
+def where() -> str:
+    frames = [f for f in traceback.extract_stack()[:-2] if "stacksim" in f.filename and "store.py" not in f.filename]
+    return " < ".join(f"{os.path.basename(f.filename)}:{f.name}" for f in reversed(frames[-3:]))
+
+def traced(sql: str) -> None:
+    if on.is_set():
+        key = _lit.sub("?", " ".join(sql.split()))[:140]
+        stmts[key] += 1
+        callers[key][where()] += 1
+
+init = store.Store.__init__
+def __init__(self, *args, **kwargs):
+    init(self, *args, **kwargs)
+    self._db.set_trace_callback(traced)
+store.Store.__init__ = __init__
+
+begin = store.Store._begin
+def _begin(self):
+    if on.is_set():
+        counts["transaction (outermost)" if self._depth == 0 else "transaction (nested)"] += 1
+    begin(self)
+store.Store._begin = _begin
+
+real_loads = orjson.loads
+class _Orjson:  # store.py's orjson, counting loads
+    def __getattr__(self, name):
+        return getattr(orjson, name)
+    @staticmethod
+    def loads(text):
+        if on.is_set():
+            caller = sys._getframe(1).f_code.co_name
+            counts["decode in _dumps (round-trip check)" if caller == "_dumps" else "decode of a read"] += 1
+        return real_loads(text)
+store.orjson = _Orjson()
+
+def start(*_):
+    on.set()
+
+def dump(*_):
+    on.clear()
+    with open(out, "w") as f:
+        json.dump({"statements": stmts, "callers": callers, "counts": counts}, f)
+    os._exit(0)
+
+signal.signal(signal.SIGUSR1, start)
+signal.signal(signal.SIGUSR2, dump)
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--port", type=int, default=8800 + 61)
+    parser.add_argument("--callers", action="store_true")
+    args = parser.parse_args()
+    out = os.path.join(tempfile.mkdtemp(prefix="stacksim-trace-"), "trace.json")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, "serve", "--port", str(args.port), "--delay", "0"],
+        env=dict(os.environ, TRACE_OUT=out),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                token(args.port, "demo", "demo")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        tok, _, body = compute_project(args.port)
+        create_servers(args.port, tok, body, 100)
+        os.kill(proc.pid, signal.SIGUSR1)
+        time.sleep(0.2)
+        create_servers(args.port, tok, body, args.requests, threads=1, prefix="trace")
+        time.sleep(0.5)  # (the last build, if it ran after its reply)
+        os.kill(proc.pid, signal.SIGUSR2)
+        proc.wait(30)
+        with open(out) as f:
+            data = json.load(f)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(30)
+    n = args.requests
+    total = sum(data["statements"].values())
+    print(f"{n} creates: {total / n:.2f} statements per create")
+    for sql, count in sorted(data["statements"].items(), key=lambda kv: -kv[1]):
+        print(f"  {count / n:6.2f}  {sql}")
+        if args.callers:
+            for caller, c in sorted(data["callers"][sql].items(), key=lambda kv: -kv[1]):
+                print(f"          {c / n:6.2f}  {caller}")
+    for name, count in sorted(data["counts"].items()):
+        print(f"{count / n:6.2f}  {name} per create")
+
+
+if __name__ == "__main__":
+    main()
