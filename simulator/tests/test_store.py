@@ -268,3 +268,58 @@ def test_a_delete_of_a_plain_kind_is_one_statement_and_still_rolls_back_with_its
         raise RuntimeError("rolled back")
     assert store.get("job", "b") == {"id": "b"}
     store.close()
+
+
+def test_an_update_in_place_moves_sums_and_claims_from_the_record_as_it_was(store: Store) -> None:
+    # The change edits the one decoded copy in place: what counters and claims compare is taken first.
+    store.track("srv", {"cores": lambda r: r["cores"]})
+    released: list[tuple[str, str]] = []
+    store.unique("srv", lambda r: [("s", v) for v in r["values"]], lambda scope, value: released.append((scope, value)))
+    store.put("srv", {"id": "a", "project_id": "p", "cores": 4, "values": ["x", "y"]})
+
+    def change(record: dict) -> dict:
+        record["cores"] = 6
+        record["values"].remove("x")
+        record["values"].append("z")
+        return record
+
+    store.update("srv", "a", change)
+    assert store.usage("srv", "p") == {"cores": 6}
+    assert store.holder("s", "x") is None and store.holder("s", "z") == ("srv", "a")
+    assert released == [("s", "x")]
+
+    def edit_and_keep(record: dict) -> None:
+        record["cores"] = 100  # edited, but the change leaves the record as it is
+        return None
+
+    assert store.update("srv", "a", edit_and_keep) == {"id": "a", "project_id": "p", "cores": 6, "values": ["y", "z"]}
+    assert store.usage("srv", "p") == {"cores": 6}
+
+
+def test_an_update_of_a_record_read_in_its_transaction_reads_it_once(store: Store) -> None:
+    store.track("srv", {"cores": lambda r: r["cores"]})
+    store.put("srv", {"id": "a", "project_id": "p", "cores": 4})
+    statements: list[str] = []
+    with store.transaction():
+        current = store.get_rev("srv", "a")
+        store._db.set_trace_callback(statements.append)
+        written = store.update("srv", "a", lambda r: dict(r, cores=2), current=current)
+        store._db.set_trace_callback(None)
+    assert written == {"id": "a", "project_id": "p", "cores": 2}
+    assert store.get_rev("srv", "a") == (written, 2)
+    assert store.usage("srv", "p") == {"cores": 2}
+    assert not [s for s in statements if s.startswith("SELECT")]
+    # The record moved on since it was read: the update reads it again and changes it as it is now.
+    with store.transaction():
+        current = store.get_rev("srv", "a")
+        store.update("srv", "a", lambda r: dict(r, name="meanwhile"))
+        store.update("srv", "a", lambda r: dict(r, cores=r["cores"] + 1), current=current)
+    assert store.get_rev("srv", "a") == ({"id": "a", "project_id": "p", "cores": 3, "name": "meanwhile"}, 4)
+    assert store.usage("srv", "p") == {"cores": 3}
+    # ... or is gone: MissingRecord, as without ``current``
+    with store.transaction():
+        current = store.get_rev("srv", "a")
+        store.delete("srv", "a")
+        with pytest.raises(MissingRecord):
+            store.update("srv", "a", lambda r: r, current=current)
+    assert store.usage("srv", "p") == {"cores": 0}

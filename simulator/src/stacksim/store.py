@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 import sqlite3
 import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import orjson
 
@@ -143,9 +144,37 @@ def _dumps(record: dict[str, Any]) -> str:
         data = orjson.dumps(record, option=_PLAIN)
     except TypeError:  # orjson.JSONEncodeError is one
         return json.dumps(record, separators=(",", ":"))
-    if orjson.loads(data) != record:
+    if not _plain(record) and orjson.loads(data) != record:
         return json.dumps(record, separators=(",", ":"))
     return data.decode()
+
+
+def _plain(value: Any) -> bool:
+    """Does orjson's text of ``value`` decode to exactly it, without decoding it to see? Yes if it
+    holds only dicts, lists, str, int, bool, None and finite floats of exactly those types: orjson
+    writes each of them as it is (shortest round-trip floats) or refuses it (lone surrogates, ints
+    past 64 bits, non-str keys: :func:`_dumps` then writes ``json``'s). Anything else (NaN,
+    tuples, subclasses, enums) is left to the round-trip check. Cheaper than that decode."""
+    kind = type(value)
+    if kind is dict:
+        for item in value.values():
+            cls = type(item)
+            if cls is str or item is None or cls is int or cls is bool:
+                continue
+            if not _plain(item):
+                return False
+        return True
+    if kind is list:
+        for item in value:
+            cls = type(item)
+            if cls is str or item is None or cls is int or cls is bool:
+                continue
+            if not _plain(item):
+                return False
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    return kind is str or value is None or kind is int or kind is bool
 
 
 def _path(field: str) -> str:
@@ -500,7 +529,7 @@ class Store:
                 old = row.fetchone()
                 if expect is not None and (old[1] if old else 0) != expect:
                     raise StaleRecord(kind, record["id"], expect, old[1] if old else 0)
-                self._write(kind, record, _loads(old[0]) if old else None)
+                self._write(kind, record, self._facts(kind, _loads(old[0])) if old else None)
         return record
 
     def add(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -520,6 +549,7 @@ class Store:
         id: str,
         change: Callable[[dict[str, Any]], dict[str, Any] | None],
         expect: int | None = None,
+        current: tuple[dict[str, Any], int] | None = None,
     ) -> dict[str, Any]:
         """Read, change and write one record in one transaction; returns what was written.
 
@@ -528,23 +558,41 @@ class Store:
         the store's lock: it must not wait on anything (no driver calls, no
         ``await``). :class:`MissingRecord` if there is no such record,
         :class:`StaleRecord` if ``expect`` is given and the revision moved on.
+
+        ``current``: the record and its revision as the caller read them (:meth:`get_rev`) in
+        the transaction this update runs in, so it is not read again: ``change`` gets (and may
+        edit) that very dict, and it is written if the record is still at that revision. If it
+        moved on (something the caller did wrote it meanwhile), the update runs as without
+        ``current``, on the record as it is now; if the change leaves it as it is, the
+        caller's dict is returned as ``change`` left it.
         """
         with self.transaction():
+            if current is not None and expect is None:
+                record, rev = current
+                was = self._facts(kind, record)
+                new = change(record)
+                if new is None:
+                    return record
+                if new.get("id") != id:
+                    raise ValueError("an update must keep the record's id")
+                if self._write(kind, new, was, rev=rev):
+                    return new
             row = self._db.execute("SELECT data, rev FROM records WHERE kind = ? AND id = ?", (kind, id)).fetchone()
             if row is None:
                 raise MissingRecord(kind, id)
             if expect is not None and row[1] != expect:
                 raise StaleRecord(kind, id, expect, row[1])
-            # Decoded twice only where the record as it was is needed: the change edits its copy in
-            # place, and counters and claims compare the old record with the new.
-            accounted = kind in self._tracked or kind in self._unique
-            current = _loads(row[0]) if accounted else None
-            new = change(_loads(row[0]))
+            # Decoded once: what counters and claims need of the record as it was is taken
+            # before the change edits it in place. A change that leaves it as it is gets a
+            # second decode, so what is returned is the record as stored, whatever it did.
+            record = _loads(row[0])
+            was = self._facts(kind, record)
+            new = change(record)
             if new is None:
-                return current if current is not None else _loads(row[0])
+                return _loads(row[0])
             if new.get("id") != id:
                 raise ValueError("an update must keep the record's id")
-            self._write(kind, new, current)
+            self._write(kind, new, was)
             return new
 
     def delete(self, kind: str, id: str) -> bool:
@@ -554,28 +602,39 @@ class Store:
                 self._wrote(kind)
                 return self._db.execute("DELETE FROM records WHERE kind = ? AND id = ?", (kind, id)).rowcount > 0
         with self.transaction():
-            old = self.get(kind, id) if (kind in self._tracked or kind in self._unique) else None
+            old = self.get(kind, id)
             self._wrote(kind)
             cur = self._db.execute("DELETE FROM records WHERE kind = ? AND id = ?", (kind, id))
             if old is not None:
-                self._account(kind, old, None)
+                self._account(kind, self._facts(kind, old), None)
         return cur.rowcount > 0
 
     def delete_where(self, kind: str, **equal: Any) -> int:
         with self.transaction():
             if kind in self._tracked or kind in self._unique:
                 for old in self.find(kind, **equal):
-                    self._account(kind, old, None)
+                    self._account(kind, self._facts(kind, old), None)
             self._wrote(kind)
             where, args = _where(kind, equal)
             self._ensure_index(kind, equal, ())
             return self._db.execute(f"DELETE FROM records WHERE {where}", args).rowcount
 
-    def _write(self, kind: str, record: dict[str, Any], old: dict[str, Any] | None = None, new: bool = False) -> None:
-        """Write ``record`` (``old``: what it replaces, for counters and claims; ``new``: there must be none)."""
+    def _write(
+        self, kind: str, record: dict[str, Any], old: _Facts | None = None, new: bool = False, rev: int | None = None
+    ) -> bool:
+        """Write ``record`` (``old``: the :meth:`_facts` of what it replaces, for counters and claims;
+        ``new``: there must be none; ``rev``: only over the record at that revision, else write
+        nothing and return False)."""
         self._wrote(kind)
         data = _dumps(record)
-        if new:
+        if rev is not None:
+            cur = self._db.execute(
+                "UPDATE records SET data = ?, rev = rev + 1 WHERE kind = ? AND id = ? AND rev = ?",
+                (data, kind, record["id"], rev),
+            )
+            if not cur.rowcount:
+                return False
+        elif new:
             try:
                 self._db.execute(
                     "INSERT INTO records (kind, id, data, rev) VALUES (?, ?, ?, 1)", (kind, record["id"], data)
@@ -591,6 +650,7 @@ class Store:
             )
         if kind in self._tracked or kind in self._unique:
             self._account(kind, old, record)
+        return True
 
     # -- counters -----------------------------------------------------------------------
 
@@ -614,15 +674,16 @@ class Store:
             found = dict(rows.fetchall())
         return {name: int(found.get(name, 0)) for name in names}
 
-    def _count(self, kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        """Move the sums from ``old`` (None: a new record) to ``new`` (None: a deleted one); a record
-        rewritten for the same owner moves only the measures that changed (a build moves none)."""
+    def _count(self, kind: str, old: _Facts | None, new: dict[str, Any] | None) -> None:
+        """Move the sums from ``old`` (its :meth:`_facts`; None: a new record) to ``new`` (None: a
+        deleted one); a record rewritten for the same owner moves only the measures that changed
+        (a build moves none)."""
         by, measures = self._tracked[kind]
-        before = old.get(by) if old is not None else None
+        before, had = (old.owner, old.amounts) if old is not None else (None, None)
         after = new.get(by) if new is not None else None
         amounts: list[tuple[Any, str, int]] = []
         for name, measure in measures.items():
-            was = measure(old) if old is not None and before is not None else 0
+            was = had[name] if had is not None else 0
             now = measure(new) if new is not None and after is not None else 0
             if before is not None and before == after:
                 amounts.append((after, name, now - was))
@@ -684,22 +745,47 @@ class Store:
                     continue  # the record names the same value twice (or old state is read as it is)
                 raise Taken(scope, value, f"{other[0]} {other[1]}" if other else "?") from None
 
-    def _account(self, kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+    def _facts(self, kind: str, record: dict[str, Any]) -> _Facts | None:
+        """What counters and claims need of a record as it was (None for a kind with neither):
+        taken before a change edits it in place, so an update decodes the record once."""
+        tracked, unique = self._tracked.get(kind), self._unique.get(kind)
+        if tracked is None and unique is None:
+            return None
+        owner, amounts = None, None
+        if tracked is not None:
+            by, measures = tracked
+            owner = record.get(by)
+            if owner is not None:
+                amounts = {name: measure(record) for name, measure in measures.items()}
+        claims = set(unique[0](record)) if unique is not None else set()
+        return _Facts(record.get("id"), owner, amounts, claims)
+
+    def _account(self, kind: str, old: _Facts | None, new: dict[str, Any] | None) -> None:
         if kind in self._tracked:
             self._count(kind, old, new)
         if kind in self._unique:
             derive, on_release = self._unique[kind]
             kept = set(derive(new)) if new is not None else set()
-            if old is not None and new is not None and set(derive(old)) == kept:
+            if old is not None and new is not None and old.claims == kept:
                 return  # the same claims (a port bound or renamed): nothing to move
-            record_id = (new or old or {}).get("id")
+            record_id = new["id"] if new is not None else old.id if old is not None else None
             if old is not None:  # a record that was not there holds no claims
                 self._db.execute("DELETE FROM claims WHERE kind = ? AND id = ?", (kind, record_id))
             if new is not None:
                 self._claim(kind, new)
             if old is not None and on_release is not None:
-                for pair in set(derive(old)) - kept:
+                for pair in old.claims - kept:
                     on_release(*pair)
+
+
+class _Facts(NamedTuple):
+    """What :meth:`Store._facts` takes of a record: its id, its owner and measures (if its kind is
+    tracked and it has an owner), and the claims it holds."""
+
+    id: Any
+    owner: Any
+    amounts: dict[str, int] | None
+    claims: set[tuple[str, str]]
 
 
 _KIND = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
