@@ -22,6 +22,8 @@ from stacksim.drivers.base import DriverError, Instance
 from stacksim.lifecycle import hold
 from stacksim.services.compute import policy
 from stacksim.services.compute.clients import DEVICE_OWNER, HOST, port_limit_exceeded
+from stacksim.services.compute.flavors import KIND as FLAVOR
+from stacksim.services.compute.flavors import Flavors
 from stacksim.services.compute.inputs import BlockDevice, NetworkRequest, ServerRequest, check_text
 from stacksim.services.compute.servers import KIND, Related
 from stacksim.services.compute.states import NOSTATE, RUNNING, now, set_state
@@ -165,8 +167,14 @@ class Builder:
             raise faults.BadRequest(f"Flavor {flavor['id']}: {exc}") from None
 
     def flavor(self, ctx: Context, flavor_id: str) -> dict[str, Any]:
-        """The flavor a server asks for (a URL's last part will do); 400 if it is not there."""
+        """The flavor a server asks for (a URL's last part will do); 400 if it is not there.
+
+        Every create reads it, so the record is kept until a flavor is written (or a transaction
+        rolls back): not to be changed (a server record holds it as it is)."""
         ref = str(flavor_id).rstrip("/").rsplit("/", 1)[-1]
+        kept = self.store.cached((FLAVOR,), ("record", ref), lambda: self.store.get(FLAVOR, ref))
+        if kept is not None and Flavors.can_see(ctx, kept):
+            return kept
         try:
             return self.compute.flavors.get(ctx, ref)
         except faults.NotFound:
@@ -380,25 +388,43 @@ class Builder:
         )
 
     def _build(self, job: dict[str, Any]) -> None:
-        servers = self.compute.servers
-        server = servers.record(job["target"])
-        if server is None or server["vm_state"] != "building":
-            return  # deleted meanwhile, or a resumed job that already ran
-        if server.get("schedule_error"):
-            servers.fail(server["id"], server["schedule_error"])
-            self.compute.history.finish(server["id"], BUILD_EVENT, error=server["schedule_error"])
-            return
-        if self.compute.driver.quick and not server["block_devices"]:
-            # Nothing here waits (no driver work to speak of, no volume to make): the build's steps
-            # land in one transaction, one commit instead of three, and the same records as before.
+        if self.compute.driver.quick:
+            # Nothing here waits (no driver work to speak of) unless there are volumes to make: the
+            # build's steps land in one transaction, one commit instead of three, and the same
+            # records as before. The server is read in it with its revision, and marked ACTIVE
+            # without a second read (nothing else can write it while the transaction holds the
+            # store; if the build's own steps did, the update reads it again).
             with self.store.transaction():
-                self._boot(server)
-        else:
+                found = self.store.get_rev(KIND, job["target"])
+                server = self._buildable(found[0] if found else None)
+                if server is None:
+                    return
+                if not server["block_devices"]:
+                    self._boot(server, found[1] if found else None)
+                    return
+            # a server with volumes to make waits for them: not in a transaction (read again in it)
+        self._boot_outside(job["target"])
+
+    def _boot_outside(self, server_id: str) -> None:
+        server = self._buildable(self.compute.servers.record(server_id))
+        if server is not None:
             self._boot(server)
 
-    def _boot(self, server: dict[str, Any]) -> None:
+    def _buildable(self, server: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The server if its build is to run now; None if deleted meanwhile, a resumed job that
+        already ran, or one the scheduler found no host for (failed here)."""
+        if server is None or server["vm_state"] != "building":
+            return None  # deleted meanwhile, or a resumed job that already ran
+        if server.get("schedule_error"):
+            self.compute.servers.fail(server["id"], server["schedule_error"])
+            self.compute.history.finish(server["id"], BUILD_EVENT, error=server["schedule_error"])
+            return None
+        return server
+
+    def _boot(self, server: dict[str, Any], rev: int | None = None) -> None:
         """The build proper: bind the ports, attach the volumes, spawn, and mark the server ACTIVE
-        (or failed, with the reason)."""
+        (or failed, with the reason). ``rev``: the server's revision as read in the transaction
+        this runs in, so marking it ACTIVE need not read it again."""
         servers = self.compute.servers
         try:
             bound = [self.peers.network.bind_port(port_id, server["id"]) for port_id in server["ports"]]
@@ -419,5 +445,5 @@ class Builder:
             return None
 
         with self.store.transaction():  # the state and its event land together
-            servers.settle(server["id"], built)
+            servers.settle(server["id"], built, (server, rev) if rev is not None else None)
             self.compute.history.finish(server["id"], BUILD_EVENT)

@@ -345,27 +345,38 @@ class Servers:
 
     # -- changing ---------------------------------------------------------------------------------
 
-    def modify(self, server_id: str, change: Callable[[dict[str, Any]], bool | None]) -> dict[str, Any]:
+    def modify(
+        self,
+        server_id: str,
+        change: Callable[[dict[str, Any]], bool | None],
+        current: tuple[dict[str, Any], int] | None = None,
+    ) -> dict[str, Any]:
         """Change a server in one store transaction and return it as written.
 
         ``change`` edits the current record in place (it may raise to refuse,
         or return False to leave the record as it is); it runs under the
         store's lock, so it must not call the driver. NotFound if the server
-        is gone.
+        is gone. ``current``: the record and its revision as the caller's open
+        transaction read them, so they are not read again (see :meth:`Store.update`).
         """
 
         def apply(server: dict[str, Any]) -> dict[str, Any] | None:
             return None if change(server) is False else server
 
         try:
-            return self.store.update(KIND, server_id, apply)
+            return self.store.update(KIND, server_id, apply, current=current)
         except MissingRecord:
             raise not_found(server_id) from None
 
-    def settle(self, server_id: str, change: Callable[[dict[str, Any]], bool | None]) -> None:
+    def settle(
+        self,
+        server_id: str,
+        change: Callable[[dict[str, Any]], bool | None],
+        current: tuple[dict[str, Any], int] | None = None,
+    ) -> None:
         """:meth:`modify` from a job: a server deleted meanwhile needs nothing more."""
         with contextlib.suppress(faults.NotFound):
-            self.modify(server_id, change)
+            self.modify(server_id, change, current)
 
     def edit(self, server_id: str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
         """:meth:`modify`, stamping ``updated`` (what a user's change to a server does)."""
