@@ -201,3 +201,28 @@ def test_a_device_port_uses_the_records_its_maker_read_while_they_are_current(cl
     with pytest.raises(faults.NotFound):
         net.create_device_port(demo, made)
     assert not [p for p in net.ports(demo) if p["device_id"] == "server-2"]  # nothing half-made
+
+
+def test_kept_subnets_and_default_groups_last_only_until_they_are_written(cloud):
+    # A port's subnets and the project's default group are kept between ports (every server's
+    # port reads them): a subnet or group written since is seen by the next port.
+    net = cloud.network
+    demo = _member(cloud, "demo")
+    network = net.create_network(demo, name="n")
+    net.create_subnet(demo, network_id=network["id"], ip_version=4, cidr="10.0.0.0/24")
+    first = net.create_port(demo, network_id=network["id"])
+    statements: list[str] = []
+    cloud.store._db.set_trace_callback(statements.append)
+    second = net.create_port(demo, network_id=network["id"])
+    cloud.store._db.set_trace_callback(None)
+    assert not [s for s in statements if "'subnet'" in s or "'security_group'" in s]
+    assert second["security_groups"] == first["security_groups"]
+    v6 = net.create_subnet(demo, network_id=network["id"], ip_version=6, cidr="fd00::/64")
+    third = net.create_port(demo, network_id=network["id"])
+    assert {ip["subnet_id"] for ip in third["fixed_ips"]} == {first["fixed_ips"][0]["subnet_id"], v6["id"]}
+    for port in (first, second, third):
+        net.delete_port(demo, port["id"])
+    net.delete_security_group(None, first["security_groups"][0])  # (an admin may)
+    again = net.create_port(demo, network_id=network["id"])
+    assert again["security_groups"] and again["security_groups"] != first["security_groups"]  # made anew
+    assert net.security.ensure_default(demo.project_id)["id"] == again["security_groups"][0]

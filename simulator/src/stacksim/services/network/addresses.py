@@ -56,6 +56,13 @@ class Addresses:
         self._all_taken_below: dict[str, dict[int, int]] = {}
 
     @atomic
+    def subnets(self, network_id: str) -> list[dict[str, Any]]:
+        """The network's subnets, oldest first: read by every port made, so kept until a subnet is
+        written (or a transaction rolls back); neither the list nor its records are to be changed."""
+        return self.store.cached(
+            ("subnet",), ("of network", network_id), lambda: self.store.find("subnet", network_id=network_id)
+        )
+
     def allocate(
         self,
         network: dict[str, Any],
@@ -68,7 +75,7 @@ class Addresses:
         ``requests`` None means Neutron's default: one IPv4 address (from the
         first subnet with room) plus SLAAC addresses and one stateful IPv6 one.
         """
-        subnets = self.store.find("subnet", network_id=network["id"])
+        subnets = self.subnets(network["id"])
         by_id = {s["id"]: s for s in subnets}
         # What this call takes, and what the port being changed holds (free for it to keep).
         used: dict[str, set[str]] = {s["id"]: set() for s in subnets}

@@ -75,7 +75,13 @@ class SecurityGroups(Part):
     # -- groups ----------------------------------------------------------------------
 
     def default_group(self, project_id: str) -> dict[str, Any] | None:
-        return self.store.first("security_group", project_id=project_id, name="default")
+        """The project's ``default`` group, if it has one: read by every port a server create makes,
+        so kept until a security group is written (or a transaction rolls back); not to be changed."""
+        return self.store.cached(
+            ("security_group",),
+            ("default", project_id),
+            lambda: self.store.first("security_group", project_id=project_id, name="default"),
+        )
 
     def ensure_default(self, project_id: str) -> dict[str, Any]:
         """The project's ``default`` group, made with Neutron's default rules if it has none."""
