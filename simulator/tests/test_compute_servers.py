@@ -215,6 +215,29 @@ def test_boot_fault_goes_to_error_with_a_fault(admin, demo, net):
     admin.compute.delete_flavor(flavor)
 
 
+def test_a_flavor_changed_after_a_create_is_what_the_next_create_reads(admin, demo, net):
+    # (a create keeps the flavor it read until a flavor is written: each change below is one)
+    flavor = admin.compute.create_flavor(name=_name("kept"), ram=64, vcpus=1, disk=1, is_public=False)
+    project = demo.current_project_id
+    admin.compute.flavor_add_tenant_access(flavor, project)
+    first = demo.create_server(_name("kept"), image=DEFAULT_IMAGE_NAME, flavor=flavor.id, network=net)
+    assert first.status == "ACTIVE"
+    admin.compute.create_flavor_extra_specs(flavor, {"stacksim:boot_fault": "flavor changed"})
+    name = _name("kept")
+    with pytest.raises(exc.SDKException, match="flavor changed"):
+        demo.create_server(name, image=DEFAULT_IMAGE_NAME, flavor=flavor.id, network=net)
+    failed = demo.compute.find_server(name)
+    assert failed.flavor["extra_specs"] == {"stacksim:boot_fault": "flavor changed"}
+    admin.compute.flavor_remove_tenant_access(flavor, project)
+    image = demo.image.find_image(DEFAULT_IMAGE_NAME)
+    body = {"server": {"name": _name("kept"), "imageRef": image.id, "flavorRef": flavor.id, "networks": "none"}}
+    resp = demo.compute.post("/servers", json=body)
+    assert resp.status_code == 400 and f"Flavor {flavor.id} could not be found" in resp.text, resp.text
+    for server in (first, failed):
+        demo.delete_server(server.id, wait=True)
+    admin.compute.delete_flavor(flavor)
+
+
 def test_boot_delay_keeps_servers_in_build(admin, demo, net):
     flavor = admin.compute.create_flavor(name=_name("slow"), ram=64, vcpus=1, disk=1)
     admin.compute.create_flavor_extra_specs(flavor, {"stacksim:boot_delay": "600"})
