@@ -238,6 +238,20 @@ def test_a_flavor_changed_after_a_create_is_what_the_next_create_reads(admin, de
     admin.compute.delete_flavor(flavor)
 
 
+def test_a_network_changed_after_a_create_is_what_the_next_create_reads(demo, net):
+    # (a create keeps the network it read until a network is written)
+    network = demo.network.find_network(net)
+    first = demo.create_server(_name("kept"), image=DEFAULT_IMAGE_NAME, flavor="m1.tiny", network=net)
+    (port,) = demo.network.ports(device_id=first.id)
+    assert port.security_group_ids and port.is_port_security_enabled
+    demo.network.update_network(network, port_security_enabled=False)
+    second = demo.create_server(_name("kept"), image=DEFAULT_IMAGE_NAME, flavor="m1.tiny", network=net)
+    (port,) = demo.network.ports(device_id=second.id)
+    assert not port.security_group_ids and not port.is_port_security_enabled
+    for server in (first, second):
+        demo.delete_server(server.id, wait=True)
+
+
 def test_boot_delay_keeps_servers_in_build(admin, demo, net):
     flavor = admin.compute.create_flavor(name=_name("slow"), ram=64, vcpus=1, disk=1)
     admin.compute.create_flavor_extra_specs(flavor, {"stacksim:boot_delay": "600"})

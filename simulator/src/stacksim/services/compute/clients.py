@@ -60,8 +60,9 @@ class Neutron:
     # -- reading ------------------------------------------------------------------------------
 
     def network(self, ctx: Context, network_id: str) -> dict[str, Any]:
-        """NotFound if the caller cannot see it."""
-        return self._net.network(ctx, network_id)
+        """NotFound if the caller cannot see it. Every create reads it: it comes from the store's
+        cache (until a network is written), not to be changed."""
+        return self._net.network(ctx, network_id, kept=True)
 
     def networks(self, ctx: Context | None, ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
         where = None if ids is None else {"id": list(ids)}

@@ -86,10 +86,15 @@ class Access:
             return self.shared_for(ctx, kind, record)
         return False
 
-    def load(self, who: Who, kind: str, id: str) -> dict[str, Any]:
-        """A record the caller may see, else the resource's 404."""
+    def load(self, who: Who, kind: str, id: str, kept: bool = False) -> dict[str, Any]:
+        """A record the caller may see, else the resource's 404. ``kept``: read through the store's
+        cache (kept until a record of the kind is written), for what every server create reads
+        and is rarely written (its network); the caller must not change it."""
         ctx = as_context(who)
-        record = self.store.get(kind, id)
+        if kept:
+            record = self.store.cached((kind,), ("record", id), lambda: self.store.get(kind, id))
+        else:
+            record = self.store.get(kind, id)
         if record is None or not self.can_see(ctx, kind, record):
             raise not_found(kind, id)
         return record

@@ -242,8 +242,9 @@ class Networking:
         ctx = _ctx(who)
         return views.render(self, ctx, kind, self.get(ctx, kind, id))
 
-    def network(self, who: Who, id: str) -> Record:
-        return self.get(who, "network", id)
+    def network(self, who: Who, id: str, kept: bool = False) -> Record:
+        """``kept``: read through the store's cache, not to be changed (see :meth:`Access.load`)."""
+        return self.parts.access.load(who, "network", id, kept)
 
     def networks(self, who: Who, where: Where | None = None) -> list[Record]:
         return self.list(who, "network", where)
