@@ -6,9 +6,10 @@ Run: .venv/bin/python bench/trace_statements.py [--requests 50] [--port P] [--ca
 It runs ``stacksim serve`` (in memory, ``--delay 0``) in a child process whose store connection
 has a ``set_trace_callback``, fills the demo project as ``profile_compute.py`` does (100 creates),
 then counts over ``--requests`` creates on one connection (builds included): each statement
-(values stripped), the store's transactions (outermost and nested), and JSON decodes (a stored
-record read, and ``_dumps``' round-trip check of a write). ``--callers`` also names, per
-statement, the code outside ``store.py`` that issued it.
+(values stripped), the store's transactions (outermost and nested), the commits (of a
+transaction, and of each write made outside one), and JSON decodes (a stored record read, and
+``_dumps``' round-trip check of a write). ``--callers`` also names, per statement, the code
+outside ``store.py`` that issued it.
 """
 
 from __future__ import annotations
@@ -38,11 +39,22 @@ def where() -> str:
     frames = [f for f in traceback.extract_stack()[:-2] if "stacksim" in f.filename and "store.py" not in f.filename]
     return " < ".join(f"{os.path.basename(f.filename)}:{f.name}" for f in reversed(frames[-3:]))
 
+state = {"open": False}
+
 def traced(sql: str) -> None:
+    verb = sql.lstrip().split(None, 1)[0].upper()
+    if verb == "BEGIN":
+        state["open"] = True
+    elif verb in ("COMMIT", "ROLLBACK"):
+        state["open"] = False
     if on.is_set():
         key = _lit.sub("?", " ".join(sql.split()))[:140]
         stmts[key] += 1
         callers[key][where()] += 1
+        if verb in ("COMMIT", "ROLLBACK"):
+            counts["commit (of a transaction)"] += verb == "COMMIT"
+        elif verb in ("INSERT", "UPDATE", "DELETE") and not state["open"]:
+            counts["commit (a write outside a transaction)"] += 1
 
 init = store.Store.__init__
 def __init__(self, *args, **kwargs):

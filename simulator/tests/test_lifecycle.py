@@ -165,3 +165,35 @@ def test_interrupt_stops_waiting_work_and_keeps_its_job(tmp_path):
     asyncio.run(scenario())
     assert outcome == ["interrupted"]
     assert [j["target"] for j in Store(db).find("job")] == ["f"]  # a restart runs it again
+
+
+def test_a_job_finished_with_in_its_handlers_transaction_ends_with_it():
+    store = Store()
+    statements: list[str] = []
+
+    async def scenario() -> None:
+        life = Lifecycle(store)
+
+        def handler(job: dict) -> None:
+            with store.transaction():
+                store.put("thing", {"id": job["target"], "built": True})
+                life.finished_with(job)
+                if job["target"] == "undone":
+                    raise RuntimeError("the work rolls back, and the job's removal with it")
+
+        life.register("thing.build", handler)
+        life.start(asyncio.get_running_loop())
+        store._db.set_trace_callback(statements.append)
+        life.schedule("thing.build", "done")
+        assert await asyncio.to_thread(life.wait_idle, 5)
+        store._db.set_trace_callback(None)
+        life.schedule("thing.build", "undone")
+        assert await asyncio.to_thread(life.wait_idle, 5)
+
+    asyncio.run(scenario())
+    assert store.find("job") == []  # both ended: one with its work, one as a failed job does
+    assert store.get("thing", "done") == {"id": "done", "built": True}
+    assert store.get("thing", "undone") is None
+    deletes = [i for i, s in enumerate(statements) if s.startswith("DELETE")]
+    assert len(deletes) == 1  # the job's record was removed once, before its transaction's COMMIT
+    assert statements[deletes[0] + 1 :].count("COMMIT") == 1

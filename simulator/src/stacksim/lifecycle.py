@@ -213,6 +213,7 @@ class Lifecycle:
         self._idle = threading.Condition(self._lock)
         self._running: set[str] = set()
         self._claimed: set[str] = set()
+        self._removed: set[str] = set()  # jobs whose handler removed their record (finished_with)
         self._tasks: set[asyncio.Task] = set()
         self._owner: dict[str, Settle] = {}  # job -> the call it counts for, while not done
         self._waiters: list[_Waiter] = []
@@ -564,9 +565,19 @@ class Lifecycle:
             self._running.add(job_id)
         return job
 
+    def finished_with(self, job: dict[str, Any]) -> None:
+        """For a handler, in the store transaction that completes its work: remove the job's record
+        in that transaction, so the work and the job's end commit together (one commit fewer, and
+        a ``kill -9`` cannot leave the work done with its job still pending). If the transaction
+        rolls back, the job ends as it would have (its record removed once the handler returns)."""
+        job_id = job["id"]
+        self.store.delete(KIND, job_id)
+        self.store.after_commit(lambda: self._removed.add(job_id))
+
     def _finish(self, job_id: str, remove: bool = True) -> None:
-        if remove:
+        if remove and job_id not in self._removed:
             self.store.delete(KIND, job_id)
+        self._removed.discard(job_id)
         with self._idle:
             self._running.discard(job_id)
             self._claimed.discard(job_id)

@@ -401,6 +401,7 @@ class Builder:
                     return
                 if not server["block_devices"]:
                     self._boot(server, found[1] if found else None)
+                    self.lifecycle.finished_with(job)  # the job's end commits with the build
                     return
             # a server with volumes to make waits for them: not in a transaction (read again in it)
         self._boot_outside(job["target"])
