@@ -323,3 +323,33 @@ def test_an_update_of_a_record_read_in_its_transaction_reads_it_once(store: Stor
         with pytest.raises(MissingRecord):
             store.update("srv", "a", lambda r: r, current=current)
     assert store.usage("srv", "p") == {"cores": 0}
+
+
+def test_a_transactions_counter_moves_are_written_once_and_seen_inside_it(store: Store) -> None:
+    store.track("srv", {"instances": lambda r: 1, "cores": lambda r: r["cores"]})
+    store.track("prt", {"ports": lambda r: 1})
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    with store.transaction():
+        store.add("prt", {"id": "p1", "project_id": "p"})
+        store.add("srv", {"id": "s1", "project_id": "p", "cores": 2})
+        store.add("srv", {"id": "s2", "project_id": "q", "cores": 1})
+        assert not [s for s in statements if "usage" in s]  # not yet: at the commit, or when read
+    store._db.set_trace_callback(None)
+    assert len([s for s in statements if "INSERT INTO usage" in s]) == 1
+    assert statements[-1] == "COMMIT"
+    assert store.usage("srv", "p") == {"instances": 1, "cores": 2}
+    assert store.usage("srv", "q") == {"instances": 1, "cores": 1}
+    assert store.usage("prt", "p") == {"ports": 1}
+    with store.transaction():
+        store.add("srv", {"id": "s3", "project_id": "p", "cores": 4})
+        assert store.usage("srv", "p") == {"instances": 2, "cores": 6}  # read inside: its own moves too
+        store.delete("srv", "s3")
+        store.add("srv", {"id": "s4", "project_id": "p", "cores": 8})
+    assert store.usage("srv", "p") == {"instances": 2, "cores": 10}
+    with pytest.raises(RuntimeError), store.transaction():
+        store.add("srv", {"id": "s5", "project_id": "p", "cores": 16})
+        assert store.usage("srv", "p") == {"instances": 3, "cores": 26}
+        store.add("srv", {"id": "s6", "project_id": "p", "cores": 32})
+        raise RuntimeError
+    assert store.usage("srv", "p") == {"instances": 2, "cores": 10}  # neither the written nor the pending moves

@@ -22,7 +22,8 @@ What keeps it correct and fast as the cloud grows:
   filters, ordering, a marker and a limit down to SQL.
 - **Counters.** :meth:`track` keeps per-project sums of a kind's records
   (instances, cores, RAM ...) up to date in the same transaction as each
-  write, so a quota check reads one row instead of every record.
+  write (all of a transaction's moves in one statement, at its commit), so a
+  quota check reads one row instead of every record.
 - **Unique values.** :meth:`unique` keeps a table of values a kind's records
   hold (a port's fixed IPs per subnet), so "is it taken?" and "the lowest free
   one" are index look-ups, and two records can never hold the same value.
@@ -218,6 +219,9 @@ class Store:
         #: what :meth:`cached` keeps: (kinds, key) -> (the kinds' writes() when read, the value)
         self._cached: dict[tuple[tuple[str, ...], Hashable], tuple[int, Any]] = {}
         self._dirty: set[str] = set()  # the kinds the open transaction wrote
+        #: the open transaction's moves of the counters, (kind, owner, name) -> amount: written in
+        #: one statement at its commit, or before the counters are read (see :meth:`_count`)
+        self._moved: dict[tuple[str, str, str], int] = {}
         #: writes (puts and deletes) so far, per kind: see :meth:`writes`
         self._writes: dict[str, int] = {}
         self._all_writes = 0
@@ -322,7 +326,14 @@ class Store:
             if self._depth:
                 return
             self._dirty.clear()
+            error: BaseException | None = None
+            if not failed and self._moved:
+                try:
+                    self._write_moves()
+                except BaseException as exc:  # nothing of the transaction may land then
+                    failed, error = True, exc
             if failed:
+                self._moved.clear()
                 self._rollbacks += 1  # what was read inside it, uncommitted, is stale now
                 self._db.execute("ROLLBACK")
                 self._indexed.clear()  # an index made inside it is gone too
@@ -330,6 +341,8 @@ class Store:
                 self._after_commit.clear()
                 for hook in self._rollback_hooks:
                     hook()
+                if error is not None:
+                    raise error
                 return
             self._db.execute("COMMIT")
             committed, self._after_commit = self._after_commit, []
@@ -662,6 +675,7 @@ class Store:
         """
         with self.transaction():
             self._tracked[kind] = (by, measures)
+            self._write_moves()
             self._db.execute("DELETE FROM usage WHERE kind = ?", (kind,))
             for record in self.find(kind):
                 self._count(kind, None, record)
@@ -670,6 +684,7 @@ class Store:
         """The tracked sums of ``kind`` for ``owner`` (every measure, 0 when there is nothing)."""
         names = self._tracked[kind][1]
         with self._lock:
+            self._write_moves()  # (only the open transaction's, which this thread holds, can be there)
             rows = self._db.execute("SELECT name, value FROM usage WHERE kind = ? AND owner = ?", (kind, owner))
             found = dict(rows.fetchall())
         return {name: int(found.get(name, 0)) for name in names}
@@ -689,12 +704,25 @@ class Store:
                 amounts.append((after, name, now - was))
                 continue
             amounts += [(before, name, -was), (after, name, now)]
-        rows = [(kind, str(owner), name, amount) for owner, name, amount in amounts if amount]
-        if rows:  # one statement for all of them (a new server moves three sums)
+        moved = self._moved
+        for owner, name, amount in amounts:
+            if amount:
+                key = (kind, str(owner), name)
+                moved[key] = moved.get(key, 0) + amount
+        if not self._depth:
+            self._write_moves()
+
+    def _write_moves(self) -> None:
+        """Write the counters' pending moves: one statement for all of them (a create's server
+        and port move four sums), at the transaction's commit, or before a read of the counters."""
+        rows = [(*key, amount) for key, amount in self._moved.items() if amount]
+        self._moved.clear()
+        for start in range(0, len(rows), 200):  # (within SQLite's limit on bound values)
+            chunk = rows[start : start + 200]
             self._db.execute(
-                f"INSERT INTO usage (kind, owner, name, value) VALUES {','.join(['(?, ?, ?, ?)'] * len(rows))} "
+                f"INSERT INTO usage (kind, owner, name, value) VALUES {','.join(['(?, ?, ?, ?)'] * len(chunk))} "
                 "ON CONFLICT (kind, owner, name) DO UPDATE SET value = value + excluded.value",
-                [value for row in rows for value in row],
+                [value for row in chunk for value in row],
             )
 
     # -- unique values ------------------------------------------------------------------
