@@ -14,6 +14,7 @@ import os
 import platform
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -74,6 +75,37 @@ def token(port: int, user: str, project: str, password: str = "stacksim") -> str
     }
     _, _, headers = Client(port).call("POST", "/identity/v3/auth/tokens", body)
     return headers["x-subject-token"]
+
+
+#: the end of a measuring child's script (see :func:`serve_measured`)
+_CHILD_TAIL = """
+import signal as _signal, sys as _sys
+from stacksim import cli as _cli
+_signal.signal(_signal.SIGUSR1, start)
+_signal.signal(_signal.SIGUSR2, dump)
+_sys.exit(_cli.main(_sys.argv[1:]))
+"""
+
+
+def serve_measured(child: str, port: int, env: dict[str, str]) -> subprocess.Popen:
+    """``stacksim serve`` (in memory, ``--delay 0``) in a child process that first runs ``child``,
+    a script defining ``start()`` (called on SIGUSR1: measure from now) and ``dump()`` (on
+    SIGUSR2: write what was measured and exit); returned once it gives tokens."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", child + _CHILD_TAIL, "serve", "--port", str(port), "--delay", "0"],
+        env=dict(os.environ, **env),
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            token(port, "demo", "demo")
+            return proc
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.terminate()
+                proc.wait(30)
+                raise
+            time.sleep(0.2)
 
 
 def compute_project(port: int) -> tuple[str, Client, dict[str, Any]]:

@@ -23,16 +23,14 @@ import argparse
 import os
 import pstats
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 
-from benchlib import COMPUTE, bulk_create, compute_project, create_servers, token, wait_built
+from benchlib import COMPUTE, bulk_create, compute_project, create_servers, serve_measured, wait_built
 
 _CHILD = r"""
 import cProfile, os, signal, sys, threading, time
-from stacksim import cli, lifecycle, web
+from stacksim import lifecycle, web
 
 out = os.environ["PROFILE_OUT"]
 profiles, lock, on = [], threading.Lock(), threading.Event()
@@ -69,9 +67,6 @@ def dump(*_):
             prof.dump_stats(f"{out}.{n}")
     os._exit(0)
 
-signal.signal(signal.SIGUSR1, start)
-signal.signal(signal.SIGUSR2, dump)
-sys.exit(cli.main(sys.argv[1:]))
 """
 
 
@@ -88,20 +83,8 @@ def main() -> None:
     port = args.port
     tmp = tempfile.mkdtemp(prefix="stacksim-profile-")
     out = os.path.join(tmp, "prof")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, "serve", "--port", str(port), "--delay", "0"],
-        env=dict(os.environ, PROFILE_OUT=out, PROFILE_JOBS="1" if args.jobs else ""),
-    )
+    proc = serve_measured(_CHILD, port, {"PROFILE_OUT": out, "PROFILE_JOBS": "1" if args.jobs else ""})
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                token(port, "demo", "demo")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
         tok, demo, body = compute_project(port)
         if args.what != "create":
             create_servers(port, tok, body, 100)

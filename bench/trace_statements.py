@@ -18,17 +18,15 @@ import argparse
 import json
 import os
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 
-from benchlib import compute_project, create_servers, token
+from benchlib import compute_project, create_servers, serve_measured
 
 _CHILD = r"""
 import collections, json, os, re, signal, sys, threading, traceback
 import orjson
-from stacksim import cli, store
+from stacksim import store
 
 out = os.environ["TRACE_OUT"]
 on = threading.Event()
@@ -90,9 +88,6 @@ def dump(*_):
         json.dump({"statements": stmts, "callers": callers, "counts": counts}, f)
     os._exit(0)
 
-signal.signal(signal.SIGUSR1, start)
-signal.signal(signal.SIGUSR2, dump)
-sys.exit(cli.main(sys.argv[1:]))
 """
 
 
@@ -103,20 +98,8 @@ def main() -> None:
     parser.add_argument("--callers", action="store_true")
     args = parser.parse_args()
     out = os.path.join(tempfile.mkdtemp(prefix="stacksim-trace-"), "trace.json")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, "serve", "--port", str(args.port), "--delay", "0"],
-        env=dict(os.environ, TRACE_OUT=out),
-    )
+    proc = serve_measured(_CHILD, args.port, {"TRACE_OUT": out})
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                token(args.port, "demo", "demo")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
         tok, _, body = compute_project(args.port)
         create_servers(args.port, tok, body, 100)
         os.kill(proc.pid, signal.SIGUSR1)

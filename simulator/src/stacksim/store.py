@@ -157,19 +157,11 @@ def _plain(value: Any) -> bool:
     past 64 bits, non-str keys: :func:`_dumps` then writes ``json``'s). Anything else (NaN,
     tuples, subclasses, enums) is left to the round-trip check. Cheaper than that decode."""
     kind = type(value)
-    if kind is dict:
-        for item in value.values():
+    if kind is dict or kind is list:
+        for item in value.values() if kind is dict else value:
             cls = type(item)
             if cls is str or item is None or cls is int or cls is bool:
-                continue
-            if not _plain(item):
-                return False
-        return True
-    if kind is list:
-        for item in value:
-            cls = type(item)
-            if cls is str or item is None or cls is int or cls is bool:
-                continue
+                continue  # (the common cases without a call)
             if not _plain(item):
                 return False
         return True
