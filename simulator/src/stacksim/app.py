@@ -26,7 +26,7 @@ from stacksim.dashboard import Dashboard
 from stacksim.fault_injection import PATH as FAULTS_PATH
 from stacksim.fault_injection import Faults, FaultsEndpoint, inject
 from stacksim.reset import NoSnapshot
-from stacksim.web import RequestId
+from stacksim.web import SCOPE_BEFORE_ANSWER, RequestId
 
 log = logging.getLogger("stacksim")
 
@@ -129,26 +129,32 @@ class _Dispatcher:
                         return
                 await self.gate.enter()  # not ``async with gate.call()``: a generator per request costs
                 try:
-                    await self._settled(app, sub, receive, send)
+                    await self._settled(app, scope, sub, receive, send)
                 finally:
                     await self.gate.leave()
                 return
         await self._error(faults.NotFound(f"No service is mounted at {path}."), scope, receive, send)
 
-    async def _settled(self, app: Any, scope: dict, receive: Any, send: Any) -> None:
-        """Run the call; before its answer goes out, let what it set going settle."""
+    async def _settled(self, app: Any, outer: dict, scope: dict, receive: Any, send: Any) -> None:
+        """Run the call; before its answer goes out, let what it set going settle.
+
+        The wait is done by :class:`RequestId`'s ``send`` wrapper (``outer`` is its scope), not
+        by one more wrapper here: each costs the event loop a coroutine per message.
+        """
         life = self.cloud.lifecycle
         changes = scope.get("method") not in SAFE_METHODS
         with life.settling() as settle:
 
-            async def send_settled(message: dict) -> None:
-                if message["type"] == "http.response.start":
-                    if changes:
-                        life.changed()  # wake work waiting for what this call may have changed
-                    await life.settle(settle)
-                await send(message)
+            async def before_answer() -> None:
+                if changes:
+                    life.changed()  # wake work waiting for what this call may have changed
+                await life.settle(settle)
 
-            await app(scope, receive, send_settled)
+            outer[SCOPE_BEFORE_ANSWER] = before_answer
+            try:
+                await app(scope, receive, send)
+            finally:
+                del outer[SCOPE_BEFORE_ANSWER]
 
     async def _health(self, scope: dict, receive: Any, send: Any) -> None:
         body = {
