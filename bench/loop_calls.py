@@ -17,11 +17,10 @@ import asyncio
 import json
 import sys
 
-from profile_loop import _asgi_call
+from profile_loop import _asgi_call, admin_token
 
-from stacksim.app import create_app
+from stacksim.app import running
 from stacksim.config import Settings
-from stacksim.testing import DEFAULT_PASSWORD
 
 COMPUTE = "/compute/v2.1"
 
@@ -36,55 +35,34 @@ class Counter:
 
 
 async def count(requests: int) -> None:
-    app = create_app(Settings(delay=0))
-    lifespan: asyncio.Queue[dict] = asyncio.Queue()
-    started = asyncio.Event()
-
-    async def lifespan_send(message: dict) -> None:
-        started.set()
-
-    await lifespan.put({"type": "lifespan.startup"})
-    life = asyncio.create_task(app({"type": "lifespan"}, lifespan.get, lifespan_send))
-    await started.wait()
-    user = {"name": "admin", "domain": {"id": "default"}, "password": DEFAULT_PASSWORD}
-    scope = {"project": {"name": "admin", "domain": {"id": "default"}}}
-    auth = {"auth": {"identity": {"methods": ["password"], "password": {"user": user}}, "scope": scope}}
-    _, headers, issued = await _asgi_call(app, "POST", "/identity/v3/auth/tokens", auth)
-    tok = headers[b"x-subject-token"].decode()
-    project = json.loads(issued)["token"]["project"]["id"]
-    unlimited = {"quota_set": {"instances": -1, "cores": -1, "ram": -1}}
-    await _asgi_call(app, "PUT", f"{COMPUTE}/os-quota-sets/{project}", unlimited, token=tok)
-    _, _, flavors = await _asgi_call(app, "GET", f"{COMPUTE}/flavors", token=tok)
-    _, _, images = await _asgi_call(app, "GET", "/image/v2/images", token=tok)
-    server = {
-        "server": {
-            "name": "loop",
-            "flavorRef": json.loads(flavors)["flavors"][0]["id"],
-            "imageRef": json.loads(images)["images"][0]["id"],
+    async with running(Settings(delay=0)) as app:
+        tok, issued = await admin_token(app)
+        unlimited = {"quota_set": {"instances": -1, "cores": -1, "ram": -1}}
+        await _asgi_call(app, "PUT", f"{COMPUTE}/os-quota-sets/{issued['project']['id']}", unlimited, token=tok)
+        _, _, flavors = await _asgi_call(app, "GET", f"{COMPUTE}/flavors", token=tok)
+        _, _, images = await _asgi_call(app, "GET", "/image/v2/images", token=tok)
+        flavor = json.loads(flavors)["flavors"][0]["id"]
+        server = {"server": {"name": "loop", "flavorRef": flavor, "imageRef": json.loads(images)["images"][0]["id"]}}
+        for _ in range(100):
+            status, _, body = await _asgi_call(app, "POST", f"{COMPUTE}/servers", server, token=tok)
+            assert status == 202, body
+        cases = {
+            "flavor": ("GET", f"{COMPUTE}/flavors/{flavor}", None),
+            "detail100": ("GET", f"{COMPUTE}/servers/detail", None),
+            "404": ("GET", f"{COMPUTE}/nothing-here", None),
+            "create": ("POST", f"{COMPUTE}/servers", server),
         }
-    }
-    for _ in range(100):
-        status, _, body = await _asgi_call(app, "POST", f"{COMPUTE}/servers", server, token=tok)
-        assert status == 202, body
-    cases = {
-        "flavor": ("GET", f"{COMPUTE}/flavors/{json.loads(flavors)['flavors'][0]['id']}", None),
-        "detail100": ("GET", f"{COMPUTE}/servers/detail", None),
-        "404": ("GET", f"{COMPUTE}/nothing-here", None),
-        "create": ("POST", f"{COMPUTE}/servers", server),
-    }
-    for what, (method, path, body) in cases.items():
-        for _ in range(20):  # warm up
-            await _asgi_call(app, method, path, body, token=tok)
-        counter = Counter()
-        sys.setprofile(counter)
-        try:
-            for _ in range(requests):
-                status, _, _ = await _asgi_call(app, method, path, body, token=tok)
-        finally:
-            sys.setprofile(None)
-        print(f"{what} ({status}): {counter.calls / requests:.1f} calls/request on the loop thread")
-    await lifespan.put({"type": "lifespan.shutdown"})
-    await life
+        for what, (method, path, body) in cases.items():
+            for _ in range(20):  # warm up
+                await _asgi_call(app, method, path, body, token=tok)
+            counter = Counter()
+            sys.setprofile(counter)
+            try:
+                for _ in range(requests):
+                    status, _, _ = await _asgi_call(app, method, path, body, token=tok)
+            finally:
+                sys.setprofile(None)
+            print(f"{what} ({status}): {counter.calls / requests:.1f} calls/request on the loop thread")
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from stacksim.app import create_app
+from stacksim.app import http_scope, running
 from stacksim.config import Settings
 from stacksim.testing import DEFAULT_PASSWORD
 from stacksim.web import SCOPE_BEFORE_ANSWER, SCOPE_REQUEST_ID
@@ -24,42 +24,12 @@ AUTH = {
 }
 
 
-def _scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"127.0.0.1:5000"), *headers],
-        "client": ("127.0.0.1", 40000),
-        "server": ("127.0.0.1", 5000),
-    }
-
-
 def _run(scenario: Callable[[Any], Awaitable[None]]) -> None:
     """Run ``scenario(app)`` with the app started and stopped through its lifespan."""
 
     async def main() -> None:
-        app = create_app(Settings(delay=0))
-        lifespan: asyncio.Queue[dict] = asyncio.Queue()
-        started = asyncio.Event()
-
-        async def lifespan_send(message: dict) -> None:
-            started.set()
-
-        await lifespan.put({"type": "lifespan.startup"})
-        life = asyncio.create_task(app({"type": "lifespan"}, lifespan.get, lifespan_send))
-        await started.wait()
-        try:
+        async with running(Settings(delay=0)) as app:
             await scenario(app)
-        finally:
-            await lifespan.put({"type": "lifespan.shutdown"})
-            await life
 
     asyncio.run(main())
 
@@ -83,7 +53,7 @@ def test_a_body_in_several_messages_is_read_whole() -> None:
     parts = [raw[:10], b"", raw[10:50], raw[50:]]
 
     async def scenario(app: Any) -> None:
-        scope = _scope("POST", "/identity/v3/auth/tokens", [(b"content-type", b"application/json")])
+        scope = http_scope("POST", "/identity/v3/auth/tokens", [(b"content-type", b"application/json")])
         messages = [{"type": "http.request", "body": part, "more_body": True} for part in parts]
         messages[-1]["more_body"] = False
         sent = await _call(app, scope, messages)
@@ -98,7 +68,7 @@ def test_a_body_in_several_messages_is_read_whole() -> None:
 
 def test_a_client_gone_while_sending_the_body_gets_an_empty_400() -> None:
     async def scenario(app: Any) -> None:
-        scope = _scope("POST", "/identity/v3/auth/tokens", [(b"content-length", b"500")])
+        scope = http_scope("POST", "/identity/v3/auth/tokens", [(b"content-length", b"500")])
         messages = [{"type": "http.request", "body": b'{"auth": ', "more_body": True}, {"type": "http.disconnect"}]
         sent = await _call(app, scope, messages)
         assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
@@ -111,7 +81,7 @@ def test_a_client_gone_while_sending_the_body_gets_an_empty_400() -> None:
 
 def test_a_declared_length_over_the_limit_is_refused_before_a_message_is_read() -> None:
     async def scenario(app: Any) -> None:
-        scope = _scope("POST", "/compute/v2.1/servers", [(b"content-length", b"999999")])
+        scope = http_scope("POST", "/compute/v2.1/servers", [(b"content-length", b"999999")])
         sent = await _call(app, scope, [])  # receive() would fail: nothing is read
         assert sent[0]["status"] == 413
         assert "114688" in json.loads(sent[1]["body"])["overLimit"]["message"]

@@ -216,3 +216,43 @@ def create_app(settings: Settings, cloud: Cloud | None = None) -> Any:
     cloud = cloud or Cloud(settings)
     cloud.start()
     return RequestId(_Dispatcher(cloud))
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Any]:
+    """The ASGI app, started and at the end stopped through its lifespan as uvicorn would, for
+    callers that drive it in their own loop (benchmarks of the loop's path, tests)."""
+    app = create_app(settings)
+    lifespan: asyncio.Queue[dict] = asyncio.Queue()
+    started = asyncio.Event()
+
+    async def lifespan_send(message: dict) -> None:
+        started.set()
+
+    await lifespan.put({"type": "lifespan.startup"})
+    life = asyncio.create_task(app({"type": "lifespan"}, lifespan.get, lifespan_send))
+    await started.wait()
+    try:
+        yield app
+    finally:
+        await lifespan.put({"type": "lifespan.shutdown"})
+        await life
+
+
+def http_scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """The scope uvicorn would give a request from a loopback client (a ``Host`` header first),
+    for callers that drive the app in their own loop."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:5000"), *headers],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 5000),
+    }
