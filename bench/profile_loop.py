@@ -27,7 +27,7 @@ import time
 
 from benchlib import COMPUTE, Client, compute_project, create_servers
 
-from stacksim.app import create_app
+from stacksim.app import http_scope, running
 from stacksim.config import Settings
 from stacksim.control import wait_healthy
 from stacksim.testing import DEFAULT_PASSWORD, free_port
@@ -48,21 +48,7 @@ def thread_ticks(pid: int) -> dict[str, int]:
 
 async def _asgi_call(app, method: str, path: str, body: object = None, token: str = "") -> tuple[int, dict, bytes]:
     raw = json.dumps(body).encode() if body is not None else b""
-    headers = [(b"host", b"127.0.0.1:5000"), (b"content-type", b"application/json"), (b"x-auth-token", token.encode())]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 40000),
-        "server": ("127.0.0.1", 5000),
-    }
+    scope = http_scope(method, path, [(b"content-type", b"application/json"), (b"x-auth-token", token.encode())])
     sent: list[dict] = []
 
     async def receive() -> dict:
@@ -75,39 +61,33 @@ async def _asgi_call(app, method: str, path: str, body: object = None, token: st
     return sent[0]["status"], dict(sent[0]["headers"]), b"".join(m.get("body", b"") for m in sent[1:])
 
 
-async def asgi_alone(requests: int) -> None:
-    """The loop thread's CPU per request of the ASGI app alone (see ``--asgi``)."""
-    app = create_app(Settings(delay=0))
-    lifespan: asyncio.Queue[dict] = asyncio.Queue()
-    started = asyncio.Event()
-
-    async def lifespan_send(message: dict) -> None:
-        started.set()
-
-    await lifespan.put({"type": "lifespan.startup"})
-    life = asyncio.create_task(app({"type": "lifespan"}, lifespan.get, lifespan_send))
-    await started.wait()
+async def admin_token(app) -> tuple[str, dict]:
+    """A token for the admin's project, from the ASGI app, and the token's body."""
     user = {"name": "admin", "domain": {"id": "default"}, "password": DEFAULT_PASSWORD}
     scope = {"project": {"name": "admin", "domain": {"id": "default"}}}
     auth = {"auth": {"identity": {"methods": ["password"], "password": {"user": user}}, "scope": scope}}
-    _, headers, _ = await _asgi_call(app, "POST", "/identity/v3/auth/tokens", auth)
-    tok = headers[b"x-subject-token"].decode()
-    _, _, flavors = await _asgi_call(app, "GET", f"{COMPUTE}/flavors", token=tok)
-    cases = {
-        "flavor": f"{COMPUTE}/flavors/{json.loads(flavors)['flavors'][0]['id']}",
-        "detail": f"{COMPUTE}/servers/detail",
-        "404": f"{COMPUTE}/nothing-here",
-    }
-    for what, path in cases.items():
-        for _ in range(200):  # warm up
-            await _asgi_call(app, "GET", path, token=tok)
-        started_cpu = time.thread_time()
-        for _ in range(requests):
-            status, _, _ = await _asgi_call(app, "GET", path, token=tok)
-        spent = (time.thread_time() - started_cpu) / requests * 1000
-        print(f"{what} (ASGI app alone, {status}): loop thread {spent:.3f} ms/request")
-    await lifespan.put({"type": "lifespan.shutdown"})
-    await life
+    _, headers, issued = await _asgi_call(app, "POST", "/identity/v3/auth/tokens", auth)
+    return headers[b"x-subject-token"].decode(), json.loads(issued)["token"]
+
+
+async def asgi_alone(requests: int) -> None:
+    """The loop thread's CPU per request of the ASGI app alone (see ``--asgi``)."""
+    async with running(Settings(delay=0)) as app:
+        tok, _ = await admin_token(app)
+        _, _, flavors = await _asgi_call(app, "GET", f"{COMPUTE}/flavors", token=tok)
+        cases = {
+            "flavor": f"{COMPUTE}/flavors/{json.loads(flavors)['flavors'][0]['id']}",
+            "detail": f"{COMPUTE}/servers/detail",
+            "404": f"{COMPUTE}/nothing-here",
+        }
+        for what, path in cases.items():
+            for _ in range(200):  # warm up
+                await _asgi_call(app, "GET", path, token=tok)
+            started_cpu = time.thread_time()
+            for _ in range(requests):
+                status, _, _ = await _asgi_call(app, "GET", path, token=tok)
+            spent = (time.thread_time() - started_cpu) / requests * 1000
+            print(f"{what} (ASGI app alone, {status}): loop thread {spent:.3f} ms/request")
 
 
 def main() -> None:

@@ -64,3 +64,16 @@ def test_route_path_is_the_path_below_the_mount() -> None:
 def test_a_template_the_tree_cannot_hold_is_refused(template: str) -> None:
     with pytest.raises(ValueError, match="a parameter must be a whole segment"):
         routing.Table([(template, frozenset({"GET"}), 0)])
+
+
+def test_a_path_seen_again_finds_the_same_route_and_the_memory_of_paths_is_bounded(monkeypatch) -> None:
+    monkeypatch.setattr(routing, "CACHED_PATHS", 3)
+    table = routing.Table([("/servers", frozenset({"POST"}), "create"), ("/servers/{id}", frozenset({"GET"}), "show")])
+    paths = ["/servers", "/servers/a", "/servers/b", "/servers/c", "/servers/"]
+    first = [(table.find(p, m), table.matches(p)) for p in paths for m in ("GET", "POST")]
+    again = [(table.find(p, m), table.matches(p)) for p in paths for m in ("GET", "POST")]
+    assert first == again
+    assert first[0][0] == (None, {}, True) and first[1][0] == ("create", {}, True)  # /servers: 405, then found
+    assert first[2][0] == ("show", {"id": "a"}, True)
+    assert first[9] == ((None, {}, False), False)  # /servers/: no route
+    assert len(table._seen) == 3  # the first three paths only

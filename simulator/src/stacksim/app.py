@@ -26,7 +26,7 @@ from stacksim.dashboard import Dashboard
 from stacksim.fault_injection import PATH as FAULTS_PATH
 from stacksim.fault_injection import Faults, FaultsEndpoint, inject
 from stacksim.reset import NoSnapshot
-from stacksim.web import RequestId
+from stacksim.web import SCOPE_BEFORE_ANSWER, RequestId
 
 log = logging.getLogger("stacksim")
 
@@ -89,6 +89,11 @@ class _Dispatcher:
     def __init__(self, cloud: Cloud) -> None:
         self.cloud = cloud
         self.mounts = [(s.prefix, s, s.api.app(cloud, s)) for s in cloud.services]
+        for prefix, _, _ in self.mounts:
+            if not prefix.startswith("/") or "/" in prefix[1:]:
+                raise ValueError(f"{prefix}: a service's prefix must be one path segment")
+        #: the mounts by prefix (one segment, ``/compute``): a path's first segment finds its mount
+        self._by_prefix = {mount[0]: mount for mount in self.mounts}
         self.gate = Gate()
         names = {name: s.type for s in cloud.services for name in (s.prefix.strip("/"), *[e.type for e in s.catalog()])}
         self.faults = Faults(names, cloud.lifecycle)
@@ -100,6 +105,11 @@ class _Dispatcher:
             await self._lifespan(receive, send)
             return
         path = scope["path"]
+        end = path.find("/", 1)
+        mount = self._by_prefix.get(path if end < 0 else path[:end])
+        if mount is not None:  # an API call: the usual case first
+            await self._service(mount, scope, receive, send)
+            return
         if path == "/health":
             await self._health(scope, receive, send)
             return
@@ -116,39 +126,44 @@ class _Dispatcher:
             async with self.gate.call():  # a reset waits for the page, and the page for a reset
                 await self.dashboard(sub, receive, send)
             return
-        for prefix, service, app in self.mounts:
-            if path == prefix or path.startswith(prefix + "/"):
-                sub = dict(scope, root_path=scope.get("root_path", "") + prefix)
-                if path == prefix:
-                    sub["path"] = prefix + "/"
-                fault = self.faults.take(service.type, scope["method"], sub["path"][len(prefix) :])
-                if fault is not None:
-                    response = await inject(fault, service.api, sub)
-                    if response is not None:
-                        await response(sub, receive, send)
-                        return
-                await self.gate.enter()  # not ``async with gate.call()``: a generator per request costs
-                try:
-                    await self._settled(app, sub, receive, send)
-                finally:
-                    await self.gate.leave()
-                return
         await self._error(faults.NotFound(f"No service is mounted at {path}."), scope, receive, send)
 
-    async def _settled(self, app: Any, scope: dict, receive: Any, send: Any) -> None:
-        """Run the call; before its answer goes out, let what it set going settle."""
-        life = self.cloud.lifecycle
-        changes = scope.get("method") not in SAFE_METHODS
-        with life.settling() as settle:
+    async def _service(self, mount: tuple[str, Any, Any], scope: dict, receive: Any, send: Any) -> None:
+        """An API call to the service mounted at ``mount``'s prefix (``path`` is that or below it).
 
-            async def send_settled(message: dict) -> None:
-                if message["type"] == "http.response.start":
+        It runs through the gate, and before its answer goes out, what it set going settles. The
+        wait is done by :class:`RequestId`'s ``send`` wrapper (it sees ``scope``), not by one more
+        wrapper here: each costs the event loop a coroutine per message.
+        """
+        prefix, service, app = mount
+        path = scope["path"]
+        sub = dict(scope, root_path=scope.get("root_path", "") + prefix)
+        if path == prefix:
+            sub["path"] = prefix + "/"
+        fault = self.faults.take(service.type, scope["method"], sub["path"][len(prefix) :])
+        if fault is not None:
+            response = await inject(fault, service.api, sub)
+            if response is not None:
+                await response(sub, receive, send)
+                return
+        life = self.cloud.lifecycle
+        changes = scope["method"] not in SAFE_METHODS
+        await self.gate.enter()  # not ``async with gate.call()``: a generator per request costs
+        try:
+            with life.settling() as settle:
+
+                async def before_answer() -> None:
                     if changes:
                         life.changed()  # wake work waiting for what this call may have changed
                     await life.settle(settle)
-                await send(message)
 
-            await app(scope, receive, send_settled)
+                scope[SCOPE_BEFORE_ANSWER] = before_answer
+                try:
+                    await app(sub, receive, send)
+                finally:
+                    del scope[SCOPE_BEFORE_ANSWER]
+        finally:
+            await self.gate.leave()
 
     async def _health(self, scope: dict, receive: Any, send: Any) -> None:
         body = {
@@ -201,3 +216,43 @@ def create_app(settings: Settings, cloud: Cloud | None = None) -> Any:
     cloud = cloud or Cloud(settings)
     cloud.start()
     return RequestId(_Dispatcher(cloud))
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Any]:
+    """The ASGI app, started and at the end stopped through its lifespan as uvicorn would, for
+    callers that drive it in their own loop (benchmarks of the loop's path, tests)."""
+    app = create_app(settings)
+    lifespan: asyncio.Queue[dict] = asyncio.Queue()
+    started = asyncio.Event()
+
+    async def lifespan_send(message: dict) -> None:
+        started.set()
+
+    await lifespan.put({"type": "lifespan.startup"})
+    life = asyncio.create_task(app({"type": "lifespan"}, lifespan.get, lifespan_send))
+    await started.wait()
+    try:
+        yield app
+    finally:
+        await lifespan.put({"type": "lifespan.shutdown"})
+        await life
+
+
+def http_scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """The scope uvicorn would give a request from a loopback client (a ``Host`` header first),
+    for callers that drive the app in their own loop."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:5000"), *headers],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 5000),
+    }

@@ -278,10 +278,11 @@ if HAS_HTTPTOOLS:
 
         def on_headers_complete(self) -> None:
             # the chunks' count may hold body bytes, or miss a pipelined head's first bytes: measure the head
-            if _head_size(self.parser.get_method(), self.url, self.headers) > MAX_HEAD:
+            size, host = _head_size(self.parser.get_method(), self.url, self.headers)
+            if size > MAX_HEAD:
                 raise BadHead("over MAX_HEAD")  # uvicorn answers the parser's error with a 400
             # HTTP/1.1 requires Host (RFC 9112 3.2); h11 and Apache refuse a request without one, llhttp does not
-            if self.parser.get_http_version() == "1.1" and not any(name == b"host" for name, _ in self.headers):
+            if not host and self.parser.get_http_version() == "1.1":
                 raise BadHead("no Host header")
             self.head_done = True
             super().on_headers_complete()
@@ -300,10 +301,17 @@ if HAS_HTTPTOOLS:
             return not self.in_message
 
 
-def _head_size(method: bytes, url: bytes, headers: list[tuple[bytes, bytes]]) -> int:
-    """The bytes of a request head with this method, target and headers, written the shortest way."""
+def _head_size(method: bytes, url: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, bool]:
+    """The bytes of a request head with this method, target and headers, written the shortest way,
+    and whether it has a ``Host`` header (one pass over the headers: the loop runs this per request)."""
     # method + " " + target + " HTTP/1.1\r\n", each "name: value\r\n", the blank line
-    return len(method) + len(url) + 14 + sum(len(name) + len(value) + 4 for name, value in headers)
+    size = len(method) + len(url) + 14
+    host = False
+    for name, value in headers:
+        size += len(name) + len(value) + 4
+        if name == b"host":
+            host = True
+    return size, host
 
 
 #: uvicorn's HTTP protocol the guard watches: httptools (C) if installed, else h11

@@ -22,7 +22,7 @@ import json
 import re
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from stacksim import faults
 from stacksim.toolkit import LONE_SURROGATE
@@ -51,17 +51,37 @@ class BodyTooLarge(Exception):
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The request's body, read up to ``limit`` bytes (:class:`BodyTooLarge` beyond); later
-    ``request.body()`` calls return it."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(limit, int(declared))
+    ``request.body()`` calls return it.
+
+    It reads the ASGI messages as ``Request.stream()`` does (``ClientDisconnect`` if the client
+    goes), without an async generator and a ``Headers`` object per request: the event loop
+    runs this for every call.
+    """
+    for name, value in request.scope["headers"]:  # lower-case names, as ``Headers.get`` compares
+        if name == b"content-length":
+            declared = value.decode("latin-1")
+            if declared.isdigit() and int(declared) > limit:
+                raise BodyTooLarge(limit, int(declared))
+            break
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(limit, None)
-        chunks.append(chunk)
+    receive = request.receive
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "http.request":
+            chunk = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > limit:
+                    raise BodyTooLarge(limit, None)
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        elif kind == "http.disconnect":
+            request._is_disconnected = True
+            raise ClientDisconnect()
+    request._stream_consumed = True
     body = b"".join(chunks)
     request._body = body  # where Starlette keeps a body it has read
     return body

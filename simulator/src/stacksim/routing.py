@@ -17,6 +17,9 @@ from starlette.routing import compile_path
 
 T = TypeVar("T")
 
+#: paths whose candidate routes a table remembers (a create's or a list's path is the same each time)
+CACHED_PATHS = 1024
+
 
 class _Node:
     """The templates that go on past one segment: by literal segment, and by parameter."""
@@ -69,6 +72,8 @@ class Table(Generic[T]):
     def __init__(self, routes: Sequence[tuple[str, frozenset[str], T]]) -> None:
         self.routes: list[tuple[re.Pattern[str], frozenset[str], T]] = []
         self._tree = _Node()
+        #: the candidates of the paths seen, up to :data:`CACHED_PATHS` of them (the routes never change)
+        self._seen: dict[str, list[tuple[re.Pattern[str], frozenset[str], T]]] = {}
         for index, (path, methods, target) in enumerate(routes):
             if "GET" in methods:  # as Starlette's Route: a GET route answers HEAD too
                 methods = methods | {"HEAD"}
@@ -79,6 +84,14 @@ class Table(Generic[T]):
 
     def _candidates(self, path: str) -> list[tuple[re.Pattern[str], frozenset[str], T]]:
         """The routes that may match ``path``, in order (each one's regex has the last word)."""
+        found = self._seen.get(path)
+        if found is None:
+            found = self._walk(path)
+            if len(self._seen) < CACHED_PATHS:  # the first paths seen: the collections, the first ids
+                self._seen[path] = found
+        return found
+
+    def _walk(self, path: str) -> list[tuple[re.Pattern[str], frozenset[str], T]]:
         if path.endswith("\n"):  # a regex's ``$`` matches before a final newline: try them all, as Starlette
             return self.routes
         if not path.startswith("/"):

@@ -39,7 +39,11 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 #: where :class:`RequestId` keeps the request's id in the ASGI scope
 #: the scope key that holds the request id (the contextvar toolkit.REQUEST_ID holds it too)
 SCOPE_REQUEST_ID = "stacksim.request_id"
+#: the key of an async callable awaited once the answer is ready, just before it starts (see :class:`RequestId`)
+SCOPE_BEFORE_ANSWER = "stacksim.before_answer"
 _NO_BODY = object()
+#: how a plain (not streamed, not a file) response answers: two messages, as ``Api._serve`` sends them itself
+_PLAIN_CALL = Response.__call__
 
 #: Threads that run the handlers' work (store reads and writes, JSON, views), so a
 #: slow request never stalls the event loop and the others behind it.
@@ -324,7 +328,17 @@ class Api:
                     raise HTTPException(status_code=405 if found else 404)
                 scope["path_params"] = {**scope.get("path_params", {}), **params}
                 response = await endpoint(request)
-                await response(scope, receive, watched)
+                if type(response).__call__ is _PLAIN_CALL and scope["type"] == "http":
+                    # What ``Response.__call__`` sends, without a ``send`` wrapper per message.
+                    started = True
+                    await send(
+                        {"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers}
+                    )
+                    await send({"type": "http.response.body", "body": response.body})
+                    if response.background is not None:
+                        await response.background()
+                else:
+                    await response(scope, receive, watched)
             except (faults.ApiError, HTTPException) as exc:
                 if started:
                     raise RuntimeError("Caught handled exception, but response already started.") from exc
@@ -429,7 +443,12 @@ def unexpected(scope: dict, exc: BaseException) -> faults.ApiError:
 
 class RequestId:
     """ASGI middleware: every response carries an ``x-openstack-request-id`` (kept in the scope
-    as :data:`SCOPE_REQUEST_ID`), and nothing raised below it breaks the connection."""
+    as :data:`SCOPE_REQUEST_ID`), and nothing raised below it breaks the connection.
+
+    An app below may put an async callable in the scope as :data:`SCOPE_BEFORE_ANSWER`: it is
+    awaited before the answer starts (the dispatcher's settle wait), in this one ``send`` wrapper
+    rather than in one more of its own.
+    """
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -446,6 +465,9 @@ class RequestId:
         async def tagged(message: dict) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
+                before = scope.get(SCOPE_BEFORE_ANSWER)
+                if before is not None:
+                    await before()
                 started = True
                 message["headers"] = [*list(message.get("headers") or []), tag]
             await send(message)
