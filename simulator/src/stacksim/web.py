@@ -48,6 +48,8 @@ _PLAIN_CALL = Response.__call__
 #: Threads that run the handlers' work (store reads and writes, JSON, views), so a
 #: slow request never stalls the event loop and the others behind it.
 WORKERS = 8
+#: How long a call may wait behind the one the running thread is on before another takes over.
+STALL = 0.01
 _calls: queue.SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future, contextvars.Context, Coroutine]] = (
     queue.SimpleQueue()
 )
@@ -56,27 +58,87 @@ _threads_lock = threading.Lock()
 _local = threading.local()
 
 
+class _Relay:
+    """Which request thread runs the calls: one at a time, the others standing by.
+
+    A handler's work is Python and store statements, which the GIL and the store's lock run one
+    at a time anyway; eight threads contending for both only add hand-offs and wake-ups (a
+    server create made 23 context switches with eight threads taking calls, 6 with one). So one
+    thread, the runner, takes the calls in order.
+
+    None may hold the others up, though: a handler that suspends (it awaits a future) hands the
+    running on at once, and if the runner is still on one call :data:`STALL` seconds after
+    another came in behind it (it waits on a driver or a peer, or works long), a thread standing
+    by takes over and the old runner finishes its call on its own.
+    """
+
+    def __init__(self) -> None:
+        self.role = threading.Lock()  # held by the runner: a thread standing by waits for it
+        self._guard = threading.Lock()  # one hand-over per term, whoever asks for it
+        self.term = 0  # moves on at each hand-over: a thread runs calls while its term lasts
+        self.begun = 0  # calls the runners began: the watch tells a call stuck from a next one by it
+        self.busy = False  # the runner is in a call (not waiting for one)
+        self.handovers = 0  # because the runner was stuck (for tests and profiles)
+        self._watch_loop: asyncio.AbstractEventLoop | None = None  # where the watch is armed, if it is
+
+    def serve(self) -> None:
+        """A request thread's life: stand by, then run calls until the term ends."""
+        while True:
+            self.role.acquire()
+            term = _local.term = self.term
+            while True:
+                loop, future, ctx, coro = _calls.get()  # the runner waits for calls holding the role
+                self.begun += 1
+                self.busy = True
+                try:
+                    outcome, failed = ctx.run(_complete, coro), False
+                except BaseException as exc:
+                    outcome, failed = exc, True
+                with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody waits
+                    loop.call_soon_threadsafe(_settle, future, outcome, failed)
+                del loop, future, ctx, coro, outcome  # no reference kept while the thread waits
+                with self._guard:
+                    if self.term != term:
+                        break  # handed over meanwhile: stand by again
+                    self.busy = False
+
+    def step_down(self, term: int, stuck_on: int | None = None) -> None:
+        """End ``term`` if it is still the current one (and, given ``stuck_on``, its runner is
+        still on that call): a thread standing by becomes the runner."""
+        with self._guard:
+            if self.term != term or (stuck_on is not None and not (self.busy and self.begun == stuck_on)):
+                return
+            self.term += 1
+            self.busy = False
+            self.role.release()
+            if stuck_on is not None:
+                self.handovers += 1
+
+    def queued(self, loop: asyncio.AbstractEventLoop) -> None:
+        """A call was queued (on ``loop``): watch that the runner gets to it (one watch at a time)."""
+        if self._watch_loop is None or self._watch_loop.is_closed():
+            self._watch_loop = loop
+            loop.call_later(STALL, self._watch, loop, self.term, self.begun)
+
+    def _watch(self, loop: asyncio.AbstractEventLoop, term: int, begun: int) -> None:
+        self._watch_loop = None
+        if _calls.empty():
+            return
+        self.step_down(term, stuck_on=begun)
+        self.queued(loop)  # calls still wait: watch the call the runner is on now
+
+
+_relay = _Relay()
+
+
 def _start_workers() -> None:
     """Start the request threads the first time a call needs one (daemons: a call still running
     when the process ends is lost with it, as one on a stopped server's loop would be)."""
     with _threads_lock:
         while len(_threads) < WORKERS:
-            thread = threading.Thread(target=_work, name=f"stacksim-request_{len(_threads)}", daemon=True)
+            thread = threading.Thread(target=_relay.serve, name=f"stacksim-request_{len(_threads)}", daemon=True)
             thread.start()
             _threads.append(thread)
-
-
-def _work() -> None:
-    """A request thread: run each call handed to it and hand its outcome back to the caller's loop."""
-    while True:
-        loop, future, ctx, coro = _calls.get()
-        try:
-            outcome, failed = ctx.run(_complete, coro), False
-        except BaseException as exc:
-            outcome, failed = exc, True
-        with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody waits for the answer
-            loop.call_soon_threadsafe(_settle, future, outcome, failed)
-        del loop, future, ctx, coro, outcome  # no reference kept while the thread waits
 
 
 def _settle(future: asyncio.Future, outcome: Any, failed: bool) -> None:
@@ -108,6 +170,7 @@ def _complete(coro: Coroutine[Any, Any, T]) -> T:
             return done.value
         finally:
             asyncio._set_running_loop(None)
+        _relay.step_down(_local.term)  # it waits on something: the calls behind it go on meanwhile
         return loop.run_until_complete(_rest(coro, yielded))
 
 
@@ -138,6 +201,7 @@ async def off_loop(coro: Coroutine[Any, Any, T]) -> T:
         _start_workers()
     future = asyncio.get_running_loop().create_future()
     _calls.put((future.get_loop(), future, contextvars.copy_context(), coro))
+    _relay.queued(future.get_loop())
     return await future
 
 
