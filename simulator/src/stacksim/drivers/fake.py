@@ -13,7 +13,7 @@ text as the reason (the server goes to ``ERROR`` with it as its fault).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -163,9 +163,10 @@ class FakeDriver(ComputeDriver):
         self._log(instance_id, f"virtio_blk: volume {volume_id} detached")
 
 
-def _stamped(lines: Iterable[str]) -> str:
+def _stamped(lines: Sequence[str]) -> str:
     stamp = clock.now().strftime("%H:%M:%S")
-    return "".join(f"[{stamp}] {line}\n" for line in lines)
+    text = f"\n[{stamp}] ".join(lines)  # one join, no generator: a build writes several lines
+    return f"[{stamp}] {text}\n" if lines else ""
 
 
 def _read(path: Path) -> str:

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
+import re
 from typing import TYPE_CHECKING, Any
 
-from stacksim import faults
+from stacksim import clock, faults
 from stacksim.auth import Context
 from stacksim.drivers.base import DriverError, Instance
 from stacksim.lifecycle import hold
@@ -26,9 +28,9 @@ from stacksim.services.compute.flavors import KIND as FLAVOR
 from stacksim.services.compute.flavors import Flavors
 from stacksim.services.compute.inputs import BlockDevice, NetworkRequest, ServerRequest, check_text
 from stacksim.services.compute.servers import KIND, Related
-from stacksim.services.compute.states import NOSTATE, RUNNING, now, set_state
+from stacksim.services.compute.states import NOSTATE, RUNNING, set_state
 from stacksim.services.network.ports import DevicePort
-from stacksim.toolkit import naive_timestamp, new_hex_id, new_id
+from stacksim.toolkit import new_id
 
 if TYPE_CHECKING:
     from stacksim.services.compute.model import Compute
@@ -42,11 +44,13 @@ BOOT_DELAY = "stacksim:boot_delay"
 #: Nova's limit on user data, base64-encoded as the API carries it.
 MAX_USER_DATA = 65535
 BUILD_EVENT = "compute__do_build_and_run_instance"
+#: what a hostname may not hold: \w is str.isalnum's letters and digits, and "_"
+_NOT_HOSTNAME = re.compile(r"[^\w-]|_")
 
 
 def hostname(name: str) -> str:
     """Nova's sanitised hostname: letters, digits and dashes, at most 63 characters."""
-    cleaned = "".join(c if c.isalnum() or c == "-" else "-" for c in name.lower()).strip("-.")
+    cleaned = _NOT_HOSTNAME.sub("-", name.lower()).strip("-.")
     return (cleaned or "server")[:63]
 
 
@@ -108,7 +112,7 @@ class Builder:
         if req.group_id:
             compute.server_groups.get(ctx, req.group_id)
         compute.hosts.check_zone(req.availability_zone)
-        reservation = f"r-{new_hex_id()[:8]}"
+        reservation = f"r-{os.urandom(4).hex()}"  # 8 random hex digits
         made: list[dict[str, Any]] = []
         ports: dict[str, dict[str, Any]] = {}
         # One transaction: if a port cannot be made (an address in use, a quota), no
@@ -123,7 +127,11 @@ class Builder:
             )
             for index in range(count):
                 name = req.name if count == 1 else f"{req.name}-{index + 1}"
-                server = self._record(ctx, req, name, flavor, image, key, reservation, index, bdms, user_data)
+                moment = clock.now()  # the server's created and updated, and its action's start
+                created = clock.iso(moment, micro=False)
+                server = self._record(
+                    ctx, req, name, flavor, image, key, reservation, index, bdms, user_data, created
+                )
                 if no_host:
                     server["schedule_error"] = "No valid host was found. There are not enough hosts available."
                 for net in networks:
@@ -132,7 +140,7 @@ class Builder:
                 self.store.add(KIND, server)
                 if req.group_id:
                     compute.server_groups.add_member(req.group_id, server["id"])
-                compute.history.record(ctx, server, "create", event=BUILD_EVENT)
+                compute.history.record(ctx, server, "create", event=BUILD_EVENT, at=clock.naive(moment))
                 made.append(server)
             # The builds' jobs commit with their servers: a kill -9 can leave no server in BUILD
             # without the job a restart resumes (nothing else would ever move it on).
@@ -286,8 +294,9 @@ class Builder:
             found.append(group)
         return found
 
-    def _record(self, ctx, req, name, flavor, image, key, reservation, index, bdms, user_data) -> dict[str, Any]:
-        created = now()
+    def _record(
+        self, ctx, req, name, flavor, image, key, reservation, index, bdms, user_data, created
+    ) -> dict[str, Any]:
         server = {
             "id": new_id(),
             "name": name,
@@ -317,13 +326,13 @@ class Builder:
             "own_ports": [],
             "reservation_id": reservation,
             "launch_index": index,
-            "instance_name": f"instance-{new_hex_id()[:8]}",
+            "instance_name": f"instance-{os.urandom(4).hex()}",
             "block_devices": bdms,
             "image_id": "" if any(b["boot_index"] == 0 for b in bdms) else (image["id"] if image else ""),
             "old_flavor": None,
             "power_state": NOSTATE,
         }
-        set_state(server, "building", "scheduling")
+        set_state(server, "building", "scheduling", updated=created)
         return server
 
     def _attach_port(
@@ -438,13 +447,16 @@ class Builder:
             self.compute.history.finish(server["id"], BUILD_EVENT, error=str(exc))
             return
 
+        moment = clock.now()  # launched, updated and the build event's end: one instant
+        launched = clock.naive(moment)
+
         def built(current: dict[str, Any]) -> bool | None:
             if current["vm_state"] != "building":
                 return False  # reset or failed meanwhile
-            current["launched_at"] = naive_timestamp()
-            set_state(current, "active", None, RUNNING)
+            current["launched_at"] = launched
+            set_state(current, "active", None, RUNNING, updated=clock.iso(moment, micro=False))
             return None
 
         with self.store.transaction():  # the state and its event land together
             servers.settle(server["id"], built, (server, rev) if rev is not None else None)
-            self.compute.history.finish(server["id"], BUILD_EVENT)
+            self.compute.history.finish(server["id"], BUILD_EVENT, at=launched)

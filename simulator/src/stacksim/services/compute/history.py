@@ -30,11 +30,17 @@ class History:
         self.store = compute.store
 
     def record(
-        self, ctx: Context, server: dict[str, Any], action: str, event: str | None = None, done: bool = False
+        self,
+        ctx: Context,
+        server: dict[str, Any],
+        action: str,
+        event: str | None = None,
+        done: bool = False,
+        at: str | None = None,
     ) -> dict[str, Any]:
         """Note that ``ctx`` started ``action`` on ``server`` (and its first ``event``; ``done``: it
-        already finished)."""
-        now = naive_timestamp()
+        already finished; ``at``: when, as :func:`naive_timestamp` writes it, if the caller has it)."""
+        now = at or naive_timestamp()
         request_id = toolkit.request_id()
         record = {
             "id": f"{server['id']}:{request_id}:{action}",
@@ -63,13 +69,14 @@ class History:
             )
         return self.store.put(KIND, record)
 
-    def finish(self, server_id: str, event: str, error: str | None = None) -> None:
-        """The newest unfinished ``event`` of the server ended (with ``error`` if it failed)."""
+    def finish(self, server_id: str, event: str, error: str | None = None, at: str | None = None) -> None:
+        """The newest unfinished ``event`` of the server ended (with ``error`` if it failed; ``at``:
+        when, as :func:`naive_timestamp` writes it, if the caller has it)."""
 
         def done(record: dict[str, Any]) -> dict[str, Any] | None:
             for entry in record["events"]:
                 if entry["event"] == event and entry["finish_time"] is None:
-                    now = naive_timestamp()
+                    now = at or naive_timestamp()
                     entry.update(finish_time=now, result="Error" if error else "Success")
                     if error:
                         entry.update(traceback=f"Traceback (most recent call last):\n{error}", details=error)

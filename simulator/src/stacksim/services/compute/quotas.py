@@ -66,6 +66,24 @@ def flavor_sizes(server: dict[str, Any]) -> tuple[int, int]:
     return int(flavor.get("vcpus") or 0), int(flavor.get("ram") or 0)
 
 
+# What each server write adds to its project's usage (the store calls these on every write of a
+# server: counts() and flavor_sizes() written out, one call each instead of three).
+def _instances(server: dict[str, Any]) -> int:
+    return int(server.get("status") not in GONE and not server.get("deleted"))
+
+
+def _cores(server: dict[str, Any]) -> int:
+    if server.get("status") in GONE or server.get("deleted"):
+        return 0
+    return int((server.get("flavor") or {}).get("vcpus") or 0)
+
+
+def _ram(server: dict[str, Any]) -> int:
+    if server.get("status") in GONE or server.get("deleted"):
+        return 0
+    return int((server.get("flavor") or {}).get("ram") or 0)
+
+
 class Quotas:
     def __init__(self, store: Store, check_project: Callable[[str], None] = lambda project_id: None) -> None:
         self.store = store
@@ -75,11 +93,7 @@ class Quotas:
         self.classes = QuotaEngine(store, CLASS_KIND, DEFAULTS)
         store.track(
             "server",
-            {
-                "instances": lambda s: int(counts(s)),
-                "cores": lambda s: flavor_sizes(s)[0] if counts(s) else 0,
-                "ram": lambda s: flavor_sizes(s)[1] if counts(s) else 0,
-            },
+            {"instances": _instances, "cores": _cores, "ram": _ram},
         )
 
     # -- limits ------------------------------------------------------------------------

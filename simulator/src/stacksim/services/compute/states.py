@@ -43,14 +43,21 @@ def status(vm_state: str, task_state: str | None) -> str:
     return by_task.get(task_state, by_task[None])
 
 
-def set_state(server: dict[str, Any], vm_state: str, task_state: str | None = None, power: int | None = None) -> None:
-    """Give the record these states, the status they show and a new ``updated`` time."""
+def set_state(
+    server: dict[str, Any],
+    vm_state: str,
+    task_state: str | None = None,
+    power: int | None = None,
+    updated: str | None = None,
+) -> None:
+    """Give the record these states, the status they show and a new ``updated`` time (``updated``:
+    that time as :func:`now` wrote it, when the caller has it already)."""
     server["vm_state"] = vm_state
     server["task_state"] = task_state
     if power is not None:
         server["power_state"] = power
     server["status"] = status(vm_state, task_state)
-    server["updated"] = clock.iso(clock.now(), micro=False)
+    server["updated"] = updated or clock.iso(clock.now(), micro=False)
 
 
 def now() -> str:
