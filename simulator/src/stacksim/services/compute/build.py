@@ -129,9 +129,7 @@ class Builder:
                 name = req.name if count == 1 else f"{req.name}-{index + 1}"
                 moment = clock.now()  # the server's created and updated, and its action's start
                 created = clock.iso(moment, micro=False)
-                server = self._record(
-                    ctx, req, name, flavor, image, key, reservation, index, bdms, user_data, created
-                )
+                server = self._record(ctx, req, name, flavor, image, key, reservation, index, bdms, user_data, created)
                 if no_host:
                     server["schedule_error"] = "No valid host was found. There are not enough hosts available."
                 for net in networks:
