@@ -92,6 +92,23 @@ def test_instance_actions_name_their_requests(admin, demo, vm):
     assert after[0]["action"] == "delete"
 
 
+def test_a_create_and_its_build_each_stamp_one_instant(demo, vm):
+    """The create's ``created`` is its action's start; the build's ``launched_at`` is the server's
+    ``updated`` and the build event's end (each read once from the clock, written in two forms)."""
+    server = nova(demo, "GET", f"/servers/{vm.id}", "2.51").json()["server"]
+    (create,) = [
+        a
+        for a in nova(demo, "GET", f"/servers/{vm.id}/os-instance-actions").json()["instanceActions"]
+        if a["action"] == "create"
+    ]
+    detail = nova(demo, "GET", f"/servers/{vm.id}/os-instance-actions/{create['request_id']}", "2.51").json()
+    (event,) = detail["instanceAction"]["events"]
+    launched = server["OS-SRV-USG:launched_at"]
+    assert event["event"] == "compute__do_build_and_run_instance" and event["result"] == "Success"
+    assert server["created"] == create["start_time"][:19] + "Z" == event["start_time"][:19] + "Z"
+    assert server["updated"] == launched[:19] + "Z" and event["finish_time"][:26] == launched[:26]
+
+
 def test_diagnostics_for_admins(admin, demo, vm):
     fault(nova(demo, "GET", f"/servers/{vm.id}/diagnostics"), 403, "forbidden")
     standard = nova(admin, "GET", f"/servers/{vm.id}/diagnostics", "2.48").json()

@@ -78,7 +78,6 @@ import logging
 import math
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -88,6 +87,7 @@ from typing import Any, TypeVar
 
 from stacksim import clock
 from stacksim.store import Store
+from stacksim.toolkit import new_hex_id
 
 log = logging.getLogger("stacksim.lifecycle")
 
@@ -246,7 +246,7 @@ class Lifecycle:
             raise KeyError(f"no handler registered for {action!r}")
         wait = self.default_delay if delay is None else delay
         job = {
-            "id": uuid.uuid4().hex,
+            "id": new_hex_id(),  # uuid4().hex without building a UUID
             "action": action,
             "target": target,
             "due": clock.iso(clock.now() + timedelta(seconds=wait)),

@@ -82,7 +82,7 @@ class FakeDriver(ComputeDriver):
             f"{instance.flavor.get('ram')} MiB RAM, {instance.flavor.get('disk')} GiB disk",
         ]
         for index, port in enumerate(instance.ports):
-            ips = ", ".join(ip["ip_address"] for ip in port.get("fixed_ips", []))
+            ips = ", ".join([ip["ip_address"] for ip in port.get("fixed_ips", [])])
             lines.append(f"eth{index}: {port.get('mac_address')} {ips}")
         lines.append(f"cloud-init: hostname {instance.hostname}")
         if instance.public_key:

@@ -94,7 +94,7 @@ class Builder:
             policy.authorize(ctx, "os_compute_api:servers:create:forced_host")
         if req.networks not in (None, "auto", "none"):
             policy.authorize(ctx, "os_compute_api:servers:create:attach_network")
-        if any(b.source_type == "volume" for b in req.block_devices):
+        if req.block_devices and any(b.source_type == "volume" for b in req.block_devices):
             policy.authorize(ctx, "os_compute_api:servers:create:attach_volume")
         if req.max_count is not None and req.max_count < req.min_count:
             raise faults.BadRequest("min_count must be <= max_count")
@@ -102,7 +102,7 @@ class Builder:
         flavor = self.flavor(ctx, req.flavor_id)
         boot_delay = self._boot_delay(flavor)
         bdms = self._block_devices(ctx, req.block_devices)
-        volume_root = any(b["boot_index"] == 0 and b["destination_type"] == "volume" for b in bdms)
+        volume_root = bool(bdms) and any(b["boot_index"] == 0 and b["destination_type"] == "volume" for b in bdms)
         image = self.image(ctx, req.image_id, flavor, volume_root)
         key = compute.keypairs.for_server(ctx, req.key_name)
         wanted = req.max_count or req.min_count
@@ -151,7 +151,7 @@ class Builder:
         """How many of ``least`` to ``most`` servers the port quota leaves room for, as Nova's
         ``validate_networks`` counts before it builds: fewer than ``most`` if at least ``least``
         fit, else PortLimitExceeded (403). Ports handed over by id need no room."""
-        needed = sum("network" in wanted for wanted in networks)
+        needed = len([wanted for wanted in networks if "network" in wanted])
         quota = self.peers.network.port_quota(project_id) if needed else None
         if quota is None:
             return most
@@ -241,7 +241,7 @@ class Builder:
             elif not raw.volume_size:
                 raise faults.BadRequest("Block Device Mapping is Invalid: a blank volume needs a volume_size.")
             out.append(bdm)
-        if sum(1 for b in out if b["boot_index"] == 0) > 1:
+        if len(out) > 1 and sum(1 for b in out if b["boot_index"] == 0) > 1:
             raise faults.BadRequest(
                 "Block Device Mapping is Invalid: Boot sequence for the instance and image/block "
                 "device mapping combination is not valid."
@@ -326,7 +326,7 @@ class Builder:
             "launch_index": index,
             "instance_name": f"instance-{os.urandom(4).hex()}",
             "block_devices": bdms,
-            "image_id": "" if any(b["boot_index"] == 0 for b in bdms) else (image["id"] if image else ""),
+            "image_id": "" if bdms and any(b["boot_index"] == 0 for b in bdms) else (image["id"] if image else ""),
             "old_flavor": None,
             "power_state": NOSTATE,
         }

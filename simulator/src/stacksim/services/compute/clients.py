@@ -10,7 +10,8 @@ service user does; one made with the caller's Context keeps the caller's.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+import functools
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,22 +32,28 @@ def port_limit_exceeded(message: str = "Maximum number of ports exceeded") -> fa
     return faults.Forbidden(message)
 
 
-@contextlib.contextmanager
-def _port_quota_as_nova_says() -> Iterator[None]:
-    try:
-        yield
-    except faults.Conflict as exc:
-        if exc.kind != "OverQuota":
-            raise
-        raise port_limit_exceeded() from None
+class _PortQuotaAsNovaSays:
+    """Neutron's OverQuota as Nova answers it (PortLimitExceeded); every other error as it is. A
+    plain context manager, not a generator's: every server create makes a port in one."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+        if isinstance(exc, faults.Conflict) and exc.kind == "OverQuota":
+            raise port_limit_exceeded() from None
+        return False
+
+
+_port_quota_as_nova_says = _PortQuotaAsNovaSays()  # holds no state: one serves every call
 
 
 class Neutron:
     def __init__(self, cloud: Cloud) -> None:
         self._cloud = cloud
 
-    @property
-    def _net(self) -> Any:
+    @functools.cached_property
+    def _net(self) -> Any:  # looked up once: every create asks several times
         return self._cloud.network
 
     @property
@@ -127,7 +134,7 @@ class Neutron:
     def create_port(self, ctx: Context, **attrs: Any) -> dict[str, Any]:
         """Nova's ``_create_port_minimal``: Neutron's OverQuota becomes PortLimitExceeded, a 403 of
         the create or interface attach that asked for the port."""
-        with _port_quota_as_nova_says():
+        with _port_quota_as_nova_says:
             return self._net.create_port(ctx, **attrs)
 
     def reads_mark(self) -> int:
@@ -137,7 +144,7 @@ class Neutron:
     def create_server_port(self, ctx: Context, port: DevicePort) -> dict[str, Any]:
         """The port Nova makes for a server, from the network and groups it read for the create
         (OverQuota as :meth:`create_port` answers it)."""
-        with _port_quota_as_nova_says():
+        with _port_quota_as_nova_says:
             return self._net.create_device_port(ctx, port)
 
     def update_port(self, ctx: Context | None, port_id: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -158,8 +165,10 @@ class Neutron:
 class Glance:
     def __init__(self, cloud: Cloud) -> None:
         self._cloud = cloud
+        #: each image's data file (the same path as long as the process runs): every build asks
+        self._paths: dict[str, Path] = {}
 
-    @property
+    @functools.cached_property
     def _images(self) -> Any:
         return self._cloud.image
 
@@ -173,7 +182,10 @@ class Glance:
         return self._cloud.store.cached((IMAGE_KIND,), ("record", image_id), lambda: self._images.record(image_id))
 
     def path(self, image_id: str) -> Path:
-        return self._images.path(image_id)
+        path = self._paths.get(image_id)
+        if path is None:
+            path = self._paths[image_id] = self._images.path(image_id)
+        return path
 
     def listed(self, ctx: Context) -> list[dict[str, Any]]:
         """What ``GET /v2/images`` lists to the caller, oldest first."""

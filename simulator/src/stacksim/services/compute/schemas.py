@@ -316,8 +316,10 @@ class ServerCreate(Body):
             networks = self.networks
         else:
             networks = tuple(
-                inputs.NetworkRequest(network_id=n.uuid, port_id=n.port, fixed_ip=n.fixed_ip, tag=n.tag)
-                for n in self.networks
+                [
+                    inputs.NetworkRequest(network_id=n.uuid, port_id=n.port, fixed_ip=n.fixed_ip, tag=n.tag)
+                    for n in self.networks
+                ]
             )
         hints = dict(hints or {})
         group = hints.get("group")
@@ -326,7 +328,7 @@ class ServerCreate(Body):
             flavor_id=_last_part(self.flavorRef),
             image_id=_last_part(self.imageRef) if self.imageRef else None,
             networks=networks,
-            security_groups=tuple(g.get("name", "") for g in self.security_groups or ()),
+            security_groups=tuple([g.get("name", "") for g in self.security_groups]) if self.security_groups else (),
             key_name=self.key_name,
             user_data=_base64(self.user_data) if self.user_data else None,
             metadata=dict(self.metadata or {}),
@@ -334,7 +336,9 @@ class ServerCreate(Body):
             availability_zone=self.availability_zone,
             min_count=self.min_count,
             max_count=self.max_count,
-            block_devices=tuple(b.typed() for b in self.block_device_mapping_v2 or ()),
+            block_devices=tuple([b.typed() for b in self.block_device_mapping_v2])
+            if self.block_device_mapping_v2
+            else (),
             description=self.description,
             tags=tuple(self.tags or ()),
             hostname=self.hostname,

@@ -144,6 +144,8 @@ class ServerVolumes:
 
     def boot_volumes(self, server: dict[str, Any]) -> None:
         """Make (if need be) and attach the server's block-device volumes, the root one as /dev/vda."""
+        if not server["block_devices"]:
+            return  # most servers: no context to make for nothing
         ctx = owner_context(server)
         for index, bdm in enumerate(server["block_devices"]):
             if bdm["volume_id"] is None:

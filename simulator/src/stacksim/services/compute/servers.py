@@ -14,7 +14,6 @@ one store transaction, never across a driver call.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import re
@@ -375,8 +374,10 @@ class Servers:
         current: tuple[dict[str, Any], int] | None = None,
     ) -> None:
         """:meth:`modify` from a job: a server deleted meanwhile needs nothing more."""
-        with contextlib.suppress(faults.NotFound):
+        try:  # noqa: SIM105 (not contextlib.suppress: three calls fewer for every build)
             self.modify(server_id, change, current)
+        except faults.NotFound:
+            pass
 
     def edit(self, server_id: str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
         """:meth:`modify`, stamping ``updated`` (what a user's change to a server does)."""
