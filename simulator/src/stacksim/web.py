@@ -21,6 +21,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from stacksim import faults, limits, policy, routing
+from stacksim.connections import SCOPE_HEAD_HOLD
 from stacksim.lifecycle import inline_jobs
 from stacksim.microversion import Microversions, Version
 from stacksim.toolkit import REQUEST_ID, new_request_id
@@ -393,12 +394,24 @@ class Api:
                 scope["path_params"] = {**scope.get("path_params", {}), **params}
                 response = await endpoint(request)
                 if type(response).__call__ is _PLAIN_CALL and scope["type"] == "http":
-                    # What ``Response.__call__`` sends, without a ``send`` wrapper per message.
+                    # What ``Response.__call__`` sends, without a ``send`` wrapper per message; the
+                    # connection writes the head with the body, in one ``send`` (see HeadHold).
                     started = True
-                    await send(
-                        {"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers}
-                    )
-                    await send({"type": "http.response.body", "body": response.body})
+                    hold = scope.get(SCOPE_HEAD_HOLD)
+                    if hold is not None:
+                        hold.pair()
+                    try:
+                        await send(
+                            {
+                                "type": "http.response.start",
+                                "status": response.status_code,
+                                "headers": response.raw_headers,
+                            }
+                        )
+                        await send({"type": "http.response.body", "body": response.body})
+                    finally:
+                        if hold is not None:
+                            hold.release()
                     if response.background is not None:
                         await response.background()
                 else:
