@@ -56,6 +56,10 @@ FILE_RESERVE = 256
 #: connections a sweep closes in one go: a crowd that times out together is closed over several
 #: turns of the loop, so the requests in between are answered (closing 500 at once took ~50 ms)
 DROP_BATCH = 50
+#: the scope key of the connection's :class:`HeadHold` (httptools protocol only)
+SCOPE_HEAD_HOLD = "stacksim.head_hold"
+#: a body up to this size goes out in one write with its head; a larger one is not copied for it
+JOIN_LIMIT = 65536
 #: connections the kernel queues for us, and the most the loop takes on in one go: small, so
 #: that a flood of connections waits in the kernel and the loop keeps answering in between
 BACKLOG = 128
@@ -241,6 +245,60 @@ class GuardedH11Protocol(Guarded, H11Protocol):
         return self.conn.their_state in (h11.DONE, h11.MUST_CLOSE)
 
 
+class HeadHold:
+    """A connection's transport as its requests' answers see it: on request (:meth:`pair`), the
+    next write (an answer's head) is held and goes out with the write after it (the body), in one
+    ``send`` instead of two.
+
+    Whoever calls :meth:`pair` sends the two messages at once, with nothing between them that
+    could wait, and calls :meth:`release` after them whatever happened: a head whose body wrote
+    nothing (HEAD, or the body message never came) goes out then, and a close sends it first.
+    """
+
+    __slots__ = ("held", "holding", "transport")
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+        self.holding = False
+        self.held: bytes | None = None
+
+    def pair(self) -> None:
+        """Hold the next write until the one after it (or :meth:`release`)."""
+        self.holding = True
+
+    def release(self) -> None:
+        """Stop holding, and write what is held."""
+        self.holding = False
+        held = self.held
+        if held is not None:
+            self.held = None
+            self.transport.write(held)
+
+    def write(self, data: bytes) -> None:
+        held = self.held
+        if held is not None:
+            self.held = None
+            if len(data) <= JOIN_LIMIT:
+                self.transport.write(held + data)
+                return
+            self.transport.write(held)
+        elif self.holding:
+            self.holding = False
+            self.held = data
+            return
+        self.transport.write(data)
+
+    def close(self) -> None:
+        self.release()
+        self.transport.close()
+
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:  # what else uvicorn might ask a transport
+        return getattr(self.transport, name)
+
+
 class BadHead(Exception):
     """A request head the guard refuses: raised in a parser callback, it stops the parser."""
 
@@ -263,6 +321,8 @@ if HAS_HTTPTOOLS:
             #: bytes of the chunks that arrived while a head was incomplete (an incomplete head's size,
             #: give or take the first chunk's bytes of the request before)
             self.head_received = 0
+            #: what this connection's answers write through (see :class:`HeadHold`)
+            self.hold: HeadHold | None = None
 
         def data_received(self, data: bytes) -> None:
             if not self.head_done:
@@ -286,6 +346,13 @@ if HAS_HTTPTOOLS:
                 raise BadHead("no Host header")
             self.head_done = True
             super().on_headers_complete()
+            cycle = self.cycle
+            if cycle is not None and cycle.scope is self.scope:  # a request cycle began (not an upgrade)
+                hold = self.hold
+                if hold is None or hold.transport is not self.transport:
+                    hold = self.hold = HeadHold(self.transport)
+                cycle.transport = hold
+                self.scope[SCOPE_HEAD_HOLD] = hold
 
         def on_message_complete(self) -> None:
             self.in_message = self.head_done = False

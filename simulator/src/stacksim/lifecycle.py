@@ -135,6 +135,23 @@ class Settle:
                 self.loop.call_soon_threadsafe(self.quiet.set)
 
 
+class _Settling:
+    """What :meth:`Lifecycle.settling` returns: a class, not a generator, as the loop enters one
+    per HTTP call (a generator-based context manager costs it several calls more)."""
+
+    __slots__ = ("settle", "token")
+
+    def __init__(self, settle: Settle | None) -> None:
+        self.settle = settle
+
+    def __enter__(self) -> Settle | None:
+        self.token = _SETTLE.set(self.settle)
+        return self.settle
+
+    def __exit__(self, *exc: object) -> None:
+        _SETTLE.reset(self.token)
+
+
 @dataclass(eq=False)
 class _Waiter:
     job: str | None
@@ -367,16 +384,11 @@ class Lifecycle:
 
     # -- settling HTTP calls -----------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def settling(self) -> Iterator[Settle | None]:
-        """Count the jobs due at once that the code inside (an HTTP call) schedules."""
+    def settling(self) -> _Settling:
+        """Count the jobs due at once that the code inside (an HTTP call) schedules (a context
+        manager whose ``as`` target is the :class:`Settle`, or None off the lifecycle's loop)."""
         loop = self._loop
-        settle = Settle(loop) if loop is not None and _on_loop(loop) else None
-        token = _SETTLE.set(settle)
-        try:
-            yield settle
-        finally:
-            _SETTLE.reset(token)
+        return _Settling(Settle(loop) if loop is not None and _on_loop(loop) else None)
 
     async def settle(self, settle: Settle | None, limit: float = SETTLE_LIMIT) -> bool:
         """Wait until the call's jobs are done or waiting (at most ``limit`` s, less what its request

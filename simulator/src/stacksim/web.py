@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import collections
 import contextvars
 import functools
 import logging
@@ -21,6 +21,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from stacksim import faults, limits, policy, routing
+from stacksim.connections import SCOPE_HEAD_HOLD
 from stacksim.lifecycle import inline_jobs
 from stacksim.microversion import Microversions, Version
 from stacksim.toolkit import REQUEST_ID, new_request_id
@@ -50,9 +51,7 @@ _PLAIN_CALL = Response.__call__
 WORKERS = 8
 #: How long a call may wait behind the one the running thread is on before another takes over.
 STALL = 0.01
-_calls: queue.SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future, contextvars.Context, Coroutine]] = (
-    queue.SimpleQueue()
-)
+_calls: queue.SimpleQueue[tuple[_Inbox, asyncio.Future, contextvars.Context, Coroutine]] = queue.SimpleQueue()
 _threads: list[threading.Thread] = []
 _threads_lock = threading.Lock()
 _local = threading.local()
@@ -87,16 +86,15 @@ class _Relay:
             self.role.acquire()
             term = _local.term = self.term
             while True:
-                loop, future, ctx, coro = _calls.get()  # the runner waits for calls holding the role
+                inbox, future, ctx, coro = _calls.get()  # the runner waits for calls holding the role
                 self.begun += 1
                 self.busy = True
                 try:
                     outcome, failed = ctx.run(_complete, coro), False
                 except BaseException as exc:
                     outcome, failed = exc, True
-                with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody waits
-                    loop.call_soon_threadsafe(_settle, future, outcome, failed)
-                del loop, future, ctx, coro, outcome  # no reference kept while the thread waits
+                inbox.put(future, outcome, failed)
+                del inbox, future, ctx, coro, outcome  # no reference kept while the thread waits
                 with self._guard:
                     if self.term != term:
                         break  # handed over meanwhile: stand by again
@@ -129,6 +127,37 @@ class _Relay:
 
 
 _relay = _Relay()
+
+
+class _Inbox:
+    """The outcomes of the calls one loop handed to the request threads, on their way back.
+
+    One wake-up of the loop (``call_soon_threadsafe``: a write to its self-pipe, and the read)
+    brings back every outcome that came in before the loop got to it, not one wake-up each.
+    """
+
+    __slots__ = ("armed", "loop", "outcomes")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.outcomes: collections.deque[tuple[asyncio.Future, Any, bool]] = collections.deque()
+        self.armed = False  # a wake-up is on its way: the loop will take what is put before it runs
+
+    def put(self, future: asyncio.Future, outcome: Any, failed: bool) -> None:
+        """Hand ``outcome`` back (from a request thread)."""
+        self.outcomes.append((future, outcome, failed))
+        if not self.armed:
+            self.armed = True
+            try:
+                self.loop.call_soon_threadsafe(self._deliver)
+            except RuntimeError:  # the caller's loop is closed: nobody waits
+                self.outcomes.clear()
+
+    def _deliver(self) -> None:
+        self.armed = False  # first: an outcome put from now on brings a wake-up of its own
+        outcomes = self.outcomes
+        while outcomes:
+            _settle(*outcomes.popleft())
 
 
 def _start_workers() -> None:
@@ -199,9 +228,13 @@ async def off_loop(coro: Coroutine[Any, Any, T]) -> T:
     """
     if len(_threads) < WORKERS:
         _start_workers()
-    future = asyncio.get_running_loop().create_future()
-    _calls.put((future.get_loop(), future, contextvars.copy_context(), coro))
-    _relay.queued(future.get_loop())
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    inbox = getattr(_local, "inbox", None)  # this thread's loop's (one loop runs at a time in a thread)
+    if inbox is None or inbox.loop is not loop:
+        inbox = _local.inbox = _Inbox(loop)
+    _calls.put((inbox, future, contextvars.copy_context(), coro))
+    _relay.queued(loop)
     return await future
 
 
@@ -393,12 +426,24 @@ class Api:
                 scope["path_params"] = {**scope.get("path_params", {}), **params}
                 response = await endpoint(request)
                 if type(response).__call__ is _PLAIN_CALL and scope["type"] == "http":
-                    # What ``Response.__call__`` sends, without a ``send`` wrapper per message.
+                    # What ``Response.__call__`` sends, without a ``send`` wrapper per message; the
+                    # connection writes the head with the body, in one ``send`` (see HeadHold).
                     started = True
-                    await send(
-                        {"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers}
-                    )
-                    await send({"type": "http.response.body", "body": response.body})
+                    hold = scope.get(SCOPE_HEAD_HOLD)
+                    if hold is not None:
+                        hold.pair()
+                    try:
+                        await send(
+                            {
+                                "type": "http.response.start",
+                                "status": response.status_code,
+                                "headers": response.raw_headers,
+                            }
+                        )
+                        await send({"type": "http.response.body", "body": response.body})
+                    finally:
+                        if hold is not None:
+                            hold.release()
                     if response.background is not None:
                         await response.background()
                 else:
