@@ -62,7 +62,9 @@ def test_a_handler_that_blocks_its_thread_does_not_hold_up_the_calls_behind_it()
 
     handovers = web._relay.handovers
     assert _run(scenario()) == ([0, 1, 2, 3, 4], True, "blocked")
-    assert web._relay.handovers == handovers + 1  # another thread took over, once
+    # Another thread took over (more than once only if a new runner is descheduled for STALL
+    # with calls behind it, as a loaded machine may do).
+    assert web._relay.handovers >= handovers + 1
 
 
 def test_two_blocked_handlers_in_a_row_each_get_left_behind() -> None:
@@ -111,4 +113,32 @@ def test_a_handler_that_suspends_hands_the_running_on_at_once() -> None:
 
     handovers = web._relay.handovers
     assert _run(scenario()) == ("quick", "waited")
-    assert web._relay.handovers == handovers  # no watch had to step in
+    assert web._relay.handovers == handovers  # no watch had to step in (no call ever waited behind another)
+
+
+def test_a_watch_left_on_a_stopped_loop_does_not_keep_the_next_loops_calls_unwatched() -> None:
+    async def quick() -> str:
+        return "quick"
+
+    stopped = asyncio.new_event_loop()
+    try:
+        # A call arms the watch on this loop, which then stops (not closed) before it fires.
+        assert stopped.run_until_complete(web.off_loop(quick())) == "quick"
+        release, entered = threading.Event(), threading.Event()
+
+        async def blocking() -> str:
+            entered.set()
+            release.wait(10)
+            return "blocked"
+
+        async def scenario() -> tuple[str, bool, str]:
+            first = asyncio.ensure_future(web.off_loop(blocking()))
+            assert await asyncio.to_thread(entered.wait, 10)
+            second = await web.off_loop(quick())  # a watch on this loop hands the running on
+            still_blocked = not first.done()
+            release.set()
+            return second, still_blocked, await first
+
+        assert _run(scenario()) == ("quick", True, "blocked")
+    finally:
+        stopped.close()

@@ -114,7 +114,7 @@ class _Relay:
 
     def queued(self, loop: asyncio.AbstractEventLoop) -> None:
         """A call was queued (on ``loop``): watch that the runner gets to it (one watch at a time)."""
-        if self._watch_loop is None or self._watch_loop.is_closed():
+        if self._watch_loop is None or not self._watch_loop.is_running():  # (a stopped loop fires nothing)
             self._watch_loop = loop
             loop.call_later(STALL, self._watch, loop, self.term, self.begun)
 
