@@ -170,6 +170,8 @@ class _InlineState(threading.local):
     queue: deque[tuple[Lifecycle, dict[str, Any]]] | None = None
     #: the job this thread runs from ``queue`` (those it schedules join the queue)
     running: str | None = None
+    #: when the call's time for running jobs inline (:data:`SETTLE_LIMIT`) is up (0: not started)
+    deadline: float = 0.0
 
 
 _INLINE = _InlineState()
@@ -178,30 +180,45 @@ _INLINE = _InlineState()
 @contextlib.contextmanager
 def inline_jobs() -> Iterator[None]:
     """Around a call's handler in a request thread: run the quick jobs due at once that it schedules
-    here, in order, once it returns (or raises), and those they schedule in turn."""
+    here, in order, once it returns (or raises), and those they schedule in turn. Those it schedules
+    in a store transaction run just before that commits (see :func:`_run_queued`)."""
     if _INLINE.queue is not None:  # nested: the outer one runs them
         yield
         return
     queue = _INLINE.queue = deque()
+    _INLINE.deadline = 0.0
     try:
         yield
     finally:
-        # A call waits for its jobs at most SETTLE_LIMIT (a bulk create's thousand builds):
-        # past that, the rest go the usual way and the call answers as it would have. What
-        # the inline runs took counts against the call's settle wait (Lifecycle.settle).
-        start = time.monotonic()
-        deadline = start + SETTLE_LIMIT
         try:
-            while queue and time.monotonic() < deadline:
-                life, job = queue.popleft()
-                life._run_inline(job)
+            _run_queued()
         finally:
             _INLINE.queue = None
-            settle = _SETTLE.get()
-            if settle is not None:  # read by settle() only after this thread hands the call back
-                settle.spent += time.monotonic() - start
             for life, job in queue:
                 life._arm(job)
+
+
+def _run_queued() -> None:
+    """Run the call's queued jobs in order (with those they queue), in this thread.
+
+    A call waits for its jobs at most SETTLE_LIMIT (a bulk create's thousand builds): past
+    that, the rest stay queued and :func:`inline_jobs` sends them the usual way, and the call
+    answers as it would have. What the inline runs took counts against the call's settle wait
+    (Lifecycle.settle)."""
+    queue = _INLINE.queue
+    if not queue:
+        return
+    start = time.monotonic()
+    if not _INLINE.deadline:
+        _INLINE.deadline = start + SETTLE_LIMIT
+    try:
+        while queue and time.monotonic() < _INLINE.deadline:
+            life, job = queue.popleft()
+            life._run_inline(job)
+    finally:
+        settle = _SETTLE.get()
+        if settle is not None:  # read by settle() only after this thread hands the call back
+            settle.spent += time.monotonic() - start
 
 
 def hold(specs: dict[str, Any] | None, key: str) -> float | None:
@@ -282,6 +299,10 @@ class Lifecycle:
             if queue is not None and action in self._inline and _JOB.get() == _INLINE.running:
                 if self._loop is not None:  # else start() arms it
                     queue.append((self, job))
+                    if self.store.in_transaction():
+                        # Run it in the transaction that wrote it, just before that commits: the
+                        # call's work and the job's land in one commit, or neither does.
+                        self.store.before_commit(_run_queued)
                 return job["id"]
         self._arm(job)
         return job["id"]
@@ -437,6 +458,10 @@ class Lifecycle:
             value = check()
             if value:
                 return value
+            if _INLINE.running is not None and self.store.in_transaction():
+                # Run inside its caller's transaction, which holds the store: run no other job
+                # there (it would commit with the call) and wait for none; the executor runs it.
+                raise _Deferred
             next_due = self._run_due(targets)
             if next_due is None:
                 continue  # ran one: look again
@@ -580,11 +605,12 @@ class Lifecycle:
     def finished_with(self, job: dict[str, Any]) -> None:
         """For a handler, in the store transaction that completes its work: remove the job's record
         in that transaction, so the work and the job's end commit together (one commit fewer, and
-        a ``kill -9`` cannot leave the work done with its job still pending). If the transaction
-        rolls back, the job ends as it would have (its record removed once the handler returns)."""
-        job_id = job["id"]
-        self.store.delete(KIND, job_id)
-        self.store.after_commit(lambda: self._removed.add(job_id))
+        a ``kill -9`` cannot leave the work done with its job still pending). If the handler
+        raises (its transaction rolls back), the job ends as it would have (its record removed
+        once the handler returns: see :meth:`_execute`). Marked at once, not after the commit: a
+        job run inside its caller's transaction (:func:`inline_jobs`) ends before that commits."""
+        self.store.delete(KIND, job["id"])
+        self._removed.add(job["id"])
 
     def _finish(self, job_id: str, remove: bool = True) -> None:
         if remove and job_id not in self._removed:
@@ -620,6 +646,11 @@ class Lifecycle:
         except Interrupted:
             remove = False
         except Exception:
+            self._removed.discard(job_id)  # a finished_with of it rolled back: remove the record
+            if self.store.in_transaction():
+                # Run inside its caller's transaction (inline_jobs): what it half wrote cannot be
+                # undone alone, so the caller's whole transaction rolls back with it.
+                raise
             # The handler owns the resource's error state; a job that keeps
             # failing must not be retried forever.
             log.exception("job %s (%s on %s) failed", job_id, job["action"], job["target"])
@@ -647,7 +678,10 @@ class Lifecycle:
             self._claimed.discard(job["id"])
             self._idle.notify_all()
             self._poke_idle_locked()
-        self._arm(job)
+        if self.store.in_transaction():  # run inside its caller's: armed once that has committed
+            self.store.after_commit(lambda: self._arm(job))
+        else:
+            self._arm(job)
 
     async def _run(self, job_id: str) -> None:
         if self._interrupted:

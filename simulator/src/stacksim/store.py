@@ -208,6 +208,8 @@ class Store:
         self._unique: dict[str, tuple[Derive, Release | None]] = {}
         self._rollback_hooks: list[Callable[[], None]] = []
         self._after_commit: list[Callable[[], None]] = []
+        self._before_commit: list[Callable[[], None]] = []
+        self._holder: int | None = None  # the thread whose transaction is open (see in_transaction)
         #: what :meth:`cached` keeps: (kinds, key) -> (the kinds' writes() when read, the value)
         self._cached: dict[tuple[tuple[str, ...], Hashable], tuple[int, Any]] = {}
         self._dirty: set[str] = set()  # the kinds the open transaction wrote
@@ -308,17 +310,26 @@ class Store:
             except BaseException:
                 self._lock.release()
                 raise
+            self._holder = threading.get_ident()
         self._depth += 1
 
     def _end(self, failed: bool) -> None:
         """Leave a transaction: the outer one commits, or (``failed``) rolls back."""
         committed: list[Callable[[], None]] = []
+        error: BaseException | None = None
         try:
+            if self._depth == 1 and not failed:
+                try:  # still inside the transaction: what they write lands with it, or nothing does
+                    while self._before_commit:
+                        self._before_commit.pop(0)()
+                except BaseException as exc:
+                    failed, error = True, exc
             self._depth -= 1
             if self._depth:
                 return
+            self._holder = None
+            self._before_commit.clear()
             self._dirty.clear()
-            error: BaseException | None = None
             if not failed and self._moved:
                 try:
                     self._write_moves()
@@ -351,6 +362,18 @@ class Store:
                 self._after_commit.append(action)
                 return
         action()
+
+    def in_transaction(self) -> bool:
+        """Whether this thread has a transaction open."""
+        return self._holder == threading.get_ident()
+
+    def before_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` in this thread's open transaction just before it commits (in the order
+        given; what it writes commits with the rest, and if it raises, the transaction rolls back
+        and the error goes on). Never if the transaction rolls back."""
+        if not self.in_transaction():
+            raise RuntimeError("before_commit needs a transaction open in this thread")
+        self._before_commit.append(action)
 
     def on_rollback(self, hook: Callable[[], None]) -> None:
         """Call ``hook`` after a transaction rolls back (to drop caches built on its writes)."""
