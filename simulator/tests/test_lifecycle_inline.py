@@ -201,6 +201,139 @@ def test_the_time_inline_jobs_took_counts_against_the_calls_settle_wait():
     asyncio.run(scenario())
 
 
+def test_a_quick_job_scheduled_in_a_transaction_runs_just_before_it_commits_and_commits_with_it():
+    """A fake server's create and its build: one commit (the job's record comes and goes inside)."""
+
+    async def scenario() -> None:
+        life, ran = _lifecycle()
+        store = life.store
+
+        def build(job: dict) -> None:
+            assert store.in_transaction() and store.get("server", job["target"])["status"] == "BUILD"
+            ran.append(("build", _thread()))
+            with store.transaction():
+                store.put("server", {"id": job["target"], "status": "ACTIVE"})
+                life.finished_with(job)
+
+        life.register("build", build, inline=True)
+        statements: list[str] = []
+
+        def handler() -> None:
+            store._db.set_trace_callback(statements.append)
+            with store.transaction():
+                store.put("server", {"id": "s1", "status": "BUILD"})
+                life.schedule("build", "s1")
+                assert ran == []  # not in the middle of the transaction: at its end
+            ran.append(("committed", _thread()))
+            store._db.set_trace_callback(None)
+
+        await _call(life, handler)
+        assert [what for what, _ in ran] == ["build", "committed"] and ran[0][1].startswith(REQUEST)
+        assert statements.count("COMMIT") == 1 and statements.count("BEGIN IMMEDIATE") == 1
+        assert store.get("server", "s1")["status"] == "ACTIVE" and life.pending() == []
+        assert not life._removed  # nothing kept of the job once it ended
+
+    asyncio.run(scenario())
+
+
+def test_a_quick_job_that_fails_inside_the_calls_transaction_takes_the_whole_transaction_back():
+    """What it half wrote cannot be undone alone: the call fails and leaves nothing (no job either)."""
+
+    async def scenario() -> None:
+        life, _ = _lifecycle()
+        store = life.store
+
+        def build(job: dict) -> None:
+            store.put("server", {"id": job["target"], "status": "half built"})
+            raise RuntimeError("a bug in the build")
+
+        life.register("build", build, inline=True)
+
+        def handler() -> None:
+            with store.transaction():
+                store.put("server", {"id": "s1", "status": "BUILD"})
+                life.schedule("build", "s1")
+
+        with pytest.raises(RuntimeError, match="a bug in the build"):
+            await _call(life, handler)
+        assert store.get("server", "s1") is None and life.pending() == []
+        assert await asyncio.to_thread(life.wait_idle, 10)
+
+    asyncio.run(scenario())
+
+
+def test_a_quick_job_that_must_wait_inside_the_calls_transaction_goes_to_the_executor_after_the_commit():
+    """It neither waits nor runs another job while the transaction holds the store."""
+
+    async def scenario() -> None:
+        life, ran = _lifecycle()
+        store = life.store
+        ready = threading.Event()
+
+        def volume(job: dict) -> None:
+            ran.append(("volume", _thread()))
+            ready.set()
+            life.changed()
+
+        def build(job: dict) -> None:
+            ran.append(("attempt", _thread()))
+            life.wait_until(ready.is_set, 30, targets=["v1"], what="the volume")
+            ran.append(("built", _thread()))
+
+        life.register("build", build, inline=True)
+        life.register("volume", volume)  # blocking, not inline: a waiter may run it itself
+
+        def handler() -> None:
+            with store.transaction():
+                life.schedule("volume", "v1")
+                life.schedule("build", "s1")
+
+        await _call(life, handler)  # settled: both ran in job threads, after the commit
+        assert ran[0] == ("attempt", ran[0][1]) and ran[0][1].startswith(REQUEST)
+        assert all(thread.startswith(JOB) for _, thread in ran[1:])
+        assert {what for what, _ in ran[1:]} >= {"volume", "built"} and ran[-1][0] == "built"
+        assert life.pending() == []
+
+    asyncio.run(scenario())
+
+
+def test_jobs_scheduled_in_a_transaction_past_the_settle_limit_go_through_the_executor(monkeypatch):
+    monkeypatch.setattr(lifecycle, "SETTLE_LIMIT", 0.0)  # spent before the first job
+
+    async def scenario() -> None:
+        life, ran = _lifecycle()
+        life.register("build", lambda job: ran.append(("build", _thread())), inline=True)
+
+        def handler() -> None:
+            with life.store.transaction():
+                life.schedule("build", "s1")
+
+        await _call(life, handler)  # still settled: the executor ran it
+        assert [what for what, _ in ran] == ["build"] and ran[0][1].startswith(JOB)
+
+    asyncio.run(scenario())
+
+
+def test_a_held_job_scheduled_in_a_transaction_commits_with_it_and_waits_for_release():
+    async def scenario() -> None:
+        life, ran = _lifecycle()
+        life.register("build", lambda job: ran.append(("build", _thread())), inline=True)
+        life.hold = lambda job: True
+
+        def handler() -> None:
+            with life.store.transaction():
+                life.schedule("build", "s1")
+
+        await _call(life, handler)
+        assert ran == [] and [job["target"] for job in life.pending()] == ["s1"]
+        life.hold = None
+        life.release()
+        assert await asyncio.to_thread(life.wait_idle, 10)
+        assert [what for what, _ in ran] == ["build"] and ran[0][1].startswith(JOB)
+
+    asyncio.run(scenario())
+
+
 def test_only_blocking_handlers_can_run_inline():
     life = Lifecycle(Store())
 
@@ -323,6 +456,22 @@ def test_a_fake_servers_build_runs_in_the_create_call_and_the_first_read_sees_it
     # No job thread built it (the executor starts its threads on first use).
     assert not any(t.name.startswith("inline-test-job") for t in threading.enumerate())
     assert cloud.lifecycle.pending() == []
+    conn.compute.delete_server(server.id)
+    conn.compute.wait_for_delete(shown, wait=30)
+
+
+def test_a_fake_servers_create_and_its_build_commit_once(local):
+    cloud, handle = local
+    conn, _, create = _server_on_a_new_network(handle, "inline-once", "10.33.0.0/24")
+    statements: list[str] = []
+    cloud.store._db.set_trace_callback(statements.append)
+    try:
+        server = conn.compute.create_server(**create)
+    finally:
+        cloud.store._db.set_trace_callback(None)
+    assert statements.count("BEGIN IMMEDIATE") == 1 and statements.count("COMMIT") == 1
+    shown = conn.compute.get_server(server.id)
+    assert shown.status == "ACTIVE" and shown.addresses
     conn.compute.delete_server(server.id)
     conn.compute.wait_for_delete(shown, wait=30)
 

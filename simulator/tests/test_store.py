@@ -202,6 +202,50 @@ def test_after_commit_runs_once_the_outer_transaction_commits(store: Store) -> N
     assert seen == ["now", {"id": "a"}]
 
 
+def test_before_commit_runs_in_the_open_transaction_just_before_it_commits(store: Store) -> None:
+    seen: list[object] = []
+    with pytest.raises(RuntimeError, match="transaction open"):
+        store.before_commit(lambda: None)  # nothing to run it before
+    with store.transaction():
+        store.put("thing", {"id": "a"})
+        with store.transaction():
+            store.before_commit(lambda: (seen.append(store.in_transaction()), store.put("thing", {"id": "b"})))
+        assert seen == []  # the inner block's end is not a commit
+    assert seen == [True] and store.get("thing", "b") == {"id": "b"}  # it ran inside, and its write landed
+    assert not store.in_transaction()
+    with pytest.raises(ValueError), store.transaction():
+        store.before_commit(lambda: seen.append("never"))
+        raise ValueError("rolled back")
+    assert seen == [True]
+
+
+def test_an_action_before_commit_that_raises_rolls_the_whole_transaction_back(store: Store) -> None:
+    after: list[str] = []
+
+    def fail() -> None:
+        store.put("thing", {"id": "half"})
+        raise KeyError("the job broke")
+
+    with pytest.raises(KeyError, match="the job broke"), store.transaction():
+        store.put("thing", {"id": "a"})
+        store.after_commit(lambda: after.append("never"))
+        store.before_commit(fail)
+    assert store.get("thing", "a") is None and store.get("thing", "half") is None and after == []
+    with store.transaction():  # the next transaction runs none of the failed one's actions
+        store.put("thing", {"id": "c"})
+    assert store.get("thing", "c") == {"id": "c"} and after == []
+
+
+def test_in_transaction_is_true_only_in_the_thread_that_holds_it(store: Store) -> None:
+    other: list[bool] = []
+    with store.transaction():
+        assert store.in_transaction()
+        reader = threading.Thread(target=lambda: other.append(store.in_transaction()))
+        reader.start()
+        reader.join()
+    assert other == [False] and not store.in_transaction()
+
+
 def test_a_query_shape_made_once_binds_each_call_its_own_values(store: Store) -> None:
     for i in range(6):
         store.put("port", {"id": f"p{i}", "device_id": f"d{i % 2}" if i < 4 else None, "n": i})
