@@ -27,6 +27,12 @@ wait for something (:meth:`Lifecycle.wait_until` would park) gives its
 thread back: it stops, stays in the store and is run again on the usual
 path (handlers are idempotent), so a call never answers late because of it.
 
+One the call schedules inside a store transaction (a server create's build)
+runs in that transaction, just before it commits (``Store.before_commit``):
+the call's work and the job's commit together, once. There it neither waits
+nor runs other jobs (it goes back to the executor, armed once the transaction
+has committed), and if it raises, the whole transaction rolls back with it.
+
 When a state becomes visible
 ----------------------------
 A job is due ``delay`` seconds after it is scheduled: ``--delay`` (0 by
