@@ -2,7 +2,7 @@
 JSON decodes, counted over a run of creates.
 
 Run: .venv/bin/python bench/trace_statements.py [--requests 50] [--port P] [--callers] [--fill N] [--plans]
-     [--pragma NAME=VALUE ...] [--save FILE]
+     [--pragma NAME=VALUE ...] [--save FILE] [--walks]
 
 It runs ``stacksim serve`` (in memory, ``--delay 0``) in a child process whose store connection
 has a ``set_trace_callback``, fills the demo project as ``profile_compute.py`` does (100 creates),
@@ -18,7 +18,8 @@ does not cover the filter, grows with the project) and the time it held the stor
 trace callback's own work is; compare at two sizes to see which statements grow), and the
 transactions whose COMMIT took under and over 200 us. ``--pragma`` runs a PRAGMA on the store's
 connection once it is open (``cache_size=-200000``, say); ``--save FILE`` copies the store's
-database to a file at the end, to replay statements on it.
+database to a file at the end, to replay statements on it. ``--walks`` counts the commits that
+walk SQLite's page cache (``pcache_walks.py``) and the pages they walk.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ from benchlib import Client, bulk_create, compute_project, create_servers, serve
 _CHILD = r"""
 import collections, json, os, re, signal, sys, threading, time, traceback
 import orjson
+if os.environ.get("TRACE_WALKS") == "1":  # before any connection opens
+    sys.path.insert(0, os.environ["TRACE_BENCH"])
+    import pcache_walks
+    pcache_walks.install()
+    walks_from = {}
 from stacksim import store
 
 out = os.environ["TRACE_OUT"]
@@ -135,6 +141,8 @@ class _Orjson:  # store.py's orjson, counting loads
 store.orjson = _Orjson()
 
 def start(*_):
+    if os.environ.get("TRACE_WALKS") == "1":
+        walks_from.update(pcache_walks.COUNTS)
     on.set()
 
 def dump(*_):
@@ -148,6 +156,9 @@ def dump(*_):
             dst.close()
     with db._lock:
         plan = plans(db._db._db)
+    if os.environ.get("TRACE_WALKS") == "1":
+        for name, value in pcache_walks.COUNTS.items():
+            counts[f"page cache: {name}"] = value - walks_from.get(name, 0)
     times = {k: [t / 1000 for t in sorted(v)] for k, v in timings.items()}
     totals = {k: sum(v) / 1000 for k, v in timings.items()}
     with open(out, "w") as f:
@@ -169,6 +180,7 @@ def main() -> None:
     parser.add_argument("--plans", action="store_true")
     parser.add_argument("--pragma", action="append", default=[], help="run PRAGMA this on the store first")
     parser.add_argument("--save", help="at the end, copy the store's database to this file (SQLite backup)")
+    parser.add_argument("--walks", action="store_true", help="count the page cache's walks (pcache_walks.py)")
     args = parser.parse_args()
     out = os.path.join(tempfile.mkdtemp(prefix="stacksim-trace-"), "trace.json")
     env = {
@@ -176,6 +188,8 @@ def main() -> None:
         "TRACE_CALLERS": "1" if args.callers else "0",
         "TRACE_PRAGMAS": ";".join(args.pragma),
         "TRACE_SAVE": args.save or "",
+        "TRACE_WALKS": "1" if args.walks else "0",
+        "TRACE_BENCH": os.path.dirname(os.path.abspath(__file__)),
     }
     proc = serve_measured(_CHILD, args.port, env)
     try:
@@ -215,6 +229,10 @@ def main() -> None:
         if args.callers:
             for caller, c in sorted(data["callers"][sql].items(), key=lambda kv: -kv[1]):
                 print(f"          {c / n:6.2f}  {caller}")
+    if args.plans and data["us"].get("COMMIT"):
+        commits = data["us"]["COMMIT"]
+        share = sum(t >= 150 for t in commits) / len(commits)
+        print(f"COMMITs of 150 us or more: {share:.1%} of {len(commits)}")
     if args.plans:
         for slow, label in ((0, "commits under 200 us"), (1, "commits of 200 us or more")):
             print(f"{label}, by what their transaction ran:")
