@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from stacksim.store import MissingRecord, StaleRecord, Store, Taken
+from stacksim.store import MEMORY_PAGE_SIZE, MissingRecord, StaleRecord, Store, Taken
 
 
 @pytest.fixture
@@ -169,6 +169,36 @@ def test_indexes_over_every_kind_are_dropped_when_a_state_file_opens(tmp_path: P
         names = [r[0] for r in store._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")]
         assert "ix_device_id" not in names
         assert [r["id"] for r in store.find("port", device_id="d")] == ["p"]
+    finally:
+        store.close()
+
+
+def test_an_in_memory_store_has_bigger_pages_and_a_state_file_keeps_its_own(tmp_path: Path) -> None:
+    # (fewer pages for a commit to walk in memory: bench/README.md, "round four")
+    memory = Store()
+    try:
+        assert memory._db.execute("PRAGMA page_size").fetchone()[0] == MEMORY_PAGE_SIZE > 4096
+    finally:
+        memory.close()
+    path = tmp_path / "state.db"
+    old = sqlite3.connect(path)
+    old.execute("PRAGMA page_size=4096")
+    old.execute(
+        "CREATE TABLE records (kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, id))"
+    )
+    old.commit()
+    old.close()
+    for i in range(2):  # made at 4 KiB, opened and written twice: the same file, the same pages
+        store = Store(str(path))
+        try:
+            store.put("port", {"id": f"p{i}"})
+            assert store._db.execute("PRAGMA page_size").fetchone()[0] == 4096
+            assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        finally:
+            store.close()
+    store = Store(str(path))
+    try:
+        assert sorted(r["id"] for r in store.find("port")) == ["p0", "p1"]
     finally:
         store.close()
 
