@@ -178,6 +178,7 @@ def test_an_in_memory_store_has_bigger_pages_and_a_state_file_keeps_its_own(tmp_
     memory = Store()
     try:
         assert memory._db.execute("PRAGMA page_size").fetchone()[0] == MEMORY_PAGE_SIZE > 4096
+        assert memory._db.execute("PRAGMA temp.page_size").fetchone()[0] == 4096  # (a file, journalled to disk)
     finally:
         memory.close()
     path = tmp_path / "state.db"

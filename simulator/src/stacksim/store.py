@@ -237,6 +237,9 @@ class Store:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(records)")}
         if "rev" not in columns:  # a state dir from before revisions
             self._db.execute("ALTER TABLE records ADD COLUMN rev INTEGER NOT NULL DEFAULT 1")
+        # The TEMP tables keep SQLite's default page size (a TEMP database takes the size last set):
+        # theirs is a file whose journal goes to disk past 64 KiB, which 8 KiB pages crossed.
+        self._db.execute("PRAGMA temp.page_size=4096")
         self._db.executescript(_TEMP_SCHEMA)
         #: the field tuples a kind may be indexed by (INDEXES and those :meth:`index` adds)
         self._indexable: list[tuple[str, ...]] = list(INDEXES)
