@@ -364,6 +364,40 @@ def test_a_build_boots_the_image_as_it_is_now(demo):
     demo.image.delete_image(image)
 
 
+def test_a_creates_kept_image_is_checked_for_each_caller_and_change(demo, alt):
+    """The create's image comes from a cache (until an image is written): who may see it is still
+    decided on every create (sharing is read as it is now), and a change of the image is seen."""
+    image = demo.image.create_image(
+        name=_name("kept"), data=b"\0" * 512, disk_format="raw", container_format="bare", visibility="shared"
+    )
+
+    def create(conn) -> tuple[int, dict]:
+        body = {"server": {"name": _name("k"), "imageRef": image.id, "flavorRef": "1"}}
+        resp = conn.compute.post("/servers", json=body)
+        return resp.status_code, resp.json()
+
+    unseen = (400, {"badRequest": {"code": 400, "message": f"Image {image.id} could not be found."}})
+    made = []
+    status, body = create(demo)  # read and kept
+    assert status == 202
+    made.append((demo, body["server"]["id"]))
+    assert create(alt) == unseen
+    member = demo.image.add_member(image, member_id=alt.current_project_id)  # no write of the image
+    status, body = create(alt)
+    assert status == 202
+    made.append((alt, body["server"]["id"]))
+    demo.image.remove_member(member, image)
+    assert create(alt) == unseen
+    demo.image.deactivate_image(image)
+    assert create(demo) == (400, {"badRequest": {"code": 400, "message": f"Image {image.id} is not active."}})
+    for conn, server_id in made:
+        server = conn.compute.get_server(server_id)
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, wait=30)
+    demo.image.reactivate_image(image)
+    demo.image.delete_image(image)
+
+
 def test_a_build_that_fails_in_the_driver_keeps_its_steps_before_the_failure(admin, demo, net):
     """(The fake driver's build is one transaction: a handled failure still commits the ports it
     bound and the failed state and event, as when each step committed alone.)"""

@@ -189,14 +189,15 @@ class Builder:
     def image(
         self, ctx: Context, image_ref: str | None, flavor: dict[str, Any], volume_boot: bool
     ) -> dict[str, Any] | None:
-        """The image to boot (or rebuild) from, checked against the flavor; 400 if unusable."""
+        """The image to boot (or rebuild) from, checked against the flavor; 400 if unusable. Kept
+        until an image is written (:meth:`Glance.kept`): not to be changed."""
         if not image_ref:
             if volume_boot:
                 return None
             raise faults.BadRequest("Missing imageRef attribute")
         ref = str(image_ref).rstrip("/").rsplit("/", 1)[-1]
         try:
-            image = self.peers.image.get(ctx, ref)
+            image = self.peers.image.kept(ctx, ref)
         except faults.NotFound:
             raise faults.BadRequest(f"Image {ref} could not be found.") from None
         if image["status"] != "active":

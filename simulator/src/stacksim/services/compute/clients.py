@@ -176,6 +176,14 @@ class Glance:
         """NotFound if the caller cannot see it."""
         return self._images.get(ctx, image_id)
 
+    def kept(self, ctx: Context, image_id: str) -> dict[str, Any]:
+        """:meth:`get` from :meth:`record`'s cache (every create reads its image): whether the caller
+        may see it is decided on each call, as :meth:`get` does; the record is not to be changed."""
+        image = self.record(image_id)
+        if image is None or not self._images.visible(ctx, image):
+            raise faults.NotFound(f"No image found with ID {image_id}")
+        return image
+
     def record(self, image_id: str) -> dict[str, Any] | None:
         """The image whoever owns it (a server's own image, which may have become private): read by
         every build, kept until an image is written (or a transaction rolls back); not to be changed."""
