@@ -81,6 +81,10 @@ class Builder:
         self.peers = compute.peers
         self.lifecycle = compute.cloud.lifecycle
         self.lifecycle.register("server.build", self._build, inline=compute.driver.quick)
+        #: server id -> its create action, for the servers the open transaction made (cleared at
+        #: each create's transaction and after its commit): a build that runs before that commits
+        #: knows what nothing else can have changed yet (see :meth:`_made_here`)
+        self._fresh: dict[str, dict[str, Any]] = {}
 
     # -- create --------------------------------------------------------------------------------
 
@@ -118,6 +122,8 @@ class Builder:
         # One transaction: if a port cannot be made (an address in use, a quota), no
         # server, port or group membership of this request remains.
         with self.store.transaction():
+            self._fresh.clear()  # (only the transaction holding the store fills it)
+            self.store.after_commit(self._fresh.clear)
             # Checked inside the transaction so two concurrent creates cannot both fit.
             fit = self._fit_ports(ctx.project_id or "", networks, req.min_count, wanted)
             count = compute.quotas.fit(ctx.project_id or "", flavor, req.min_count, fit)
@@ -138,7 +144,8 @@ class Builder:
                 self.store.add(KIND, server)
                 if req.group_id:
                     compute.server_groups.add_member(req.group_id, server["id"])
-                compute.history.record(ctx, server, "create", event=BUILD_EVENT, at=clock.naive(moment))
+                action = compute.history.record(ctx, server, "create", event=BUILD_EVENT, at=clock.naive(moment))
+                self._fresh[server["id"]] = action
                 made.append(server)
             # The builds' jobs commit with their servers: a kill -9 can leave no server in BUILD
             # without the job a restart resumes (nothing else would ever move it on).
@@ -430,20 +437,30 @@ class Builder:
             return None
         return server
 
+    def _made_here(self, server: dict[str, Any]) -> dict[str, Any] | None:
+        """The create action of a server made in the transaction this build runs in (its create's,
+        before that commits), else None. Nothing outside that transaction has seen the server
+        yet: it has no volume attached but its own block devices', and no action but that one."""
+        if not self.store.in_transaction():
+            return None
+        return self._fresh.get(server["id"])
+
     def _boot(self, server: dict[str, Any], rev: int | None = None) -> None:
         """The build proper: bind the ports, attach the volumes, spawn, and mark the server ACTIVE
         (or failed, with the reason). ``rev``: the server's revision as read in the transaction
         this runs in, so marking it ACTIVE need not read it again."""
         servers = self.compute.servers
+        action = self._made_here(server)
         try:
             bound = [self.peers.network.bind_port(port_id, server["id"]) for port_id in server["ports"]]
             self.compute.volumes.boot_volumes(server)
             self.compute.driver.spawn(self.instance(server, ports=bound))
-            self.compute.volumes.plug_all(server)
+            if action is None or server["block_devices"]:  # (else nothing can be attached to it)
+                self.compute.volumes.plug_all(server)
         except (DriverError, faults.ApiError, OSError) as exc:
             log.warning("build of server %s failed: %s", server["id"], exc)
             servers.fail(server["id"], f"Build of instance failed: {exc}")
-            self.compute.history.finish(server["id"], BUILD_EVENT, error=str(exc))
+            self.compute.history.finish(server["id"], BUILD_EVENT, error=str(exc), action=action)
             return
 
         moment = clock.now()  # launched, updated and the build event's end: one instant
@@ -458,4 +475,4 @@ class Builder:
 
         with self.store.transaction():  # the state and its event land together
             servers.settle(server["id"], built, (server, rev) if rev is not None else None)
-            self.compute.history.finish(server["id"], BUILD_EVENT, at=launched)
+            self.compute.history.finish(server["id"], BUILD_EVENT, at=launched, action=action)

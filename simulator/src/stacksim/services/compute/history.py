@@ -69,9 +69,18 @@ class History:
             )
         return self.store.put(KIND, record)
 
-    def finish(self, server_id: str, event: str, error: str | None = None, at: str | None = None) -> None:
+    def finish(
+        self,
+        server_id: str,
+        event: str,
+        error: str | None = None,
+        at: str | None = None,
+        action: dict[str, Any] | None = None,
+    ) -> None:
         """The newest unfinished ``event`` of the server ended (with ``error`` if it failed; ``at``:
-        when, as :func:`naive_timestamp` writes it, if the caller has it)."""
+        when, as :func:`naive_timestamp` writes it, if the caller has it). ``action``: the server's
+        only action, as :meth:`record` wrote it in the transaction this runs in (a build of a server
+        its own create is making), so none is searched for."""
 
         def done(record: dict[str, Any]) -> dict[str, Any] | None:
             for entry in record["events"]:
@@ -86,6 +95,9 @@ class History:
             return None
 
         with self.store.transaction():  # read and written in one step: no second read of the record
+            if action is not None and done(action) is not None:
+                self.store.put(KIND, action)
+                return
             for record in self.of(server_id):
                 if done(record) is not None:
                     self.store.put(KIND, record)
