@@ -16,7 +16,7 @@ import base64
 import logging
 import os
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from stacksim import clock, faults
 from stacksim.auth import Context
@@ -46,6 +46,16 @@ MAX_USER_DATA = 65535
 BUILD_EVENT = "compute__do_build_and_run_instance"
 #: what a hostname may not hold: \w is str.isalnum's letters and digits, and "_"
 _NOT_HOSTNAME = re.compile(r"[^\w-]|_")
+
+
+class _Made(NamedTuple):
+    """What a create made a server with (see :meth:`Builder._made_here`): the server and its create
+    action as written, and the ports it made for it, by id. The server and the ports are not to be
+    changed (copy first); the action is its build's to finish."""
+
+    server: dict[str, Any]
+    action: dict[str, Any]
+    ports: dict[str, dict[str, Any]]
 
 
 def hostname(name: str) -> str:
@@ -81,10 +91,10 @@ class Builder:
         self.peers = compute.peers
         self.lifecycle = compute.cloud.lifecycle
         self.lifecycle.register("server.build", self._build, inline=compute.driver.quick)
-        #: server id -> its create action, for the servers the open transaction made (cleared at
-        #: each create's transaction and after its commit): a build that runs before that commits
-        #: knows what nothing else can have changed yet (see :meth:`_made_here`)
-        self._fresh: dict[str, dict[str, Any]] = {}
+        #: the servers the open create transaction made, by id (cleared at each create's transaction
+        #: and after its commit): a build that runs before that commits is given what they were
+        #: made with, which nothing else can have changed yet (see :meth:`_made_here`)
+        self._fresh: dict[str, _Made] = {}
 
     # -- create --------------------------------------------------------------------------------
 
@@ -138,14 +148,17 @@ class Builder:
                 server = self._record(ctx, req, name, flavor, image, key, reservation, index, bdms, user_data, created)
                 if no_host:
                     server["schedule_error"] = "No valid host was found. There are not enough hosts available."
+                own: dict[str, dict[str, Any]] = {}
                 for net in networks:
                     port = self._attach_port(ctx, server, net, group_records, read_at)
                     ports[port["id"]] = port
+                    if port["id"] in server["own_ports"]:
+                        own[port["id"]] = port
                 self.store.add(KIND, server)
                 if req.group_id:
                     compute.server_groups.add_member(req.group_id, server["id"])
                 action = compute.history.record(ctx, server, "create", event=BUILD_EVENT, at=clock.naive(moment))
-                self._fresh[server["id"]] = action
+                self._fresh[server["id"]] = _Made(server, action, own)
                 made.append(server)
             # The builds' jobs commit with their servers: a kill -9 can leave no server in BUILD
             # without the job a restart resumes (nothing else would ever move it on).
@@ -403,19 +416,21 @@ class Builder:
         )
 
     def _build(self, job: dict[str, Any]) -> None:
+        made = self._made_here(job["target"])  # (asked before this opens a transaction of its own)
         if self.compute.driver.quick:
             # Nothing here waits (no driver work to speak of) unless there are volumes to make: the
             # build's steps land in one transaction, one commit instead of three, and the same
-            # records as before. The server is read in it with its revision, and marked ACTIVE
-            # without a second read (nothing else can write it while the transaction holds the
-            # store; if the build's own steps did, the update reads it again).
+            # records as before. The server is read in it with its revision (or, made in this very
+            # transaction, taken as its create wrote it: revision 1), and marked ACTIVE without a
+            # second read (nothing else can write it while the transaction holds the store; if the
+            # build's own steps did, the update reads it again).
             with self.store.transaction():
-                found = self.store.get_rev(KIND, job["target"])
+                found = (dict(made.server), 1) if made is not None else self.store.get_rev(KIND, job["target"])
                 server = self._buildable(found[0] if found else None)
                 if server is None:
                     return
                 if not server["block_devices"]:
-                    self._boot(server, found[1] if found else None)
+                    self._boot(server, found[1] if found else None, made)
                     self.lifecycle.finished_with(job)  # the job's end commits with the build
                     return
             # a server with volumes to make waits for them: not in a transaction (read again in it)
@@ -437,22 +452,25 @@ class Builder:
             return None
         return server
 
-    def _made_here(self, server: dict[str, Any]) -> dict[str, Any] | None:
-        """The create action of a server made in the transaction this build runs in (its create's,
-        before that commits), else None. Nothing outside that transaction has seen the server
-        yet: it has no volume attached but its own block devices', and no action but that one."""
+    def _made_here(self, server_id: str) -> _Made | None:
+        """What a server was made with, if the build runs in the transaction that made it (its
+        create's, before that commits: a job that calls this has opened none of its own yet).
+        Nothing outside that transaction has seen the server yet: it has no volume attached but
+        its own block devices', no action but its create's, and its own ports as they were made."""
         if not self.store.in_transaction():
             return None
-        return self._fresh.get(server["id"])
+        return self._fresh.get(server_id)
 
-    def _boot(self, server: dict[str, Any], rev: int | None = None) -> None:
+    def _boot(self, server: dict[str, Any], rev: int | None = None, made: _Made | None = None) -> None:
         """The build proper: bind the ports, attach the volumes, spawn, and mark the server ACTIVE
         (or failed, with the reason). ``rev``: the server's revision as read in the transaction
-        this runs in, so marking it ACTIVE need not read it again."""
+        this runs in, so marking it ACTIVE need not read it again; ``made``: see :meth:`_made_here`."""
         servers = self.compute.servers
-        action = self._made_here(server)
+        action = made.action if made is not None else None
+        own = made.ports if made is not None else {}
+        bind = self.peers.network.bind_port
         try:
-            bound = [self.peers.network.bind_port(port_id, server["id"]) for port_id in server["ports"]]
+            bound = [bind(port_id, server["id"], own.get(port_id)) for port_id in server["ports"]]
             self.compute.volumes.boot_volumes(server)
             self.compute.driver.spawn(self.instance(server, ports=bound))
             if action is None or server["block_devices"]:  # (else nothing can be attached to it)

@@ -154,8 +154,10 @@ class Neutron:
         with contextlib.suppress(faults.NotFound):  # deleted through Neutron already
             self._net.delete_port(None, port_id)
 
-    def bind_port(self, port_id: str, server_id: str) -> dict[str, Any]:
-        return self._net.bind_port(None, port_id, HOST, device_id=server_id, device_owner=DEVICE_OWNER)
+    def bind_port(self, port_id: str, server_id: str, made: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``made``: the port as :meth:`create_server_port` made it, in the transaction this runs in
+        (not read again, unless it was written since; not changed)."""
+        return self._net.bind_port(None, port_id, HOST, device_id=server_id, device_owner=DEVICE_OWNER, made=made)
 
     def unbind_port(self, port_id: str, clear_device: bool = True) -> None:
         with contextlib.suppress(faults.NotFound):

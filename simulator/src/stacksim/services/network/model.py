@@ -355,12 +355,16 @@ class Networking:
         device_owner: str | None = None,
         profile: dict[str, Any] | None = None,
         vnic_type: str | None = None,
+        made: Record | None = None,
     ) -> Record:
-        """Bind a port the caller can see to a compute host (what Nova does when a server boots): ``ACTIVE``."""
+        """Bind a port the caller can see to a compute host (what Nova does when a server boots): ``ACTIVE``.
+
+        ``made``: (Nova's own binding) the port as :meth:`create_device_port` returned it in the
+        transaction this runs in, so it is not read again (unless written since); not changed."""
         if who is None and profile is None and vnic_type is None:
             # Nova's own binding as a server builds: plain fields, which no rule checks for an admin
             plain = {"binding:host_id": host or "", "device_id": device_id, "device_owner": device_owner}
-            return self.parts.ports.bind(id, {k: v or "" for k, v in plain.items() if v is not None})
+            return self.parts.ports.bind(id, {k: v or "" for k, v in plain.items() if v is not None}, made)
         change = PortUpdate(binding_host_id=host)
         for field, value in (
             ("device_id", device_id),
