@@ -7,6 +7,7 @@ import uuid
 import openstack.exceptions as exc
 import pytest
 from compute_http import nova
+from edge_helpers import call
 
 from stacksim.services.image.bootstrap import DEFAULT_IMAGE_NAME
 from stacksim.testing import Simulator, wait_until
@@ -343,9 +344,49 @@ def test_anti_affinity_beyond_one_host_fails_the_build(demo, net):
         demo.create_server(name, image=image.id, flavor="m1.tiny", network=network.id, auto_ip=False, group=group.id)
     second = demo.compute.find_server(name)
     assert second.status == "ERROR" and "No valid host was found" in second.fault["message"]
+    (action,) = nova(demo, "GET", f"/servers/{second.id}/os-instance-actions").json()["instanceActions"]
+    shown = nova(demo, "GET", f"/servers/{second.id}/os-instance-actions/{action['request_id']}", "2.51").json()
+    (event,) = shown["instanceAction"]["events"]
+    assert event["event"] == "compute__do_build_and_run_instance" and event["result"] == "Error"
+    assert event["finish_time"] and action["action"] == "create"
     for server in (first, second):
         demo.delete_server(server.id, wait=True)
     demo.compute.delete_server_group(group)
+
+
+def test_a_creates_action_is_there_while_its_build_is_held_and_finished_by_it(sim, admin, demo):
+    """(A build in its create's transaction writes the create action once, finished; one held past
+    the commit finds it written as it began.) Three servers in one create, the hold catches one."""
+    hold = call(sim.url, "POST", "/_stacksim/faults", admin.auth_token, json={"fault": {"job": "server.build"}})
+    assert hold.status_code == 201, hold.text
+    image = demo.image.find_image(DEFAULT_IMAGE_NAME)
+    body = {"name": _name("held"), "imageRef": image.id, "flavorRef": "1", "min_count": 3, "networks": "none"}
+    reservation = nova(demo, "POST", "/servers", "2.37", json={"server": {**body, "return_reservation_id": True}})
+    assert reservation.status_code == 202, reservation.text
+    servers = list(demo.compute.servers(reservation_id=reservation.json()["reservation_id"]))
+    assert sorted(s.status for s in servers) == ["ACTIVE", "ACTIVE", "BUILD"]
+
+    def build_event(server_id: str) -> dict:
+        (action,) = nova(demo, "GET", f"/servers/{server_id}/os-instance-actions").json()["instanceActions"]
+        assert action["action"] == "create"
+        url = f"/servers/{server_id}/os-instance-actions/{action['request_id']}"
+        (event,) = nova(demo, "GET", url, "2.51").json()["instanceAction"]["events"]
+        assert event["event"] == "compute__do_build_and_run_instance" and event["start_time"]
+        return event
+
+    (held,) = [s for s in servers if s.status == "BUILD"]
+    event = build_event(held.id)
+    assert event["finish_time"] is None and event["result"] is None
+    fault_id = hold.json()["fault"]["id"]
+    assert call(sim.url, "DELETE", f"/_stacksim/faults/{fault_id}", admin.auth_token).status_code == 204
+    for server in servers:
+        built = demo.compute.wait_for_server(server, wait=30)
+        event = build_event(built.id)
+        assert event["result"] == "Success" and event["finish_time"][:19] == built.launched_at[:19]
+    for server in servers:
+        demo.compute.delete_server(server)
+    for server in servers:
+        demo.compute.wait_for_delete(server, wait=30)
 
 
 def test_a_build_boots_the_image_as_it_is_now(demo):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from compute_http import nova
 from edge_helpers import call
 from volume_helpers import cinder
 
@@ -14,6 +15,16 @@ from stacksim.testing import wait_until
 
 def _name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def _build_result(conn, server_id: str) -> str | None:
+    """The result of the build event of the server's create action (its only action)."""
+    (action,) = nova(conn, "GET", f"/servers/{server_id}/os-instance-actions").json()["instanceActions"]
+    assert action["action"] == "create"
+    shown = nova(conn, "GET", f"/servers/{server_id}/os-instance-actions/{action['request_id']}", "2.51").json()
+    (event,) = shown["instanceAction"]["events"]
+    assert event["event"] == "compute__do_build_and_run_instance" and event["finish_time"]
+    return event["result"]
 
 
 @pytest.fixture
@@ -83,6 +94,7 @@ def test_boot_from_volume_made_from_an_image(demo):
     server = demo.compute.create_server(name=_name("bfv"), flavor_id="1", networks="none", block_device_mapping_v2=bdm)
     server = demo.compute.wait_for_server(server, wait=30)
     assert server.status == "ACTIVE" and not server.image.get("id")
+    assert _build_result(demo, server.id) == "Success"
     (attachment,) = demo.compute.volume_attachments(server)
     assert attachment.device == "/dev/vda"
     root = demo.block_storage.get_volume(attachment.volume_id)
@@ -110,7 +122,7 @@ def test_a_boot_volume_still_creating_when_the_build_starts_is_waited_for(admin,
             name=_name("bfv-slow"), flavor_id="1", networks="none", block_device_mapping_v2=bdm
         )
         server = demo.compute.wait_for_server(server, wait=30)
-        assert server.status == "ACTIVE"
+        assert server.status == "ACTIVE" and _build_result(demo, server.id) == "Success"
         (attachment,) = demo.compute.volume_attachments(server)
         root = demo.block_storage.get_volume(attachment.volume_id)
         assert root.status == "in-use" and root.volume_type == vtype.name

@@ -16,7 +16,8 @@ import base64
 import logging
 import os
 import re
-from typing import TYPE_CHECKING, Any, NamedTuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from stacksim import clock, faults
 from stacksim.auth import Context
@@ -26,6 +27,7 @@ from stacksim.services.compute import policy
 from stacksim.services.compute.clients import DEVICE_OWNER, HOST, port_limit_exceeded
 from stacksim.services.compute.flavors import KIND as FLAVOR
 from stacksim.services.compute.flavors import Flavors
+from stacksim.services.compute.history import KIND as HISTORY
 from stacksim.services.compute.inputs import BlockDevice, NetworkRequest, ServerRequest, check_text
 from stacksim.services.compute.servers import KIND, Related
 from stacksim.services.compute.states import NOSTATE, RUNNING, set_state
@@ -48,14 +50,17 @@ BUILD_EVENT = "compute__do_build_and_run_instance"
 _NOT_HOSTNAME = re.compile(r"[^\w-]|_")
 
 
-class _Made(NamedTuple):
-    """What a create made a server with (see :meth:`Builder._made_here`): the server and its create
-    action as written, and the ports it made for it, by id. The server and the ports are not to be
-    changed (copy first); the action is its build's to finish."""
+@dataclass(slots=True)
+class _Made:
+    """What a create made a server with (see :meth:`Builder._made_here`): the server as written, its
+    create action (written when its build finishes it, or just before the create commits, whichever
+    comes first: ``unwritten`` until then), and the ports the create made for it, by id. The server
+    and the ports are not to be changed (copy first); the action is its build's to finish."""
 
     server: dict[str, Any]
     action: dict[str, Any]
     ports: dict[str, dict[str, Any]]
+    unwritten: bool = True
 
 
 def hostname(name: str) -> str:
@@ -91,10 +96,11 @@ class Builder:
         self.peers = compute.peers
         self.lifecycle = compute.cloud.lifecycle
         self.lifecycle.register("server.build", self._build, inline=compute.driver.quick)
-        #: the servers the open create transaction made, by id (cleared at each create's transaction
-        #: and after its commit): a build that runs before that commits is given what they were
-        #: made with, which nothing else can have changed yet (see :meth:`_made_here`)
+        #: the servers an open create transaction made, by id (each create's removed after its
+        #: commit, all of them after a rollback): a build that runs before that commits is given
+        #: what they were made with, which nothing else can have changed yet (see :meth:`_made_here`)
         self._fresh: dict[str, _Made] = {}
+        self.store.on_rollback(self._fresh.clear)
 
     # -- create --------------------------------------------------------------------------------
 
@@ -128,12 +134,11 @@ class Builder:
         compute.hosts.check_zone(req.availability_zone)
         reservation = f"r-{os.urandom(4).hex()}"  # 8 random hex digits
         made: list[dict[str, Any]] = []
+        actions: list[_Made] = []
         ports: dict[str, dict[str, Any]] = {}
         # One transaction: if a port cannot be made (an address in use, a quota), no
         # server, port or group membership of this request remains.
         with self.store.transaction():
-            self._fresh.clear()  # (only the transaction holding the store fills it)
-            self.store.after_commit(self._fresh.clear)
             # Checked inside the transaction so two concurrent creates cannot both fit.
             fit = self._fit_ports(ctx.project_id or "", networks, req.min_count, wanted)
             count = compute.quotas.fit(ctx.project_id or "", flavor, req.min_count, fit)
@@ -157,15 +162,30 @@ class Builder:
                 self.store.add(KIND, server)
                 if req.group_id:
                     compute.server_groups.add_member(req.group_id, server["id"])
-                action = compute.history.record(ctx, server, "create", event=BUILD_EVENT, at=clock.naive(moment))
-                self._fresh[server["id"]] = _Made(server, action, own)
+                action = compute.history.entry(ctx, server, "create", event=BUILD_EVENT, at=clock.naive(moment))
+                self._fresh[server["id"]] = entry = _Made(server, action, own)
+                actions.append(entry)
                 made.append(server)
             # The builds' jobs commit with their servers: a kill -9 can leave no server in BUILD
             # without the job a restart resumes (nothing else would ever move it on).
             for server in made:
                 self.lifecycle.schedule("server.build", server["id"], delay=boot_delay)
+            # After the builds that run before the commit (registered later, so run later): the
+            # actions no build finished are written as they began; each is written once a create.
+            self.store.before_commit(lambda: self._write_actions(actions))
+            self.store.after_commit(lambda: self._forget(actions))
         related = compute.servers.related(made).holding(ports, {g["id"]: g for g in group_records})
         return made, related
+
+    def _write_actions(self, made: list[_Made]) -> None:
+        for each in made:
+            if each.unwritten:
+                each.unwritten = False
+                self.store.put(HISTORY, each.action)
+
+    def _forget(self, made: list[_Made]) -> None:
+        for each in made:
+            self._fresh.pop(each.server["id"], None)
 
     def _fit_ports(self, project_id: str, networks: list[dict[str, Any]], least: int, most: int) -> int:
         """How many of ``least`` to ``most`` servers the port quota leaves room for, as Nova's
@@ -426,7 +446,7 @@ class Builder:
             # build's own steps did, the update reads it again).
             with self.store.transaction():
                 found = (dict(made.server), 1) if made is not None else self.store.get_rev(KIND, job["target"])
-                server = self._buildable(found[0] if found else None)
+                server = self._buildable(found[0] if found else None, made)
                 if server is None:
                     return
                 if not server["block_devices"]:
@@ -434,23 +454,31 @@ class Builder:
                     self.lifecycle.finished_with(job)  # the job's end commits with the build
                     return
             # a server with volumes to make waits for them: not in a transaction (read again in it)
-        self._boot_outside(job["target"])
+        self._boot_outside(job["target"], made)
 
-    def _boot_outside(self, server_id: str) -> None:
-        server = self._buildable(self.compute.servers.record(server_id))
+    def _boot_outside(self, server_id: str, made: _Made | None = None) -> None:
+        server = self._buildable(self.compute.servers.record(server_id), made)
         if server is not None:
-            self._boot(server)
+            self._boot(server, made=made)
 
-    def _buildable(self, server: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _buildable(self, server: dict[str, Any] | None, made: _Made | None = None) -> dict[str, Any] | None:
         """The server if its build is to run now; None if deleted meanwhile, a resumed job that
         already ran, or one the scheduler found no host for (failed here)."""
         if server is None or server["vm_state"] != "building":
             return None  # deleted meanwhile, or a resumed job that already ran
         if server.get("schedule_error"):
             self.compute.servers.fail(server["id"], server["schedule_error"])
-            self.compute.history.finish(server["id"], BUILD_EVENT, error=server["schedule_error"])
+            self._finish(server["id"], made, error=server["schedule_error"])
             return None
         return server
+
+    def _finish(self, server_id: str, made: _Made | None, error: str | None = None, at: str | None = None) -> None:
+        """The build's event ended: in the create action it was given (written now), else as found."""
+        if made is None:
+            self.compute.history.finish(server_id, BUILD_EVENT, error=error, at=at)
+            return
+        made.unwritten = False
+        self.compute.history.finish(server_id, BUILD_EVENT, error=error, at=at, action=made.action)
 
     def _made_here(self, server_id: str) -> _Made | None:
         """What a server was made with, if the build runs in the transaction that made it (its
@@ -466,19 +494,18 @@ class Builder:
         (or failed, with the reason). ``rev``: the server's revision as read in the transaction
         this runs in, so marking it ACTIVE need not read it again; ``made``: see :meth:`_made_here`."""
         servers = self.compute.servers
-        action = made.action if made is not None else None
         own = made.ports if made is not None else {}
         bind = self.peers.network.bind_port
         try:
             bound = [bind(port_id, server["id"], own.get(port_id)) for port_id in server["ports"]]
             self.compute.volumes.boot_volumes(server)
             self.compute.driver.spawn(self.instance(server, ports=bound))
-            if action is None or server["block_devices"]:  # (else nothing can be attached to it)
+            if made is None or server["block_devices"]:  # (else nothing can be attached to it)
                 self.compute.volumes.plug_all(server)
         except (DriverError, faults.ApiError, OSError) as exc:
             log.warning("build of server %s failed: %s", server["id"], exc)
             servers.fail(server["id"], f"Build of instance failed: {exc}")
-            self.compute.history.finish(server["id"], BUILD_EVENT, error=str(exc), action=action)
+            self._finish(server["id"], made, error=str(exc))
             return
 
         moment = clock.now()  # launched, updated and the build event's end: one instant
@@ -493,4 +520,4 @@ class Builder:
 
         with self.store.transaction():  # the state and its event land together
             servers.settle(server["id"], built, (server, rev) if rev is not None else None)
-            self.compute.history.finish(server["id"], BUILD_EVENT, at=launched, action=action)
+            self._finish(server["id"], made, at=launched)

@@ -40,6 +40,18 @@ class History:
     ) -> dict[str, Any]:
         """Note that ``ctx`` started ``action`` on ``server`` (and its first ``event``; ``done``: it
         already finished; ``at``: when, as :func:`naive_timestamp` writes it, if the caller has it)."""
+        return self.store.put(KIND, self.entry(ctx, server, action, event, done, at))
+
+    def entry(
+        self,
+        ctx: Context,
+        server: dict[str, Any],
+        action: str,
+        event: str | None = None,
+        done: bool = False,
+        at: str | None = None,
+    ) -> dict[str, Any]:
+        """The record :meth:`record` writes, not written (for a caller that writes it later)."""
         now = at or naive_timestamp()
         request_id = toolkit.request_id()
         record = {
@@ -67,7 +79,7 @@ class History:
                     "details": None,
                 }
             )
-        return self.store.put(KIND, record)
+        return record
 
     def finish(
         self,
@@ -79,8 +91,8 @@ class History:
     ) -> None:
         """The newest unfinished ``event`` of the server ended (with ``error`` if it failed; ``at``:
         when, as :func:`naive_timestamp` writes it, if the caller has it). ``action``: the server's
-        only action, as :meth:`record` wrote it in the transaction this runs in (a build of a server
-        its own create is making), so none is searched for."""
+        only action, as :meth:`entry` made it in the transaction this runs in (a build of a server
+        its own create is making), finished and written here; none is searched for."""
 
         def done(record: dict[str, Any]) -> dict[str, Any] | None:
             for entry in record["events"]:
@@ -95,7 +107,8 @@ class History:
             return None
 
         with self.store.transaction():  # read and written in one step: no second read of the record
-            if action is not None and done(action) is not None:
+            if action is not None:
+                done(action)
                 self.store.put(KIND, action)
                 return
             for record in self.of(server_id):
