@@ -518,6 +518,12 @@ class Builder:
             set_state(current, "active", None, RUNNING, updated=clock.iso(moment, micro=False))
             return None
 
-        with self.store.transaction():  # the state and its event land together
+        def land() -> None:  # the state and its event land together
             servers.settle(server["id"], built, (server, rev) if rev is not None else None)
             self._finish(server["id"], made, at=launched)
+
+        if rev is not None:  # (read in the build's transaction, which is still open)
+            land()
+            return
+        with self.store.transaction():
+            land()

@@ -106,11 +106,11 @@ class History:
                     return record
             return None
 
+        if action is not None:  # one write: no transaction of its own
+            done(action)
+            self.store.put(KIND, action)
+            return
         with self.store.transaction():  # read and written in one step: no second read of the record
-            if action is not None:
-                done(action)
-                self.store.put(KIND, action)
-                return
             for record in self.of(server_id):
                 if done(record) is not None:
                     self.store.put(KIND, record)
