@@ -387,8 +387,19 @@ class Lifecycle:
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block (from another thread) until no job is pending or running."""
-        with self._idle:
-            return self._idle.wait_for(lambda: not self._running and not self.store.count(KIND), timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            # The store is read outside this lock: a call's transaction holds the store's lock and
+            # takes this one (to schedule, to finish an inline job), so the other order deadlocks.
+            pending = self.store.count(KIND)
+            with self._idle:
+                if not pending and not self._running:
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                # A job's end notifies; one that ended before this wait began is seen on the next look.
+                self._idle.wait(min(remaining, 0.05))
 
     # -- blocking work -----------------------------------------------------------------------
 
