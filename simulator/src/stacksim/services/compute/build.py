@@ -162,7 +162,8 @@ class Builder:
                 self.store.add(KIND, server)
                 if req.group_id:
                     compute.server_groups.add_member(req.group_id, server["id"])
-                action = compute.history.entry(ctx, server, "create", event=BUILD_EVENT, at=clock.naive(moment))
+                at = clock.naive(moment)
+                action = compute.history.record(ctx, server, "create", event=BUILD_EVENT, at=at, write=False)
                 self._fresh[server["id"]] = entry = _Made(server, action, own)
                 actions.append(entry)
                 made.append(server)

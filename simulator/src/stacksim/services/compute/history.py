@@ -37,21 +37,11 @@ class History:
         event: str | None = None,
         done: bool = False,
         at: str | None = None,
+        write: bool = True,
     ) -> dict[str, Any]:
         """Note that ``ctx`` started ``action`` on ``server`` (and its first ``event``; ``done``: it
-        already finished; ``at``: when, as :func:`naive_timestamp` writes it, if the caller has it)."""
-        return self.store.put(KIND, self.entry(ctx, server, action, event, done, at))
-
-    def entry(
-        self,
-        ctx: Context,
-        server: dict[str, Any],
-        action: str,
-        event: str | None = None,
-        done: bool = False,
-        at: str | None = None,
-    ) -> dict[str, Any]:
-        """The record :meth:`record` writes, not written (for a caller that writes it later)."""
+        already finished; ``at``: when, as :func:`naive_timestamp` writes it, if the caller has it).
+        ``write=False``: the record is only made, for a caller that writes it later."""
         now = at or naive_timestamp()
         request_id = toolkit.request_id()
         record = {
@@ -79,7 +69,7 @@ class History:
                     "details": None,
                 }
             )
-        return record
+        return self.store.put(KIND, record) if write else record
 
     def finish(
         self,
@@ -91,7 +81,7 @@ class History:
     ) -> None:
         """The newest unfinished ``event`` of the server ended (with ``error`` if it failed; ``at``:
         when, as :func:`naive_timestamp` writes it, if the caller has it). ``action``: the server's
-        only action, as :meth:`entry` made it in the transaction this runs in (a build of a server
+        only action, as :meth:`record` made it (not written) in the transaction this runs in (a build of a server
         its own create is making), finished and written here; none is searched for."""
 
         def done(record: dict[str, Any]) -> dict[str, Any] | None:
