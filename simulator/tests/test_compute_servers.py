@@ -7,6 +7,7 @@ import uuid
 import openstack.exceptions as exc
 import pytest
 from compute_http import nova
+from edge_helpers import call
 
 from stacksim.services.image.bootstrap import DEFAULT_IMAGE_NAME
 from stacksim.testing import Simulator, wait_until
@@ -343,9 +344,49 @@ def test_anti_affinity_beyond_one_host_fails_the_build(demo, net):
         demo.create_server(name, image=image.id, flavor="m1.tiny", network=network.id, auto_ip=False, group=group.id)
     second = demo.compute.find_server(name)
     assert second.status == "ERROR" and "No valid host was found" in second.fault["message"]
+    (action,) = nova(demo, "GET", f"/servers/{second.id}/os-instance-actions").json()["instanceActions"]
+    shown = nova(demo, "GET", f"/servers/{second.id}/os-instance-actions/{action['request_id']}", "2.51").json()
+    (event,) = shown["instanceAction"]["events"]
+    assert event["event"] == "compute__do_build_and_run_instance" and event["result"] == "Error"
+    assert event["finish_time"] and action["action"] == "create"
     for server in (first, second):
         demo.delete_server(server.id, wait=True)
     demo.compute.delete_server_group(group)
+
+
+def test_a_creates_action_is_there_while_its_build_is_held_and_finished_by_it(sim, admin, demo):
+    """(A build in its create's transaction writes the create action once, finished; one held past
+    the commit finds it written as it began.) Three servers in one create, the hold catches one."""
+    hold = call(sim.url, "POST", "/_stacksim/faults", admin.auth_token, json={"fault": {"job": "server.build"}})
+    assert hold.status_code == 201, hold.text
+    image = demo.image.find_image(DEFAULT_IMAGE_NAME)
+    body = {"name": _name("held"), "imageRef": image.id, "flavorRef": "1", "min_count": 3, "networks": "none"}
+    reservation = nova(demo, "POST", "/servers", "2.37", json={"server": {**body, "return_reservation_id": True}})
+    assert reservation.status_code == 202, reservation.text
+    servers = list(demo.compute.servers(reservation_id=reservation.json()["reservation_id"]))
+    assert sorted(s.status for s in servers) == ["ACTIVE", "ACTIVE", "BUILD"]
+
+    def build_event(server_id: str) -> dict:
+        (action,) = nova(demo, "GET", f"/servers/{server_id}/os-instance-actions").json()["instanceActions"]
+        assert action["action"] == "create"
+        url = f"/servers/{server_id}/os-instance-actions/{action['request_id']}"
+        (event,) = nova(demo, "GET", url, "2.51").json()["instanceAction"]["events"]
+        assert event["event"] == "compute__do_build_and_run_instance" and event["start_time"]
+        return event
+
+    (held,) = [s for s in servers if s.status == "BUILD"]
+    event = build_event(held.id)
+    assert event["finish_time"] is None and event["result"] is None
+    fault_id = hold.json()["fault"]["id"]
+    assert call(sim.url, "DELETE", f"/_stacksim/faults/{fault_id}", admin.auth_token).status_code == 204
+    for server in servers:
+        built = demo.compute.wait_for_server(server, wait=30)
+        event = build_event(built.id)
+        assert event["result"] == "Success" and event["finish_time"][:19] == built.launched_at[:19]
+    for server in servers:
+        demo.compute.delete_server(server)
+    for server in servers:
+        demo.compute.wait_for_delete(server, wait=30)
 
 
 def test_a_build_boots_the_image_as_it_is_now(demo):
@@ -361,6 +402,40 @@ def test_a_build_boots_the_image_as_it_is_now(demo):
     for server in (first, second):
         demo.compute.delete_server(server.id)
         demo.compute.wait_for_delete(server, wait=30)
+    demo.image.delete_image(image)
+
+
+def test_a_creates_kept_image_is_checked_for_each_caller_and_change(demo, alt):
+    """The create's image comes from a cache (until an image is written): who may see it is still
+    decided on every create (sharing is read as it is now), and a change of the image is seen."""
+    image = demo.image.create_image(
+        name=_name("kept"), data=b"\0" * 512, disk_format="raw", container_format="bare", visibility="shared"
+    )
+
+    def create(conn) -> tuple[int, dict]:
+        body = {"server": {"name": _name("k"), "imageRef": image.id, "flavorRef": "1"}}
+        resp = conn.compute.post("/servers", json=body)
+        return resp.status_code, resp.json()
+
+    unseen = (400, {"badRequest": {"code": 400, "message": f"Image {image.id} could not be found."}})
+    made = []
+    status, body = create(demo)  # read and kept
+    assert status == 202
+    made.append((demo, body["server"]["id"]))
+    assert create(alt) == unseen
+    member = demo.image.add_member(image, member_id=alt.current_project_id)  # no write of the image
+    status, body = create(alt)
+    assert status == 202
+    made.append((alt, body["server"]["id"]))
+    demo.image.remove_member(member, image)
+    assert create(alt) == unseen
+    demo.image.deactivate_image(image)
+    assert create(demo) == (400, {"badRequest": {"code": 400, "message": f"Image {image.id} is not active."}})
+    for conn, server_id in made:
+        server = conn.compute.get_server(server_id)
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, wait=30)
+    demo.image.reactivate_image(image)
     demo.image.delete_image(image)
 
 

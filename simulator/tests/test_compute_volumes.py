@@ -5,6 +5,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from compute_http import nova
+from edge_helpers import call
+from volume_helpers import cinder
 
 from stacksim.services.image.bootstrap import DEFAULT_IMAGE_NAME
 from stacksim.testing import wait_until
@@ -12,6 +15,16 @@ from stacksim.testing import wait_until
 
 def _name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def _build_result(conn, server_id: str) -> str | None:
+    """The result of the build event of the server's create action (its only action)."""
+    (action,) = nova(conn, "GET", f"/servers/{server_id}/os-instance-actions").json()["instanceActions"]
+    assert action["action"] == "create"
+    shown = nova(conn, "GET", f"/servers/{server_id}/os-instance-actions/{action['request_id']}", "2.51").json()
+    (event,) = shown["instanceAction"]["events"]
+    assert event["event"] == "compute__do_build_and_run_instance" and event["finish_time"]
+    return event["result"]
 
 
 @pytest.fixture
@@ -81,6 +94,7 @@ def test_boot_from_volume_made_from_an_image(demo):
     server = demo.compute.create_server(name=_name("bfv"), flavor_id="1", networks="none", block_device_mapping_v2=bdm)
     server = demo.compute.wait_for_server(server, wait=30)
     assert server.status == "ACTIVE" and not server.image.get("id")
+    assert _build_result(demo, server.id) == "Success"
     (attachment,) = demo.compute.volume_attachments(server)
     assert attachment.device == "/dev/vda"
     root = demo.block_storage.get_volume(attachment.volume_id)
@@ -108,7 +122,7 @@ def test_a_boot_volume_still_creating_when_the_build_starts_is_waited_for(admin,
             name=_name("bfv-slow"), flavor_id="1", networks="none", block_device_mapping_v2=bdm
         )
         server = demo.compute.wait_for_server(server, wait=30)
-        assert server.status == "ACTIVE"
+        assert server.status == "ACTIVE" and _build_result(demo, server.id) == "Success"
         (attachment,) = demo.compute.volume_attachments(server)
         root = demo.block_storage.get_volume(attachment.volume_id)
         assert root.status == "in-use" and root.volume_type == vtype.name
@@ -129,3 +143,22 @@ def test_boot_from_an_existing_volume_keeps_it(demo):
     demo.delete_server(server.id, wait=True)
     assert wait_until(lambda: demo.block_storage.get_volume(volume.id).status == "available")
     demo.delete_volume(volume.id, wait=True)
+
+
+def test_a_volume_cinder_attaches_while_a_server_builds_is_plugged_by_the_build(sim, admin, demo):
+    """(A build in its create's own transaction skips that look-up: nothing can be attached yet.)"""
+    hold = call(sim.url, "POST", "/_stacksim/faults", admin.auth_token, json={"fault": {"job": "server.build"}})
+    assert hold.status_code == 201, hold.text
+    image = demo.image.find_image(DEFAULT_IMAGE_NAME)
+    server = demo.compute.create_server(name=_name("held"), image_id=image.id, flavor_id="1", networks="none")
+    volume = demo.block_storage.wait_for_status(demo.block_storage.create_volume(size=1, name=_name("v")))
+    attach = {"os-attach": {"instance_uuid": server.id, "mountpoint": "/dev/vdb", "mode": "rw"}}
+    assert cinder(demo, "POST", f"/volumes/{volume.id}/action", json=attach).status_code == 202
+    assert demo.compute.get_server(server.id).status == "BUILD"
+    fault_id = hold.json()["fault"]["id"]
+    assert call(sim.url, "DELETE", f"/_stacksim/faults/{fault_id}", admin.auth_token).status_code == 204
+    built = demo.compute.wait_for_server(server, wait=30)
+    console = demo.compute.get_server_console_output(built)["output"]
+    assert f"virtio_blk: /dev/vdb attached (volume {volume.id})" in console
+    demo.compute.delete_server(built)
+    demo.compute.wait_for_delete(built, wait=30)

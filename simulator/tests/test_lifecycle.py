@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from stacksim.lifecycle import Interrupted, Lifecycle
@@ -52,6 +53,34 @@ def test_pending_jobs_survive_a_restart_and_blocking_handlers_run_in_a_thread(tm
     asyncio.run(scenario())
     assert [target for target, _ in ran] == ["t2"]
     assert ran[0][1].startswith("stacksim-job")
+
+
+def test_wait_idle_does_not_deadlock_with_a_transaction_that_schedules():
+    # A call's transaction holds the store's lock and takes the lifecycle's (to schedule a job):
+    # wait_idle, meanwhile, must not hold the lifecycle's lock while it waits for the store.
+    store = Store()
+    life = Lifecycle(store)
+    life.register("thing.build", lambda job: None)
+    in_transaction = threading.Event()
+
+    def call() -> None:
+        with store.transaction():
+            in_transaction.set()
+            deadline = time.monotonic() + 0.3
+            while not life._lock.locked() and time.monotonic() < deadline:  # let wait_idle take it, if it would
+                time.sleep(0.005)
+            life.schedule("thing.build", "t3", delay=0.0)
+
+    caller = threading.Thread(target=call, daemon=True)
+    caller.start()
+    assert in_transaction.wait(5)
+    waiter = threading.Thread(target=life.wait_idle, args=(1,), daemon=True)
+    waiter.start()
+    caller.join(5)
+    assert not caller.is_alive(), "the transaction and wait_idle deadlocked"
+    waiter.join(5)
+    assert not waiter.is_alive()
+    assert [job["target"] for job in store.find("job")] == ["t3"]
 
 
 def test_cancelled_jobs_do_not_run():

@@ -1,11 +1,13 @@
 """Quick jobs a call schedules due at once (a fake server's build) run in the call's request thread
-right after its handler, keeping what the usual path guarantees: the job is in the store first,
-claims are exclusive, holds and interrupts keep it, the call's settling counts it, and a job that
-has to wait goes back to the executor instead of holding the call."""
+right after its handler, keeping what the usual path guarantees: the job is in the store first (one
+run just before its transaction commits is written there unless it ends), claims are exclusive,
+holds and interrupts keep it, the call's settling counts it, and a job that has to wait goes back
+to the executor instead of holding the call."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -128,7 +130,8 @@ def test_a_held_job_is_not_run_inline_and_runs_after_release():
     asyncio.run(scenario())
 
 
-def test_an_interrupted_lifecycle_runs_nothing_inline_and_keeps_the_job(tmp_path):
+@pytest.mark.parametrize("in_transaction", [False, True])
+def test_an_interrupted_lifecycle_runs_nothing_inline_and_keeps_the_job(tmp_path, in_transaction):
     db = str(tmp_path / "s.db")
 
     async def scenario() -> None:
@@ -137,7 +140,8 @@ def test_an_interrupted_lifecycle_runs_nothing_inline_and_keeps_the_job(tmp_path
         assert await life.interrupt(timeout=10)
 
         async def handler() -> None:
-            life.schedule("build", "s1")
+            with life.store.transaction() if in_transaction else contextlib.nullcontext():
+                life.schedule("build", "s1")
 
         await web.off_loop(handler())  # no settling here: a reset holds calls off meanwhile
         assert ran == []
@@ -202,7 +206,7 @@ def test_the_time_inline_jobs_took_counts_against_the_calls_settle_wait():
 
 
 def test_a_quick_job_scheduled_in_a_transaction_runs_just_before_it_commits_and_commits_with_it():
-    """A fake server's create and its build: one commit (the job's record comes and goes inside)."""
+    """A fake server's create and its build: one commit, and the job, ended before it, never written."""
 
     async def scenario() -> None:
         life, ran = _lifecycle()
@@ -227,7 +231,9 @@ def test_a_quick_job_scheduled_in_a_transaction_runs_just_before_it_commits_and_
             ran.append(("committed", _thread()))
             store._db.set_trace_callback(None)
 
+        written = store.writes(["job"])
         await _call(life, handler)
+        assert store.writes(["job"]) == written  # no record of it came and went
         assert [what for what, _ in ran] == ["build", "committed"] and ran[0][1].startswith(REQUEST)
         assert statements.count("COMMIT") == 1 and statements.count("BEGIN IMMEDIATE") == 1
         assert store.get("server", "s1")["status"] == "ACTIVE" and life.pending() == []

@@ -32,6 +32,8 @@ runs in that transaction, just before it commits (``Store.before_commit``):
 the call's work and the job's commit together, once. There it neither waits
 nor runs other jobs (it goes back to the executor, armed once the transaction
 has committed), and if it raises, the whole transaction rolls back with it.
+Its record is written only if it does not end there (held, deferred, past the
+settle limit, interrupted): a job that ends before the commit never was.
 
 When a state becomes visible
 ----------------------------
@@ -221,6 +223,8 @@ def _run_queued() -> None:
         while queue and time.monotonic() < _INLINE.deadline:
             life, job = queue.popleft()
             life._run_inline(job)
+        for life, job in queue:  # past the limit: those left go the usual way, so they need their record
+            life._write(job["id"])
     finally:
         settle = _SETTLE.get()
         if settle is not None:  # read by settle() only after this thread hands the call back
@@ -254,6 +258,9 @@ class Lifecycle:
         self._running: set[str] = set()
         self._claimed: set[str] = set()
         self._removed: set[str] = set()  # jobs whose handler removed their record (finished_with)
+        #: jobs to run in the open transaction before it commits, not written (see schedule)
+        self._unwritten: dict[str, dict[str, Any]] = {}
+        store.on_rollback(self._unwritten.clear)
         self._tasks: set[asyncio.Task] = set()
         self._owner: dict[str, Settle] = {}  # job -> the call it counts for, while not done
         self._waiters: list[_Waiter] = []
@@ -292,7 +299,6 @@ class Lifecycle:
             "due": clock.iso(clock.now() + timedelta(seconds=wait)),
             "args": args,
         }
-        self.store.put(KIND, job)
         if wait <= 0:
             with self._lock:
                 owner = self._current_owner()
@@ -303,15 +309,28 @@ class Lifecycle:
             # Run inline only what this thread's call (or an inline job of it) schedules: a job
             # another waiter runs here goes the usual way, so nothing waits on this thread.
             if queue is not None and action in self._inline and _JOB.get() == _INLINE.running:
+                if self._loop is not None and self.store.in_transaction():
+                    # Run it in the transaction that scheduled it, just before that commits: the
+                    # call's work and the job's land in one commit, or neither does. Written only
+                    # if it does not end there (_write): most never need their record.
+                    self._unwritten[job["id"]] = job
+                    queue.append((self, job))
+                    self.store.before_commit(_run_queued)
+                    return job["id"]
+                self.store.put(KIND, job)
                 if self._loop is not None:  # else start() arms it
                     queue.append((self, job))
-                    if self.store.in_transaction():
-                        # Run it in the transaction that wrote it, just before that commits: the
-                        # call's work and the job's land in one commit, or neither does.
-                        self.store.before_commit(_run_queued)
                 return job["id"]
+        self.store.put(KIND, job)
         self._arm(job)
         return job["id"]
+
+    def _write(self, job_id: str) -> None:
+        """Write the record of a job scheduled to run before its transaction commits that does not
+        end there (so a restart or the executor finds it); nothing if it is written already."""
+        job = self._unwritten.pop(job_id, None)
+        if job is not None:
+            self.store.put(KIND, job)
 
     def cancel(self, target: str, action: str | None = None) -> None:
         """Forget pending jobs for ``target`` (its timers find no job and do nothing)."""
@@ -387,8 +406,19 @@ class Lifecycle:
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block (from another thread) until no job is pending or running."""
-        with self._idle:
-            return self._idle.wait_for(lambda: not self._running and not self.store.count(KIND), timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            # The store is read outside this lock: a call's transaction holds the store's lock and
+            # takes this one (to schedule, to finish an inline job), so the other order deadlocks.
+            pending = self.store.count(KIND)
+            with self._idle:
+                if not pending and not self._running:
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                # A job's end notifies; one that ended before this wait began is seen on the next look.
+                self._idle.wait(min(remaining, 0.05))
 
     # -- blocking work -----------------------------------------------------------------------
 
@@ -592,7 +622,7 @@ class Lifecycle:
             if self._interrupted or job_id in self._claimed:
                 return None
             self._claimed.add(job_id)
-        job = self.store.get(KIND, job_id)
+        job = self._unwritten.get(job_id) or self.store.get(KIND, job_id)
         if job is None:
             self._finish(job_id)  # cancelled
             return None
@@ -615,11 +645,12 @@ class Lifecycle:
         raises (its transaction rolls back), the job ends as it would have (its record removed
         once the handler returns: see :meth:`_execute`). Marked at once, not after the commit: a
         job run inside its caller's transaction (:func:`inline_jobs`) ends before that commits."""
-        self.store.delete(KIND, job["id"])
+        if self._unwritten.pop(job["id"], None) is None:
+            self.store.delete(KIND, job["id"])
         self._removed.add(job["id"])
 
     def _finish(self, job_id: str, remove: bool = True) -> None:
-        if remove and job_id not in self._removed:
+        if remove and job_id not in self._removed and self._unwritten.pop(job_id, None) is None:
             self.store.delete(KIND, job_id)
         self._removed.discard(job_id)
         with self._idle:
@@ -675,6 +706,8 @@ class Lifecycle:
             self._execute(job["id"])
         finally:
             _INLINE.running = None
+            # Not ended (held, deferred, interrupted, not run): it stays, so it needs its record.
+            self._write(job["id"])
 
     def _defer(self, job: dict[str, Any]) -> None:
         """A job run inline had to wait: unclaim it, and arm it as any other. It still counts for its

@@ -16,6 +16,7 @@ import base64
 import logging
 import os
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from stacksim import clock, faults
@@ -26,6 +27,7 @@ from stacksim.services.compute import policy
 from stacksim.services.compute.clients import DEVICE_OWNER, HOST, port_limit_exceeded
 from stacksim.services.compute.flavors import KIND as FLAVOR
 from stacksim.services.compute.flavors import Flavors
+from stacksim.services.compute.history import KIND as HISTORY
 from stacksim.services.compute.inputs import BlockDevice, NetworkRequest, ServerRequest, check_text
 from stacksim.services.compute.servers import KIND, Related
 from stacksim.services.compute.states import NOSTATE, RUNNING, set_state
@@ -46,6 +48,19 @@ MAX_USER_DATA = 65535
 BUILD_EVENT = "compute__do_build_and_run_instance"
 #: what a hostname may not hold: \w is str.isalnum's letters and digits, and "_"
 _NOT_HOSTNAME = re.compile(r"[^\w-]|_")
+
+
+@dataclass(slots=True)
+class _Made:
+    """What a create made a server with (see :meth:`Builder._made_here`): the server as written, its
+    create action (written when its build finishes it, or just before the create commits, whichever
+    comes first: ``unwritten`` until then), and the ports the create made for it, by id. The server
+    and the ports are not to be changed (copy first); the action is its build's to finish."""
+
+    server: dict[str, Any]
+    action: dict[str, Any]
+    ports: dict[str, dict[str, Any]]
+    unwritten: bool = True
 
 
 def hostname(name: str) -> str:
@@ -81,6 +96,11 @@ class Builder:
         self.peers = compute.peers
         self.lifecycle = compute.cloud.lifecycle
         self.lifecycle.register("server.build", self._build, inline=compute.driver.quick)
+        #: the servers an open create transaction made, by id (each create's removed after its
+        #: commit, all of them after a rollback): a build that runs before that commits is given
+        #: what they were made with, which nothing else can have changed yet (see :meth:`_made_here`)
+        self._fresh: dict[str, _Made] = {}
+        self.store.on_rollback(self._fresh.clear)
 
     # -- create --------------------------------------------------------------------------------
 
@@ -114,6 +134,7 @@ class Builder:
         compute.hosts.check_zone(req.availability_zone)
         reservation = f"r-{os.urandom(4).hex()}"  # 8 random hex digits
         made: list[dict[str, Any]] = []
+        actions: list[_Made] = []
         ports: dict[str, dict[str, Any]] = {}
         # One transaction: if a port cannot be made (an address in use, a quota), no
         # server, port or group membership of this request remains.
@@ -132,20 +153,40 @@ class Builder:
                 server = self._record(ctx, req, name, flavor, image, key, reservation, index, bdms, user_data, created)
                 if no_host:
                     server["schedule_error"] = "No valid host was found. There are not enough hosts available."
+                own: dict[str, dict[str, Any]] = {}
                 for net in networks:
                     port = self._attach_port(ctx, server, net, group_records, read_at)
                     ports[port["id"]] = port
+                    if port["id"] in server["own_ports"]:
+                        own[port["id"]] = port
                 self.store.add(KIND, server)
                 if req.group_id:
                     compute.server_groups.add_member(req.group_id, server["id"])
-                compute.history.record(ctx, server, "create", event=BUILD_EVENT, at=clock.naive(moment))
+                at = clock.naive(moment)
+                action = compute.history.record(ctx, server, "create", event=BUILD_EVENT, at=at, write=False)
+                self._fresh[server["id"]] = entry = _Made(server, action, own)
+                actions.append(entry)
                 made.append(server)
             # The builds' jobs commit with their servers: a kill -9 can leave no server in BUILD
             # without the job a restart resumes (nothing else would ever move it on).
             for server in made:
                 self.lifecycle.schedule("server.build", server["id"], delay=boot_delay)
+            # After the builds that run before the commit (registered later, so run later): the
+            # actions no build finished are written as they began; each is written once a create.
+            self.store.before_commit(lambda: self._write_actions(actions))
+            self.store.after_commit(lambda: self._forget(actions))
         related = compute.servers.related(made).holding(ports, {g["id"]: g for g in group_records})
         return made, related
+
+    def _write_actions(self, made: list[_Made]) -> None:
+        for each in made:
+            if each.unwritten:
+                each.unwritten = False
+                self.store.put(HISTORY, each.action)
+
+    def _forget(self, made: list[_Made]) -> None:
+        for each in made:
+            self._fresh.pop(each.server["id"], None)
 
     def _fit_ports(self, project_id: str, networks: list[dict[str, Any]], least: int, most: int) -> int:
         """How many of ``least`` to ``most`` servers the port quota leaves room for, as Nova's
@@ -189,14 +230,15 @@ class Builder:
     def image(
         self, ctx: Context, image_ref: str | None, flavor: dict[str, Any], volume_boot: bool
     ) -> dict[str, Any] | None:
-        """The image to boot (or rebuild) from, checked against the flavor; 400 if unusable."""
+        """The image to boot (or rebuild) from, checked against the flavor; 400 if unusable. Kept
+        until an image is written (:meth:`Glance.kept`): not to be changed."""
         if not image_ref:
             if volume_boot:
                 return None
             raise faults.BadRequest("Missing imageRef attribute")
         ref = str(image_ref).rstrip("/").rsplit("/", 1)[-1]
         try:
-            image = self.peers.image.get(ctx, ref)
+            image = self.peers.image.kept(ctx, ref)
         except faults.NotFound:
             raise faults.BadRequest(f"Image {ref} could not be found.") from None
         if image["status"] != "active":
@@ -395,54 +437,76 @@ class Builder:
         )
 
     def _build(self, job: dict[str, Any]) -> None:
+        made = self._made_here(job["target"])  # (asked before this opens a transaction of its own)
         if self.compute.driver.quick:
             # Nothing here waits (no driver work to speak of) unless there are volumes to make: the
             # build's steps land in one transaction, one commit instead of three, and the same
-            # records as before. The server is read in it with its revision, and marked ACTIVE
-            # without a second read (nothing else can write it while the transaction holds the
-            # store; if the build's own steps did, the update reads it again).
+            # records as before. The server is read in it with its revision (or, made in this very
+            # transaction, taken as its create wrote it: revision 1), and marked ACTIVE without a
+            # second read (nothing else can write it while the transaction holds the store; if the
+            # build's own steps did, the update reads it again).
             with self.store.transaction():
-                found = self.store.get_rev(KIND, job["target"])
-                server = self._buildable(found[0] if found else None)
+                found = (dict(made.server), 1) if made is not None else self.store.get_rev(KIND, job["target"])
+                server = self._buildable(found[0] if found else None, made)
                 if server is None:
                     return
                 if not server["block_devices"]:
-                    self._boot(server, found[1] if found else None)
+                    self._boot(server, found[1] if found else None, made)
                     self.lifecycle.finished_with(job)  # the job's end commits with the build
                     return
             # a server with volumes to make waits for them: not in a transaction (read again in it)
-        self._boot_outside(job["target"])
+        self._boot_outside(job["target"], made)
 
-    def _boot_outside(self, server_id: str) -> None:
-        server = self._buildable(self.compute.servers.record(server_id))
+    def _boot_outside(self, server_id: str, made: _Made | None = None) -> None:
+        server = self._buildable(self.compute.servers.record(server_id), made)
         if server is not None:
-            self._boot(server)
+            self._boot(server, made=made)
 
-    def _buildable(self, server: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _buildable(self, server: dict[str, Any] | None, made: _Made | None = None) -> dict[str, Any] | None:
         """The server if its build is to run now; None if deleted meanwhile, a resumed job that
         already ran, or one the scheduler found no host for (failed here)."""
         if server is None or server["vm_state"] != "building":
             return None  # deleted meanwhile, or a resumed job that already ran
         if server.get("schedule_error"):
             self.compute.servers.fail(server["id"], server["schedule_error"])
-            self.compute.history.finish(server["id"], BUILD_EVENT, error=server["schedule_error"])
+            self._finish(server["id"], made, error=server["schedule_error"])
             return None
         return server
 
-    def _boot(self, server: dict[str, Any], rev: int | None = None) -> None:
+    def _finish(self, server_id: str, made: _Made | None, error: str | None = None, at: str | None = None) -> None:
+        """The build's event ended: in the create action it was given (written now), else as found."""
+        if made is None:
+            self.compute.history.finish(server_id, BUILD_EVENT, error=error, at=at)
+            return
+        made.unwritten = False
+        self.compute.history.finish(server_id, BUILD_EVENT, error=error, at=at, action=made.action)
+
+    def _made_here(self, server_id: str) -> _Made | None:
+        """What a server was made with, if the build runs in the transaction that made it (its
+        create's, before that commits: a job that calls this has opened none of its own yet).
+        Nothing outside that transaction has seen the server yet: it has no volume attached but
+        its own block devices', no action but its create's, and its own ports as they were made."""
+        if not self.store.in_transaction():
+            return None
+        return self._fresh.get(server_id)
+
+    def _boot(self, server: dict[str, Any], rev: int | None = None, made: _Made | None = None) -> None:
         """The build proper: bind the ports, attach the volumes, spawn, and mark the server ACTIVE
         (or failed, with the reason). ``rev``: the server's revision as read in the transaction
-        this runs in, so marking it ACTIVE need not read it again."""
+        this runs in, so marking it ACTIVE need not read it again; ``made``: see :meth:`_made_here`."""
         servers = self.compute.servers
+        own = made.ports if made is not None else {}
+        bind = self.peers.network.bind_port
         try:
-            bound = [self.peers.network.bind_port(port_id, server["id"]) for port_id in server["ports"]]
+            bound = [bind(port_id, server["id"], own.get(port_id)) for port_id in server["ports"]]
             self.compute.volumes.boot_volumes(server)
             self.compute.driver.spawn(self.instance(server, ports=bound))
-            self.compute.volumes.plug_all(server)
+            if made is None or server["block_devices"]:  # (else nothing can be attached to it)
+                self.compute.volumes.plug_all(server)
         except (DriverError, faults.ApiError, OSError) as exc:
             log.warning("build of server %s failed: %s", server["id"], exc)
             servers.fail(server["id"], f"Build of instance failed: {exc}")
-            self.compute.history.finish(server["id"], BUILD_EVENT, error=str(exc))
+            self._finish(server["id"], made, error=str(exc))
             return
 
         moment = clock.now()  # launched, updated and the build event's end: one instant
@@ -455,6 +519,12 @@ class Builder:
             set_state(current, "active", None, RUNNING, updated=clock.iso(moment, micro=False))
             return None
 
-        with self.store.transaction():  # the state and its event land together
+        def land() -> None:  # the state and its event land together
             servers.settle(server["id"], built, (server, rev) if rev is not None else None)
-            self.compute.history.finish(server["id"], BUILD_EVENT, at=launched)
+            self._finish(server["id"], made, at=launched)
+
+        if rev is not None:  # (read in the build's transaction, which is still open)
+            land()
+            return
+        with self.store.transaction():
+            land()

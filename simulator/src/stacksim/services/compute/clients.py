@@ -154,8 +154,10 @@ class Neutron:
         with contextlib.suppress(faults.NotFound):  # deleted through Neutron already
             self._net.delete_port(None, port_id)
 
-    def bind_port(self, port_id: str, server_id: str) -> dict[str, Any]:
-        return self._net.bind_port(None, port_id, HOST, device_id=server_id, device_owner=DEVICE_OWNER)
+    def bind_port(self, port_id: str, server_id: str, made: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``made``: the port as :meth:`create_server_port` made it, in the transaction this runs in
+        (not read again, unless it was written since; not changed)."""
+        return self._net.bind_port(None, port_id, HOST, device_id=server_id, device_owner=DEVICE_OWNER, made=made)
 
     def unbind_port(self, port_id: str, clear_device: bool = True) -> None:
         with contextlib.suppress(faults.NotFound):
@@ -175,6 +177,14 @@ class Glance:
     def get(self, ctx: Context, image_id: str) -> dict[str, Any]:
         """NotFound if the caller cannot see it."""
         return self._images.get(ctx, image_id)
+
+    def kept(self, ctx: Context, image_id: str) -> dict[str, Any]:
+        """:meth:`get` from :meth:`record`'s cache (every create reads its image): whether the caller
+        may see it is decided on each call, as :meth:`get` does; the record is not to be changed."""
+        image = self.record(image_id)
+        if image is None or not self._images.visible(ctx, image):
+            raise faults.NotFound(f"No image found with ID {image_id}")
+        return image
 
     def record(self, image_id: str) -> dict[str, Any] | None:
         """The image whoever owns it (a server's own image, which may have become private): read by

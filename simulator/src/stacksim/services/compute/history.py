@@ -37,9 +37,11 @@ class History:
         event: str | None = None,
         done: bool = False,
         at: str | None = None,
+        write: bool = True,
     ) -> dict[str, Any]:
         """Note that ``ctx`` started ``action`` on ``server`` (and its first ``event``; ``done``: it
-        already finished; ``at``: when, as :func:`naive_timestamp` writes it, if the caller has it)."""
+        already finished; ``at``: when, as :func:`naive_timestamp` writes it, if the caller has it).
+        ``write=False``: the record is only made, for a caller that writes it later."""
         now = at or naive_timestamp()
         request_id = toolkit.request_id()
         record = {
@@ -67,11 +69,20 @@ class History:
                     "details": None,
                 }
             )
-        return self.store.put(KIND, record)
+        return self.store.put(KIND, record) if write else record
 
-    def finish(self, server_id: str, event: str, error: str | None = None, at: str | None = None) -> None:
+    def finish(
+        self,
+        server_id: str,
+        event: str,
+        error: str | None = None,
+        at: str | None = None,
+        action: dict[str, Any] | None = None,
+    ) -> None:
         """The newest unfinished ``event`` of the server ended (with ``error`` if it failed; ``at``:
-        when, as :func:`naive_timestamp` writes it, if the caller has it)."""
+        when, as :func:`naive_timestamp` writes it, if the caller has it). ``action``: the server's
+        only action, as :meth:`record` made it (not written) in the transaction this runs in (a build of a server
+        its own create is making), finished and written here; none is searched for."""
 
         def done(record: dict[str, Any]) -> dict[str, Any] | None:
             for entry in record["events"]:
@@ -85,6 +96,10 @@ class History:
                     return record
             return None
 
+        if action is not None:  # one write: no transaction of its own
+            done(action)
+            self.store.put(KIND, action)
+            return
         with self.store.transaction():  # read and written in one step: no second read of the record
             for record in self.of(server_id):
                 if done(record) is not None:

@@ -126,6 +126,10 @@ class Images:
         """The image whoever asks, None if there is none (for the simulator's own bookkeeping)."""
         return self.records.record(image_id)
 
+    def visible(self, ctx: Context, image: dict[str, Any]) -> bool:
+        """May ``ctx`` see this image record (Glance's rules, its membership read now)?"""
+        return self.records.visible(ctx, image)
+
     def path(self, image_id: str) -> Path:
         """The image's data file (it exists once the image is active)."""
         return self.records.path(image_id)

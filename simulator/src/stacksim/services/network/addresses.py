@@ -17,7 +17,7 @@ from typing import Any
 from stacksim import faults
 from stacksim.services.network import ipam
 from stacksim.services.network.common import not_found
-from stacksim.store import Store, atomic
+from stacksim.store import Store
 
 AUTO_ADDRESS_MODES = ("slaac", "dhcpv6-stateless")
 
@@ -55,10 +55,10 @@ class Addresses:
         #: scope -> pool start -> an address below which the pool is all taken
         self._all_taken_below: dict[str, dict[int, int]] = {}
 
-    @atomic
     def subnets(self, network_id: str) -> list[dict[str, Any]]:
         """The network's subnets, oldest first: read by every port made, so kept until a subnet is
-        written (or a transaction rolls back); neither the list nor its records are to be changed."""
+        written (or a transaction rolls back); neither the list nor its records are to be changed.
+        (One read, under the store's lock: no transaction of its own to open.)"""
         return self.store.cached(
             ("subnet",), ("of network", network_id), lambda: self.store.find("subnet", network_id=network_id)
         )

@@ -344,7 +344,6 @@ class Networking:
     def delete_port(self, who: Who, id: str) -> None:
         self.parts.ports.delete(_ctx(who), id)
 
-    @atomic
     def bind_port(
         self,
         who: Who,
@@ -355,12 +354,30 @@ class Networking:
         device_owner: str | None = None,
         profile: dict[str, Any] | None = None,
         vnic_type: str | None = None,
+        made: Record | None = None,
     ) -> Record:
-        """Bind a port the caller can see to a compute host (what Nova does when a server boots): ``ACTIVE``."""
+        """Bind a port the caller can see to a compute host (what Nova does when a server boots): ``ACTIVE``.
+
+        ``made``: (Nova's own binding) the port as :meth:`create_device_port` returned it in the
+        transaction this runs in, so it is not read again (unless written since); not changed."""
         if who is None and profile is None and vnic_type is None:
             # Nova's own binding as a server builds: plain fields, which no rule checks for an admin
             plain = {"binding:host_id": host or "", "device_id": device_id, "device_owner": device_owner}
-            return self.parts.ports.bind(id, {k: v or "" for k, v in plain.items() if v is not None})
+            return self.parts.ports.bind(id, {k: v or "" for k, v in plain.items() if v is not None}, made)
+        return self._bind_checked(who, id, host, device_id, device_owner, profile, vnic_type)
+
+    @atomic
+    def _bind_checked(
+        self,
+        who: Who,
+        id: str,
+        host: str,
+        device_id: str | None,
+        device_owner: str | None,
+        profile: dict[str, Any] | None,
+        vnic_type: str | None,
+    ) -> Record:
+        """:meth:`bind_port` as a port update: the caller must see the port, the update's rules apply."""
         change = PortUpdate(binding_host_id=host)
         for field, value in (
             ("device_id", device_id),

@@ -338,9 +338,13 @@ class Ports(Part):
             self.net.events.port_updated(updated)
         return updated
 
-    def bind(self, id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    def bind(self, id: str, changes: dict[str, Any], made: dict[str, Any] | None = None) -> dict[str, Any]:
         """Set fields no rule checks (a binding's host, a device: what Nova sets as a server builds)
-        as an admin's :meth:`update` of them would, in one read-modify-write of the port."""
+        as an admin's :meth:`update` of them would, in one read-modify-write of the port.
+
+        ``made``: the port as :meth:`create` wrote it (revision 1) in the transaction this runs in:
+        a copy of it is changed and written, not read again, while the port is still at that
+        revision (else it is read as without). ``made`` itself is left as it is."""
 
         def change(record: dict[str, Any]) -> dict[str, Any] | None:
             wanted = {**changes, "status": self._status({**record, **changes})}
@@ -349,8 +353,9 @@ class Ports(Part):
             record.update(wanted)
             return touch(record)
 
+        current = (dict(made), 1) if made is not None and made["id"] == id else None
         try:
-            return self.store.update("port", id, change)
+            return self.store.update("port", id, change, current=current)
         except MissingRecord:
             raise not_found("port", id) from None
 
