@@ -230,7 +230,7 @@ class Store:
         self._rollbacks = 0
         if database == ":memory:":  # (before the first table: it is fixed from then on)
             self._db.execute(f"PRAGMA page_size={MEMORY_PAGE_SIZE}")
-        if database != ":memory:":
+        else:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
