@@ -20,10 +20,10 @@ min/median/max over the rounds:
   Orchestration mock builds nothing);
 - each server's RSS at each size, and stacksim's with 30,000 more ports.
 
-From 1,000 servers to 10,000 each is filled by its fastest honest path: stacksim takes 100
-servers a request (Nova's ``min_count``, without networks), mimic has no ``min_count`` and
-takes one a request on 8 connections; the time each took is recorded. The 30,000 ports are
-Neutron bulk creates of 1,000 a request.
+From 1,000 servers to 10,000 each is filled as the creates above are made, one server a
+request on 8 connections (stacksim's each with its port): the create rate sustained over
+those 9,000 is recorded. Then stacksim gets 20,000 more ports (Neutron bulk creates of 1,000
+a request), 30,000 in all.
 
 It appends the record to bench/results/vs_mimic.json and rewrites the table between the
 markers in bench/README.md (``--no-write``: print only). The machine is shared: the record
@@ -51,7 +51,6 @@ from bench_heat_multitier import sdk_rounds
 from benchlib import (
     COMPUTE,
     Client,
-    bulk_create,
     commit,
     compute_project,
     create_servers,
@@ -283,18 +282,13 @@ def bulk_ports(target: Target, count: int, per_request: int = 1000) -> float:
 
 
 def fill_to(target: Target, total: int) -> dict[str, Any]:
-    """Fill a target up to ``total`` servers by its fastest honest path (see the module's doc)."""
+    """Fill a target up to ``total`` servers one a request on 8 connections (see the module's doc)."""
     count = total - target.servers
-    if target.name == "stacksim":
-        client = Client(target.port, target.token)
-        seconds = bulk_create(client, target.body, count)
-        wait_built(client)
-        target.servers += count
-        how = "100 a request (min_count), without networks"
-    else:
-        seconds = target.create(count)["seconds"]
-        how = "one a request, 8 connections"
-    return {"created": count, "seconds": round(seconds, 1), "per_s": round(count / seconds, 1), "how": how}
+    made = target.create(count)
+    out = {"created": count, "seconds": made["seconds"], "per_s": made["per_s"]}
+    if "server_cpu_ms_per_create" in made:
+        out["server_cpu_ms_per_create"] = made["server_cpu_ms_per_create"]
+    return out
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -382,8 +376,11 @@ def measure_all(record: dict[str, Any], targets: list[Target], rounds: int, quic
     step = 600 // rounds
     record["create_at_10000"] = folded(alternate(rounds, targets, lambda t: t.create(step)), CREATE)
     log("30,000 ports (stacksim)")
-    record["ports_30000_stacksim"] = {"seconds": round(bulk_ports(stacksim, 30_000), 1), "how": "1,000 a request"}
-    # The newest servers, a page's, have ports now (stacksim's among 30,000 more).
+    record["ports_30000_stacksim"] = {
+        "seconds": round(bulk_ports(stacksim, 20_000), 1),
+        "how": "20,000 more, 1,000 a request",
+    }
+    # A page of the newest servers, with their ports (stacksim's among 30,000).
     page = "/servers/detail?limit=50"
     record["limit50_10000"] = folded(alternate(rounds, targets, lambda t: t.hammer(page, 1, 100)), READ)
     record["rss_mib_10000_servers_30000_ports_stacksim"] = rss_mib(stacksim.pid)
@@ -437,6 +434,8 @@ def goals(record: dict[str, Any]) -> list[dict[str, Any]]:
     rows.append(("limit=50 at 10,000 servers: p50 ms", of("limit50_10000", "p50_ms")[0], "<=", 5))
     rows.append(("creates/s from 100 to 1,000 servers (8 threads)", of("create_100_to_1000", "per_s")[0], ">=", 300))
     rows.append(("creates/s at 10,000 servers (8 threads)", of("create_at_10000", "per_s")[0], ">=", 300))
+    fill = record.get("fill_to_10000", {}).get("stacksim", {}).get("per_s")
+    rows.append(("creates/s sustained from 1,000 to 10,000 servers (one a request, 8 threads)", fill, ">=", 300))
     rows.append(("SDK create_server(wait=True) p50 ms", of("sdk_create_wait", "p50_ms")[0], "<=", 100))
     heat = record.get("heat_multitier_stacksim", {}).get("create_wait", {}).get("median")
     rows.append(("Heat multi-tier CREATE_COMPLETE through the SDK (wait=True), median s", heat, "<=", 1))
@@ -493,9 +492,9 @@ def table(record: dict[str, Any]) -> str:
     if "fill_to_10000" in record:
         fill = record["fill_to_10000"]
         lines.append(
-            f"| filling 1,000 → 10,000 (each its fastest way: {fill['stacksim']['how']} / {fill['mimic']['how']}) | "
-            f"{ratio(fill['stacksim']['seconds'], fill['mimic']['seconds'])} | lower | "
-            f"{fill['stacksim']['seconds']} s | {fill['mimic']['seconds']} s |"
+            "| creates 1,000 → 10,000, one a request (8 threads), sustained | "
+            f"{ratio(fill['stacksim']['per_s'], fill['mimic']['per_s'])} | higher | "
+            f"{fill['stacksim']['per_s']} /s | {fill['mimic']['per_s']} /s |"
         )
     heat = record.get("heat_multitier_stacksim")
     if heat:
@@ -505,7 +504,7 @@ def table(record: dict[str, Any]) -> str:
         )
     if "ports_30000_stacksim" in record:
         lines.append(
-            f"| RSS, 10,000 servers and 30,000 more ports (stacksim only) | — | lower | "
+            f"| RSS, 10,000 servers and 30,000 ports (stacksim only) | — | lower | "
             f"{record['rss_mib_10000_servers_30000_ports_stacksim']} MiB | — |"
         )
     lines += ["", "Issue 13's goals in this run:", "", "| Goal | Measured | Target | Met |", "|---|---|---|---|"]
